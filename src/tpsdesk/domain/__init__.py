@@ -1,0 +1,1 @@
+"""Pure election-officer rules: no I/O, no UI, no database."""

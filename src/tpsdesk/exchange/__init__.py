@@ -1,0 +1,1 @@
+"""Files in and out: area lists, spreadsheets, sample data."""

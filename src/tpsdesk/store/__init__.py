@@ -1,0 +1,1 @@
+"""Persistence: the encrypted store file, its tables and repositories."""

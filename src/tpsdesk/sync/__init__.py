@@ -1,0 +1,1 @@
+"""Identities, bundles, merging and receipts."""
