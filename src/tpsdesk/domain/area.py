@@ -14,11 +14,11 @@ from tpsdesk.i18n import _
 
 TPS_MAX = 999
 
-_KECAMATAN_DOTTED = re.compile(r"(\d{2})\.(\d{2})\.(\d{2})")
-_KECAMATAN_PLAIN = re.compile(r"(\d{2})(\d{2})(\d{2})")
-_KELURAHAN_DOTTED = re.compile(r"(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})")
-_KELURAHAN_PLAIN = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{4})")
-_TPS = re.compile(r"(?:tps)?[\s.\-:#]*(\d{1,6})", re.IGNORECASE)
+_KECAMATAN_DOTTED = re.compile(r"(?a)(\d{2})\.(\d{2})\.(\d{2})")
+_KECAMATAN_PLAIN = re.compile(r"(?a)(\d{2})(\d{2})(\d{2})")
+_KELURAHAN_DOTTED = re.compile(r"(?a)(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})")
+_KELURAHAN_PLAIN = re.compile(r"(?a)(\d{2})(\d{2})(\d{2})(\d{4})")
+_TPS = re.compile(r"(?a)(?:tps)?[\s.\-:#]*(\d{1,6})", re.IGNORECASE)
 
 
 class AreaCodeError(ValueError):
@@ -112,7 +112,7 @@ def parse_tps_number(raw: str | int | float) -> int:
         number = int(raw) if math.isfinite(raw) and raw == int(raw) else None
     elif isinstance(raw, str):
         text = raw.strip()
-        if re.fullmatch(r"\d+\.0+", text):
+        if re.fullmatch(r"(?a)\d+\.0+", text):
             text = text.split(".", 1)[0]
         m = _TPS.fullmatch(text)
         number = int(m[1]) if m else None

@@ -23,11 +23,13 @@ _MONTHS: dict[str, int] = {
 }  # fmt: skip
 
 _SEP = r"[-/.]"
-_DMY = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}})")
-_YMD = re.compile(rf"(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
-_D_NAME_Y = re.compile(r"(\d{1,2})[\s\-/.,]*([^\W\d_]+)\.?[\s\-/.,]*(\d{4})")
-_NAME_D_Y = re.compile(r"([^\W\d_]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})")
-_TWO_DIGIT_YEAR = re.compile(rf"\d{{1,2}}(?:{_SEP}|\s+[^\W\d_]+\s+|{_SEP}[^\W\d_]+{_SEP})\d{{2}}")
+_DMY = re.compile(rf"(?a)(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}})")
+_YMD = re.compile(rf"(?a)(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})(?:[ t]00:00(?::00(?:\.0+)?)?)?")
+_D_NAME_Y = re.compile(r"(?a)(\d{1,2})[\s\-/.,]*([^\W\d_]+)\.?[\s\-/.,]*(\d{4})")
+_NAME_D_Y = re.compile(r"(?a)([^\W\d_]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})")
+_TWO_DIGIT_YEAR = re.compile(
+    rf"(?a)\d{{1,2}}(?:{_SEP}\d{{1,2}}{_SEP}|[\s\-/.,]*[^\W\d_]+\.?[\s\-/.,]*)\d{{2}}"
+)
 
 # Excel's day 1 is 1900-01-01, but it counts a 29 February 1900 that never was (serial 60);
 # from serial 61 on, counting from 1899-12-30 gives the right date.

@@ -63,7 +63,7 @@ PROVINCES: dict[str, str] = {
 
 _STRIP = re.compile(r"[\s.\-\u2010-\u2015]+")
 # "3.51E+15", "3,5073E+15": what a spreadsheet shows for a NIK stored as a number.
-_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?\s*[eE]\s*\+?\s*\d+")
+_SCIENTIFIC = re.compile(r"(?a)\d+(?:[.,]\d+)?\s*[eE]\s*\+?\s*\d+")
 
 
 def normalize_nik(raw: str) -> str:
@@ -304,7 +304,7 @@ def check_nik_consistency(info: NikInfo, birth_date: date | None, sex: Sex | Non
     return problems
 
 
-_REGION = re.compile(r"(\d{2})\.?(\d{2})\.?(\d{2})")
+_REGION = re.compile(r"(?a)(\d{2})\.?(\d{2})\.?(\d{2})")
 
 
 def synthetic_nik(

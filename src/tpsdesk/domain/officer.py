@@ -120,7 +120,7 @@ _MARITAL_WORDS: dict[str, str] = {
 
 _NAME_PUNCTUATION = " .',-"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
-_POSTCODE = re.compile(r"[1-9]\d{4}")
+_POSTCODE = re.compile(r"(?a)[1-9]\d{4}")
 
 
 def _label(field: str) -> str:
@@ -299,7 +299,7 @@ def validate_officer(
         problems.append(_too_long("address", ADDRESS_MAX))
 
     postcode_text = "".join(draft.postcode.split()) if isinstance(draft.postcode, str) else ""
-    if re.fullmatch(r"\d{5}\.0+", postcode_text):
+    if re.fullmatch(r"(?a)\d{5}\.0+", postcode_text):
         postcode_text = postcode_text.split(".", 1)[0]  # a spreadsheet number cell
     postcode = postcode_text or None
     if postcode is not None and not _POSTCODE.fullmatch(postcode):

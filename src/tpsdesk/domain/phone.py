@@ -12,7 +12,7 @@ MOBILE_LENGTHS = range(10, 14)  # 08 + 8..11 more digits
 LANDLINE_LENGTHS = range(9, 13)  # area code (0 + 1..3 digits) + subscriber number
 
 _SEPARATORS = re.compile(r"[\s.\-()/\u2010-\u2015]+")
-_EXCEL_FLOAT = re.compile(r"\d+\.0+")
+_EXCEL_FLOAT = re.compile(r"(?a)\d+\.0+")
 
 
 def normalize_phone(raw: str) -> tuple[str | None, list[Problem]]:
