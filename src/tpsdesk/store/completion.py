@@ -1,0 +1,200 @@
+"""Posts filled against posts needed, per TPS and per kelurahan/kecamatan.
+
+Needs come from the store's post catalogue (Pantarlih depends on a TPS's voters); live
+officers are counted with GROUP BY in SQL. Overfilled posts are allowed and shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from ..domain.posts import PostCatalogue, Unit
+from .db import Store
+from .models import Kecamatan, Kelurahan, Officer, Tps
+
+
+@dataclass(frozen=True)
+class PostFill:
+    post_code: str
+    post_name: str
+    needed: int
+    filled: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.needed - self.filled)
+
+    @property
+    def extra(self) -> int:
+        return max(0, self.filled - self.needed)
+
+
+@dataclass(frozen=True)
+class _Fills:
+    posts: tuple[PostFill, ...]
+
+    @property
+    def needed(self) -> int:
+        return sum(p.needed for p in self.posts)
+
+    @property
+    def filled(self) -> int:
+        """Officers placed, overfilled posts included."""
+        return sum(p.filled for p in self.posts)
+
+    @property
+    def missing(self) -> int:
+        return sum(p.missing for p in self.posts)
+
+    @property
+    def extra(self) -> int:
+        return sum(p.extra for p in self.posts)
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+
+@dataclass(frozen=True)
+class TpsCompletion(_Fills):
+    tps_id: str
+    kecamatan_code: str
+    kelurahan_code: str
+    kelurahan_name: str
+    number: int
+    address: str
+    voters: int | None
+
+
+@dataclass(frozen=True)
+class UnitCompletion(_Fills):
+    unit: Unit  # KELURAHAN or KECAMATAN
+    code: str
+    name: str
+    kecamatan_code: str
+
+
+def _fills(
+    catalogue: PostCatalogue, needed: dict[str, int], counts: dict[str, int]
+) -> tuple[PostFill, ...]:
+    def name(code: str) -> str:
+        post = catalogue.get(code)
+        return post.name if post is not None else code
+
+    posts = [PostFill(code, name(code), n, counts.get(code, 0)) for code, n in needed.items()]
+    # Officers in posts this unit does not need (a catalogue changed since) still show.
+    posts += [PostFill(code, name(code), 0, n) for code, n in counts.items() if code not in needed]
+    return tuple(posts)
+
+
+def _counts(
+    session: Session, key: Any, *conditions: ColumnElement[bool]
+) -> dict[str, dict[str, int]]:
+    post_code = col(Officer.post_code)
+    query = (
+        sa_select(col(key), post_code, func.count())
+        .where(col(Officer.deleted).is_(False), *conditions)
+        .group_by(col(key), post_code)
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for unit_key, post_code, count in session.execute(query):
+        counts[unit_key][post_code] = count
+    return counts
+
+
+def tps_completion(store: Store) -> list[TpsCompletion]:
+    """Every live TPS with its posts needed and filled: incomplete first, then by place."""
+    catalogue = store.catalogue
+    with store.read() as session:
+        counts = _counts(session, Officer.tps_id, col(Officer.tps_id).is_not(None))
+        query = (
+            sa_select(
+                col(Tps.id),
+                col(Kelurahan.kecamatan_code),
+                col(Tps.kelurahan_code),
+                col(Kelurahan.name),
+                col(Tps.number),
+                col(Tps.address),
+                col(Tps.voters),
+            )
+            .join(Kelurahan, col(Kelurahan.code) == col(Tps.kelurahan_code))
+            .where(col(Tps.deleted).is_(False), col(Kelurahan.deleted).is_(False))
+        )
+        rows = list(session.execute(query))
+    result = [
+        TpsCompletion(
+            posts=_fills(catalogue, catalogue.needed(Unit.TPS, voters), counts.get(tps_id, {})),
+            tps_id=tps_id,
+            kecamatan_code=kecamatan_code,
+            kelurahan_code=kelurahan_code,
+            kelurahan_name=kelurahan_name,
+            number=number,
+            address=address,
+            voters=voters,
+        )
+        for tps_id, kecamatan_code, kelurahan_code, kelurahan_name, number, address, voters in rows
+    ]
+    result.sort(key=lambda t: (t.complete, t.kelurahan_code, t.number))
+    return result
+
+
+def unit_completion(store: Store) -> list[UnitCompletion]:
+    """Kelurahan and kecamatan posts needed and filled: incomplete first, then by code."""
+    catalogue = store.catalogue
+    with store.read() as session:
+        by_kelurahan = _counts(
+            session,
+            Officer.kelurahan_code,
+            col(Officer.tps_id).is_(None),
+            col(Officer.kelurahan_code).is_not(None),
+        )
+        by_kecamatan = _counts(
+            session,
+            Officer.kecamatan_code,
+            col(Officer.tps_id).is_(None),
+            col(Officer.kelurahan_code).is_(None),
+        )
+        kecamatan = list(
+            session.execute(
+                sa_select(col(Kecamatan.code), col(Kecamatan.name)).where(
+                    col(Kecamatan.deleted).is_(False)
+                )
+            )
+        )
+        kelurahan = list(
+            session.execute(
+                sa_select(
+                    col(Kelurahan.code), col(Kelurahan.name), col(Kelurahan.kecamatan_code)
+                ).where(col(Kelurahan.deleted).is_(False))
+            )
+        )
+    needed_kec = catalogue.needed(Unit.KECAMATAN)
+    needed_kel = catalogue.needed(Unit.KELURAHAN)
+    result = [
+        UnitCompletion(
+            posts=_fills(catalogue, needed_kec, by_kecamatan.get(code, {})),
+            unit=Unit.KECAMATAN,
+            code=code,
+            name=name,
+            kecamatan_code=code,
+        )
+        for code, name in kecamatan
+    ]
+    result += [
+        UnitCompletion(
+            posts=_fills(catalogue, needed_kel, by_kelurahan.get(code, {})),
+            unit=Unit.KELURAHAN,
+            code=code,
+            name=name,
+            kecamatan_code=kecamatan_code,
+        )
+        for code, name, kecamatan_code in kelurahan
+    ]
+    result.sort(key=lambda u: (u.complete, u.kecamatan_code, u.unit != Unit.KECAMATAN, u.code))
+    return result

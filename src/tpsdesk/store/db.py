@@ -1,0 +1,482 @@
+"""Store: the encrypted vault, an in-memory SQLite copy of it, and transactions that save.
+
+The database lives only in memory (`sqlite3.connect(":memory:")`, temp_store=MEMORY); the
+vault holds its serialized image, sealed. Every committed transaction is saved before
+`transaction()` returns. All access goes through one re-entrant lock: StaticPool shares a
+single connection, and the UI calls in from worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, col, select
+
+from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
+from ..i18n import _
+from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
+from .vault import KdfParams, Vault
+from .versioning import (
+    META_DEVICE_COUNTER,
+    META_DEVICE_ID,
+    META_DEVICE_SEQ,
+    STATE_KEY,
+    StoreState,
+    audit,
+    get_meta,
+    set_meta,
+    state_of,
+)
+
+log = logging.getLogger(__name__)
+
+ROLES = ("field", "district")
+
+# StoreMeta keys (besides the device keys in versioning).
+META_SCHEMA_VERSION = "schema_version"
+META_STORE_ID = "store_id"
+META_ROLE = "role"
+META_LOCATION = "location"
+META_OPERATOR = "operator"
+META_CREATED_AT = "created_at"
+SETTING_PREFIX = "setting."
+CATALOGUE_SETTING = "catalogue"
+
+
+class StoreError(Exception):
+    """A refusal of the store layer; `.message` is translated and safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransactionOpen(StoreError):
+    """Saving (or closing) while a transaction is open: it would capture uncommitted rows."""
+
+
+class NotFound(StoreError):
+    """The row asked for does not exist (or is deleted)."""
+
+
+class Conflict(StoreError):
+    """The change would break a rule of the store (a duplicate code, a TPS still in use…)."""
+
+
+class IncompatibleStore(StoreError):
+    """The store was written by a newer tpsdesk, or is not a tpsdesk database."""
+
+
+def new_device_id() -> str:
+    return uuid.uuid4().hex
+
+
+@lru_cache(maxsize=1)
+def _machine_id() -> str:
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            text = Path(candidate).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text:
+            return text
+    if sys.platform == "win32":
+        try:
+            import winreg
+
+            with winreg.OpenKey(
+                winreg.HKEY_LOCAL_MACHINE, r"SOFTWARE\Microsoft\Cryptography"
+            ) as key:
+                return str(winreg.QueryValueEx(key, "MachineGuid")[0])
+        except OSError:
+            return ""
+    return ""
+
+
+def location_fingerprint(path: Path) -> str:
+    """A hash of where the store file is: its absolute path, the host name, the machine id.
+
+    When it changes, the file was copied or moved; the copy must not go on counting with
+    the original's device id.
+    """
+    parts = (os.path.normcase(str(Path(path).resolve())), socket.gethostname(), _machine_id())
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _new_connection() -> sqlite3.Connection:
+    # Never isolation_level=None: SQLAlchemy's rollback would silently stop working.
+    return sqlite3.connect(":memory:", check_same_thread=False)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys=ON")
+    # Large sorts would otherwise spill plaintext into temp files.
+    conn.execute("PRAGMA temp_store=MEMORY")
+    if conn.execute("PRAGMA temp_store").fetchone()[0] != 2:
+        raise IncompatibleStore(_("This SQLite cannot keep temporary data in memory."))
+
+
+def _engine_for(conn: sqlite3.Connection) -> Engine:
+    return create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+
+
+class Store:
+    """One open store. Create it with `create()`, `open()` or `open_with_recovery()`."""
+
+    path: Path
+
+    def __init__(
+        self, path: Path, vault: Vault, conn: sqlite3.Connection, engine: Engine | None = None
+    ) -> None:
+        self.path = path
+        self._vault = vault
+        self._conn = conn
+        self._engine = engine if engine is not None else _engine_for(conn)
+        self._lock = threading.RLock()
+        self._session: Session | None = None
+        self._depth = 0
+        self._doomed = False
+        self._closed = False
+        self._catalogue: PostCatalogue | None = None
+        self.unsaved = False
+        self._role = ""
+        self._device_id = ""
+        self._store_id = ""
+        self._operator = ""
+
+    # -- opening and closing ------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        role: str = "field",
+        operator: str = "",
+        kdf: KdfParams | None = None,
+    ) -> tuple[Store, str]:
+        """Create a new store file; returns the open store and the one-time recovery key."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        path = Path(path)
+        conn = _new_connection()
+        try:
+            _configure(conn)
+            engine = _engine_for(conn)
+            with engine.begin() as connection:
+                create_schema(connection)
+            device_id = new_device_id()
+            with Session(engine) as session:
+                for key, value in (
+                    (META_SCHEMA_VERSION, SCHEMA_VERSION),
+                    (META_STORE_ID, new_id()),
+                    (META_ROLE, role),
+                    (META_DEVICE_ID, device_id),
+                    (META_DEVICE_COUNTER, 0),
+                    (META_DEVICE_SEQ, 0),
+                    (META_LOCATION, location_fingerprint(path)),
+                    (META_OPERATOR, operator),
+                    (META_CREATED_AT, utcnow().isoformat()),
+                ):
+                    set_meta(session, key, value)
+                session.add(DeviceHistory(device_id=device_id))
+                audit(session, StoreState(device_id, operator), "store_create", note=role)
+                session.commit()
+            image = conn.serialize()
+            if kdf is None:
+                vault, recovery_key = Vault.create(path, passphrase, image)
+            else:
+                vault, recovery_key = Vault.create(path, passphrase, image, kdf=kdf)
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(path, vault, conn, engine)
+        store._load_meta()
+        return store, recovery_key
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], passphrase: str) -> Store:
+        """Open an existing store. A copy opened in a new place gets a new device id."""
+        vault, image = Vault.open(Path(path), passphrase)
+        return cls._from_image(Path(path), vault, image, new_device_reason=None)
+
+    @classmethod
+    def open_with_recovery(
+        cls, path: str | os.PathLike[str], recovery_key: str, new_passphrase: str
+    ) -> Store:
+        """Open with the recovery key and set a new passphrase; the store gets a new device id."""
+        vault, image = Vault.open_with_recovery(Path(path), recovery_key)
+        store = cls._from_image(Path(path), vault, image, new_device_reason="recovery")
+        try:
+            store.change_passphrase(new_passphrase)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def restore_backup(
+        cls, path: str | os.PathLike[str], backup: str | os.PathLike[str], passphrase: str
+    ) -> Store:
+        """Put `backup` back in place of the store file and open it under a new device id.
+
+        The backup's device counters were used again after it was taken; going on with them
+        would give two different changes the same version.
+        """
+        Vault.restore_backup(Path(path), Path(backup), passphrase)
+        vault, image = Vault.open(Path(path), passphrase)
+        return cls._from_image(Path(path), vault, image, new_device_reason="restored")
+
+    @classmethod
+    def _from_image(
+        cls, path: Path, vault: Vault, image: bytes, *, new_device_reason: str | None
+    ) -> Store:
+        conn = _new_connection()
+        try:
+            try:
+                conn.deserialize(image)
+                _configure(conn)
+            except sqlite3.DatabaseError as exc:
+                raise IncompatibleStore(
+                    _("The store's contents are not a tpsdesk database.")
+                ) from exc
+            store = cls(path, vault, conn)
+            store._prepare(new_device_reason)
+        except BaseException:
+            conn.close()
+            vault.close()
+            raise
+        return store
+
+    def _prepare(self, new_device_reason: str | None) -> None:
+        """Migrate an older schema and start a new device id if needed; save if anything changed."""
+        changed = False
+        with Session(self._engine) as session:
+            try:
+                version = get_meta(session, META_SCHEMA_VERSION)
+            except Exception as exc:  # no store_meta table, broken JSON
+                raise IncompatibleStore(
+                    _("The store's contents are not a tpsdesk database.")
+                ) from exc
+            if not isinstance(version, int) or version < 1:
+                raise IncompatibleStore(_("The store's contents are not a tpsdesk database."))
+            if version > SCHEMA_VERSION:
+                raise IncompatibleStore(
+                    _("This store was written by a newer version of tpsdesk. Update tpsdesk first.")
+                )
+            if version < SCHEMA_VERSION:
+                migrate(session.connection(), version)
+                set_meta(session, META_SCHEMA_VERSION, SCHEMA_VERSION)
+                changed = True
+            reason = new_device_reason
+            if reason is None and get_meta(session, META_LOCATION) != location_fingerprint(
+                self.path
+            ):
+                reason = "moved"
+            if reason is not None:
+                self._start_new_device(session, reason)
+                changed = True
+            session.commit()
+        self._load_meta()
+        if changed:
+            self.save()
+
+    def _start_new_device(self, session: Session, reason: str) -> None:
+        old_id = get_meta(session, META_DEVICE_ID)
+        history = session.get(DeviceHistory, old_id) or DeviceHistory(device_id=old_id)
+        history.ended_at = utcnow()
+        history.end_reason = reason
+        history.last_counter = get_meta(session, META_DEVICE_COUNTER, 0)
+        session.add(history)
+        device_id = new_device_id()
+        set_meta(session, META_DEVICE_ID, device_id)
+        set_meta(session, META_DEVICE_COUNTER, 0)
+        set_meta(session, META_DEVICE_SEQ, 0)
+        set_meta(session, META_LOCATION, location_fingerprint(self.path))
+        session.add(DeviceHistory(device_id=device_id))
+        operator = get_meta(session, META_OPERATOR, "")
+        audit(session, StoreState(device_id, operator), "new_device", note=reason)
+        log.info("store got a new device id (%s)", reason)
+
+    def _load_meta(self) -> None:
+        with Session(self._engine) as session:
+            self._role = get_meta(session, META_ROLE, "field")
+            self._device_id = get_meta(session, META_DEVICE_ID)
+            self._store_id = get_meta(session, META_STORE_ID)
+            self._operator = get_meta(session, META_OPERATOR, "")
+
+    def close(self) -> None:
+        """Close the database and the vault (which releases the lock). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._session is not None:
+                raise TransactionOpen(_("The store cannot be closed while a change is open."))
+            self._closed = True
+            try:
+                self._engine.dispose()
+                self._conn.close()
+            finally:
+                self._vault.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(_("The store is closed."))
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, actor: str | None = None) -> Iterator[Session]:
+        """A write session: commit, then save the image; on an exception, roll back, no save.
+
+        A transaction opened inside another one (same thread) joins it; the outer one commits
+        and saves, and a failure inside makes the whole of it roll back.
+        """
+        with self._lock:
+            self._check_open()
+            if self._session is not None:
+                self._depth += 1
+                try:
+                    yield self._session
+                except BaseException:
+                    self._doomed = True
+                    raise
+                finally:
+                    self._depth -= 1
+                return
+            session = Session(self._engine, expire_on_commit=False)
+            who = self._operator if actor is None else actor
+            session.info[STATE_KEY] = StoreState(self._device_id, who)
+            self._session = session
+            self._doomed = False
+            try:
+                try:
+                    yield session
+                    if self._doomed:
+                        raise StoreError(_("The change was cancelled because a step of it failed."))
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    self._catalogue = None
+                    raise
+            finally:
+                session.close()
+                self._session = None
+            self.save()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session under the store's lock; whatever it changes is discarded."""
+        with self._lock:
+            self._check_open()
+            if self._session is not None:
+                # Inside a transaction: read through it, to see its own changes.
+                yield self._session
+                return
+            session = Session(self._engine, autoflush=False)
+            try:
+                yield session
+            finally:
+                # close() without rollback(): loaded objects stay readable after the block.
+                session.close()
+
+    def save(self) -> None:
+        """Seal and write the current image. Refused while a transaction is open."""
+        with self._lock:
+            self._check_open()
+            if self._session is not None or self._conn.in_transaction:
+                raise TransactionOpen(_("The store cannot be saved while a change is still open."))
+            image = self._conn.serialize()
+            self.unsaved = True
+            self._vault.save(image)
+            self.unsaved = False
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        with self._lock:
+            self._check_open()
+            if self._session is not None or self._conn.in_transaction:
+                raise TransactionOpen(_("The store cannot be saved while a change is still open."))
+            self._vault.change_passphrase(new_passphrase, self._conn.serialize())
+
+    def backups(self) -> list[Path]:
+        return self._vault.backups()
+
+    # -- identity and settings ------------------------------------------------------------
+
+    @property
+    def role(self) -> str:
+        return self._role
+
+    @property
+    def device_id(self) -> str:
+        return self._device_id
+
+    @property
+    def store_id(self) -> str:
+        return self._store_id
+
+    @property
+    def operator(self) -> str:
+        return self._operator
+
+    def set_operator(self, operator: str) -> None:
+        """The label written as `updated_by` and in the audit trail from now on."""
+        with self.transaction() as session:
+            set_meta(session, META_OPERATOR, operator)
+            audit(session, state_of(session), "operator", table_name="store_meta")
+        self._operator = operator
+
+    def device_history(self) -> list[DeviceHistory]:
+        """Every device id this store has had, oldest first (the current one last)."""
+        with self.read() as session:
+            query = select(DeviceHistory).order_by(col(DeviceHistory.started_at))
+            return list(session.exec(query))
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self.read() as session:
+            return get_meta(session, SETTING_PREFIX + key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a JSON-able setting (inside the caller's transaction, or its own)."""
+        with self.transaction() as session:
+            set_meta(session, SETTING_PREFIX + key, value)
+            audit(session, state_of(session), "setting", table_name="store_meta", row_id=key)
+            if key == CATALOGUE_SETTING:
+                self._catalogue = None
+
+    @property
+    def catalogue(self) -> PostCatalogue:
+        """The post catalogue: the district's override if the store has one, else the default."""
+        with self._lock:
+            if self._catalogue is None:
+                data = self.get_setting(CATALOGUE_SETTING)
+                catalogue = DEFAULT_CATALOGUE if data is None else PostCatalogue.from_dict(data)
+                if self._session is not None:
+                    return catalogue  # may still roll back: don't cache
+                self._catalogue = catalogue
+            return self._catalogue
