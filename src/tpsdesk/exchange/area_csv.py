@@ -1,0 +1,374 @@
+"""Area list CSV: kecamatan, kelurahan and TPS rows in, every problem out with its line and column.
+
+The file is what an office makes in Excel or LibreOffice: comma or semicolon separated, UTF-8
+with or without a BOM (or UTF-16 from "Unicode text"), else Windows-1252; header names in any
+case and with spaces. Parsing never touches a store; `import_area_csv` applies the rows only
+when there is no problem at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tpsdesk.domain.area import (
+    AreaCodeError,
+    normalize_kecamatan_code,
+    normalize_kelurahan_code,
+    parse_tps_number,
+)
+from tpsdesk.i18n import _
+from tpsdesk.store.areas import AreaRow
+
+if TYPE_CHECKING:
+    from tpsdesk.store.areas import AreaImportSummary
+    from tpsdesk.store.db import Store
+
+COLUMNS: tuple[str, ...] = (
+    "kecamatan_code",
+    "kecamatan_name",
+    "kelurahan_code",
+    "kelurahan_name",
+    "tps_number",
+    "tps_address",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = COLUMNS[:5]
+# Understood when present, never required: the voter count decides Pantarlih's size.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("tps_voters",)
+MAX_VOTERS = 10_000
+# An area list of a whole district has a few thousand lines; this is far above any real one.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """One thing wrong in the file: line 1 is the header; `column` is "" for the whole line."""
+
+    line: int
+    column: str
+    message: str  # translated
+
+    def describe(self) -> str:
+        if self.column:
+            return _("Line {line}, column {column}: {message}").format(
+                line=self.line, column=self.column, message=self.message
+            )
+        return _("Line {line}: {message}").format(line=self.line, message=self.message)
+
+
+@dataclass
+class AreaParseResult:
+    rows: list[AreaRow] = field(default_factory=list)
+    problems: list[LineProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class AreaCsvError(Exception):
+    """The file cannot be read at all (missing, too large); `message` is translated."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes as text: a BOM decides; else UTF-8 if it decodes; else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; those become U+FFFD rather than failing.
+        return data.decode("cp1252", errors="replace")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of the first non-blank line: semicolon, tab or comma."""
+    for line in text.splitlines():
+        if line.strip():
+            counts = {d: line.count(d) for d in (";", "\t", ",")}
+            best = max(counts, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
+
+
+def _header_key(cell: str) -> str:
+    """ "Kecamatan Code ", "KECAMATAN-CODE" and "kecamatan_code" are the same column."""
+    text = cell.replace("\ufeff", "").strip().lower()
+    return "_".join(text.replace("-", " ").replace("_", " ").split())
+
+
+def parse_area_csv(data: bytes | str) -> AreaParseResult:
+    """Parse an area list; every problem in the file is reported, each with line and column."""
+    text = decode_text(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    result = AreaParseResult()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+
+    header: list[str] | None = None
+    positions: dict[str, int] = {}
+    seen_kecamatan: dict[str, tuple[str, int]] = {}  # code → (name, first line)
+    seen_kelurahan: dict[str, tuple[str, int]] = {}  # code → (name, first line)
+    seen_tps: dict[tuple[str, int | None], int] = {}  # (kelurahan, number) → first line
+    previous_end = 0
+    try:
+        for record in reader:
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines, and Excel's ";;;;;" rows
+            if header is None:
+                header = record
+                positions, problems = _read_header(record, line)
+                result.problems.extend(problems)
+                if problems:
+                    return result
+                continue
+            row = _read_row(record, line, positions, result.problems)
+            if row is None:
+                continue
+            _check_consistency(row, line, seen_kecamatan, seen_kelurahan, seen_tps, result)
+            result.rows.append(row)
+    except csv.Error as exc:
+        result.problems.append(
+            LineProblem(
+                reader.line_num,
+                "",
+                _("The file cannot be read as CSV here ({reason})").format(reason=str(exc)),
+            )
+        )
+        return result
+    if header is None:
+        result.problems.append(
+            LineProblem(
+                1,
+                "",
+                _("The file is empty: expected the header {header}").format(
+                    header=",".join(COLUMNS)
+                ),
+            )
+        )
+    elif not result.rows and not result.problems:
+        result.problems.append(LineProblem(2, "", _("The file has a header but no rows")))
+    return result
+
+
+def _read_header(record: list[str], line: int) -> tuple[dict[str, int], list[LineProblem]]:
+    positions: dict[str, int] = {}
+    problems: list[LineProblem] = []
+    for index, cell in enumerate(record):
+        key = _header_key(cell)
+        if key not in COLUMNS and key not in OPTIONAL_COLUMNS:
+            continue  # extra columns (notes, voter counts…) are ignored
+        if key in positions:
+            problems.append(
+                LineProblem(
+                    line,
+                    key,
+                    _("The column {column} appears twice in the header").format(column=key),
+                )
+            )
+        positions.setdefault(key, index)
+    missing = [name for name in REQUIRED_COLUMNS if name not in positions]
+    if missing:
+        problems.append(
+            LineProblem(
+                line,
+                "",
+                _("The header lacks the column(s) {missing}; the header must be {header}").format(
+                    missing=", ".join(missing), header=",".join(COLUMNS)
+                ),
+            )
+        )
+    return positions, problems
+
+
+def _read_row(
+    record: list[str], line: int, positions: dict[str, int], problems: list[LineProblem]
+) -> AreaRow | None:
+    def cell(name: str) -> str:
+        index = positions.get(name)
+        if index is None or index >= len(record):
+            return ""
+        return " ".join(record[index].split())
+
+    before = len(problems)
+
+    kecamatan_code = ""
+    raw = cell("kecamatan_code")
+    if not raw:
+        problems.append(LineProblem(line, "kecamatan_code", _("The kecamatan code is missing")))
+    else:
+        try:
+            kecamatan_code = normalize_kecamatan_code(raw)
+        except AreaCodeError as exc:
+            problems.append(LineProblem(line, "kecamatan_code", exc.message))
+
+    kecamatan_name = _name(cell("kecamatan_name"), line, "kecamatan_name", problems)
+
+    kelurahan_code = ""
+    raw = cell("kelurahan_code")
+    if not raw:
+        problems.append(
+            LineProblem(line, "kelurahan_code", _("The kelurahan or desa code is missing"))
+        )
+    else:
+        try:
+            kelurahan_code = normalize_kelurahan_code(raw)
+        except AreaCodeError as exc:
+            problems.append(LineProblem(line, "kelurahan_code", exc.message))
+    if kecamatan_code and kelurahan_code and not kelurahan_code.startswith(kecamatan_code + "."):
+        problems.append(
+            LineProblem(
+                line,
+                "kelurahan_code",
+                _("Kelurahan {kelurahan} does not lie in kecamatan {kecamatan}").format(
+                    kelurahan=kelurahan_code, kecamatan=kecamatan_code
+                ),
+            )
+        )
+
+    kelurahan_name = _name(cell("kelurahan_name"), line, "kelurahan_name", problems)
+
+    tps_number = 0
+    raw = cell("tps_number")
+    if not raw:
+        problems.append(LineProblem(line, "tps_number", _("The TPS number is missing")))
+    else:
+        try:
+            tps_number = parse_tps_number(raw)
+        except AreaCodeError as exc:
+            problems.append(LineProblem(line, "tps_number", exc.message))
+
+    tps_address = cell("tps_address")
+    if len(tps_address) > 500:
+        problems.append(
+            LineProblem(line, "tps_address", _("The address is too long (at most 500 characters)"))
+        )
+
+    tps_voters: int | None = None
+    raw = cell("tps_voters")
+    if raw:
+        if raw.isascii() and raw.isdigit() and int(raw) <= MAX_VOTERS:
+            tps_voters = int(raw)
+        else:
+            problems.append(
+                LineProblem(
+                    line,
+                    "tps_voters",
+                    _("The number of voters must be a whole number from 0 to {n}").format(
+                        n=MAX_VOTERS
+                    ),
+                )
+            )
+
+    if len(problems) > before:
+        return None
+    return AreaRow(
+        kecamatan_code=kecamatan_code,
+        kecamatan_name=kecamatan_name,
+        kelurahan_code=kelurahan_code,
+        kelurahan_name=kelurahan_name,
+        tps_number=tps_number,
+        tps_address=tps_address,
+        tps_voters=tps_voters,
+    )
+
+
+def _name(value: str, line: int, column: str, problems: list[LineProblem]) -> str:
+    if not value:
+        problems.append(LineProblem(line, column, _("The name is missing")))
+    elif len(value) > MAX_NAME_LENGTH:
+        problems.append(
+            LineProblem(
+                line,
+                column,
+                _("The name is too long (at most {n} characters)").format(n=MAX_NAME_LENGTH),
+            )
+        )
+    return value
+
+
+def _check_consistency(
+    row: AreaRow,
+    line: int,
+    seen_kecamatan: dict[str, tuple[str, int]],
+    seen_kelurahan: dict[str, tuple[str, int]],
+    seen_tps: dict[tuple[str, int | None], int],
+    result: AreaParseResult,
+) -> None:
+    """One name per code, and each TPS number once per kelurahan, across the whole file."""
+    name, first = seen_kecamatan.setdefault(row.kecamatan_code, (row.kecamatan_name, line))
+    if name.casefold() != row.kecamatan_name.casefold():
+        result.problems.append(
+            LineProblem(
+                line,
+                "kecamatan_name",
+                _("Kecamatan {code} is called {other} on line {first}").format(
+                    code=row.kecamatan_code, other=f"“{name}”", first=first
+                ),
+            )
+        )
+    name, first = seen_kelurahan.setdefault(row.kelurahan_code, (row.kelurahan_name, line))
+    if name.casefold() != row.kelurahan_name.casefold():
+        result.problems.append(
+            LineProblem(
+                line,
+                "kelurahan_name",
+                _("Kelurahan {code} is called {other} on line {first}").format(
+                    code=row.kelurahan_code, other=f"“{name}”", first=first
+                ),
+            )
+        )
+    key = (row.kelurahan_code, row.tps_number)
+    first_tps = seen_tps.setdefault(key, line)
+    if first_tps != line:
+        result.problems.append(
+            LineProblem(
+                line,
+                "tps_number",
+                _("TPS {number} of kelurahan {code} is already on line {first}").format(
+                    number=f"{row.tps_number:03d}", code=row.kelurahan_code, first=first_tps
+                ),
+            )
+        )
+
+
+def read_area_csv(path: Path) -> AreaParseResult:
+    """Parse the area list at `path`; AreaCsvError if the file cannot be read at all."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise AreaCsvError(
+                _("{file} is too large for an area list ({size} MB)").format(
+                    file=path.name, size=size // (1024 * 1024)
+                )
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AreaCsvError(_("File not found: {file}").format(file=str(path))) from None
+    except IsADirectoryError:
+        raise AreaCsvError(_("{file} is a folder, not a file").format(file=str(path))) from None
+    except OSError as exc:
+        raise AreaCsvError(
+            _("{file} cannot be read: {reason}").format(file=str(path), reason=exc.strerror)
+        ) from None
+    return parse_area_csv(data)
+
+
+def import_area_csv(store: Store, path: Path) -> tuple[AreaParseResult, AreaImportSummary | None]:
+    """Parse `path` and, only if it has no problem at all, apply its rows in one transaction."""
+    from tpsdesk.store.areas import apply_area_rows
+
+    result = read_area_csv(path)
+    if not result.ok:
+        return result, None
+    return result, apply_area_rows(store, result.rows)

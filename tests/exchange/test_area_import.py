@@ -1,0 +1,52 @@
+"""Importing an area list into a real store: all of it, or nothing when any line is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tpsdesk.exchange.area_csv import COLUMNS, import_area_csv
+from tpsdesk.store.areas import list_kecamatan, list_kelurahan, list_tps
+from tpsdesk.store.db import Store
+
+HEADER = ";".join(COLUMNS)
+
+
+def test_import_applies_good_file(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "area.csv"
+    path.write_bytes(
+        (
+            f"{HEADER}\r\n"
+            "35.73.05;Lowokwaru;35.73.05.1001;Tlogomas;1;Jl. Raya Tlogomas\r\n"
+            "35.73.05;Lowokwaru;35.73.05.1001;Tlogomas;2;\r\n"
+            "35.73.05;Lowokwaru;35.73.05.1002;Dinoyo;1;Balai RW\r\n"
+        ).encode("cp1252")
+    )
+    result, summary = import_area_csv(store, path)
+    assert result.ok and summary is not None
+    assert (summary.new_kecamatan, summary.new_kelurahan, summary.new_tps) == (1, 2, 3)
+    assert [k.name for k in list_kelurahan(store)] == ["Tlogomas", "Dinoyo"]
+    assert [(t.kelurahan_code, t.number) for t in list_tps(store)] == [
+        ("35.73.05.1001", 1),
+        ("35.73.05.1001", 2),
+        ("35.73.05.1002", 1),
+    ]
+    # Again: nothing new.
+    _result, again = import_area_csv(store, path)
+    assert again is not None and not again.changed
+
+
+def test_import_applies_nothing_when_any_line_is_wrong(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "area.csv"
+    path.write_text(
+        f"{HEADER}\n"
+        "35.73.05;Lowokwaru;35.73.05.1001;Tlogomas;1;\n"
+        "35.73.05;Lowokwaru;35.73.05.1002;Dinoyo;1000;\n",
+        encoding="utf-8",
+    )
+    generation_before = store.backups()
+    result, summary = import_area_csv(store, path)
+    assert summary is None
+    assert [(p.line, p.column) for p in result.problems] == [(3, "tps_number")]
+    assert list_kecamatan(store) == []
+    assert list_tps(store) == []
+    assert store.backups() == generation_before  # nothing saved either
