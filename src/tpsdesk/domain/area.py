@@ -18,7 +18,7 @@ _KECAMATAN_DOTTED = re.compile(r"(?a)(\d{2})\.(\d{2})\.(\d{2})")
 _KECAMATAN_PLAIN = re.compile(r"(?a)(\d{2})(\d{2})(\d{2})")
 _KELURAHAN_DOTTED = re.compile(r"(?a)(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})")
 _KELURAHAN_PLAIN = re.compile(r"(?a)(\d{2})(\d{2})(\d{2})(\d{4})")
-_TPS = re.compile(r"(?a)(?:tps)?[\s.\-:#]*(\d{1,6})", re.IGNORECASE)
+_TPS = re.compile(r"(?a)(?:tps[\s.\-:#]*)?(\d{1,6})", re.IGNORECASE)
 
 
 class AreaCodeError(ValueError):

@@ -52,7 +52,7 @@ def normalize_phone(raw: str) -> tuple[str | None, list[Problem]]:
                 ),
             )
         ]
-    if compact.startswith("0062"):
+    if compact.startswith("00"):  # the international call prefix, as in 0062…
         compact, plus = compact[2:], True
     if plus or (compact.startswith("62") and not compact.startswith("0")):
         if not compact.startswith("62"):
