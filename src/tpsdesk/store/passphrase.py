@@ -73,6 +73,7 @@ COMMON_PASSWORDS = frozenset(
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
     "01234567890",
+    "1234567890",
     "qwertyuiop",
     "asdfghjkl",
     "zxcvbnm",
@@ -92,29 +93,45 @@ def _is_common(text: str) -> bool:
     return lowered in COMMON_PASSWORDS or (core != "" and core in COMMON_PASSWORDS)
 
 
-def _has_sequence(text: str, run: int = 4) -> bool:
+def _effective_length(text: str) -> int:
+    """Length counting each run of a repeated character or of a keyboard/alphabet sequence
+    (4 or more, either direction) as one character: "aaaa1234" counts 2."""
     lowered = text.lower()
-    for sequence in _SEQUENCES:
-        for reverse in (sequence, sequence[::-1]):
-            for start in range(len(reverse) - run + 1):
-                if reverse[start : start + run] in lowered:
-                    return True
-    return False
+    count = 0
+    i = 0
+    while i < len(lowered):
+        step = 1
+        repeat = i
+        while repeat + 1 < len(lowered) and lowered[repeat + 1] == lowered[i]:
+            repeat += 1
+        if repeat - i + 1 >= 3:
+            step = repeat - i + 1
+        for sequence in _SEQUENCES:
+            for direction in (sequence, sequence[::-1]):
+                run = 0
+                while i + run < len(lowered) and lowered[i : i + run + 1] in direction:
+                    run += 1
+                if run >= 4:
+                    step = max(step, run)
+        count += 1
+        i += step
+    return count
 
 
 def passphrase_strength(passphrase: str) -> PassphraseStrength:
     """Score a passphrase 0..4 with hints; acceptable needs ≥ 10 characters and score ≥ 2."""
     text = unicodedata.normalize("NFC", passphrase)
     length = len(text)
+    effective = _effective_length(text)
     hints: list[str] = []
 
-    if length >= GOOD_LENGTH:
+    if effective >= GOOD_LENGTH:
         score = 4
-    elif length >= 12:
+    elif effective >= 12:
         score = 3
-    elif length >= MIN_LENGTH:
+    elif effective >= MIN_LENGTH:
         score = 2
-    elif length >= 8:
+    elif effective >= 8:
         score = 1
     else:
         score = 0
@@ -124,6 +141,8 @@ def passphrase_strength(passphrase: str) -> PassphraseStrength:
                 count=MIN_LENGTH
             )
         )
+    if effective < length:
+        hints.append(_("Avoid repeated characters and sequences such as 1234, abcd or qwerty."))
 
     classes = sum(
         (
@@ -133,19 +152,13 @@ def passphrase_strength(passphrase: str) -> PassphraseStrength:
             any(not c.isalnum() for c in text),
         )
     )
-    if classes >= 3 and MIN_LENGTH <= length < GOOD_LENGTH:
+    if classes >= 3 and MIN_LENGTH <= effective < GOOD_LENGTH:
         score += 1
-    elif classes == 1 and length < GOOD_LENGTH:
+    elif classes == 1 and effective < GOOD_LENGTH:
         score -= 1
         hints.append(_("Mix in other kinds of characters: digits, capitals, spaces or symbols."))
-
-    distinct = len(set(text.lower()))
-    if length and (re.search(r"(.)\1\1", text) or distinct <= max(3, length // 3)):
-        score -= 2
-        hints.append(_("Avoid repeating the same characters."))
-    if _has_sequence(text):
-        score -= 1
-        hints.append(_("Avoid sequences such as 1234, abcd or qwerty."))
+    if len(set(text.lower())) < 5:
+        score = min(score, 1)
 
     common = _is_common(text)
     if common:
@@ -156,6 +169,6 @@ def passphrase_strength(passphrase: str) -> PassphraseStrength:
 
     score = max(0, min(4, score))
     acceptable = length >= MIN_LENGTH and score >= 2 and not common
-    if acceptable and score < 4 and length < GOOD_LENGTH:
+    if acceptable and score < 4:
         hints.append(_("Longer is stronger: add another word."))
     return PassphraseStrength(score=score, hints=hints, acceptable=acceptable)
