@@ -124,9 +124,11 @@ def test_tps_round_trip(n: int) -> None:
 def test_only_area_errors_escape(text: str) -> None:
     for function in (normalize_kecamatan_code, normalize_kelurahan_code, parse_tps_number):
         try:
-            function(text)
-        except AreaCodeError:
-            pass
+            result = function(text)
+        except AreaCodeError as caught:
+            assert caught.message
+        else:
+            assert isinstance(result, str | int)
 
 
 @given(st.from_regex(r"(1[1-9]|[2-9][0-9])(0[1-9]|[1-9][0-9]){2}[12][0-9]{3}", fullmatch=True))

@@ -129,9 +129,7 @@ def test_excel_serials(serial: float, expected: date) -> None:
     assert excel_serial_to_date(serial) == expected
 
 
-@pytest.mark.parametrize(
-    "serial", [0, -1, 60, True, float("nan"), float("inf"), 10**9, "29450"]
-)
+@pytest.mark.parametrize("serial", [0, -1, 60, True, float("nan"), float("inf"), 10**9, "29450"])
 def test_excel_serials_refused(serial: object) -> None:
     assert excel_serial_to_date(serial) is None  # type: ignore[arg-type]
 

@@ -66,7 +66,9 @@ def test_other_characters_are_named() -> None:
     assert "#" in problem.message and "*" in problem.message
 
 
-@pytest.mark.parametrize("raw", ["0341 551234", "(0341) 551-234", "+62 341 551234", "021 2345 6789"])
+@pytest.mark.parametrize(
+    "raw", ["0341 551234", "(0341) 551-234", "+62 341 551234", "021 2345 6789"]
+)
 def test_landline_is_kept_with_a_warning(raw: str) -> None:
     phone, [problem] = normalize_phone(raw)
     assert phone is not None and phone.startswith("0") and not phone.startswith("08")

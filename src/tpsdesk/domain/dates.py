@@ -24,7 +24,9 @@ _MONTHS: dict[str, int] = {
 
 _SEP = r"[-/.]"
 _DMY = re.compile(rf"(?a)(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}})")
-_YMD = re.compile(rf"(?a)(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})(?:[ t]00:00(?::00(?:\.0+)?)?)?")
+_YMD = re.compile(
+    rf"(?a)(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})(?:[ t]00:00(?::00(?:\.0+)?)?)?"
+)
 _D_NAME_Y = re.compile(r"(?a)(\d{1,2})[\s\-/.,]*([^\W\d_]+)\.?[\s\-/.,]*(\d{4})")
 _NAME_D_Y = re.compile(r"(?a)([^\W\d_]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})")
 _TWO_DIGIT_YEAR = re.compile(

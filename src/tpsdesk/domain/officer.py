@@ -262,6 +262,7 @@ def validate_officer(
     # Date of birth
     birth_date, date_problems = _read_date("birth_date", draft.birth_date)
     problems.extend(date_problems)
+    plausible_birth = False  # age rules are only judged on a plausible date of birth
     if not _clean(draft.birth_date):
         problems.append(_required("birth_date"))
     elif birth_date is not None:
@@ -279,6 +280,8 @@ def validate_officer(
                     ),
                 )
             )
+        else:
+            plausible_birth = True
 
     # Sex
     sex_text = _clean(draft.sex).lower()
@@ -377,7 +380,7 @@ def validate_officer(
             )
         )
 
-    if post is not None and birth_date is not None and birth_date <= today:
+    if post is not None and birth_date is not None and plausible_birth:
         on = duty_start or today
         age = _age(birth_date, on)
         if post.min_age is not None and age < post.min_age:
