@@ -197,9 +197,7 @@ class StoreMissing(VaultError):
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(
-            _("No store found at {path}. Check the path, or create a new store.").format(
-                path=path
-            )
+            _("No store found at {path}. Check the path, or create a new store.").format(path=path)
         )
 
 
