@@ -506,7 +506,7 @@ def _open_payload(data: bytes, parsed: _Parsed, data_key: bytes) -> bytes | None
     key = _payload_key(data_key, header.payload_salt, header.store_id)
     try:
         return ChaCha20Poly1305(key).decrypt(
-            header.payload_nonce, data[parsed.payload_offset :], parsed.aad
+            header.payload_nonce, memoryview(data)[parsed.payload_offset :], parsed.aad
         )
     except InvalidTag:
         return None
@@ -619,7 +619,8 @@ def _read(path: Path) -> bytes:
             start = handle.read(len(MAGIC))
             if len(start) == len(MAGIC) and not hmac.compare_digest(start, MAGIC):
                 raise NotAStore(path)
-            return start + handle.read()
+            handle.seek(0)
+            return handle.read()
     except OSError as exc:
         raise VaultError.io(path, exc) from exc
 
