@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +63,15 @@ FieldsFactory = Callable[..., OfficerFields]
 def make_fields() -> FieldsFactory:
     """OfficerFields with a synthetic, structurally valid NIK; override any field."""
     rng = random.Random(1234)
-    serial = iter(range(1, 10_000))
+    made = iter(range(10**9))
 
     def build(**overrides: Any) -> OfficerFields:
-        birth = overrides.pop("birth_date", date(1985, 3, 14))
+        n = next(made)
+        birth = overrides.pop("birth_date", date(1985, 3, 14) + timedelta(days=n // 9999))
         sex = overrides.pop("sex", Sex.MALE)
+        nik = synthetic_nik(rng, region=KEC, birth_date=birth, sex=sex, serial=n % 9999 + 1)
         values: dict[str, Any] = {
-            "nik": synthetic_nik(rng, region=KEC, birth_date=birth, sex=sex, serial=next(serial)),
+            "nik": nik,
             "name": "BUDI SANTOSO",
             "birth_place": "MALANG",
             "birth_date": birth,

@@ -58,8 +58,41 @@ class AreaImportSummary:
 # -- session-level helpers (used inside a transaction by this module and others) -----------
 
 
+_ROW_CACHE = "tpsdesk.area_rows"
+
+
+def _cache(session: Session) -> dict[tuple[str, str], Any]:
+    # Area rows found or made in this session, held strongly: a bulk write (an import, a
+    # spreadsheet of officers) then looks each place up once, and does not autoflush at
+    # every officer.
+    cache: dict[tuple[str, str], Any] = session.info.setdefault(_ROW_CACHE, {})
+    return cache
+
+
+def remember(session: Session, row: Kecamatan | Kelurahan | Tps) -> None:
+    cache = _cache(session)
+    cache[(str(type(row).__tablename__), row.id)] = row
+    if not isinstance(row, Tps):
+        cache[(str(type(row).__tablename__), "code:" + row.code)] = row
+
+
 def _by_code(session: Session, model: type[Kecamatan] | type[Kelurahan], code: str) -> Any:
-    return session.exec(select(model).where(model.code == code)).first()
+    key = (str(model.__tablename__), "code:" + code)
+    found = _cache(session).get(key)
+    if found is None:
+        found = session.exec(select(model).where(col(model.code) == code)).first()
+        if found is not None:
+            remember(session, found)
+    return found
+
+
+def _tps_by_id(session: Session, tps_id: str) -> Tps | None:
+    found = _cache(session).get(("tps", tps_id))
+    if found is None:
+        found = session.get(Tps, tps_id)
+        if found is not None:
+            remember(session, found)
+    return found  # type: ignore[no-any-return]
 
 
 def live_kecamatan(session: Session, code: str) -> Kecamatan:
@@ -79,7 +112,7 @@ def live_kelurahan(session: Session, code: str) -> Kelurahan:
 
 
 def live_tps(session: Session, tps_id: str) -> Tps:
-    row = session.get(Tps, tps_id)
+    row = _tps_by_id(session, tps_id)
     if row is None or row.deleted:
         raise NotFound(_("That TPS does not exist (it may have been deleted)."))
     return row
@@ -120,6 +153,7 @@ def _update(session: Session, row: Any, values: dict[str, Any]) -> bool:
 
 def _create(session: Session, row: Any) -> Any:
     stamp(session, state_of(session), row, Action.CREATE, changed=content_of(row).keys())
+    remember(session, row)
     return row
 
 
@@ -275,6 +309,7 @@ def apply_area_rows(store: Store, rows: Iterable[AreaRow]) -> AreaImportSummary:
             if kec is None:
                 kec = Kecamatan(code=area.kecamatan_code, name=area.kecamatan_name)
                 stamp(session, state, kec, Action.CREATE, changed=("code", "name"))
+                remember(session, kec)
                 kecamatan[kec.code] = kec
                 seen.add(("kec", kec.code))
                 new_kec += 1
@@ -290,6 +325,7 @@ def apply_area_rows(store: Store, rows: Iterable[AreaRow]) -> AreaImportSummary:
                     kecamatan_code=area.kecamatan_code,
                 )
                 stamp(session, state, kel, Action.CREATE, changed=("code", *kel_values))
+                remember(session, kel)
                 kelurahan[kel.code] = kel
                 seen.add(("kel", kel.code))
                 new_kel += 1
@@ -314,6 +350,7 @@ def apply_area_rows(store: Store, rows: Iterable[AreaRow]) -> AreaImportSummary:
                     Action.CREATE,
                     changed=("kelurahan_code", "number", *tps_values),
                 )
+                remember(session, found)
                 tps[key] = found
                 seen.add(("tps", *map(str, key)))
                 new_tps += 1

@@ -474,9 +474,9 @@ class Store:
         """The post catalogue: the district's override if the store has one, else the default."""
         with self._lock:
             if self._catalogue is None:
+                # Cached; dropped when the setting changes and when a transaction rolls back.
                 data = self.get_setting(CATALOGUE_SETTING)
-                catalogue = DEFAULT_CATALOGUE if data is None else PostCatalogue.from_dict(data)
-                if self._session is not None:
-                    return catalogue  # may still roll back: don't cache
-                self._catalogue = catalogue
+                self._catalogue = (
+                    DEFAULT_CATALOGUE if data is None else PostCatalogue.from_dict(data)
+                )
             return self._catalogue

@@ -178,8 +178,10 @@ def update_officer(
 ) -> Officer:
     """Replace an officer's values; stamps a new version only if something changed.
 
-    Without placement arguments the officer stays where they are (as far as the post's unit
-    allows); with any of them, the ones left out count as None.
+    Without placement arguments the officer stays where they are, as far as the post's unit
+    allows: a TPS officer given a kelurahan post stays in that TPS's kelurahan; a kelurahan
+    officer given a TPS post needs `tps_id`. With any placement argument, the ones left out
+    count as None.
     """
     catalogue = store.catalogue
     with store.transaction() as session:

@@ -40,16 +40,30 @@ def state_of(session: Session) -> StoreState:
     return state
 
 
+_META_CACHE = "tpsdesk.meta_rows"
+
+
+def _meta_row(session: Session, key: str) -> StoreMeta | None:
+    # The session's identity map holds unchanged rows only weakly; keep the meta rows of this
+    # session alive so the counters are not read again from SQL at every stamp.
+    cache: dict[str, StoreMeta | None] = session.info.setdefault(_META_CACHE, {})
+    if key not in cache:
+        cache[key] = session.get(StoreMeta, key)
+    return cache[key]
+
+
 def get_meta(session: Session, key: str, default: Any = None) -> Any:
-    row = session.get(StoreMeta, key)
+    row = _meta_row(session, key)
     return default if row is None else json.loads(row.value)
 
 
 def set_meta(session: Session, key: str, value: Any) -> None:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    row = session.get(StoreMeta, key)
+    row = _meta_row(session, key)
     if row is None:
-        session.add(StoreMeta(key=key, value=text))
+        row = StoreMeta(key=key, value=text)
+        session.info[_META_CACHE][key] = row
+        session.add(row)
     elif row.value != text:
         row.value = text
         session.add(row)
