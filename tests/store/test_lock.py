@@ -20,7 +20,7 @@ PASS = "kopi susu pagi hari"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
+def store_file(tmp_path: Path) -> Path:
     path = tmp_path / "tpsdesk.store"
     vault, _ = Vault.create(path, PASS, b"image", kdf=FAST)
     vault.close()
@@ -31,15 +31,15 @@ def test_lock_file_sits_beside_the_store(tmp_path: Path) -> None:
     assert lock_path_for(tmp_path / "tpsdesk.store") == tmp_path / "tpsdesk.store.lock"
 
 
-def test_second_open_is_refused(store: Path) -> None:
-    vault, _ = Vault.open(store, PASS)
+def test_second_open_is_refused(store_file: Path) -> None:
+    vault, _ = Vault.open(store_file, PASS)
     with pytest.raises(StoreLocked) as caught:
-        Vault.open(store, PASS)
+        Vault.open(store_file, PASS)
     assert caught.value.message
     with pytest.raises(StoreLocked):
-        Vault.open_with_recovery(store, "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
+        Vault.open_with_recovery(store_file, "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
     vault.close()
-    vault, _ = Vault.open(store, PASS)
+    vault, _ = Vault.open(store_file, PASS)
     vault.close()
 
 
@@ -51,39 +51,39 @@ def test_create_holds_the_lock(tmp_path: Path) -> None:
     vault.close()
 
 
-def test_failed_open_releases_the_lock(store: Path) -> None:
+def test_failed_open_releases_the_lock(store_file: Path) -> None:
     with pytest.raises(WrongPassphrase):
-        Vault.open(store, "wrong")
-    with StoreLock(store):
+        Vault.open(store_file, "wrong")
+    with StoreLock(store_file):
         pass
 
 
-def test_lock_on_its_own(store: Path) -> None:
-    with store_lock(store) as held:
+def test_lock_on_its_own(store_file: Path) -> None:
+    with store_lock(store_file) as held:
         assert held.held
         with pytest.raises(StoreLocked):
-            Vault.open(store, PASS)
-        with pytest.raises(StoreLocked), StoreLock(store):
+            Vault.open(store_file, PASS)
+        with pytest.raises(StoreLocked), StoreLock(store_file):
             pass
         with pytest.raises(StoreLocked):
             held.acquire()
     assert not held.held
-    vault, _ = Vault.open(store, PASS)
+    vault, _ = Vault.open(store_file, PASS)
     vault.close()
 
 
-def test_lock_released_from_another_thread(store: Path) -> None:
-    vault, _ = Vault.open(store, PASS)
+def test_lock_released_from_another_thread(store_file: Path) -> None:
+    vault, _ = Vault.open(store_file, PASS)
     closer = threading.Thread(target=vault.close)
     closer.start()
     closer.join()
-    vault, _ = Vault.open(store, PASS)
+    vault, _ = Vault.open(store_file, PASS)
     vault.close()
 
 
-def test_leftover_lock_file_does_not_block(store: Path) -> None:
-    lock_path_for(store).write_text("left behind by a crash")
-    vault, _ = Vault.open(store, PASS)
+def test_leftover_lock_file_does_not_block(store_file: Path) -> None:
+    lock_path_for(store_file).write_text("left behind by a crash")
+    vault, _ = Vault.open(store_file, PASS)
     vault.close()
 
 
@@ -99,13 +99,13 @@ HOLDER = textwrap.dedent(
 
 
 def test_another_process_is_refused_and_its_death_frees_the_lock(
-    store: Path, tmp_path: Path
+    store_file: Path, tmp_path: Path
 ) -> None:
     script = tmp_path / "holder.py"
     script.write_text(HOLDER)
     env = {**os.environ, "PYTHONPATH": str(Path(vault_module.__file__).parents[2])}
     child = subprocess.Popen(
-        [sys.executable, str(script), str(store), PASS],
+        [sys.executable, str(script), str(store_file), PASS],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -114,11 +114,11 @@ def test_another_process_is_refused_and_its_death_frees_the_lock(
         assert child.stdout is not None
         assert child.stdout.readline().strip() == b"open"
         with pytest.raises(StoreLocked):
-            Vault.open(store, PASS)
+            Vault.open(store_file, PASS)
     finally:
         child.kill()  # SIGKILL: no cleanup code runs in the child
         child.communicate()
-    assert lock_path_for(store).exists()  # the file stays; the OS lock went with the process
-    vault, image = Vault.open(store, PASS)
+    assert lock_path_for(store_file).exists()  # the file stays; the OS lock went with the process
+    vault, image = Vault.open(store_file, PASS)
     vault.close()
     assert image == b"image"

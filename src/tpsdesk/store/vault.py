@@ -640,8 +640,8 @@ def _newest_backup(path: Path) -> Path | None:
     """The newest backup that is at least structurally sound (no key needed to check)."""
     for candidate in backup_paths(path):
         try:
-            with open(candidate, "rb") as handle:
-                data = handle.read()
+            with open(candidate, "rb") as handle:  # enough for any sound prefix and header
+                data = handle.read(PREFIX.size + MAX_HEADER_BYTES + TAG_BYTES)
             _parse(data, candidate)
         except (OSError, VaultError, _Malformed):
             continue
