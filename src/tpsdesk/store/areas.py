@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, func, select
 
@@ -78,21 +78,22 @@ def remember(session: Session, row: Kecamatan | Kelurahan | Tps) -> None:
 
 def _by_code(session: Session, model: type[Kecamatan] | type[Kelurahan], code: str) -> Any:
     key = (str(model.__tablename__), "code:" + code)
-    found = _cache(session).get(key)
+    found: Kecamatan | Kelurahan | None = _cache(session).get(key)
     if found is None:
-        found = session.exec(select(model).where(col(model.code) == code)).first()
+        query = select(model).where(col(model.code) == code)
+        found = cast("Kecamatan | Kelurahan | None", session.exec(query).first())
         if found is not None:
             remember(session, found)
     return found
 
 
 def _tps_by_id(session: Session, tps_id: str) -> Tps | None:
-    found = _cache(session).get(("tps", tps_id))
+    found: Tps | None = _cache(session).get(("tps", tps_id))
     if found is None:
         found = session.get(Tps, tps_id)
         if found is not None:
             remember(session, found)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def live_kecamatan(session: Session, code: str) -> Kecamatan:
