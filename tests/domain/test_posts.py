@@ -67,7 +67,7 @@ def test_names_bodies_ages() -> None:
     ketua = CAT.get("kpps_ketua")
     assert ketua is not None and ketua.name == "Ketua KPPS" and ketua.max_age_warning == 55
     linmas = CAT.get("linmas")
-    assert linmas is not None and linmas.name == "Linmas (Ketertiban TPS)"
+    assert linmas is not None and linmas.name == "Linmas"
     ptps = CAT.get("ptps")
     assert ptps is not None and (ptps.name, ptps.body, ptps.min_age) == ("PTPS", "Bawaslu", 21)
     for post in CAT.posts:
@@ -103,10 +103,10 @@ def test_duty_periods_pilkada_2024() -> None:
 
 def test_for_unit() -> None:
     assert [p.code for p in CAT.for_unit(Unit.TPS)] == [
-        "pantarlih",
         "kpps_ketua",
         "kpps_anggota",
         "linmas",
+        "pantarlih",
         "ptps",
     ]
     assert len(CAT.for_unit(Unit.KECAMATAN)) == 5
@@ -164,8 +164,8 @@ def _entry(**changes: Any) -> dict[str, Any]:
         (_entry(min_age=60, max_age_warning=55), ["linmas", "max_age_warning"]),
         (_entry(per_unit_large_tps=3, unit="kelurahan"), ["linmas", "per_unit_large_tps"]),
         (_entry(colour="red"), ["linmas", "colour"]),
-        (_entry(code="Linmas!"), ["#10"]),
-        (_entry(code=None), ["#10"]),
+        (_entry(code="Linmas!"), ["#9"]),
+        (_entry(code=None), ["#9"]),
         (_entry(code="kpps_ketua"), ["kpps_ketua", "twice"]),
         ({"posts": []}, ["list of posts"]),
         ({"posts": "linmas"}, ["list of posts"]),

@@ -85,6 +85,7 @@ _BAWASLU_MIN_AGE = 21
 _KPPS_PREFERRED_MAX_AGE = 55
 
 _K, _L, _T = Unit.KECAMATAN, Unit.KELURAHAN, Unit.TPS
+# Order is the order of entry: the posts of a TPS as a KPPS roster lists them.
 _DEFAULT_POSTS = (
     _post("ppk_ketua", "KPU", "Ketua PPK", _K, 1, _PPK, min_age=_KPU_MIN_AGE),
     _post("ppk_anggota", "KPU", "Anggota PPK", _K, 4, _PPK, min_age=_KPU_MIN_AGE),
@@ -93,10 +94,6 @@ _DEFAULT_POSTS = (
     _post("pps_anggota", "KPU", "Anggota PPS", _L, 2, _PPS, min_age=_KPU_MIN_AGE),
     _post("pps_sekretariat", "KPU", "Sekretariat PPS", _L, 3, _PPS, min_age=_KPU_MIN_AGE),
     _post(
-        "pantarlih", "KPU", "Pantarlih", _T, 1, _PANTARLIH,
-        min_age=_KPU_MIN_AGE, per_unit_large_tps=2,
-    ),
-    _post(
         "kpps_ketua", "KPU", "Ketua KPPS", _T, 1, _KPPS,
         min_age=_KPU_MIN_AGE, max_age_warning=_KPPS_PREFERRED_MAX_AGE,
     ),
@@ -104,14 +101,18 @@ _DEFAULT_POSTS = (
         "kpps_anggota", "KPU", "Anggota KPPS", _T, 6, _KPPS,
         min_age=_KPU_MIN_AGE, max_age_warning=_KPPS_PREFERRED_MAX_AGE,
     ),
-    _post("linmas", "KPU", "Linmas (Ketertiban TPS)", _T, 2, _KPPS, min_age=_KPU_MIN_AGE),
-    _post("panwascam", "Bawaslu", "Panwaslu Kecamatan", _K, 3, _OPEN, min_age=_BAWASLU_MIN_AGE),
+    _post("linmas", "KPU", "Linmas", _T, 2, _KPPS, min_age=_KPU_MIN_AGE),
+    _post(
+        "pantarlih", "KPU", "Pantarlih", _T, 1, _PANTARLIH,
+        min_age=_KPU_MIN_AGE, per_unit_large_tps=2,
+    ),
+    _post("panwascam", "Bawaslu", "Panwascam", _K, 3, _OPEN, min_age=_BAWASLU_MIN_AGE),
     # The secretariat's size varies (8 in Palembang, 10 in Makassar): the district sets it.
     _post(
-        "panwascam_sekretariat", "Bawaslu", "Sekretariat Panwaslu Kecamatan", _K, 0, _OPEN,
+        "panwascam_sekretariat", "Bawaslu", "Sekretariat Panwascam", _K, 0, _OPEN,
         min_age=_BAWASLU_MIN_AGE,
     ),
-    _post("pkd", "Bawaslu", "PKD (Pengawas Kelurahan/Desa)", _L, 1, _PKD,
+    _post("pkd", "Bawaslu", "PKD", _L, 1, _PKD,
           min_age=_BAWASLU_MIN_AGE),
     _post("ptps", "Bawaslu", "PTPS", _T, 1, _PTPS, min_age=_BAWASLU_MIN_AGE),
 )  # fmt: skip
