@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_path
+from platformdirs import user_config_path, user_data_path
 
 APP_NAME = "tpsdesk"
 STORE_ENV = "TPSDESK_STORE"
@@ -28,3 +28,14 @@ def resolve_store_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser().resolve()
     return default_data_dir() / STORE_FILENAME
+
+
+CONFIG_ENV = "TPSDESK_CONFIG_DIR"
+
+
+def config_dir() -> Path:
+    """Folder for non-personal preferences (language); overridable for tests."""
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return user_config_path(appname=APP_NAME, appauthor=False)

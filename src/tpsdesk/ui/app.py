@@ -1,0 +1,165 @@
+"""The tpsdesk terminal app: built by a factory so tests and the CLI share one construction."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from tpsdesk import prefs
+from tpsdesk.i18n import LANGUAGES, N_, _, get_language, set_language
+from tpsdesk.ui.bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from tpsdesk.store.db import Store
+    from tpsdesk.store.vault import KdfParams
+
+
+class TpsDeskApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tpsdesk"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS = [
+        Binding("f1", "help", N_("Help"), id="app.help", tooltip=N_("Show every key")),
+        Binding("f3", "search", N_("Search"), id="app.search", tooltip=N_("Search by name or NIK")),
+        Binding(
+            "f9",
+            "switch_language",
+            N_("Language"),
+            id="app.language",
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
+        Binding("f10", "quit", N_("Quit"), id="app.quit", tooltip=N_("Close tpsdesk")),
+    ]
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        kdf: KdfParams | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.store_path = store_path
+        self.kdf = kdf
+        self.fixed_today = today
+        self.store: Store | None = None
+        self.sub_title = str(store_path)
+
+    @property
+    def today(self) -> date:
+        return self.fixed_today or date.today()
+
+    def on_mount(self) -> None:
+        from tpsdesk.ui.screens.create_store import CreateStoreScreen
+        from tpsdesk.ui.screens.unlock import UnlockScreen
+
+        if self.store_path.exists():
+            self.push_screen(UnlockScreen())
+        else:
+            self.push_screen(CreateStoreScreen())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The safety net: a failed background task is told to the user, never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = getattr(error, "message", None)
+        if not isinstance(message, str):
+            message = _("Something went wrong: {error}. Nothing was saved by this step.").format(
+                error=type(error).__name__
+            )
+        self.notify(message, severity="error", timeout=10)
+
+    def store_opened(self, store: Store) -> None:
+        """Called by the create/unlock screens: replace them with the dashboard."""
+        from tpsdesk.ui.screens.dashboard import DashboardScreen
+
+        self.store = store
+        self.switch_screen(DashboardScreen())
+
+    def require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the store is not open")
+        return self.store
+
+    def action_help(self) -> None:
+        from tpsdesk.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or key in seen:
+                continue
+            seen.add(key)
+            rows.append((self.get_key_display(binding), binding.description))
+        self.push_screen(HelpScreen(rows))
+
+    def action_search(self) -> None:
+        from tpsdesk.ui.screens.search import SearchScreen
+
+        if self.store is None or isinstance(self.screen, SearchScreen):
+            return
+        self.push_screen(SearchScreen())
+
+    def action_switch_language(self) -> None:
+        current = get_language()
+        following = LANGUAGES[(LANGUAGES.index(current) + 1) % len(LANGUAGES)]
+        set_language(following)
+        prefs.save_pref("language", following)
+        translate_bindings(self)
+        self.rebuild_screens()
+        self.notify(_("Language: English") if following == "en" else _("Language: Indonesian"))
+
+    def rebuild_screens(self) -> None:
+        """Recreate the visible screens so every label follows the new language."""
+        from tpsdesk.ui.screens.create_store import CreateStoreScreen
+        from tpsdesk.ui.screens.dashboard import DashboardScreen
+        from tpsdesk.ui.screens.unlock import UnlockScreen
+
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if self.store is not None:
+            self.switch_screen(DashboardScreen())
+        elif self.store_path.exists():
+            self.switch_screen(UnlockScreen())
+        else:
+            self.switch_screen(CreateStoreScreen())
+
+    def close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    async def action_quit(self) -> None:
+        self.close_store()
+        self.exit()
+
+
+def build_app(
+    store_path: Path,
+    *,
+    language: str | None = None,
+    kdf: KdfParams | None = None,
+    today: date | None = None,
+) -> TpsDeskApp:
+    """Choose the language first: screens translate their labels when they are created."""
+    set_language(language or prefs.preferred_language())
+    return TpsDeskApp(store_path, kdf=kdf, today=today)
+
+
+def run_app(store_path: Path, language: str | None = None, kdf: KdfParams | None = None) -> None:
+    app = build_app(store_path, language=language, kdf=kdf)
+    try:
+        app.run()
+    finally:
+        app.close_store()

@@ -1,0 +1,438 @@
+"""Area set-up: kecamatan, kelurahan and TPS by hand, or from an area list CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tpsdesk.domain.area import (
+    AreaCodeError,
+    format_tps,
+    kecamatan_of,
+    normalize_kecamatan_code,
+    normalize_kelurahan_code,
+    parse_tps_number,
+)
+from tpsdesk.exchange.area_csv import AreaCsvError, import_area_csv
+from tpsdesk.i18n import N_, _
+from tpsdesk.store import areas
+from tpsdesk.store.db import Store, StoreError
+from tpsdesk.store.models import Kecamatan, Kelurahan, Tps
+from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.screens.message import MessageScreen
+from tpsdesk.ui.screens.simple_form import FormField, SimpleForm, SubmitRefused
+
+MAX_TPS_PER_ENTRY = 200
+
+
+class AreaScreen(BaseScreen):
+    BINDINGS = [
+        Binding(
+            "k",
+            "add_kecamatan",
+            N_("Kecamatan"),
+            id="area.add_kecamatan",
+            tooltip=N_("Add a kecamatan"),
+        ),
+        Binding(
+            "l",
+            "add_kelurahan",
+            N_("Kelurahan"),
+            id="area.add_kelurahan",
+            tooltip=N_("Add a kelurahan or desa"),
+        ),
+        Binding("t", "add_tps", N_("TPS"), id="area.add_tps", tooltip=N_("Add one or more TPS")),
+        Binding(
+            "e",
+            "edit_tps",
+            N_("Edit TPS"),
+            id="area.edit_tps",
+            tooltip=N_("Change the address or voter count of the selected TPS"),
+        ),
+        Binding("delete", "delete_tps", N_("Delete TPS"), id="area.delete_tps"),
+        Binding(
+            "i",
+            "import_csv",
+            N_("Import CSV"),
+            id="area.import",
+            tooltip=N_("Read kecamatan, kelurahan and TPS from a CSV file"),
+        ),
+        Binding("escape", "back", N_("Back"), id="area.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kecamatan: list[Kecamatan] = []
+        self.kelurahan: list[Kelurahan] = []
+        self.tps: list[Tps] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            _("K adds a kecamatan, L a kelurahan, T one or more TPS (e.g. 1-12); I imports a CSV."),
+            classes="hint",
+        )
+        yield DataTable(id="area", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = _("Area set-up")
+        table: DataTable[str] = self.query_one("#area", DataTable)
+        table.add_column(_("Level"), key="level", width=10)
+        table.add_column(_("Code"), key="code", width=16)
+        table.add_column(_("Name / address"), key="name")
+        self.load()
+
+    @work(exclusive=True, group="area", exit_on_error=False)
+    async def load(self) -> None:
+        store = self.desk.require_store()
+        self.kecamatan, self.kelurahan, self.tps = await self.in_thread(_load_area, store)
+        table: DataTable[str] = self.query_one("#area", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for kec in self.kecamatan:
+            table.add_row(_("Kecamatan"), kec.code, kec.name, key=f"kec:{kec.code}")
+            for kel in (k for k in self.kelurahan if k.kecamatan_code == kec.code):
+                table.add_row("  " + _("Kelurahan"), kel.code, kel.name, key=f"kel:{kel.code}")
+                for tps in (t for t in self.tps if t.kelurahan_code == kel.code):
+                    table.add_row(
+                        "    TPS", format_tps(tps.number), _tps_detail(tps), key=f"tps:{tps.id}"
+                    )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        table.focus()
+
+    def _selected(self) -> tuple[str, str] | None:
+        table: DataTable[str] = self.query_one("#area", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        kind, _sep, ident = key.partition(":")
+        return kind, ident
+
+    def _selected_kecamatan(self) -> str:
+        selected = self._selected()
+        if selected is None:
+            return self.kecamatan[0].code if self.kecamatan else ""
+        kind, ident = selected
+        if kind == "kec":
+            return ident
+        if kind == "kel":
+            return kecamatan_of(ident)
+        tps = next((t for t in self.tps if t.id == ident), None)
+        return kecamatan_of(tps.kelurahan_code) if tps else ""
+
+    def _selected_kelurahan(self) -> str:
+        selected = self._selected()
+        if selected is None:
+            return ""
+        kind, ident = selected
+        if kind == "kel":
+            return ident
+        if kind == "tps":
+            tps = next((t for t in self.tps if t.id == ident), None)
+            return tps.kelurahan_code if tps else ""
+        return next((k.code for k in self.kelurahan if k.kecamatan_code == ident), "")
+
+    def _after(self, result: object) -> None:
+        if result is not None:
+            self.load()
+
+    # -- adding -------------------------------------------------------------------------------
+
+    def action_add_kecamatan(self) -> None:
+        store = self.desk.require_store()
+
+        def submit(values: dict[str, str]) -> object:
+            code = _code_or_refuse(normalize_kecamatan_code, values["code"])
+            name = _required(values["name"], _("Name"))
+            return _store_or_refuse(areas.add_kecamatan, store, code, name)
+
+        self.app.push_screen(
+            SimpleForm(
+                _("New kecamatan"),
+                [
+                    FormField("code", _("Code"), placeholder="35.73.05"),
+                    FormField("name", _("Name"), placeholder="Sukun"),
+                ],
+                submit,
+                hint=_("The Kemendagri code: province.regency.kecamatan"),
+            ),
+            callback=self._after,
+        )
+
+    def action_add_kelurahan(self) -> None:
+        if not self.kecamatan:
+            self.notify(_("Add a kecamatan first (K)."), severity="warning")
+            return
+        store = self.desk.require_store()
+        choices = tuple((f"{k.code} {k.name}", k.code) for k in self.kecamatan)
+
+        def submit(values: dict[str, str]) -> object:
+            code = _code_or_refuse(normalize_kelurahan_code, values["code"])
+            name = _required(values["name"], _("Name"))
+            if kecamatan_of(code) != values["kecamatan"]:
+                raise SubmitRefused(
+                    _("Code {code} does not lie in kecamatan {kecamatan}.").format(
+                        code=code, kecamatan=values["kecamatan"]
+                    )
+                )
+            return _store_or_refuse(areas.add_kelurahan, store, code, name, values["kecamatan"])
+
+        kecamatan = self._selected_kecamatan()
+        self.app.push_screen(
+            SimpleForm(
+                _("New kelurahan / desa"),
+                [
+                    FormField("kecamatan", _("Kecamatan"), value=kecamatan, choices=choices),
+                    FormField(
+                        "code",
+                        _("Code"),
+                        value=f"{kecamatan}." if kecamatan else "",
+                        placeholder="35.73.05.1001",
+                    ),
+                    FormField("name", _("Name"), placeholder="Sukun"),
+                ],
+                submit,
+                hint=_("Last part of the code: 1xxx for a kelurahan, 2xxx for a desa."),
+            ),
+            callback=self._after,
+        )
+
+    def action_add_tps(self) -> None:
+        if not self.kelurahan:
+            self.notify(_("Add a kelurahan first (L)."), severity="warning")
+            return
+        store = self.desk.require_store()
+        choices = tuple((f"{k.code} {k.name}", k.code) for k in self.kelurahan)
+
+        def submit(values: dict[str, str]) -> object:
+            numbers = _tps_numbers(values["numbers"])
+            voters = _voters(values["voters"])
+            added = []
+            for number in numbers:
+                added.append(
+                    _store_or_refuse(
+                        areas.add_tps,
+                        store,
+                        values["kelurahan"],
+                        number,
+                        values["address"].strip(),
+                        voters,
+                    )
+                )
+            return added
+
+        self.app.push_screen(
+            SimpleForm(
+                _("New TPS"),
+                [
+                    FormField(
+                        "kelurahan",
+                        _("Kelurahan"),
+                        value=self._selected_kelurahan(),
+                        choices=choices,
+                    ),
+                    FormField("numbers", _("TPS number(s)"), placeholder="1  ·  1-12  ·  1,3,5"),
+                    FormField("address", _("Address"), placeholder=_("optional")),
+                    FormField("voters", _("Voters"), placeholder=_("optional")),
+                ],
+                submit,
+            ),
+            callback=self._after,
+        )
+
+    def _selected_tps(self) -> Tps | None:
+        selected = self._selected()
+        if selected is None or selected[0] != "tps":
+            self.notify(_("Select a TPS row first."), severity="warning")
+            return None
+        return next((t for t in self.tps if t.id == selected[1]), None)
+
+    def action_edit_tps(self) -> None:
+        tps = self._selected_tps()
+        if tps is None:
+            return
+        store = self.desk.require_store()
+
+        def submit(values: dict[str, str]) -> object:
+            voters = _voters(values["voters"])
+            return _store_or_refuse(
+                areas.update_tps, store, tps.id, address=values["address"].strip(), voters=voters
+            )
+
+        self.app.push_screen(
+            SimpleForm(
+                _("TPS {number}").format(number=format_tps(tps.number)),
+                [
+                    FormField("address", _("Address"), value=tps.address),
+                    FormField(
+                        "voters", _("Voters"), value="" if tps.voters is None else str(tps.voters)
+                    ),
+                ],
+                submit,
+            ),
+            callback=self._after,
+        )
+
+    def action_delete_tps(self) -> None:
+        tps = self._selected_tps()
+        if tps is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete_tps(tps.id)
+
+        self.app.push_screen(
+            ConfirmScreen(_("Delete TPS {number}?").format(number=format_tps(tps.number))),
+            callback=answered,
+        )
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _delete_tps(self, tps_id: str) -> None:
+        try:
+            await self.in_thread(areas.delete_tps, self.desk.require_store(), tps_id)
+        except StoreError as error:
+            self.notify(error.message, severity="error", timeout=8)
+            return
+        self.load()
+
+    # -- importing ----------------------------------------------------------------------------
+
+    def action_import_csv(self) -> None:
+        store = self.desk.require_store()
+
+        def submit(values: dict[str, str]) -> object:
+            raw = values["path"].strip().strip('"').strip("'")
+            if not raw:
+                raise SubmitRefused(_("Enter the path of the CSV file."))
+            path = Path(raw).expanduser()
+            try:
+                result, summary = import_area_csv(store, path)
+            except AreaCsvError as error:
+                raise SubmitRefused(error.message) from None
+            except StoreError as error:
+                raise SubmitRefused(error.message) from None
+            return path, result, summary
+
+        self.app.push_screen(
+            SimpleForm(
+                _("Import an area list"),
+                [FormField("path", _("CSV file"), placeholder="/media/usb/wilayah.csv")],
+                submit,
+                hint=_(
+                    "Columns: kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name, "
+                    "tps_number, tps_address"
+                ),
+            ),
+            callback=self._imported,
+        )
+
+    def _imported(self, outcome: object) -> None:
+        if not isinstance(outcome, tuple):
+            return
+        path, result, summary = outcome
+        if summary is None:
+            lines = [problem.describe() for problem in result.problems]
+            self.app.push_screen(
+                MessageScreen(
+                    _(
+                        "{file}: nothing was imported. Fix these {count} problem(s) and try again."
+                    ).format(file=path.name, count=len(lines)),
+                    lines,
+                )
+            )
+            return
+        self.notify(summary_text(summary), timeout=8)
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _load_area(store: Store) -> tuple[list[Kecamatan], list[Kelurahan], list[Tps]]:
+    return areas.list_kecamatan(store), areas.list_kelurahan(store), areas.list_tps(store)
+
+
+def _tps_detail(tps: Tps) -> str:
+    detail = tps.address
+    if tps.voters is not None:
+        detail = (detail + " · " if detail else "") + _("{n} voters").format(n=tps.voters)
+    return detail
+
+
+def _code_or_refuse(normalize: object, raw: str) -> str:
+    try:
+        return normalize(raw)  # type: ignore[operator]
+    except AreaCodeError as error:
+        raise SubmitRefused(error.message) from None
+
+
+def _required(value: str, label: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise SubmitRefused(_("{field} is required.").format(field=label))
+    return value
+
+
+def _store_or_refuse(function: object, *args: object, **kwargs: object) -> object:
+    try:
+        return function(*args, **kwargs)  # type: ignore[operator]
+    except StoreError as error:
+        raise SubmitRefused(error.message) from None
+
+
+def _tps_numbers(raw: str) -> list[int]:
+    """'5' → [5]; '1-12' → 1..12; '1,3,5' → [1, 3, 5]."""
+    numbers: list[int] = []
+    text = raw.strip()
+    if not text:
+        raise SubmitRefused(_("Enter a TPS number, a range such as 1-12, or a list such as 1,3,5."))
+    try:
+        for part in text.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                first, _sep, last = part.partition("-")
+                low, high = parse_tps_number(first), parse_tps_number(last)
+                if high < low:
+                    raise SubmitRefused(_("The range {range} runs backwards.").format(range=part))
+                numbers.extend(range(low, high + 1))
+            else:
+                numbers.append(parse_tps_number(part))
+    except AreaCodeError as error:
+        raise SubmitRefused(error.message) from None
+    if len(numbers) > MAX_TPS_PER_ENTRY:
+        raise SubmitRefused(_("At most {n} TPS at once.").format(n=MAX_TPS_PER_ENTRY))
+    return sorted(set(numbers))
+
+
+def _voters(raw: str) -> int | None:
+    text = raw.strip().replace(".", "")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 10000:
+        raise SubmitRefused(_("Voters must be a whole number (at most 10000)."))
+    return int(text)
+
+
+def summary_text(summary: areas.AreaImportSummary) -> str:
+    if not summary.changed:
+        return _("Nothing new: the store already holds this area list.")
+    return _(
+        "Imported: {kec} new kecamatan, {kel} new kelurahan, {tps} new TPS, {updated} updated, "
+        "{unchanged} unchanged."
+    ).format(
+        kec=summary.new_kecamatan,
+        kel=summary.new_kelurahan,
+        tps=summary.new_tps,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+    )

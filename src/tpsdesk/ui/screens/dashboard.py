@@ -1,0 +1,245 @@
+"""Dashboard: posts filled against posts needed, per TPS and per kelurahan/kecamatan,
+incomplete ones first."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from tpsdesk.domain.area import format_tps
+from tpsdesk.domain.posts import Unit
+from tpsdesk.i18n import N_, _
+from tpsdesk.store import completion
+from tpsdesk.store.db import Store
+from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.units import UnitRef
+
+PAGE_SIZE = 100
+
+
+def family_of(post_code: str) -> str:
+    """Chair and members of one body share a column: kpps_ketua + kpps_anggota → kpps."""
+    return post_code.split("_", 1)[0]
+
+
+def family_label(family: str) -> str:
+    labels = {"kpps": "KPPS", "linmas": "Linmas", "ptps": "PTPS", "pantarlih": "Pantarlih"}
+    return labels.get(family, family.upper())
+
+
+class DashboardScreen(BaseScreen):
+    BINDINGS = [
+        Binding(
+            "enter",
+            "open_selected",
+            N_("Open"),
+            id="dashboard.open",
+            tooltip=N_("Open the officers of the selected TPS or unit"),
+        ),
+        Binding(
+            "f2",
+            "area",
+            N_("Area"),
+            id="dashboard.area",
+            tooltip=N_("Set up kecamatan, kelurahan and TPS"),
+        ),
+        Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            N_("Next page"),
+            id="dashboard.next_page",
+            key_display="]",
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            N_("Previous page"),
+            id="dashboard.previous_page",
+            key_display="[",
+        ),
+        Binding("slash", "app.search", N_("Search"), id="dashboard.search", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = 0
+        self.tps_rows: list[completion.TpsCompletion] = []
+        self.unit_rows: list[completion.UnitCompletion] = []
+        self.families: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="summary", classes="summary")
+        with TabbedContent(id="tabs"):
+            with TabPane(_("TPS"), id="tab-tps"):
+                yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="page-info", classes="hint")
+            with TabPane(_("Kelurahan and kecamatan"), id="tab-units"):
+                yield DataTable(id="unit-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = _("Completion per TPS")
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="dashboard", exit_on_error=False)
+    async def load(self) -> None:
+        store = self.desk.require_store()
+        tps_rows, unit_rows = await self.in_thread(_load_completion, store)
+        self.tps_rows = tps_rows
+        self.unit_rows = unit_rows
+        families: list[str] = []
+        for post in store.catalogue.for_unit(Unit.TPS):
+            family = family_of(post.code)
+            if family not in families:
+                families.append(family)
+        self.families = families
+        self.page = min(self.page, max(0, (len(tps_rows) - 1) // PAGE_SIZE))
+        self._render_summary()
+        self._render_tps_page()
+        self._render_units()
+
+    def _render_summary(self) -> None:
+        needed = sum(row.needed for row in self.tps_rows) + sum(
+            row.needed for row in self.unit_rows
+        )
+        missing = sum(row.missing for row in self.tps_rows) + sum(
+            row.missing for row in self.unit_rows
+        )
+        filled = needed - missing
+        incomplete = sum(1 for row in self.tps_rows if not row.complete)
+        summary = self.query_one("#summary", Static)
+        empty = self.query_one("#empty", Static)
+        tabs = self.query_one("#tabs", TabbedContent)
+        if not self.tps_rows and not self.unit_rows:
+            summary.update("")
+            tabs.display = False
+            empty.display = True
+            empty.update(
+                _("No area yet. Press F2 to set up the kecamatan, kelurahan and TPS of this desk.")
+            )
+            return
+        tabs.display = True
+        empty.display = False
+        summary.update(
+            _("{tps} TPS, {incomplete} incomplete · posts filled {filled} of {needed}").format(
+                tps=len(self.tps_rows), incomplete=incomplete, filled=filled, needed=needed
+            )
+        )
+
+    def _render_tps_page(self) -> None:
+        table: DataTable[str] = self.query_one("#tps-table", DataTable)
+        table.clear(columns=True)
+        table.add_column(_("Kelurahan"), key="kelurahan", width=18)
+        table.add_column(_("TPS"), key="tps")
+        table.add_column(_("Filled"), key="filled")
+        for family in self.families:
+            table.add_column(family_label(family), key=family)
+        start = self.page * PAGE_SIZE
+        for row in self.tps_rows[start : start + PAGE_SIZE]:
+            cells = [
+                row.kelurahan_name,
+                format_tps(row.number),
+                _cell(row.filled, row.needed),
+            ]
+            for family in self.families:
+                posts = [p for p in row.posts if family_of(p.post_code) == family]
+                cells.append(_cell(sum(p.filled for p in posts), sum(p.needed for p in posts)))
+            table.add_row(*cells, key=f"tps:{row.tps_id}")
+        pages = max(1, (len(self.tps_rows) + PAGE_SIZE - 1) // PAGE_SIZE)
+        info = self.query_one("#page-info", Static)
+        info.display = pages > 1
+        info.update(
+            _("Page {page} of {pages} — [ and ] change page").format(
+                page=self.page + 1, pages=pages
+            )
+        )
+
+    def _render_units(self) -> None:
+        table: DataTable[str] = self.query_one("#unit-table", DataTable)
+        table.clear(columns=True)
+        table.add_column(_("Unit"), key="unit")
+        table.add_column(_("Name"), key="name", width=20)
+        table.add_column(_("Filled"), key="filled")
+        table.add_column(_("Posts"), key="posts")
+        for row in self.unit_rows:
+            parts = [f"{p.post_name} {p.filled}/{p.needed}" for p in row.posts]
+            unit_label = _("Kelurahan") if row.unit == Unit.KELURAHAN else _("Kecamatan")
+            table.add_row(
+                unit_label,
+                row.name,
+                _cell(row.filled, row.needed),
+                ", ".join(parts),
+                key=f"{row.unit.value}:{row.code}",
+            )
+
+    def action_page(self, step: int) -> None:
+        pages = max(1, (len(self.tps_rows) + PAGE_SIZE - 1) // PAGE_SIZE)
+        page = min(max(0, self.page + step), pages - 1)
+        if page != self.page:
+            self.page = page
+            self._render_tps_page()
+
+    def _selected_unit(self) -> UnitRef | None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        table_id = "#tps-table" if tabs.active == "tab-tps" else "#unit-table"
+        table: DataTable[str] = self.query_one(table_id, DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self._unit_for_key(key) if key else None
+
+    def _unit_for_key(self, key: str) -> UnitRef | None:
+        kind, _sep, ident = key.partition(":")
+        if kind == "tps":
+            for row in self.tps_rows:
+                if row.tps_id == ident:
+                    return UnitRef.for_tps(
+                        row.tps_id, row.number, row.kelurahan_code, row.kelurahan_name
+                    )
+        for unit_row in self.unit_rows:
+            if unit_row.unit.value == kind and unit_row.code == ident:
+                return UnitRef(unit=unit_row.unit, code=unit_row.code, name=unit_row.name)
+        return None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        unit = self._unit_for_key(key) if key else None
+        if unit is not None:
+            self._open(unit)
+
+    def action_open_selected(self) -> None:
+        unit = self._selected_unit()
+        if unit is not None:
+            self._open(unit)
+
+    def _open(self, unit: UnitRef) -> None:
+        from tpsdesk.ui.screens.unit import UnitScreen
+
+        self.app.push_screen(UnitScreen(unit))
+
+    def action_area(self) -> None:
+        from tpsdesk.ui.screens.area import AreaScreen
+
+        self.app.push_screen(AreaScreen())
+
+
+def _cell(filled: int, needed: int) -> str:
+    mark = "✓" if needed and filled >= needed else " "
+    return f"{filled}/{needed} {mark}"
+
+
+def _load_completion(
+    store: Store,
+) -> tuple[list[completion.TpsCompletion], list[completion.UnitCompletion]]:
+    return completion.tps_completion(store), completion.unit_completion(store)

@@ -1,0 +1,432 @@
+"""The officer form: validates as you type, reads the birth date and sex out of the NIK, and
+reports a NIK already in the store at once, with where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.validation import ValidationResult as InputValidation
+from textual.validation import Validator
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from tpsdesk.domain.dates import format_date
+from tpsdesk.domain.nik import parse_nik
+from tpsdesk.domain.officer import OfficerDraft, validate_field, validate_officer
+from tpsdesk.domain.problems import Problem, Severity
+from tpsdesk.i18n import N_, _
+from tpsdesk.store import officers
+from tpsdesk.store.db import StoreError
+from tpsdesk.store.models import Officer
+from tpsdesk.store.officers import OfficerHit
+from tpsdesk.ui.screens.base import BaseModal
+from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.units import UnitRef
+
+
+@dataclass(frozen=True)
+class FormResult:
+    officer_id: str
+    add_next: bool = False
+
+
+# (draft field, label); the order is the order of entry on paper forms.
+TEXT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("nik", N_("NIK")),
+    ("name", N_("Name (as on KTP)")),
+    ("birth_place", N_("Place of birth")),
+    ("birth_date", N_("Date of birth")),
+    ("sex", N_("Sex (L/P)")),
+    ("address", N_("Address")),
+    ("postcode", N_("Postcode")),
+    ("phone", N_("Mobile number")),
+    ("email", N_("E-mail")),
+    ("marital_status", N_("Married (Y/T)")),
+    ("mother_name", N_("Mother's maiden name")),
+    ("duty_start", N_("Duty starts")),
+    ("duty_end", N_("Duty ends")),
+)
+DATE_FIELDS = frozenset({"birth_date", "duty_start", "duty_end"})
+REQUIRED_FIELDS = frozenset({"nik", "name", "birth_place", "birth_date", "sex", "address"})
+
+
+class DomainValidator(Validator):
+    """Runs the domain rule of one field against the whole form (cross-field rules need it)."""
+
+    def __init__(self, form: OfficerFormScreen, field: str) -> None:
+        super().__init__()
+        self.form = form
+        self.field = field
+
+    def validate(self, value: str) -> InputValidation:
+        errors = [p.message for p in self.form.problems_for(self.field, value) if p.is_error]
+        return self.failure(" ".join(errors)) if errors else self.success()
+
+
+class OfficerFormScreen(BaseModal[FormResult | None]):
+    BINDINGS = [
+        Binding("f2", "save(False)", N_("Save"), id="form.save", tooltip=N_("Save and go back")),
+        Binding(
+            "f4",
+            "save(True)",
+            N_("Save + next"),
+            id="form.save_next",
+            tooltip=N_("Save, then start the next empty post"),
+        ),
+        Binding(
+            "escape", "cancel", N_("Cancel"), id="form.cancel", tooltip=N_("Leave without saving")
+        ),
+    ]
+
+    def __init__(
+        self, unit: UnitRef, *, officer_id: str | None = None, post_code: str | None = None
+    ) -> None:
+        super().__init__()
+        self.unit = unit
+        self.officer_id = officer_id
+        self.initial_post = post_code
+        self.duplicates: list[OfficerHit] = []
+        self.loaded: OfficerDraft | None = None
+        self.saving = False
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        store = self.desk.require_store()
+        self.require_mother_name = bool(store.get_setting("require_mother_name", False))
+        yield Header()
+        with VerticalScroll(id="form"):
+            posts = store.catalogue.for_unit(self.unit.unit)
+            with Horizontal(classes="field-row"):
+                yield Label(_("Post"), classes="field-label")
+                yield Select(
+                    [(post.name, post.code) for post in posts],
+                    id="post_code",
+                    allow_blank=False,
+                    value=self.initial_post
+                    if self.initial_post in {p.code for p in posts}
+                    else posts[0].code,
+                    compact=True,
+                )
+            for name, label in TEXT_FIELDS:
+                if name == "mother_name" and not self.require_mother_name:
+                    continue
+                marker = " *" if name in REQUIRED_FIELDS else ""
+                with Horizontal(classes="field-row", id=f"row-{name}"):
+                    yield Label(_(label) + marker, classes="field-label")
+                    yield Input(
+                        id=name,
+                        placeholder=self._placeholder(name),
+                        validators=[DomainValidator(self, name)],
+                        validate_on=["changed", "submitted"],
+                        compact=True,
+                        max_length=200,
+                    )
+                yield Static("", id=f"msg-{name}", classes="field-message")
+                if name == "nik":
+                    yield Static("", id="nik-info", classes="field-info")
+                    yield Static("", id="duplicate", classes="field-warning")
+            yield Static("", id="form-errors", classes="error")
+        yield Footer()
+
+    def _placeholder(self, name: str) -> str:
+        if name in DATE_FIELDS:
+            return _("dd-mm-yyyy")
+        return {
+            "nik": _("16 digits"),
+            "sex": _("L or P"),
+            "phone": "08…",
+            "marital_status": _("Y or T"),
+            "postcode": _("5 digits"),
+        }.get(name, "")
+
+    def on_mount(self) -> None:
+        self.title = self.unit.title
+        self.sub_title = _("Edit officer") if self.officer_id else _("New officer")
+        for widget in self.query(".field-message, .field-info, .field-warning"):
+            widget.display = False
+        self._update_duty_placeholders()
+        if self.officer_id:
+            self._load(self.officer_id)
+        else:
+            self.query_one("#nik", Input).focus()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def _load(self, officer_id: str) -> None:
+        store = self.desk.require_store()
+        officer = await self.in_thread(officers.get_officer, store, officer_id)
+        draft = draft_from_officer(officer) if officer is not None and not officer.deleted else None
+        if draft is None:
+            self.notify(_("This officer no longer exists."), severity="error")
+            self.dismiss(None)
+            return
+        self.loaded = draft
+        for name, _label in TEXT_FIELDS:
+            if self.query(f"#{name}"):
+                self.query_one(f"#{name}", Input).value = getattr(draft, name)
+        select: Select[str] = self.query_one("#post_code", Select)
+        if draft.post_code:
+            select.value = draft.post_code
+        self.query_one("#nik", Input).focus()
+
+    # -- reading the form ---------------------------------------------------------------------
+
+    def draft(self, **override: str) -> OfficerDraft:
+        values: dict[str, str] = {}
+        for item in fields(OfficerDraft):
+            if item.name == "post_code":
+                select: Select[str] = self.query_one("#post_code", Select)
+                values["post_code"] = str(select.value) if select.value is not Select.BLANK else ""
+            elif self.query(f"#{item.name}"):
+                values[item.name] = self.query_one(f"#{item.name}", Input).value
+            else:
+                values[item.name] = ""
+        return replace(OfficerDraft(**values), **override)
+
+    def problems_for(self, field: str, value: str) -> list[Problem]:
+        if not self.is_mounted:
+            return []
+        store = self.desk.require_store()
+        return validate_field(
+            field, self.draft(**{field: value}), catalogue=store.catalogue, today=self.desk.today
+        )
+
+    # -- as you type --------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        name = event.input.id or ""
+        self._show_problems(name, event.value)
+        if name == "nik":
+            self._nik_changed(event.value)
+        elif name in {"birth_date", "sex", "duty_start", "duty_end"}:
+            for other in ("birth_date", "sex", "duty_start", "duty_end"):
+                if other != name:
+                    self._revalidate(other)
+        self.query_one("#form-errors", Static).update("")
+
+    @on(Select.Changed, "#post_code")
+    def _post_changed(self) -> None:
+        self._update_duty_placeholders()
+        for name in ("birth_date", "duty_start", "duty_end"):
+            self._revalidate(name)
+
+    def _update_duty_placeholders(self) -> None:
+        store = self.desk.require_store()
+        select: Select[str] = self.query_one("#post_code", Select)
+        post = store.catalogue.get(str(select.value))
+        for name, default in (
+            ("duty_start", post.duty_start if post else None),
+            ("duty_end", post.duty_end if post else None),
+        ):
+            if self.query(f"#{name}"):
+                self.query_one(f"#{name}", Input).placeholder = (
+                    _("default {date}").format(date=format_date(default))
+                    if default
+                    else _("dd-mm-yyyy")
+                )
+
+    def _revalidate(self, name: str) -> None:
+        if not self.query(f"#{name}"):
+            return
+        field = self.query_one(f"#{name}", Input)
+        if field.value:
+            field.validate(field.value)
+            self._show_problems(name, field.value)
+
+    def _show_problems(self, name: str, value: str) -> None:
+        if not self.query(f"#msg-{name}"):
+            return
+        message = self.query_one(f"#msg-{name}", Static)
+        problems = self.problems_for(name, value) if value or name in REQUIRED_FIELDS else []
+        if not value:
+            problems = []  # "required" is said on saving, not while the form is still empty
+        text = "\n".join(
+            ("⚠ " if p.severity == Severity.WARNING else "✗ ") + p.message for p in problems
+        )
+        message.update(text)
+        message.display = bool(text)
+        message.set_class(any(p.is_error for p in problems), "error")
+
+    def _nik_changed(self, value: str) -> None:
+        info_line = self.query_one("#nik-info", Static)
+        info = parse_nik(value, today=self.desk.today)
+        self.duplicates = []
+        self.query_one("#duplicate", Static).display = False
+        if not info.is_valid or info.birth_date is None or info.sex is None:
+            info_line.display = False
+            return
+        sex_label = _("female") if info.sex.value == "P" else _("male")
+        info_line.update(
+            _("From the NIK: born {date}, {sex}, issued in region {region}").format(
+                date=format_date(info.birth_date), sex=sex_label, region=info.region_code or "?"
+            )
+        )
+        info_line.display = True
+        # Fill what the NIK already says; a different value typed later is flagged, not replaced.
+        birth = self.query_one("#birth_date", Input)
+        if not birth.value:
+            birth.value = format_date(info.birth_date)
+        sex = self.query_one("#sex", Input)
+        if not sex.value:
+            sex.value = info.sex.value
+        self._revalidate("birth_date")
+        self._revalidate("sex")
+        self._check_duplicate(info.nik)
+
+    @work(exclusive=True, group="duplicate", exit_on_error=False)
+    async def _check_duplicate(self, nik: str) -> None:
+        store = self.desk.require_store()
+        hits = await self.in_thread(officers.find_by_nik, store, nik, self.officer_id)
+        if (
+            self.query_one("#nik", Input).value
+            and parse_nik(self.query_one("#nik", Input).value, today=self.desk.today).nik != nik
+        ):
+            return  # the NIK changed while we looked
+        self.duplicates = hits
+        line = self.query_one("#duplicate", Static)
+        if hits:
+            line.update("⚠ " + duplicate_text(hits))
+            line.display = True
+        else:
+            line.display = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        last = [w for w in self.query(Input) if w.display][-1]
+        if event.input is last:
+            self.action_save(False)
+        else:
+            self.focus_next()
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def action_save(self, add_next: bool) -> None:
+        if self.saving:
+            return
+        store = self.desk.require_store()
+        draft = self.draft()
+        result = validate_officer(
+            draft,
+            catalogue=store.catalogue,
+            today=self.desk.today,
+            require_mother_name=self.require_mother_name,
+        )
+        errors = [p for p in result.problems if p.is_error]
+        for name, _label in TEXT_FIELDS:
+            if self.query(f"#msg-{name}"):
+                self._show_field_problems(name, result.for_field(name))
+        if errors or result.fields is None:
+            self.query_one("#form-errors", Static).update(
+                _("Cannot save yet: {count} problem(s) to fix, marked above.").format(
+                    count=len(errors)
+                )
+            )
+            first = next((p.field for p in errors if self.query(f"#{p.field}")), None)
+            if first:
+                self.query_one(f"#{first}", Widget).focus()
+            return
+        fields_ = result.fields
+        if self.duplicates:
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._save(fields_, add_next)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    duplicate_text(self.duplicates) + "\n\n" + _("Save this officer anyway?"),
+                    yes=_("Save anyway (Y)"),
+                    no=_("Go back (N)"),
+                ),
+                callback=answered,
+            )
+            return
+        self._save(fields_, add_next)
+
+    def _show_field_problems(self, name: str, problems: list[Problem]) -> None:
+        message = self.query_one(f"#msg-{name}", Static)
+        text = "\n".join(
+            ("⚠ " if p.severity == Severity.WARNING else "✗ ") + p.message for p in problems
+        )
+        message.update(text)
+        message.display = bool(text)
+        message.set_class(any(p.is_error for p in problems), "error")
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _save(self, fields_: object, add_next: bool) -> None:
+        store = self.desk.require_store()
+        self.saving = True
+        try:
+            if self.officer_id:
+                officer = await self.in_thread(
+                    officers.update_officer,
+                    store,
+                    self.officer_id,
+                    fields_,
+                    **self.unit.placement(),
+                )
+            else:
+                officer = await self.in_thread(
+                    officers.add_officer, store, fields_, **self.unit.placement()
+                )
+        except StoreError as error:
+            self.query_one("#form-errors", Static).update(error.message)
+            return
+        finally:
+            self.saving = False
+        self.notify(_("Saved."))
+        self.dismiss(FormResult(officer.id, add_next))
+
+    def action_cancel(self) -> None:
+        current = self.draft()
+        untouched = (
+            self.loaded == current
+            if self.loaded
+            else not any(getattr(current, name) for name, _label in TEXT_FIELDS)
+        )
+        if untouched:
+            self.dismiss(None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(_("Leave without saving? What you typed will be lost.")),
+            callback=answered,
+        )
+
+
+def duplicate_text(hits: list[OfficerHit]) -> str:
+    places = "; ".join(where(hit) for hit in hits)
+    return _("This NIK is already registered: {places}").format(places=places)
+
+
+def where(hit: OfficerHit) -> str:
+    if hit.tps_number is not None:
+        return _("{post}, TPS {tps}, {kelurahan}").format(
+            post=hit.post_name, tps=f"{hit.tps_number:03d}", kelurahan=hit.kelurahan_name or ""
+        )
+    return _("{post}, {unit}").format(
+        post=hit.post_name, unit=hit.kelurahan_name or hit.kecamatan_code
+    )
+
+
+def draft_from_officer(officer: Officer) -> OfficerDraft:
+    """The stored values as the form shows them."""
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, date):
+            return format_date(value)
+        return str(value)
+
+    return OfficerDraft(
+        **{item.name: text(getattr(officer, item.name)) for item in fields(OfficerDraft)}
+    )

@@ -1,0 +1,237 @@
+"""The officers of one TPS (or kelurahan, or kecamatan), by post, with the empty places shown."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tpsdesk.domain.dates import format_date
+from tpsdesk.i18n import N_, _
+from tpsdesk.store import officers
+from tpsdesk.store.models import Officer
+from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.units import UnitRef
+
+EMPTY_PREFIX = "empty:"
+
+
+class UnitScreen(BaseScreen):
+    BINDINGS = [
+        Binding(
+            "n",
+            "new",
+            N_("Add"),
+            id="unit.new",
+            tooltip=N_("Add an officer to the next empty post"),
+        ),
+        Binding(
+            "enter", "open", N_("Edit"), id="unit.edit", tooltip=N_("Fill or edit the selected row")
+        ),
+        Binding(
+            "delete",
+            "delete",
+            N_("Delete"),
+            id="unit.delete",
+            tooltip=N_("Delete the selected officer"),
+        ),
+        Binding(
+            "u",
+            "undo",
+            N_("Undo delete"),
+            id="unit.undo",
+            tooltip=N_("Bring back the last deleted officer"),
+        ),
+        Binding("escape", "back", N_("Back"), id="unit.back"),
+        Binding("slash", "app.search", N_("Search"), id="unit.search", show=False),
+    ]
+
+    def __init__(self, unit: UnitRef) -> None:
+        super().__init__()
+        self.unit = unit
+        self.rows: list[Officer] = []
+        self.deleted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="summary", classes="summary")
+        yield DataTable(id="officers", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.unit.title
+        table: DataTable[str] = self.query_one("#officers", DataTable)
+        table.add_column(_("Post"), key="post", width=18)
+        table.add_column(_("NIK"), key="nik", width=16)
+        table.add_column(_("Name"), key="name", width=22)
+        table.add_column(_("Sex"), key="sex", width=3)
+        table.add_column(_("Born"), key="born", width=10)
+        table.add_column(_("Status"), key="status")
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="unit", exit_on_error=False)
+    async def load(self, focus_id: str | None = None) -> None:
+        store = self.desk.require_store()
+        self.rows = await self.in_thread(
+            officers.officers_for_unit, store, self.unit.unit, self.unit.code
+        )
+        table: DataTable[str] = self.query_one("#officers", DataTable)
+        keep_row = table.cursor_row
+        table.clear()
+        needed = store.catalogue.needed(self.unit.unit, None)
+        by_post: dict[str, list[Officer]] = {}
+        for hit in self.rows:
+            by_post.setdefault(hit.post_code, []).append(hit)
+        filled = 0
+        total = 0
+        focus_index: int | None = None
+        for post in store.catalogue.for_unit(self.unit.unit):
+            hits = by_post.pop(post.code, [])
+            count = needed.get(post.code, 0)
+            total += count
+            filled += min(len(hits), count)
+            for hit in hits:
+                if hit.id == focus_id:
+                    focus_index = table.row_count
+                table.add_row(
+                    post.name,
+                    hit.nik,
+                    hit.name,
+                    hit.sex,
+                    format_date(hit.birth_date),
+                    status_label(hit.status),
+                    key=hit.id,
+                )
+            for index in range(len(hits), count):
+                table.add_row(
+                    post.name,
+                    "",
+                    _("— empty —"),
+                    "",
+                    "",
+                    "",
+                    key=f"{EMPTY_PREFIX}{post.code}:{index}",
+                )
+        for leftover in by_post.values():  # posts a district no longer lists
+            for hit in leftover:
+                table.add_row(
+                    hit.post_code,
+                    hit.nik,
+                    hit.name,
+                    hit.sex,
+                    format_date(hit.birth_date),
+                    status_label(hit.status),
+                    key=hit.id,
+                )
+        self.query_one("#summary", Static).update(
+            _("Posts filled {filled} of {needed}").format(filled=filled, needed=total)
+        )
+        if table.row_count:
+            row = focus_index if focus_index is not None else min(keep_row, table.row_count - 1)
+            table.move_cursor(row=row)
+        table.focus()
+
+    def _selected_key(self) -> str | None:
+        table: DataTable[str] = self.query_one("#officers", DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._open_key(event.row_key.value)
+
+    def action_open(self) -> None:
+        self._open_key(self._selected_key())
+
+    def _open_key(self, key: str | None) -> None:
+        if key is None:
+            return
+        if key.startswith(EMPTY_PREFIX):
+            post_code = key[len(EMPTY_PREFIX) :].split(":", 1)[0]
+            self._edit(None, post_code)
+        else:
+            self._edit(key, None)
+
+    def action_new(self) -> None:
+        self._edit(None, self._first_empty_post())
+
+    def _first_empty_post(self) -> str | None:
+        table: DataTable[str] = self.query_one("#officers", DataTable)
+        for row_key in table.rows:
+            if row_key.value and row_key.value.startswith(EMPTY_PREFIX):
+                return row_key.value[len(EMPTY_PREFIX) :].split(":", 1)[0]
+        return None
+
+    def _edit(self, officer_id: str | None, post_code: str | None) -> None:
+        from tpsdesk.ui.screens.officer_form import OfficerFormScreen
+
+        def saved(result: str | None) -> None:
+            if result:
+                self.load(focus_id=result)
+
+        self.app.push_screen(
+            OfficerFormScreen(self.unit, officer_id=officer_id, post_code=post_code), callback=saved
+        )
+
+    def action_delete(self) -> None:
+        key = self._selected_key()
+        if key is None or key.startswith(EMPTY_PREFIX):
+            return
+        hit = next((row for row in self.rows if row.id == key), None)
+        if hit is None:
+            return
+        post = self.desk.require_store().catalogue.get(hit.post_code)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(key)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("Delete {name} ({post})? You can bring the record back with U.").format(
+                    name=hit.name, post=post.name if post else hit.post_code
+                )
+            ),
+            callback=answered,
+        )
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _delete(self, officer_id: str) -> None:
+        store = self.desk.require_store()
+        await self.in_thread(officers.delete_officer, store, officer_id)
+        self.deleted.append(officer_id)
+        self.notify(_("Officer deleted. Press U to undo."))
+        self.load()
+
+    def action_undo(self) -> None:
+        if not self.deleted:
+            self.notify(_("Nothing to undo."), severity="warning")
+            return
+        self._undo(self.deleted.pop())
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _undo(self, officer_id: str) -> None:
+        store = self.desk.require_store()
+        await self.in_thread(officers.undo_delete, store, officer_id)
+        self.notify(_("Officer restored."))
+        self.load(focus_id=officer_id)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "draft": N_("draft"),
+        "ready": N_("ready"),
+        "sent": N_("sent"),
+        "accepted": N_("accepted"),
+        "needs_fix": N_("needs fixing"),
+        "enrolled": N_("enrolled"),
+    }
+    return _(labels.get(status, status))

@@ -1,0 +1,209 @@
+"""Later runs: unlock the store, or reset a forgotten passphrase with the recovery key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Footer, Input, Label, LoadingIndicator, Static
+
+from tpsdesk.i18n import N_, _
+from tpsdesk.store.passphrase import passphrase_strength
+from tpsdesk.store.vault import DamagedStore, Vault, VaultError
+from tpsdesk.ui.screens.base import BaseScreen
+
+
+class UnlockScreen(BaseScreen):
+    BINDINGS = [
+        Binding(
+            "f6",
+            "recover",
+            N_("Forgot passphrase"),
+            id="unlock.recover",
+            tooltip=N_("Set a new passphrase with the recovery key"),
+        ),
+        Binding(
+            "f7",
+            "restore_backup",
+            N_("Use backup"),
+            id="unlock.restore",
+            show=False,
+            tooltip=N_("Replace a damaged store with its newest backup"),
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backup: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="gate", classes="gate"):
+            yield Static(_("Open the store"), classes="title")
+            yield Static(str(self.desk.store_path), classes="hint")
+            yield Label(_("Passphrase"))
+            yield Input(id="passphrase", password=True)
+            yield Static("", id="error", classes="error")
+            yield LoadingIndicator(id="busy")
+            yield Static(
+                _("Press Enter to open. Forgot the passphrase? Press F6 and use the recovery key."),
+                classes="hint",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._show_error(_("Enter the passphrase."))
+            return
+        self._unlock(event.value)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.query_one("#busy").display = busy
+        self.query_one("#passphrase", Input).disabled = busy
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _unlock(self, passphrase: str) -> None:
+        from tpsdesk.store.db import Store
+
+        self._show_error("")
+        self._set_busy(True)
+        try:
+            store = await self.in_thread(Store.open, self.desk.store_path, passphrase)
+        except DamagedStore as error:
+            self.backup = error.backup
+            self._offer_backup(error)
+            return
+        except VaultError as error:
+            self._show_error(error.message)
+            return
+        finally:
+            self._set_busy(False)
+            field = self.query_one("#passphrase", Input)
+            field.focus()
+        self.desk.store_opened(store)
+
+    def _offer_backup(self, error: DamagedStore) -> None:
+        message = error.message
+        if error.backup is not None:
+            message += "\n" + _(
+                "Press F7 to replace it with the backup (the damaged file is kept aside)."
+            )
+        self._show_error(message)
+
+    def action_restore_backup(self) -> None:
+        passphrase = self.query_one("#passphrase", Input).value
+        if self.backup is None or not passphrase:
+            return
+        self._restore(self.backup, passphrase)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _restore(self, backup: Path, passphrase: str) -> None:
+        self._set_busy(True)
+        try:
+            await self.in_thread(Vault.restore_backup, self.desk.store_path, backup, passphrase)
+        except VaultError as error:
+            self._show_error(error.message)
+            return
+        finally:
+            self._set_busy(False)
+        self.backup = None
+        self.notify(_("The backup was put in place. Opening it now."))
+        self._unlock(passphrase)
+
+    def action_recover(self) -> None:
+        self.app.push_screen(RecoverScreen())
+
+
+class RecoverScreen(BaseScreen):
+    """Reset the passphrase with the recovery key shown when the store was created."""
+
+    BINDINGS = [
+        Binding(
+            "f2",
+            "reset",
+            N_("Set passphrase"),
+            id="recover.submit",
+            tooltip=N_("Open the store with the recovery key and set a new passphrase"),
+        ),
+        Binding("escape", "back", N_("Back"), id="recover.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="gate", classes="gate"):
+            yield Static(_("Set a new passphrase"), classes="title")
+            yield Label(_("Recovery key"))
+            yield Input(id="recovery", placeholder="XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
+            yield Label(_("New passphrase"))
+            yield Input(id="passphrase", password=True)
+            yield Static("", id="strength", classes="hint")
+            yield Label(_("Repeat the new passphrase"))
+            yield Input(id="confirm", password=True)
+            yield Static("", id="error", classes="error")
+            yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#recovery", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "passphrase":
+            strength = passphrase_strength(event.value) if event.value else None
+            self.query_one("#strength", Static).update(
+                " ".join(strength.hints) if strength is not None else ""
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "confirm":
+            self.action_reset()
+        else:
+            self.focus_next()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_reset(self) -> None:
+        error = self.query_one("#error", Static)
+        key = self.query_one("#recovery", Input).value
+        passphrase = self.query_one("#passphrase", Input).value
+        if not key.strip():
+            error.update(_("Enter the recovery key."))
+            return
+        strength = passphrase_strength(passphrase)
+        if not strength.acceptable:
+            error.update(
+                _("This passphrase is too weak. {hints}").format(hints=" ".join(strength.hints))
+            )
+            return
+        if passphrase != self.query_one("#confirm", Input).value:
+            error.update(_("The two passphrases differ. Type them again."))
+            return
+        self._reset(key, passphrase)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _reset(self, key: str, passphrase: str) -> None:
+        from tpsdesk.store.db import Store
+
+        busy = self.query_one("#busy")
+        busy.display = True
+        try:
+            store = await self.in_thread(
+                Store.open_with_recovery, self.desk.store_path, key, passphrase
+            )
+        except VaultError as error:
+            self.query_one("#error", Static).update(error.message)
+            return
+        finally:
+            busy.display = False
+        self.notify(_("New passphrase set. Use it from now on."))
+        self.app.pop_screen()
+        self.desk.store_opened(store)

@@ -1,0 +1,60 @@
+"""Every user-facing message has its Indonesian translation, and the compiled catalogue is
+the one the .po file describes."""
+
+from __future__ import annotations
+
+import gettext
+import importlib.util
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tpsdesk import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "src" / "tpsdesk" / "locale" / "id" / "LC_MESSAGES" / "tpsdesk.po"
+MO = PO.with_suffix(".mo")
+
+
+def load_catalog_script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("catalog", ROOT / "scripts" / "catalog.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_message_has_an_indonesian_translation() -> None:
+    script = load_catalog_script()
+    template = script.extract()
+    assert len(template) > 50
+    missing = script.missing_translations(script.load_po(), template)
+    assert missing == [], f"untranslated (run scripts/catalog.py): {missing[:10]}"
+
+
+def test_compiled_catalogue_matches_the_po_file() -> None:
+    with PO.open("rb") as handle:
+        po = read_po(handle, locale="id")
+    with MO.open("rb") as handle:
+        mo = read_mo(handle)
+    po_pairs = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    mo_pairs = {m.id: m.string for m in mo if m.id}
+    assert po_pairs == mo_pairs, "run `uv run python scripts/catalog.py` to recompile"
+
+
+def test_indonesian_is_the_default_and_english_is_selectable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(i18n.LANGUAGE_ENV, raising=False)
+    try:
+        assert i18n.set_language(None) == "id"
+        assert i18n._("Search") == "Cari"
+        assert i18n.set_language("en") == "en"
+        assert i18n._("Search") == "Search"
+        assert i18n.set_language("xx") == "id"
+    finally:
+        i18n.set_language(None)
+
+
+def test_mo_file_loads_with_stdlib_gettext() -> None:
+    translation = gettext.translation("tpsdesk", PO.parent.parent.parent, languages=["id"])
+    assert translation.gettext("Search") == "Cari"
