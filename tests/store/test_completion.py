@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tpsdesk.domain.posts import DEFAULT_CATALOGUE, Unit
 from tpsdesk.store import officers
 from tpsdesk.store.completion import tps_completion, unit_completion
@@ -13,7 +15,7 @@ from .conftest import KEC, KEL_A, KEL_B, FieldsFactory
 TPS_POSTS = {"pantarlih": 1, "kpps_ketua": 1, "kpps_anggota": 6, "linmas": 2, "ptps": 1}
 
 
-def fill(store: Store, make_fields: FieldsFactory, counts: dict[str, int], **where: str) -> None:
+def fill(store: Store, make_fields: FieldsFactory, counts: dict[str, int], **where: Any) -> None:
     with store.transaction():
         for post, count in counts.items():
             for _ in range(count):

@@ -106,7 +106,7 @@ def test_save_refused_while_the_connection_has_an_open_transaction(
     store.save()
     store.close()
     with Store.open(store_path, PASSPHRASE) as reopened, reopened.read() as session:
-        rows = session.exec(text("SELECT count(*) FROM store_meta WHERE key='uncommitted'"))
+        rows = session.execute(text("SELECT count(*) FROM store_meta WHERE key='uncommitted'"))
         assert rows.one()[0] == 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_unit_posts_take_their_codes(
     ],
 )
 def test_post_in_the_wrong_place_is_refused(
-    store: Store, area: dict[str, Tps], make_fields: FieldsFactory, post: str, where: dict[str, str]
+    store: Store, area: dict[str, Tps], make_fields: FieldsFactory, post: str, where: dict[str, Any]
 ) -> None:
     if "tps_id" in where:
         where = {**where, "tps_id": area[where["tps_id"]].id}

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlmodel import Session, col, func, select
 
-from ..i18n import _
+from ..i18n import _, ngettext
 from .db import Conflict, NotFound, Store
 from .models import Action, Kecamatan, Kelurahan, Officer, Tps
 from .versioning import changed_fields, content_of, stamp, state_of
@@ -236,11 +236,12 @@ def delete_tps(store: Store, tps_id: str) -> None:
             .where(Officer.tps_id == tps_id, col(Officer.deleted).is_(False))
         ).one()
         if in_use:
-            raise Conflict(
-                _("TPS {number} still has {count} officers: move or delete them first.").format(
-                    number=tps.label, count=in_use
-                )
+            message = ngettext(
+                "TPS {number} still has {count} officer: move or delete them first.",
+                "TPS {number} still has {count} officers: move or delete them first.",
+                in_use,
             )
+            raise Conflict(message.format(number=tps.label, count=in_use))
         stamp(session, state_of(session), tps, Action.DELETE)
 
 

@@ -96,7 +96,8 @@ def stamp(
 
     The new version is (device id, next device counter), based on the row's previous
     version; a change-log entry with the device's next sequence number and an audit entry
-    naming the `changed` fields (never their values) are added to the session.
+    naming the `changed` fields (never their values; none for a creation) are added to the
+    session.
     """
     if state.device_id != get_meta(session, META_DEVICE_ID):
         raise RuntimeError("store state does not match the store's device")
@@ -126,7 +127,9 @@ def stamp(
         at=now,
     )
     session.add(entry)
-    audit(session, state, action.value, table_name=table_name, row_id=row.id, fields=changed)
+    # A creation sets every field: naming them all would only make the store bigger.
+    fields = () if action is Action.CREATE else changed
+    audit(session, state, action.value, table_name=table_name, row_id=row.id, fields=fields)
     return entry
 
 
