@@ -12,6 +12,13 @@ from tpsdesk.store.models import Tps
 
 from .conftest import KEC, KEL_A, KEL_B, FieldsFactory
 
+
+def _post_name(code: str) -> str:
+    post = DEFAULT_CATALOGUE.get(code)
+    assert post is not None
+    return post.name
+
+
 TPS_POSTS = {"pantarlih": 1, "kpps_ketua": 1, "kpps_anggota": 6, "linmas": 2, "ptps": 1}
 
 
@@ -45,14 +52,15 @@ def test_tps_completion(store: Store, area: dict[str, Tps], make_fields: FieldsF
     )
 
     by_post = {p.post_code: p for p in a2.posts}
-    assert [p.post_code for p in a2.posts] == list(TPS_POSTS)  # catalogue order
+    catalogue_order = [p.code for p in DEFAULT_CATALOGUE.for_unit(Unit.TPS)]
+    assert [p.post_code for p in a2.posts] == catalogue_order
     assert by_post["pantarlih"].needed == 2  # 500 voters: a large TPS
     assert (by_post["kpps_ketua"].filled, by_post["kpps_ketua"].extra) == (3, 2)
     assert (by_post["linmas"].filled, by_post["linmas"].missing) == (1, 1)
     assert by_post["ptps"].filled == 0  # the deleted officer does not count
     assert (a2.needed, a2.filled, a2.missing, a2.extra) == (12, 4, 10, 2)
     assert b1.filled == 0 and b1.missing == 11
-    assert by_post["kpps_ketua"].post_name == "Ketua KPPS"
+    assert by_post["kpps_ketua"].post_name == _post_name("kpps_ketua")
     assert a3.voters is None and a2.voters == 500
 
 

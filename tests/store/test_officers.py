@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tpsdesk.domain.posts import Unit
+from tpsdesk.domain.posts import DEFAULT_CATALOGUE, Unit
 from tpsdesk.store import areas, officers
 from tpsdesk.store.db import Conflict, NotFound, Store
 from tpsdesk.store.models import OfficerStatus, Tps
@@ -142,7 +142,9 @@ def test_find_by_nik_reports_the_other_place(
     spaced = f"{nik[:6]} {nik[6:12]}.{nik[12:]}"
     (hit,) = officers.find_by_nik(store, spaced, exclude_id=second.id)
     assert hit.id == first.id
-    assert (hit.post_code, hit.post_name) == ("kpps_ketua", "Ketua KPPS")
+    post = DEFAULT_CATALOGUE.get("kpps_ketua")
+    assert post is not None
+    assert (hit.post_code, hit.post_name) == ("kpps_ketua", post.name)
     assert (hit.tps_number, hit.kelurahan_code, hit.kelurahan_name) == (2, KEL_A, "Tunggulwulung")
     assert hit.kecamatan_code == KEC and not hit.deleted
     assert len(officers.find_by_nik(store, nik)) == 2
