@@ -96,8 +96,11 @@ class CreateStoreScreen(BaseScreen):
             return
         if passphrase != confirm:
             self._show_error(_("The two passphrases differ. Type them again."))
-            self.query_one("#confirm", Input).value = ""
-            self.query_one("#confirm", Input).focus()
+            confirm_field = self.query_one("#confirm", Input)
+            # Emptying the field must not count as typing, which clears the message.
+            with self.prevent(Input.Changed):
+                confirm_field.value = ""
+            confirm_field.focus()
             return
         operator = self.query_one("#operator", Input).value.strip()
         self._create(passphrase, operator)

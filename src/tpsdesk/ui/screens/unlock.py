@@ -12,7 +12,7 @@ from textual.widgets import Footer, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.passphrase import passphrase_strength
-from tpsdesk.store.vault import DamagedStore, Vault, VaultError
+from tpsdesk.store.vault import DamagedStore, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
 
 
@@ -107,9 +107,15 @@ class UnlockScreen(BaseScreen):
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _restore(self, backup: Path, passphrase: str) -> None:
+        from tpsdesk.store.db import Store
+
         self._set_busy(True)
         try:
-            await self.in_thread(Vault.restore_backup, self.desk.store_path, backup, passphrase)
+            # Store.restore_backup, not Vault's: the backup's version counters were used again
+            # after it was taken, so the restored store must go on under a new device id.
+            store = await self.in_thread(
+                Store.restore_backup, self.desk.store_path, backup, passphrase
+            )
         except VaultError as error:
             self._show_error(error.message)
             return
@@ -117,7 +123,7 @@ class UnlockScreen(BaseScreen):
             self._set_busy(False)
         self.backup = None
         self.notify(_("The backup was put in place. Opening it now."))
-        self._unlock(passphrase)
+        self.desk.store_opened(store)
 
     def action_recover(self) -> None:
         self.app.push_screen(RecoverScreen())
