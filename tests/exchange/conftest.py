@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tpsdesk.i18n import set_language
 from tpsdesk.store.db import Store
 from tpsdesk.store.vault import KdfParams
 
@@ -19,3 +20,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are asserted in English (the msgids); Indonesian is the default."""
+    set_language("en")
+    yield
+    set_language("en")

@@ -158,3 +158,14 @@ def test_optional_voters_column() -> None:
     result = parse_area_csv(text)
     assert [(p.line, p.column) for p in result.problems] == [(4, "tps_voters")]
     assert [r.tps_voters for r in result.rows] == [412, None]
+
+
+def test_problems_are_in_the_chosen_language() -> None:
+    from tpsdesk.i18n import set_language
+
+    text = f"{HEADER}\n35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,0,\n"
+    english = parse_area_csv(text).problems[0].describe()
+    set_language("id")
+    indonesian = parse_area_csv(text).problems[0].describe()
+    assert english.startswith("Line 2, column tps_number:")
+    assert indonesian.startswith("Baris 2, kolom tps_number:")

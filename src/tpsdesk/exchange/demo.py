@@ -8,7 +8,6 @@ from common Indonesian given names, NIKs from `domain.nik.synthetic_nik`.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import random
 from collections import Counter
@@ -27,7 +26,6 @@ from tpsdesk.domain.problems import Sex
 from tpsdesk.store.areas import AreaRow, apply_area_rows
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import (
-    OFFICER_FIELD_COLUMNS,
     Action,
     AuditEntry,
     ChangeLog,
@@ -375,14 +373,14 @@ def _table(model: type[SQLModel]) -> Table:
     return model.metadata.tables[str(model.__tablename__)]
 
 
-def _insert_officers(session: Session, rows: Iterator[dict[str, Any]], changed: list[str]) -> None:
+def _insert_officers(session: Session, rows: Iterator[dict[str, Any]]) -> None:
     """Insert new officers as `versioning.stamp(…, Action.CREATE)` would record them, in bulk.
 
     Each officer gets a version (this device, its next counter, no base), a change-log entry
-    with the device's next sequence number and an audit entry naming the fields set. Built as
-    plain rows because stamping 100k ORM objects one by one takes minutes; the counters are
-    taken through `versioning`'s StoreMeta keys in the same transaction, so a rollback gives
-    them back, as with `stamp()`.
+    with the device's next sequence number and an audit entry (without a field list, as
+    `stamp()` writes creations). Built as plain rows because stamping 100k ORM objects one
+    by one takes minutes; the counters are taken through `versioning`'s StoreMeta keys in the
+    same transaction, so a rollback gives them back, as with `stamp()`.
     """
     state = state_of(session)
     if state.device_id != get_meta(session, META_DEVICE_ID):
@@ -390,7 +388,6 @@ def _insert_officers(session: Session, rows: Iterator[dict[str, Any]], changed: 
     counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
     seq = int(get_meta(session, META_DEVICE_SEQ, 0))
     now = utcnow()
-    detail = json.dumps(sorted(set(changed)))
     while batch := list(itertools.islice(rows, INSERT_BATCH)):
         log_rows = []
         audit_rows = []
@@ -426,7 +423,7 @@ def _insert_officers(session: Session, rows: Iterator[dict[str, Any]], changed: 
                     "action": Action.CREATE.value,
                     "table_name": Officer.__tablename__,
                     "row_id": row["id"],
-                    "detail": detail,
+                    "detail": "",
                 }
             )
         session.execute(insert(_table(Officer)), batch)
@@ -452,7 +449,6 @@ def fill_demo(
     today = today or date.today()
     rng = random.Random(rng_seed)
     catalogue = store.catalogue
-    changed = [*OFFICER_FIELD_COLUMNS, "tps_id", "kelurahan_code", "kecamatan_code", "status"]
 
     with store.transaction() as session:
         # The session's identity map holds clean rows weakly: without these references every
@@ -489,7 +485,7 @@ def fill_demo(
                 if progress is not None and index % PROGRESS_EVERY == 0:
                     progress(index, len(plan))
 
-        _insert_officers(session, rows(), changed)
+        _insert_officers(session, rows())
         counts = [
             session.execute(
                 sa_select(func.count()).select_from(model).where(col(model.deleted).is_(False))
