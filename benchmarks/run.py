@@ -30,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ANALYSIS_MARKER = "<!-- analysis: kept by run.py -->"
 PASSPHRASE = "benchmark passphrase that is long"
 
 # Targets (issue 2, point 8), on a 2-core machine.
@@ -385,7 +386,13 @@ def write_results(
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines += ["", "## Notes", ""]
     lines += [f"- {note}" for note in notes]
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    # A hand-written analysis below the marker survives re-runs.
+    if out.exists():
+        previous = out.read_text(encoding="utf-8")
+        if ANALYSIS_MARKER in previous:
+            text += "\n" + ANALYSIS_MARKER + previous.split(ANALYSIS_MARKER, 1)[1]
+    out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
