@@ -333,3 +333,19 @@ def test_language_option_changes_the_output(runner: CliRunner) -> None:
     assert english.exit_code == default.exit_code == 1
     assert english.stderr != default.stderr
     assert "No store found" in english.stderr
+
+
+def test_no_subcommand_opens_the_app(
+    runner: CliRunner, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tpsdesk.ui.app
+
+    calls: list[tuple[Path, str | None, Any]] = []
+    monkeypatch.setattr(
+        tpsdesk.ui.app,
+        "run_app",
+        lambda path, language, kdf=None: calls.append((path, language, kdf)),
+    )
+    result = run(runner, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert calls == [(store_path, "en", KdfParams(iterations=1, memory_kib=64, lanes=1))]
