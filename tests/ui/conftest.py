@@ -56,7 +56,9 @@ def store_path(tmp_path: Path) -> Path:
 
 
 def make_app(store_path: Path, language: str | None = "en") -> TpsDeskApp:
-    return build_app(store_path, language=language, kdf=FAST_KDF, today=TODAY)
+    app = build_app(store_path, language=language, kdf=FAST_KDF, today=TODAY)
+    app.animation_level = "none"  # scrolling to a focused field would keep each pause busy
+    return app
 
 
 @asynccontextmanager
@@ -92,18 +94,29 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 
 async def fill(pilot: Pilot[Any], selector: str, text: str, *, keys: bool = False) -> None:
-    """Focus an input and put `text` in it: pasted whole (an Input.Changed, as after typing),
-    or key by key with `keys=True`."""
+    """Focus an input and put `text` in it: pasted whole (the same Input.Changed as after
+    typing), or with `keys=True` typed key by key."""
     field = pilot.app.screen.query_one(selector, Input)
     field.focus()
-    field.value = ""
     if keys:
-        await pilot.pause()
+        await pilot.pause()  # focusing may select the old text
+        field.value = ""
         await type_text(pilot, text)
+        await pilot.pause()
     else:
         field.value = text
-        field.cursor_position = len(text)
-    await pilot.pause()
+        await pilot.pause()
+        field.cursor_position = len(text)  # focusing selected it all; go on typing after it
+
+
+async def unlock(pilot: Pilot[Any]) -> None:
+    """From the unlock screen to the dashboard with the test passphrase."""
+    from tpsdesk.ui.screens.dashboard import DashboardScreen
+
+    await fill(pilot, "#passphrase", PASSPHRASE)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DashboardScreen), pilot.app.screen
 
 
 def screen_text(app: TpsDeskApp) -> str:

@@ -32,6 +32,9 @@ class TpsDeskApp(App[None]):
             "switch_language",
             N_("Language"),
             id="app.language",
+            # Shown on the create/unlock screens and in F1 help; at 80 columns the footers of
+            # the working screens need the room for their own keys.
+            show=False,
             tooltip=N_("Switch between Indonesian and English"),
         ),
         Binding("f10", "quit", N_("Quit"), id="app.quit", tooltip=N_("Close tpsdesk")),
@@ -77,12 +80,18 @@ class TpsDeskApp(App[None]):
             )
         self.notify(message, severity="error", timeout=10)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            return self.store is not None  # nothing to search before a store is open
+        return True
+
     def store_opened(self, store: Store) -> None:
         """Called by the create/unlock screens: replace them with the dashboard."""
         from tpsdesk.ui.screens.dashboard import DashboardScreen
 
         self.store = store
         self.switch_screen(DashboardScreen())
+        self.refresh_bindings()
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -98,6 +107,10 @@ class TpsDeskApp(App[None]):
         seen: set[str] = set()
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
+            # Only tpsdesk's own keys (they all have ids): a focused widget's or Textual's
+            # (cursor keys, tab, copy…) are not ours to explain, and are not translated.
+            if active.node not in (self.screen, self) or binding.id is None:
+                continue
             if not binding.description or key in seen:
                 continue
             seen.add(key)

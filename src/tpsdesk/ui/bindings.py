@@ -25,6 +25,9 @@ def translate_bindings(node: DOMNode) -> None:
                 binding,
                 description=_(binding.description) if binding.description else "",
                 tooltip=_(binding.tooltip) if binding.tooltip else "",
+                group=replace(binding.group, description=_(binding.group.description))
+                if binding.group
+                else None,
             )
             for binding in bindings
         ]

@@ -25,6 +25,13 @@ class CreateStoreScreen(BaseScreen):
             id="create.submit",
             tooltip=N_("Create the encrypted store with this passphrase"),
         ),
+        Binding(
+            "f9",
+            "app.switch_language",
+            N_("Language"),
+            id="create.language",
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -47,7 +54,7 @@ class CreateStoreScreen(BaseScreen):
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
             yield Button(_("Create store (F2)"), id="create", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -167,7 +174,7 @@ class RecoveryKeyScreen(BaseScreen):
             yield Label(_("To confirm, type the last four characters of the key"))
             yield Input(id="check", max_length=4)
             yield Static("", id="error", classes="error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#check", Input).focus()

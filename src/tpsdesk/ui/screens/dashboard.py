@@ -37,6 +37,7 @@ class DashboardScreen(BaseScreen):
             N_("Open"),
             id="dashboard.open",
             tooltip=N_("Open the officers of the selected TPS or unit"),
+            priority=True,  # over the table's own (hidden) Enter, so the footer shows it
         ),
         Binding(
             "f2",
@@ -80,7 +81,7 @@ class DashboardScreen(BaseScreen):
             with TabPane(_("Kelurahan and kecamatan"), id="tab-units"):
                 yield DataTable(id="unit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="empty", classes="empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = _("Completion per TPS")
@@ -108,6 +109,10 @@ class DashboardScreen(BaseScreen):
         self._render_summary()
         self._render_tps_page()
         self._render_units()
+        self.refresh_bindings()
+        if self.focused is None or not isinstance(self.focused, DataTable):
+            # Arrow keys must move through the TPS list, not along the tabs.
+            self.query_one("#tps-table", DataTable).focus()
 
     def _render_summary(self) -> None:
         needed = sum(row.needed for row in self.tps_rows) + sum(
@@ -182,6 +187,11 @@ class DashboardScreen(BaseScreen):
                 ", ".join(parts),
                 key=f"{row.unit.value}:{row.code}",
             )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":
+            return len(self.tps_rows) > PAGE_SIZE
+        return True
 
     def action_page(self, step: int) -> None:
         pages = max(1, (len(self.tps_rows) + PAGE_SIZE - 1) // PAGE_SIZE)

@@ -113,6 +113,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                     else posts[0].code,
                     compact=True,
                 )
+            # The post's age rules are checked against the birth date and reported here.
+            yield Static("", id="msg-post_code", classes="field-message")
             for name, label in TEXT_FIELDS:
                 if name == "mother_name" and not self.require_mother_name:
                     continue
@@ -132,7 +134,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                     yield Static("", id="nik-info", classes="field-info")
                     yield Static("", id="duplicate", classes="field-warning")
             yield Static("", id="form-errors", classes="error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _placeholder(self, name: str) -> str:
         if name in DATE_FIELDS:
@@ -207,6 +209,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             for other in ("birth_date", "sex", "duty_start", "duty_end"):
                 if other != name:
                     self._revalidate(other)
+        if name in {"birth_date", "duty_start"}:
+            self._show_post_problems()
         self.query_one("#form-errors", Static).update("")
 
     @on(Select.Changed, "#post_code")
@@ -214,6 +218,11 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self._update_duty_placeholders()
         for name in ("birth_date", "duty_start", "duty_end"):
             self._revalidate(name)
+        self._show_post_problems()
+
+    def _show_post_problems(self) -> None:
+        select: Select[str] = self.query_one("#post_code", Select)
+        self._show_problems("post_code", "" if select.value is Select.BLANK else str(select.value))
 
     def _update_duty_placeholders(self) -> None:
         store = self.desk.require_store()
@@ -316,7 +325,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             require_mother_name=self.require_mother_name,
         )
         errors = [p for p in result.problems if p.is_error]
-        for name, _label in TEXT_FIELDS:
+        for name in ("post_code", *(name for name, _label in TEXT_FIELDS)):
             if self.query(f"#msg-{name}"):
                 self._show_field_problems(name, result.for_field(name))
         if errors or result.fields is None:

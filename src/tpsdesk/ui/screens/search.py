@@ -33,7 +33,7 @@ class SearchScreen(BaseScreen):
         yield Input(id="query", placeholder=_("Name or NIK…"))
         yield Static("", id="result-info", classes="hint")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = _("Search officers")

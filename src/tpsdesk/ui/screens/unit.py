@@ -28,7 +28,12 @@ class UnitScreen(BaseScreen):
             tooltip=N_("Add an officer to the next empty post"),
         ),
         Binding(
-            "enter", "open", N_("Edit"), id="unit.edit", tooltip=N_("Fill or edit the selected row")
+            "enter",
+            "open",
+            N_("Edit"),
+            id="unit.edit",
+            tooltip=N_("Fill or edit the selected row"),
+            priority=True,  # over the table's own (hidden) Enter, so the footer shows it
         ),
         Binding(
             "delete",
@@ -53,12 +58,16 @@ class UnitScreen(BaseScreen):
         self.unit = unit
         self.rows: list[Officer] = []
         self.deleted: list[str] = []
+        # Set when the officer form closes; read by whichever load runs last (the one the
+        # form's result starts, or the one the screen's resume starts: each cancels the other).
+        self.focus_after: str | None = None
+        self.add_after = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="summary", classes="summary")
         yield DataTable(id="officers", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.unit.title
@@ -80,6 +89,8 @@ class UnitScreen(BaseScreen):
         self.rows = await self.in_thread(
             officers.officers_for_unit, store, self.unit.unit, self.unit.code
         )
+        focus_id = focus_id or self.focus_after
+        add_next, self.focus_after, self.add_after = self.add_after, None, False
         table: DataTable[str] = self.query_one("#officers", DataTable)
         keep_row = table.cursor_row
         table.clear()
@@ -135,6 +146,14 @@ class UnitScreen(BaseScreen):
             row = focus_index if focus_index is not None else min(keep_row, table.row_count - 1)
             table.move_cursor(row=row)
         table.focus()
+        if add_next:
+            post_code = self._first_empty_post()
+            if post_code is None:
+                self.notify(
+                    _("Posts filled {filled} of {needed}").format(filled=filled, needed=total)
+                )
+            else:
+                self._edit(None, post_code)
 
     def _selected_key(self) -> str | None:
         table: DataTable[str] = self.query_one("#officers", DataTable)
@@ -168,11 +187,13 @@ class UnitScreen(BaseScreen):
         return None
 
     def _edit(self, officer_id: str | None, post_code: str | None) -> None:
-        from tpsdesk.ui.screens.officer_form import OfficerFormScreen
+        from tpsdesk.ui.screens.officer_form import FormResult, OfficerFormScreen
 
-        def saved(result: str | None) -> None:
-            if result:
-                self.load(focus_id=result)
+        def saved(result: FormResult | None) -> None:
+            if result is not None:
+                self.focus_after = result.officer_id
+                self.add_after = result.add_next
+                self.load()
 
         self.app.push_screen(
             OfficerFormScreen(self.unit, officer_id=officer_id, post_code=post_code), callback=saved
@@ -205,14 +226,21 @@ class UnitScreen(BaseScreen):
         store = self.desk.require_store()
         await self.in_thread(officers.delete_officer, store, officer_id)
         self.deleted.append(officer_id)
+        self.refresh_bindings()
         self.notify(_("Officer deleted. Press U to undo."))
         self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return bool(self.deleted)  # in the footer only when there is something to undo
+        return True
 
     def action_undo(self) -> None:
         if not self.deleted:
             self.notify(_("Nothing to undo."), severity="warning")
             return
         self._undo(self.deleted.pop())
+        self.refresh_bindings()
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _undo(self, officer_id: str) -> None:

@@ -33,6 +33,13 @@ class UnlockScreen(BaseScreen):
             show=False,
             tooltip=N_("Replace a damaged store with its newest backup"),
         ),
+        Binding(
+            "f9",
+            "app.switch_language",
+            N_("Language"),
+            id="unlock.language",
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
     ]
 
     def __init__(self) -> None:
@@ -51,7 +58,7 @@ class UnlockScreen(BaseScreen):
                 _("Press Enter to open. Forgot the passphrase? Press F6 and use the recovery key."),
                 classes="hint",
             )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -155,7 +162,7 @@ class RecoverScreen(BaseScreen):
             yield Input(id="confirm", password=True)
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
