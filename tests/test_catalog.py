@@ -33,13 +33,18 @@ def test_every_message_has_an_indonesian_translation() -> None:
     assert missing == [], f"untranslated (run scripts/catalog.py): {missing[:10]}"
 
 
+def _key(value: object) -> object:
+    """Plural entries come back as lists from one reader and tuples from the other."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalogue_matches_the_po_file() -> None:
     with PO.open("rb") as handle:
         po = read_po(handle, locale="id")
     with MO.open("rb") as handle:
         mo = read_mo(handle)
-    po_pairs = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    mo_pairs = {m.id: m.string for m in mo if m.id}
+    po_pairs = {_key(m.id): _key(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    mo_pairs = {_key(m.id): _key(m.string) for m in mo if m.id}
     assert po_pairs == mo_pairs, "run `uv run python scripts/catalog.py` to recompile"
 
 
