@@ -109,6 +109,14 @@ async def fill(pilot: Pilot[Any], selector: str, text: str, *, keys: bool = Fals
         field.cursor_position = len(text)  # focusing selected it all; go on typing after it
 
 
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    """Paste all but the last character, then type that one: the form sees the same changes
+    as from typing it all, for a fraction of the test time."""
+    await fill(pilot, selector, text[:-1])
+    await type_text(pilot, text[-1])
+    await pilot.pause()
+
+
 async def unlock(pilot: Pilot[Any]) -> None:
     """From the unlock screen to the dashboard with the test passphrase."""
     from tpsdesk.ui.screens.dashboard import DashboardScreen

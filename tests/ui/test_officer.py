@@ -20,7 +20,7 @@ from tests.ui.conftest import (
     settle,
     static_text,
     table_rows,
-    type_text,
+    type_into,
     unlock,
 )
 from textual.pilot import Pilot
@@ -67,7 +67,7 @@ async def test_add_edit_delete_undo_and_save_next(area_store: Path) -> None:
         form = app.screen
         assert isinstance(form, OfficerFormScreen)
         assert form.query_one("#post_code", Select).value == "kpps_ketua"
-        await type_text(pilot, NIK_BUDI)
+        await type_into(pilot, "#nik", NIK_BUDI)
         await settle(pilot)
         assert form.query_one("#birth_date", Input).value == "14-03-1985"
         assert form.query_one("#sex", Input).value == "L"
@@ -135,7 +135,7 @@ async def test_add_edit_delete_undo_and_save_next(area_store: Path) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert app.screen.query_one("#post_code", Select).value == "kpps_anggota"
-        await type_text(pilot, NIK_SITI)
+        await type_into(pilot, "#nik", NIK_SITI)
         await settle(pilot)
         assert app.screen.query_one("#sex", Input).value == "P"
         await fill_person(pilot, "SITI AMINAH")
@@ -177,20 +177,21 @@ async def test_bad_input_is_flagged_as_you_type_and_not_saved(area_store: Path) 
         await pilot.press("n")
         await settle(pilot)
         await fill_person(pilot, "SITI AMINAH")
+        valid = {"nik": NIK_SITI, "birth_date": "12-08-1990", "sex": "P", "phone": ""}
+        changed = list(valid)
         for field, text, where, message in BAD_INPUT:
             case = f"{field}={text!r}"
             # A valid form first, so the message can only come from the bad value.
-            await fill(pilot, "#nik", NIK_SITI)
-            await fill(pilot, "#birth_date", "12-08-1990")
-            await fill(pilot, "#sex", "P")
-            await fill(pilot, "#phone", "")
+            for name in changed:
+                await fill(pilot, f"#{name}", valid[name])
             await settle(pilot)
             assert static_text(app, where) == "", case
+            changed = [field]
             if field == "nik":  # let the new NIK fill birth date and sex
                 await fill(pilot, "#birth_date", "")
                 await fill(pilot, "#sex", "")
-            await fill(pilot, f"#{field}", text[:-1])
-            await type_text(pilot, text[-1])  # the last keystroke, as typed
+                changed = ["nik", "birth_date", "sex"]
+            await type_into(pilot, f"#{field}", text)
             await settle(pilot)
             assert message in static_text(app, where), case
 
@@ -216,7 +217,7 @@ async def test_duplicate_nik_warns_with_the_place_and_asks(area_store: Path) -> 
         await open_tps(pilot, 2)
         await pilot.press("n")
         await settle(pilot)
-        await type_text(pilot, NIK_BUDI)
+        await type_into(pilot, "#nik", NIK_BUDI)
         await settle(pilot)
         warning = static_text(app, "#duplicate")
         assert "This NIK is already registered" in warning

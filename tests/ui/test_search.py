@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ui.conftest import (
-    fill,
     make_app,
     running,
     screen_text,
     settle,
     static_text,
     table_rows,
+    type_into,
     type_text,
     unlock,
 )
@@ -46,8 +46,7 @@ async def test_search_by_name_and_nik_then_open(sample_store: Path) -> None:
         supriyadi = next(
             hit for hit in officers.list_officers(app.require_store()) if hit.name == "SUPRIYADI"
         )
-        await fill(pilot, "#query", "")
-        await type_text(pilot, supriyadi.nik[6:12])  # the birth-date digits of the NIK
+        await type_into(pilot, "#query", supriyadi.nik[6:12])  # the birth-date digits
         await settle(pilot)
         rows = table_rows(app, "#results")
         assert [(row[0], row[1]) for row in rows] == [(supriyadi.nik, "SUPRIYADI")]
@@ -75,6 +74,6 @@ async def test_search_by_name_and_nik_then_open(sample_store: Path) -> None:
         await pilot.press("f3")
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
-        await type_text(pilot, "hendra")
+        await type_into(pilot, "#query", "hendra")
         await settle(pilot)
         assert [row[1] for row in table_rows(app, "#results")] == ["HENDRA GUNAWAN"]

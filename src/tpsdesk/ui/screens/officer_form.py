@@ -93,6 +93,28 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.duplicates: list[OfficerHit] = []
         self.loaded: OfficerDraft | None = None
         self.saving = False
+        self._inputs: dict[str, Input] = {}
+        self._messages: dict[str, Static] = {}
+
+    # Every keystroke reads the whole form several times; a query walks the DOM each time
+    # (tens of milliseconds per keystroke), so the fields are looked up once.
+    @property
+    def inputs(self) -> dict[str, Input]:
+        """The text fields by draft field name (mother_name only when the store asks for it)."""
+        if not self._inputs:
+            self._inputs = {widget.id: widget for widget in self.query(Input) if widget.id}
+        return self._inputs
+
+    @property
+    def messages(self) -> dict[str, Static]:
+        """The message line under each field, by field name."""
+        if not self._messages:
+            self._messages = {
+                widget.id.removeprefix("msg-"): widget
+                for widget in self.query(".field-message").results(Static)
+                if widget.id
+            }
+        return self._messages
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -169,8 +191,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             return
         self.loaded = draft
         for name, _label in TEXT_FIELDS:
-            if self.query(f"#{name}"):
-                self.query_one(f"#{name}", Input).value = getattr(draft, name)
+            if name in self.inputs:
+                self.inputs[name].value = getattr(draft, name)
         select: Select[str] = self.query_one("#post_code", Select)
         if draft.post_code:
             select.value = draft.post_code
@@ -184,8 +206,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             if item.name == "post_code":
                 select: Select[str] = self.query_one("#post_code", Select)
                 values["post_code"] = str(select.value) if select.value is not Select.BLANK else ""
-            elif self.query(f"#{item.name}"):
-                values[item.name] = self.query_one(f"#{item.name}", Input).value
+            elif item.name in self.inputs:
+                values[item.name] = self.inputs[item.name].value
             else:
                 values[item.name] = ""
         return replace(OfficerDraft(**values), **override)
@@ -232,25 +254,25 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             ("duty_start", post.duty_start if post else None),
             ("duty_end", post.duty_end if post else None),
         ):
-            if self.query(f"#{name}"):
-                self.query_one(f"#{name}", Input).placeholder = (
+            if name in self.inputs:
+                self.inputs[name].placeholder = (
                     _("default {date}").format(date=format_date(default))
                     if default
                     else _("dd-mm-yyyy")
                 )
 
     def _revalidate(self, name: str) -> None:
-        if not self.query(f"#{name}"):
+        field = self.inputs.get(name)
+        if field is None:
             return
-        field = self.query_one(f"#{name}", Input)
         if field.value:
             field.validate(field.value)
             self._show_problems(name, field.value)
 
     def _show_problems(self, name: str, value: str) -> None:
-        if not self.query(f"#msg-{name}"):
+        message = self.messages.get(name)
+        if message is None:
             return
-        message = self.query_one(f"#msg-{name}", Static)
         problems = self.problems_for(name, value) if value or name in REQUIRED_FIELDS else []
         if not value:
             problems = []  # "required" is said on saving, not while the form is still empty
@@ -326,7 +348,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         )
         errors = [p for p in result.problems if p.is_error]
         for name in ("post_code", *(name for name, _label in TEXT_FIELDS)):
-            if self.query(f"#msg-{name}"):
+            if name in self.messages:
                 self._show_field_problems(name, result.for_field(name))
         if errors or result.fields is None:
             self.query_one("#form-errors", Static).update(
@@ -334,7 +356,10 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                     count=len(errors)
                 )
             )
-            first = next((p.field for p in errors if self.query(f"#{p.field}")), None)
+            first = next(
+                (p.field for p in errors if p.field in self.inputs or p.field == "post_code"),
+                None,
+            )
             if first:
                 self.query_one(f"#{first}", Widget).focus()
             return
@@ -357,7 +382,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self._save(fields_, add_next)
 
     def _show_field_problems(self, name: str, problems: list[Problem]) -> None:
-        message = self.query_one(f"#msg-{name}", Static)
+        message = self.messages[name]
         text = "\n".join(
             ("⚠ " if p.severity == Severity.WARNING else "✗ ") + p.message for p in problems
         )

@@ -38,11 +38,12 @@ class SearchScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = _("Search officers")
         table: DataTable[str] = self.query_one("#results", DataTable)
+        # Sized so the status still shows at 80 columns, without a horizontal scroll bar.
         table.add_column(_("NIK"), key="nik", width=16)
-        table.add_column(_("Name"), key="name", width=22)
-        table.add_column(_("Post"), key="post", width=14)
-        table.add_column(_("TPS"), key="tps", width=4)
-        table.add_column(_("Kelurahan"), key="kelurahan", width=12)
+        table.add_column(_("Name"), key="name", width=20)
+        table.add_column(_("Post"), key="post", width=12)
+        table.add_column(_("TPS"), key="tps", width=3)
+        table.add_column(_("Kelurahan"), key="kelurahan", width=10)
         table.add_column(_("Status"), key="status")
         self.query_one("#query", Input).focus()
 

@@ -72,9 +72,10 @@ class UnitScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = self.unit.title
         table: DataTable[str] = self.query_one("#officers", DataTable)
-        table.add_column(_("Post"), key="post", width=18)
+        # Sized so the status still shows at 80 columns, without a horizontal scroll bar.
+        table.add_column(_("Post"), key="post", width=13)
         table.add_column(_("NIK"), key="nik", width=16)
-        table.add_column(_("Name"), key="name", width=22)
+        table.add_column(_("Name"), key="name", width=20)
         table.add_column(_("Sex"), key="sex", width=3)
         table.add_column(_("Born"), key="born", width=10)
         table.add_column(_("Status"), key="status")
