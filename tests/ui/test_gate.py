@@ -62,6 +62,10 @@ async def test_first_run_creates_the_store_and_checks_the_recovery_key(store_pat
         recovery_key = app.screen.recovery_key
         assert recovery_key in screen_text(app)
         assert store_path.exists()
+        await pilot.press("f9")  # would rebuild the screens and lose the key
+        await settle(pilot)
+        assert isinstance(app.screen, RecoveryKeyScreen)
+        assert recovery_key in screen_text(app)
 
         last_four = normalize_recovery_key(recovery_key)[-4:]
         wrong = "0000" if last_four != "0000" else "1111"

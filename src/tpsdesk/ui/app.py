@@ -81,9 +81,12 @@ class TpsDeskApp(App[None]):
         self.notify(message, severity="error", timeout=10)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from tpsdesk.ui.screens.create_store import RecoveryKeyScreen
+
         if action == "search":
             return self.store is not None  # nothing to search before a store is open
-        return True
+        # Rebuilding the screens would drop the recovery key, which is shown only once.
+        return not (action == "switch_language" and isinstance(self.screen, RecoveryKeyScreen))
 
     def store_opened(self, store: Store) -> None:
         """Called by the create/unlock screens: replace them with the dashboard."""
