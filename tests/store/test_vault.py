@@ -56,7 +56,7 @@ def split(data: bytes) -> tuple[dict, bytes]:
     return json.loads(data[13 : 13 + length]), data[13 + length :]
 
 
-def join(header: dict, payload: bytes, *, version: int = 1) -> bytes:
+def join(header: dict, payload: bytes, *, version: int = 2) -> bytes:
     raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     return b"TPSDSTOR" + struct.pack(">BI", version, len(raw)) + raw + payload
 
@@ -120,14 +120,14 @@ def test_plaintext_never_on_disk(tmp_path: Path) -> None:
 def test_header_layout(tmp_path: Path) -> None:
     path, _ = make_store(tmp_path)
     data = path.read_bytes()
-    assert data[:8] == b"TPSDSTOR" and data[8] == 1
+    assert data[:8] == b"TPSDSTOR" and data[8] == 2
     header, payload = split(data)
     (length,) = struct.unpack(">I", data[9:13])
     assert (
         data[13 : 13 + length] == json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     )
     assert set(header) == {"generation", "kdf", "keys", "payload", "store_id"}
-    assert header["payload"]["aead"] == "chacha20-poly1305"
+    assert header["payload"]["aead"] == "aes-256-gcm"
     assert len(base64.b64decode(header["kdf"]["salt"])) == 16
     assert len(base64.b64decode(header["keys"]["passphrase"]["ct"])) == 48
     assert len(payload) == len(b"first") + 16
@@ -287,7 +287,7 @@ def canonical(header: dict) -> bytes:
         (lambda raw, h: canonical({**h, "extra": 1}), "unexpected fields"),
         (lambda raw, h: canonical({k: v for k, v in h.items() if k != "store_id"}), "unexpected"),
         (lambda raw, h: raw.replace(b'"argon2id"', b'"scrypt"'), "unknown KDF"),
-        (lambda raw, h: raw.replace(b'"chacha20-poly1305"', b'"aes-256-gcm"'), "unknown AEAD"),
+        (lambda raw, h: raw.replace(b'"aes-256-gcm"', b'"chacha20-poly1305"'), "unknown AEAD"),
         (lambda raw, h: raw.replace(b'"store_id":"', b'"store_id":"AA'), "base64"),
         (lambda raw, h: raw + b" ", "not canonical"),
         (lambda raw, h: b"\xef\xbb\xbf" + raw, "not JSON"),
@@ -327,12 +327,63 @@ def test_non_canonical_base64_refused(tmp_path: Path) -> None:
 def test_newer_format_version(tmp_path: Path) -> None:
     path, _ = make_store(tmp_path)
     header, payload = split(path.read_bytes())
-    path.write_bytes(join(header, payload, version=2))
+    path.write_bytes(join(header, payload, version=3))
     with pytest.raises(UnsupportedVersion):
         Vault.open(path, PASS)
     path.write_bytes(join(header, payload, version=0))
     with pytest.raises(DamagedStore):
         Vault.open(path, PASS)
+
+
+def _as_version_1(path: Path, image: bytes) -> None:
+    """Rewrite the store at `path` as format version 1 wrote it: ChaCha20-Poly1305 payload."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    vault, _ = Vault.open(path, PASS)
+    data_key = vault._data_key
+    vault.close()
+    assert data_key is not None
+    header, _payload = split(path.read_bytes())
+    header["payload"]["aead"] = "chacha20-poly1305"
+    salt = base64.b64decode(header["payload"]["salt"])
+    nonce = base64.b64decode(header["payload"]["nonce"])
+    store_id = base64.b64decode(header["store_id"])
+    key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=salt,
+        info=b"tpsdesk-store-v1 payload-key\n" + store_id,
+    ).derive(data_key)
+    prefix = join(header, b"", version=1)
+    path.write_bytes(prefix + ChaCha20Poly1305(key).encrypt(nonce, image, prefix))
+
+
+def test_version_1_files_still_open_and_are_saved_as_version_2(tmp_path: Path) -> None:
+    path, _ = make_store(tmp_path)
+    _as_version_1(path, b"written by version 1")
+    vault, image = Vault.open(path, PASS)
+    assert image == b"written by version 1"
+    vault.save(b"now version 2")
+    vault.close()
+    assert path.read_bytes()[8] == 2
+    assert read_image(path) == b"now version 2"
+    # the version 1 file went to the backups, and still opens from there
+    backup = tmp_path / "tpsdesk.store.bak1"
+    assert backup.read_bytes()[8] == 1
+    assert read_image(backup) == b"written by version 1"
+
+
+def test_version_1_with_version_2_aead_refused(tmp_path: Path) -> None:
+    path, _ = make_store(tmp_path)
+    _as_version_1(path, b"v1")
+    header, payload = split(path.read_bytes())
+    header["payload"]["aead"] = "aes-256-gcm"
+    path.write_bytes(join(header, payload, version=1))
+    with pytest.raises(DamagedStore) as caught:
+        Vault.open(path, PASS)
+    assert "unknown AEAD" in caught.value.reason
 
 
 # ---------------------------------------------------------------- not a store
@@ -637,6 +688,39 @@ def test_replace_retries_while_a_file_is_held(
     monkeypatch.setattr(os, "replace", real_replace)
     assert read_image(path) == b"after antivirus"
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+@pytest.mark.parametrize("damage", ["header", "payload", "tag", "extra byte", "short"])
+def test_read_back_catches_a_file_that_differs_from_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    path, _ = make_store(tmp_path, b"kept")
+    real_write_sealed = vault_module._write_sealed
+
+    def write_then_damage(target: Path, *args: object) -> None:
+        real_write_sealed(target, *args)  # type: ignore[arg-type]
+        data = bytearray(target.read_bytes())
+        if damage == "header":
+            data[20] ^= 0x01
+        elif damage == "payload":
+            data[-100] ^= 0x80
+        elif damage == "tag":
+            data[-1] ^= 0x01
+        elif damage == "extra byte":
+            data += b"\0"
+        else:
+            del data[-1]
+        target.write_bytes(bytes(data))
+
+    monkeypatch.setattr(vault_module, "_write_sealed", write_then_damage)
+    vault, _ = Vault.open(path, PASS)
+    with pytest.raises(SaveFailed):
+        vault.save(b"x" * 5000)
+    assert vault.generation == 0
+    monkeypatch.setattr(vault_module, "_write_sealed", real_write_sealed)
+    vault.close()
+    assert read_image(path) == b"kept"
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".bak" in p.name]
 
 
 def test_save_failure_is_reported_and_vault_stays_usable(

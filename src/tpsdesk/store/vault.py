@@ -26,7 +26,8 @@ from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 MAGIC = b"TPSDSTOR"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # written; version 1 (ChaCha20-Poly1305 payload) is still read
 PREFIX = struct.Struct(">8sBI")  # magic, format version, header length
 MAX_HEADER_BYTES = 16 * 1024
 TAG_BYTES = 16
@@ -70,7 +71,12 @@ KDF_SALT_BYTES = 16
 RECOVERY_KEY_BYTES = 20
 BACKUP_COUNT = 3
 KDF_NAME = "argon2id"
-AEAD_NAME = "chacha20-poly1305"
+# The payload AEAD of each format version. Version 2 uses AES-256-GCM because the
+# `cryptography` package can stream it: a save encrypts and writes in chunks, so the
+# ciphertext never exists as a second whole copy of the image in memory.
+AEAD_BY_VERSION = {1: "chacha20-poly1305", 2: "aes-256-gcm"}
+AEAD_NAME = AEAD_BY_VERSION[FORMAT_VERSION]
+CHUNK_BYTES = 1024 * 1024  # unit of streamed encryption, writing and read-back
 
 # Bounds on KDF parameters read from a file, checked before any derivation.
 MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
@@ -82,7 +88,7 @@ MAX_GENERATION = 2**63 - 1
 LABEL_PASSPHRASE_WRAP = b"tpsdesk-store-v1 passphrase-wrap\n"
 LABEL_RECOVERY_KEK = b"tpsdesk-store-v1 recovery-kek\n"
 LABEL_RECOVERY_WRAP = b"tpsdesk-store-v1 recovery-wrap\n"
-LABEL_PAYLOAD_KEY = b"tpsdesk-store-v1 payload-key\n"
+LABEL_PAYLOAD_KEY = {1: b"tpsdesk-store-v1 payload-key\n", 2: b"tpsdesk-store-v2 payload-key\n"}
 
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
@@ -374,14 +380,14 @@ class _Header:
         }
 
     @classmethod
-    def from_json(cls, value: Any) -> _Header:
+    def from_json(cls, value: Any, version: int = FORMAT_VERSION) -> _Header:
         top = _obj(value, {"generation", "kdf", "keys", "payload", "store_id"})
         kdf = _obj(top["kdf"], {"iterations", "lanes", "memory_kib", "name", "salt"})
         if kdf["name"] != KDF_NAME:
             _malformed("unknown KDF")
         keys = _obj(top["keys"], {"passphrase", "recovery"})
         payload = _obj(top["payload"], {"aead", "nonce", "salt"})
-        if payload["aead"] != AEAD_NAME:
+        if payload["aead"] != AEAD_BY_VERSION[version]:
             _malformed("unknown AEAD")
         # Wide structural limits only; the safety bounds are checked separately so that a
         # crafted file gets UnsafeParameters rather than "damaged".
@@ -407,10 +413,15 @@ class _Parsed:
     header: _Header
     aad: bytes  # everything before the payload: magic, version, length, header bytes
     payload_offset: int
+    version: int
 
 
-def _parse(data: bytes, path: Path) -> _Parsed:
-    """Structure only, no keys. Raises NotAStore, UnsupportedVersion or _Malformed."""
+def _parse(data: bytes, path: Path, file_size: int | None = None) -> _Parsed:
+    """Structure only, no keys. Raises NotAStore, UnsupportedVersion or _Malformed.
+
+    `data` is the file, or with `file_size` given, a prefix of it holding at least the header.
+    """
+    size = len(data) if file_size is None else file_size
     if len(data) < len(MAGIC):
         if data and MAGIC.startswith(data):
             _malformed("truncated in magic")
@@ -422,15 +433,21 @@ def _parse(data: bytes, path: Path) -> _Parsed:
     _magic, version, header_len = PREFIX.unpack_from(data)
     if version > FORMAT_VERSION:
         raise UnsupportedVersion()
-    if version != FORMAT_VERSION:
+    if version not in AEAD_BY_VERSION:
         _malformed("bad format version")
     if not 2 <= header_len <= MAX_HEADER_BYTES:
         _malformed("bad header length")
     payload_offset = PREFIX.size + header_len
-    if len(data) < payload_offset + TAG_BYTES:
+    if size < payload_offset + TAG_BYTES or len(data) < payload_offset:
         _malformed("truncated")
-    header = _Header.from_json(parse_canonical_json(data[PREFIX.size : payload_offset]))
-    return _Parsed(header=header, aad=data[:payload_offset], payload_offset=payload_offset)
+    raw_header = bytes(data[PREFIX.size : payload_offset])
+    header = _Header.from_json(parse_canonical_json(raw_header), version)
+    return _Parsed(
+        header=header,
+        aad=bytes(data[:payload_offset]),
+        payload_offset=payload_offset,
+        version=version,
+    )
 
 
 # --------------------------------------------------------------------------- crypto
@@ -459,9 +476,12 @@ def _recovery_kek(recovery: bytes, store_id: bytes) -> bytes:
     ).derive(recovery)
 
 
-def _payload_key(data_key: bytes, salt: bytes, store_id: bytes) -> bytes:
+def _payload_key(data_key: bytes, header: _Header, version: int) -> bytes:
     return HKDF(
-        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=LABEL_PAYLOAD_KEY + store_id
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=header.payload_salt,
+        info=LABEL_PAYLOAD_KEY[version] + header.store_id,
     ).derive(data_key)
 
 
@@ -485,8 +505,9 @@ def _unwrap(kek: bytes, wrap: _Wrap, aad: bytes) -> bytes | None:
         return None
 
 
-def _seal(template: _Header, data_key: bytes, image: bytes) -> tuple[_Header, bytes, bytes]:
-    """(header, prefix, ciphertext) for `image`: `template` with a fresh payload salt and nonce."""
+def _seal_header(template: _Header) -> tuple[_Header, bytes]:
+    """(header, prefix) for a save: `template` with a fresh payload salt and nonce, and the
+    file's bytes before the payload (the payload's associated data)."""
     header = replace(
         template,
         payload_salt=secrets.token_bytes(PAYLOAD_SALT_BYTES),
@@ -496,16 +517,22 @@ def _seal(template: _Header, data_key: bytes, image: bytes) -> tuple[_Header, by
     if len(header_bytes) > MAX_HEADER_BYTES:  # cannot happen with our own fields
         raise ValueError("header too large")
     prefix = PREFIX.pack(MAGIC, FORMAT_VERSION, len(header_bytes)) + header_bytes
-    key = _payload_key(data_key, header.payload_salt, header.store_id)
-    ciphertext = ChaCha20Poly1305(key).encrypt(header.payload_nonce, image, prefix)
-    return header, prefix, ciphertext
+    return header, prefix
+
+
+def _payload_cipher(data_key: bytes, header: _Header) -> Cipher[modes.GCM]:
+    """The streaming form of AES-256-GCM (format version 2) for this save's payload. Its
+    output is byte for byte that of `AESGCM.encrypt`: ciphertext, then the 16-byte tag."""
+    key = _payload_key(data_key, header, FORMAT_VERSION)
+    return Cipher(algorithms.AES(key), modes.GCM(header.payload_nonce))
 
 
 def _open_payload(data: bytes, parsed: _Parsed, data_key: bytes) -> bytes | None:
     header = parsed.header
-    key = _payload_key(data_key, header.payload_salt, header.store_id)
+    key = _payload_key(data_key, header, parsed.version)
+    aead = AESGCM(key) if parsed.version == 2 else ChaCha20Poly1305(key)
     try:
-        return ChaCha20Poly1305(key).decrypt(
+        return aead.decrypt(
             header.payload_nonce, memoryview(data)[parsed.payload_offset :], parsed.aad
         )
     except InvalidTag:
@@ -582,10 +609,38 @@ def _write_new_file(target: Path, chunks: list[bytes]) -> None:
     fd = os.open(target, flags, 0o600)
     try:
         for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            _write_all(fd, chunk)
+        _fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _write_sealed(
+    target: Path, header: _Header, prefix: bytes, data_key: bytes, image: bytes
+) -> None:
+    """Create `target` exclusively (mode 0600) holding `prefix` and `image` sealed under
+    `header`, encrypting and writing a chunk at a time; fsync, close."""
+    encryptor = _payload_cipher(data_key, header).encryptor()
+    encryptor.authenticate_additional_data(prefix)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(target, flags, 0o600)
+    try:
+        _write_all(fd, prefix)
+        chunk = bytearray(CHUNK_BYTES + 16)  # update_into wants a block of slack
+        out = memoryview(chunk)
+        source = memoryview(image)
+        for start in range(0, len(source), CHUNK_BYTES):
+            size = encryptor.update_into(source[start : start + CHUNK_BYTES], chunk)
+            _write_all(fd, out[:size])
+        encryptor.finalize()
+        _write_all(fd, encryptor.tag)
         _fsync(fd)
     finally:
         os.close(fd)
@@ -721,6 +776,50 @@ def _rotate_backups(path: Path) -> None:
         with open(path, "rb") as handle:
             current = handle.read()
         _copy_via_temp(current, newest, path)
+
+
+def _mismatch() -> NoReturn:
+    raise SaveFailed(OSError(0, "read-back mismatch"))
+
+
+def _verify(temp: Path, header: _Header, prefix: bytes, data_key: bytes, image: bytes) -> None:
+    """Read the temp file back from disk, a chunk at a time, and check that it parses to
+    `header` and decrypts to exactly `image` (tag included), with nothing after the tag.
+
+    Streamed like the write: no whole copy of the file or of the decrypted image is made.
+    """
+    expected_size = len(prefix) + len(image) + TAG_BYTES
+    with open(temp, "rb", buffering=0) as handle:
+        if os.fstat(handle.fileno()).st_size != expected_size:
+            _mismatch()
+        head = handle.read(len(prefix))
+        if not hmac.compare_digest(head, prefix):
+            _mismatch()
+        parsed = _parse(head, temp, file_size=expected_size)
+        if parsed.header != header or parsed.version != FORMAT_VERSION:
+            _mismatch()
+        decryptor = _payload_cipher(data_key, parsed.header).decryptor()
+        decryptor.authenticate_additional_data(head)
+        sealed = bytearray(CHUNK_BYTES)
+        plain = bytearray(CHUNK_BYTES + 16)
+        sealed_view, plain_view = memoryview(sealed), memoryview(plain)
+        position = 0
+        while position < len(image):
+            got = handle.readinto(sealed_view[: min(CHUNK_BYTES, len(image) - position)])
+            if not got:
+                _mismatch()
+            size = decryptor.update_into(sealed_view[:got], plain)
+            # bytes.startswith(view, offset) is a memcmp, with no copy of either side.
+            if size != got or not image.startswith(plain_view[:size], position):
+                _mismatch()
+            position += got
+        tag = handle.read(TAG_BYTES + 1)
+        if len(tag) != TAG_BYTES:
+            _mismatch()
+        try:
+            decryptor.finalize_with_tag(tag)
+        except InvalidTag:
+            _mismatch()
 
 
 def _utc_stamp() -> str:
@@ -897,13 +996,14 @@ class Vault:
     def _write(self, header: _Header, image: bytes, *, kek: bytes | None = None) -> None:
         """The save procedure of docs/store-format.md. State changes only once replaced."""
         data_key = self._require_key()
-        header, prefix, ciphertext = _seal(header, data_key, image)
+        if not isinstance(image, bytes):
+            image = bytes(image)
+        header, prefix = _seal_header(header)
         temp = _temp_name(self.path)
         replaced = False
         try:
-            _write_new_file(temp, [prefix, ciphertext])
-            del ciphertext
-            self._verify(temp, prefix, data_key, image)
+            _write_sealed(temp, header, prefix, data_key, image)
+            _verify(temp, header, prefix, data_key, image)
             _rotate_backups(self.path)
             _replace(temp, self.path)
             replaced = True
@@ -918,17 +1018,6 @@ class Vault:
                 raise SaveFailed(exc) from exc
             raise
 
-    def _verify(self, temp: Path, prefix: bytes, data_key: bytes, image: bytes) -> None:
-        """Read the temp file back from disk and check that it decrypts to `image`."""
-        with open(temp, "rb") as handle:
-            written = handle.read()
-        parsed = _parse(written, temp)
-        if not hmac.compare_digest(parsed.aad, prefix):
-            raise SaveFailed(OSError(0, "read-back mismatch"))
-        plain = _open_payload(written, parsed, data_key)
-        if plain is None or not hmac.compare_digest(plain, image):
-            raise SaveFailed(OSError(0, "read-back mismatch"))
-
     def _rewrap_backups(self) -> None:
         """Reseal each readable backup under the current header's key wraps."""
         data_key = self._require_key()
@@ -942,10 +1031,10 @@ class Vault:
             if plain is None:  # damaged, or another store's file: leave it alone
                 continue
             template = replace(self._header, generation=parsed.header.generation)
-            _header, prefix, ciphertext = _seal(template, data_key, plain)
+            header, prefix = _seal_header(template)
             temp = _temp_name(self.path)
             try:
-                _write_new_file(temp, [prefix, ciphertext])
+                _write_sealed(temp, header, prefix, data_key, plain)
                 _replace(temp, backup)
             except OSError:
                 _remove_quietly(temp)
