@@ -265,7 +265,7 @@ class Store:
 
     def _prepare(self, new_device_reason: str | None) -> None:
         """Migrate an older schema and start a new device id if needed; save if anything changed."""
-        changed = False
+        changed = migrated = False
         with Session(self._engine) as session:
             try:
                 version = get_meta(session, META_SCHEMA_VERSION)
@@ -282,7 +282,7 @@ class Store:
             if version < SCHEMA_VERSION:
                 migrate(session.connection(), version)
                 set_meta(session, META_SCHEMA_VERSION, SCHEMA_VERSION)
-                changed = True
+                changed = migrated = True
             reason = new_device_reason
             if reason is None and get_meta(session, META_LOCATION) != location_fingerprint(
                 self.path
@@ -292,6 +292,10 @@ class Store:
                 self._start_new_device(session, reason)
                 changed = True
             session.commit()
+        if migrated:
+            # A migration that dropped indexes leaves free pages, which the image would carry
+            # into every save. VACUUM runs in memory (temp_store=MEMORY) with no transaction open.
+            self._conn.execute("VACUUM")
         self._load_meta()
         if changed:
             self.save()

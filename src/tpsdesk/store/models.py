@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import Connection, DateTime, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # Bump together with a new entry in MIGRATIONS.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def new_id() -> str:
@@ -131,9 +131,16 @@ class Tps(SyncFields, table=True):
 
 class Officer(SyncFields, table=True):
     __tablename__ = "officer"
+    # Every index is copied into the store image and written at every save, so only those a
+    # query uses are kept. None on `name`: name search is `LIKE '%x%'`, which no index serves.
+    # Kelurahan posts are looked up with `tps_id IS NULL` (officers_for_unit, unit
+    # completion), so their index leaves out the TPS officers, who are nearly all of them.
+    __table_args__ = (
+        Index("ix_officer_kelurahan_code", "kelurahan_code", sqlite_where=text("tps_id IS NULL")),
+    )
 
     nik: str = Field(index=True)
-    name: str = Field(index=True)
+    name: str
     birth_place: str = ""
     birth_date: date
     sex: str  # "L" / "P" (domain.problems.Sex values)
@@ -146,7 +153,7 @@ class Officer(SyncFields, table=True):
     post_code: str
     tps_id: str | None = Field(default=None, index=True, sa_column_args=[_deferred_fk("tps.id")])
     kelurahan_code: str | None = Field(
-        default=None, index=True, sa_column_args=[_deferred_fk("kelurahan.code")]
+        default=None, sa_column_args=[_deferred_fk("kelurahan.code")]
     )
     kecamatan_code: str = Field(index=True, sa_column_args=[_deferred_fk("kecamatan.code")])
     duty_start: date | None = None
@@ -196,7 +203,7 @@ class ChangeLog(SQLModel, table=True):
     device_id: str
     seq: int
     table_name: str
-    row_id: str = Field(index=True)
+    row_id: str  # not indexed: nothing looks entries up by row
     version_counter: int
     action: str
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -213,7 +220,7 @@ class AuditEntry(SQLModel, table=True):
     device_id: str
     action: str
     table_name: str = ""
-    row_id: str = Field(default="", index=True)
+    row_id: str = ""  # not indexed: nothing looks entries up by row
     detail: str = ""
 
 
@@ -232,7 +239,24 @@ class DeviceHistory(SQLModel, table=True):
 # MIGRATIONS[i] upgrades a store at schema version i + 1 to version i + 2; it runs inside the
 # open transaction of `db.Store`'s migration step and must not commit.
 Migration = Callable[[Connection], None]
-MIGRATIONS: list[Migration] = []
+
+
+def _drop_unused_indexes(connection: Connection) -> None:
+    """1 → 2: drop indexes no query uses (a smaller image saves faster); the kelurahan index
+    of officers becomes partial. The freed pages are reclaimed by `db.Store` (VACUUM)."""
+    for name in (
+        "ix_change_log_row_id",
+        "ix_audit_entry_row_id",
+        "ix_officer_name",
+        "ix_officer_kelurahan_code",
+    ):
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    for index in Officer.__table__.indexes:  # type: ignore[attr-defined]
+        if index.name == "ix_officer_kelurahan_code":
+            index.create(connection)
+
+
+MIGRATIONS: list[Migration] = [_drop_unused_indexes]
 
 assert len(MIGRATIONS) + 1 == SCHEMA_VERSION, "add a migration when bumping SCHEMA_VERSION"
 
