@@ -534,6 +534,20 @@ def test_change_passphrase(tmp_path: Path) -> None:
         vault.close()
 
 
+def test_check_passphrase_follows_a_change(tmp_path: Path) -> None:
+    path, _ = make_store(tmp_path)
+    vault, image = Vault.open(path, PASS)
+    try:
+        assert vault.check_passphrase(PASS)
+        assert not vault.check_passphrase(PASS + " ")
+        assert not vault.check_passphrase("")
+        vault.change_passphrase("pohon mangga di halaman", image)
+        assert vault.check_passphrase("pohon mangga di halaman")
+        assert not vault.check_passphrase(PASS)
+    finally:
+        vault.close()
+
+
 # ---------------------------------------------------------------- backups
 
 

@@ -420,6 +420,12 @@ class Store:
             self._vault.save(image)
             self.unsaved = False
 
+    def check_passphrase(self, passphrase: str) -> bool:
+        """Whether `passphrase` is the current one; runs the key derivation (slow on purpose)."""
+        with self._lock:
+            self._check_open()
+            return self._vault.check_passphrase(passphrase)
+
     def change_passphrase(self, new_passphrase: str) -> None:
         with self._lock:
             self._check_open()

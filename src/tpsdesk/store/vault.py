@@ -962,6 +962,17 @@ class Vault:
         with self._mutex:
             self._write(replace(self._header, generation=self._header.generation + 1), image)
 
+    def check_passphrase(self, passphrase: str) -> bool:
+        """Whether `passphrase` opens this store (asked again before changing it)."""
+        with self._mutex:
+            data_key = self._require_key()
+            header = self._header
+            kek = _passphrase_kek(passphrase, header.kdf)
+            unwrapped = _unwrap(
+                kek, header.passphrase_wrap, _passphrase_wrap_aad(header.kdf, header.store_id)
+            )
+            return unwrapped is not None and hmac.compare_digest(unwrapped, data_key)
+
     def change_passphrase(self, new_passphrase: str, image: bytes) -> None:
         """Re-wrap the data key for `new_passphrase` (new salt) and save `image` with it.
 

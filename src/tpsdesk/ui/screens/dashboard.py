@@ -46,7 +46,15 @@ class DashboardScreen(BaseScreen):
             id="dashboard.area",
             tooltip=N_("Set up kecamatan, kelurahan and TPS"),
         ),
-        Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
+        Binding(
+            "f8",
+            "settings",
+            N_("Settings"),
+            id="dashboard.settings",
+            tooltip=N_("Operator name, language, passphrase"),
+        ),
+        # The dashboard reloads whenever it comes back into view; F5 is there for habit.
+        Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh", show=False),
         Binding(
             "right_square_bracket",
             "page(1)",
@@ -237,6 +245,11 @@ class DashboardScreen(BaseScreen):
         from tpsdesk.ui.screens.unit import UnitScreen
 
         self.app.push_screen(UnitScreen(unit))
+
+    def action_settings(self) -> None:
+        from tpsdesk.ui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
 
     def action_area(self) -> None:
         from tpsdesk.ui.screens.area import AreaScreen

@@ -1,0 +1,142 @@
+"""Settings (F8): the operator name, the language, and a new passphrase."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
+
+from tpsdesk.i18n import N_, _, get_language
+from tpsdesk.store.passphrase import passphrase_strength
+from tpsdesk.store.vault import VaultError
+from tpsdesk.ui.screens.base import BaseScreen
+
+
+class SettingsScreen(BaseScreen):
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="settings.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        store = self.desk.require_store()
+        yield Header()
+        with VerticalScroll(id="settings"):
+            yield Static(_("Operator"), classes="title")
+            yield Static(
+                _("The name written in the audit trail for every change made on this laptop."),
+                classes="hint",
+            )
+            with Horizontal(classes="field-row"):
+                yield Label(_("Operator name"), classes="field-label")
+                yield Input(store.operator, id="operator", compact=True, select_on_focus=False)
+            yield Button(_("Save name"), id="save-operator")
+            yield Static(_("Language"), classes="title section")
+            yield Static(
+                _("Now: {language}. F9 switches between Indonesian and English.").format(
+                    language=_("Indonesian") if get_language() == "id" else _("English")
+                ),
+                classes="hint",
+            )
+            yield Static(_("Change the passphrase"), classes="title section")
+            yield Static(
+                _(
+                    "The data stays as it is; only the key that opens it is wrapped again. "
+                    "The recovery key keeps working."
+                ),
+                classes="hint",
+            )
+            for field_id, label in (
+                ("current", _("Current passphrase")),
+                ("new", _("New passphrase")),
+                ("confirm", _("Repeat the new passphrase")),
+            ):
+                with Horizontal(classes="field-row"):
+                    yield Label(label, classes="field-label")
+                    yield Input(id=field_id, password=True, compact=True)
+            yield Static("", id="strength", classes="hint")
+            yield Static("", id="error", classes="error")
+            yield LoadingIndicator(id="busy")
+            yield Button(_("Change passphrase"), id="change", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = _("Settings")
+        self.query_one("#busy").display = False
+        self.query_one("#operator", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "new":
+            strength = passphrase_strength(event.value) if event.value else None
+            self.query_one("#strength", Static).update(
+                " ".join(strength.hints) if strength is not None else ""
+            )
+        self.query_one("#error", Static).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "operator":
+            self._save_operator()
+        elif event.input.id == "confirm":
+            self._change_passphrase()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save-operator":
+            self._save_operator()
+        elif event.button.id == "change":
+            self._change_passphrase()
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _save_operator(self) -> None:
+        store = self.desk.require_store()
+        name = " ".join(self.query_one("#operator", Input).value.split())
+        if name == store.operator:
+            return
+        await self.in_thread(store.set_operator, name)
+        self.notify(_("Operator name saved."))
+
+    def _change_passphrase(self) -> None:
+        error = self.query_one("#error", Static)
+        current = self.query_one("#current", Input).value
+        new = self.query_one("#new", Input).value
+        if not current:
+            error.update(_("Enter the current passphrase."))
+            self.query_one("#current", Input).focus()
+            return
+        strength = passphrase_strength(new)
+        if not strength.acceptable:
+            error.update(
+                _("This passphrase is too weak. {hints}").format(hints=" ".join(strength.hints))
+            )
+            self.query_one("#new", Input).focus()
+            return
+        if new != self.query_one("#confirm", Input).value:
+            error.update(_("The two passphrases differ. Type them again."))
+            self.query_one("#confirm", Input).focus()
+            return
+        self._change(current, new)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _change(self, current: str, new: str) -> None:
+        store = self.desk.require_store()
+        busy = self.query_one("#busy")
+        busy.display = True
+        try:
+            if not await self.in_thread(store.check_passphrase, current):
+                self.query_one("#error", Static).update(_("The current passphrase is not right."))
+                self.query_one("#current", Input).focus()
+                return
+            await self.in_thread(store.change_passphrase, new)
+        except VaultError as failure:
+            self.query_one("#error", Static).update(failure.message)
+            return
+        finally:
+            busy.display = False
+        for field_id in ("current", "new", "confirm"):
+            self.query_one(f"#{field_id}", Input).value = ""
+        self.notify(_("Passphrase changed. Use the new one from now on."))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
