@@ -45,8 +45,10 @@ def missing_translations(catalog: Catalog, template: Catalog) -> list[str]:
         if not message.id:
             continue
         translated = catalog.get(message.id)
-        if translated is None or not translated.string or (
-            isinstance(translated.string, tuple) and not all(translated.string)
+        if (
+            translated is None
+            or not translated.string
+            or (isinstance(translated.string, tuple) and not all(translated.string))
         ):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing
