@@ -257,7 +257,9 @@ def normalize_district_code(raw: str) -> str:
     return f"{m[1]}.{m[2]}"
 
 
-def set_district_settings(store: Store, *, name: str | None = None, code: str | None = None) -> None:
+def set_district_settings(
+    store: Store, *, name: str | None = None, code: str | None = None
+) -> None:
     """Set the district's name and/or code (district stores only), in one transaction."""
     _require_district(store)
     clean_name = None if name is None else " ".join(name.split())
