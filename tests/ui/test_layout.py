@@ -69,4 +69,5 @@ async def test_every_main_screen_shows_its_keys_at_80x24(
         await press(pilot, "escape", "escape")
 
         await press(pilot, "f3")
-        expect_footer(app, ("esc", "Back"), *common)
+        expect_footer(app, ("esc", "Back"), ("f1", "Help"), ("f10", "Quit"))
+        assert _("Search") not in footer_keys(app)  # F3 does nothing on the search screen

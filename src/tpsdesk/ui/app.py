@@ -84,7 +84,10 @@ class TpsDeskApp(App[None]):
         from tpsdesk.ui.screens.create_store import RecoveryKeyScreen
 
         if action == "search":
-            return self.store is not None  # nothing to search before a store is open
+            from tpsdesk.ui.screens.search import SearchScreen
+
+            # Nothing to search before a store is open; on the search screen F3 is a no-op.
+            return self.store is not None and not isinstance(self.screen, SearchScreen)
         # Rebuilding the screens would drop the recovery key, which is shown only once.
         return not (action == "switch_language" and isinstance(self.screen, RecoveryKeyScreen))
 

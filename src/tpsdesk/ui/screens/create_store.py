@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,8 +11,9 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.passphrase import passphrase_strength
-from tpsdesk.store.vault import VaultError
+from tpsdesk.store.vault import KdfParams, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
 
 STRENGTH_LABELS = (N_("very weak"), N_("weak"), N_("fair"), N_("good"), N_("strong"))
@@ -114,23 +117,15 @@ class CreateStoreScreen(BaseScreen):
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _create(self, passphrase: str, operator: str) -> None:
-        from tpsdesk.store.db import Store
-
         busy = self.query_one("#busy")
         button = self.query_one("#create", Button)
         busy.display = True
         button.disabled = True
         try:
-            kwargs = {"kdf": self.desk.kdf} if self.desk.kdf is not None else {}
             store, recovery_key = await self.in_thread(
-                Store.create,
-                self.desk.store_path,
-                passphrase,
-                role="field",
-                operator=operator,
-                **kwargs,
+                create_field_store, self.desk.store_path, passphrase, operator, self.desk.kdf
             )
-        except VaultError as error:
+        except (VaultError, StoreError) as error:
             self._show_error(error.message)
             return
         finally:
@@ -140,6 +135,18 @@ class CreateStoreScreen(BaseScreen):
         self.app.push_screen(
             RecoveryKeyScreen(recovery_key), callback=lambda _result: self.desk.store_opened(store)
         )
+
+
+def create_field_store(
+    path: Path, passphrase: str, operator: str, kdf: KdfParams | None
+) -> tuple[Store, str]:
+    """A new field store with this laptop's signing identity, as `tpsdesk init` makes it."""
+    from tpsdesk.sync.identity import ensure_device_identity
+
+    kwargs = {"kdf": kdf} if kdf is not None else {}
+    store, recovery_key = Store.create(path, passphrase, role="field", operator=operator, **kwargs)
+    ensure_device_identity(store)
+    return store, recovery_key
 
 
 class RecoveryKeyScreen(BaseScreen):

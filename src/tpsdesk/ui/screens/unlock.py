@@ -11,6 +11,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Footer, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _
+from tpsdesk.store.db import StoreError
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import DamagedStore, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
@@ -89,7 +90,7 @@ class UnlockScreen(BaseScreen):
             self.backup = error.backup
             self._offer_backup(error)
             return
-        except VaultError as error:
+        except (VaultError, StoreError) as error:
             self._show_error(error.message)
             return
         finally:
@@ -123,7 +124,7 @@ class UnlockScreen(BaseScreen):
             store = await self.in_thread(
                 Store.restore_backup, self.desk.store_path, backup, passphrase
             )
-        except VaultError as error:
+        except (VaultError, StoreError) as error:
             self._show_error(error.message)
             return
         finally:
@@ -212,7 +213,7 @@ class RecoverScreen(BaseScreen):
             store = await self.in_thread(
                 Store.open_with_recovery, self.desk.store_path, key, passphrase
             )
-        except VaultError as error:
+        except (VaultError, StoreError) as error:
             self.query_one("#error", Static).update(error.message)
             return
         finally:
