@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync.fingerprint import fingerprint, fingerprints_match, normalize_fingerprint
+from tpsdesk.sync.hpke import x25519_fingerprint
 from tpsdesk.sync.identity import (
     WrongRole,
     device_identity,
@@ -102,7 +103,7 @@ def test_district_identity_has_two_keys_and_one_fingerprint(tmp_path: Path) -> N
         district.signing_public, district.encryption_public
     )
     assert district.fingerprint != fingerprint(district.signing_public)
-    assert district.encryption_fingerprint == fingerprint(district.encryption_public)
+    assert district.encryption_fingerprint == x25519_fingerprint(district.encryption_public)
     assert normalize_fingerprint(district.fingerprint) is not None
     # The device identity of a district store is the district identity.
     device = ensure_device_identity(store)

@@ -35,6 +35,7 @@ from tpsdesk.store.db import StoreError
 from tpsdesk.store.models import utcnow
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
 from tpsdesk.sync.fingerprint import fingerprint, fingerprint_digits, format_fingerprint
+from tpsdesk.sync.hpke import x25519_fingerprint
 
 if TYPE_CHECKING:
     from tpsdesk.store.db import Store
@@ -90,7 +91,7 @@ class DeviceIdentity:
     def encryption_fingerprint(self) -> str | None:
         if self.encryption_public is None:
             return None
-        return fingerprint(self.encryption_public)
+        return x25519_fingerprint(self.encryption_public)
 
     def to_json(self) -> dict[str, str]:
         data = {"role": self.role, "device_id": self.device_id, "fingerprint": self.fingerprint}
@@ -116,7 +117,7 @@ class DistrictIdentity:
     @property
     def encryption_fingerprint(self) -> str:
         """The fingerprint of the X25519 key alone (as a bundle header's recipient names it)."""
-        return fingerprint(self.encryption_public)
+        return x25519_fingerprint(self.encryption_public)
 
     def to_json(self) -> dict[str, str]:
         return {
