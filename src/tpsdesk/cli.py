@@ -689,5 +689,7 @@ def restore_backup(ctx: click.Context, backup: str) -> None:
     click.echo(_("Restored {backup} as the store {path}.").format(backup=str(source), path=path))
 
 
+from tpsdesk import cli_sync  # noqa: E402,F401  (registers the sync commands)
+
 if __name__ == "__main__":  # python -m tpsdesk.cli
     sys.exit(main())
