@@ -141,7 +141,15 @@ def test_birth_date_must_match_nik() -> None:
 
 
 def test_woman_typing_day_plus_40_as_birth_date_is_caught() -> None:
-    assert "birth_date.unreadable" in codes(draft(birth_date="57-08-1980"))
+    [problem] = check(draft(birth_date="57-08-1980")).for_field("birth_date")
+    assert problem.code == "birth_date.day_plus_40"
+    assert "17-08-1980" in problem.message
+
+
+def test_impossible_calendar_date_is_named_as_such() -> None:
+    [problem] = check(draft(birth_date="31-02-1990")).for_field("birth_date")
+    assert problem.code == "birth_date.impossible"
+    assert "31-02-1990" in problem.message
 
 
 def test_sex_must_match_nik() -> None:
@@ -228,7 +236,7 @@ def test_implausibly_old() -> None:
 def test_leap_day_birth() -> None:
     d = draft(nik="3573056902840001", birth_date="29-02-1984")
     assert check(d).fields is not None
-    assert "birth_date.unreadable" in codes(draft(birth_date="29-02-1983"))
+    assert "birth_date.impossible" in codes(draft(birth_date="29-02-1983"))
 
 
 # Sex, postcode, phone, e-mail, mother, marital status

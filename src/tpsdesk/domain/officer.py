@@ -24,6 +24,9 @@ ADDRESS_MAX = 255
 EMAIL_MAX = 254
 MAX_PLAUSIBLE_AGE = 100
 
+# Shaped like a day-month-year date, so a failure to read it means the date does not exist.
+_NUMERIC_DATE = re.compile(r"(?a)\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+
 
 @dataclass
 class OfficerDraft:
@@ -190,6 +193,30 @@ def _read_date(field: str, raw: str) -> tuple[date | None, list[Problem]]:
                 f"{field}.two_digit_year",
                 _("{field}: write the year with four digits, e.g. 17-08-1980").format(
                     field=_label(field)
+                ),
+            )
+        ]
+    if _NUMERIC_DATE.fullmatch(text):
+        day, month, year = (int(part) for part in re.split(r"[-/.]", text))
+        if 41 <= day <= 71 and parse_date(f"{day - 40:02d}-{month:02d}-{year}") is not None:
+            return None, [
+                error(
+                    field,
+                    f"{field}.day_plus_40",
+                    _(
+                        "{field}: day {day} is how a woman's NIK writes the day (day + 40); "
+                        "the date itself is {date}"
+                    ).format(
+                        field=_label(field), day=day, date=f"{day - 40:02d}-{month:02d}-{year}"
+                    ),
+                )
+            ]
+        return None, [
+            error(
+                field,
+                f"{field}.impossible",
+                _("{field}: {text} is not a real calendar date").format(
+                    field=_label(field), text=text
                 ),
             )
         ]

@@ -97,7 +97,7 @@ class AreaScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = _("Area set-up")
         table: DataTable[str] = self.query_one("#area", DataTable)
-        table.add_column(_("Level"), key="level", width=10)
+        table.add_column(_("Level"), key="level", width=11)
         table.add_column(_("Code"), key="code", width=16)
         table.add_column(_("Name / address"), key="name")
         self.load()
