@@ -1,0 +1,178 @@
+"""Field side: the rows a bundle carries, and what happens to them once sent or acknowledged.
+
+A bundle carries every synced row that this store changed after the district acknowledged its
+changes, once, at its current values (a row edited five times since travels once, as it is
+now). Deleted rows travel as tombstones. A store copied or restored from a backup has a new
+device id (store layer); the changes its earlier ids made that the district never
+acknowledged travel too, so nothing is lost in the move.
+
+Rows on the wire (docs/sync-design.md): `{"table": name, "seq": n, "values": {...}}` with every
+column of the model; dates as ISO text, datetimes as ISO text in UTC. `seq` is the highest
+change-log sequence number of the row under the sending device id, or 0 for a row carried over
+from an earlier device id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from tpsdesk.store.db import Store
+from tpsdesk.store.models import (
+    SYNCED_TABLES,
+    ChangeLog,
+    Officer,
+    OfficerStatus,
+    SyncFields,
+)
+from tpsdesk.store.versioning import audit, get_meta, last_seq, set_meta, state_of
+
+# StoreMeta keys: {device_id: last seq the district acknowledged} and the last seq exported.
+META_ACKED_SEQ = "sync.acked_seq"
+META_SENT_SEQ = "sync.sent_seq"
+
+MODELS: dict[str, type[SyncFields]] = {str(model.__tablename__): model for model in SYNCED_TABLES}
+# Rows are sent parents first, so that a reader applying them in order never meets a
+# reference to a row further down (the district does not depend on it: foreign keys are
+# deferred to commit).
+TABLE_ORDER: tuple[str, ...] = ("kecamatan", "kelurahan", "tps", "officer")
+
+_CHUNK = 500
+
+
+def wire_value(value: Any) -> Any:
+    """A column value as JSON: dates as ISO text, datetimes as ISO text in UTC."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def row_to_wire(row: SyncFields, seq: int) -> dict[str, Any]:
+    """One row on the wire, with every column of its model."""
+    values = {name: wire_value(getattr(row, name)) for name in type(row).model_fields}
+    return {"table": str(type(row).__tablename__), "seq": seq, "values": values}
+
+
+def acked_seqs(session: Session) -> dict[str, int]:
+    """The last sequence number the district acknowledged, per device id of this store."""
+    value = get_meta(session, META_ACKED_SEQ, {})
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): int(v) for k, v in value.items() if isinstance(v, int)}
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _pending_entries(
+    session: Session, store: Store, after_seq: int, upto: int | None
+) -> dict[tuple[str, str], int]:
+    """(table, row id) → the highest seq under the current device (0 for earlier ids) of
+    every row changed after what the district acknowledged."""
+    acked = acked_seqs(session)
+    pending: dict[tuple[str, str], int] = {}
+    current = store.device_id
+    for history in store.device_history():
+        device = history.device_id
+        after = after_seq if device == current else acked.get(device, 0)
+        query = select(ChangeLog.table_name, ChangeLog.row_id, ChangeLog.seq).where(
+            ChangeLog.device_id == device, col(ChangeLog.seq) > after
+        )
+        if device == current and upto is not None:
+            query = query.where(col(ChangeLog.seq) <= upto)
+        for table_name, row_id, seq in session.exec(query):
+            key = (table_name, row_id)
+            mine = seq if device == current else 0
+            pending[key] = max(pending.get(key, 0), mine)
+    return pending
+
+
+def _load_rows(session: Session, table_name: str, ids: Iterable[str]) -> Iterator[SyncFields]:
+    model = MODELS[table_name]
+    for chunk in _chunks(sorted(ids)):
+        query = select(model).where(col(model.id).in_(chunk)).order_by(col(model.id))
+        yield from session.exec(query)
+
+
+def rows_to_send(
+    store: Store, *, after_seq: int | None = None
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Every synced row this store changed after `after_seq` (default: what the district
+    acknowledged for the current device id), plus the unacknowledged changes of the store's
+    earlier device ids; each row once, at its current values.
+
+    Returns (rows, seq_from, seq_to): the bundle's sequence range under the current device id,
+    `seq_from = after_seq + 1` and `seq_to` = the device's last sequence number (an empty range,
+    `seq_from > seq_to`, when it changed nothing since).
+    """
+    with store.read() as session:
+        if after_seq is None:
+            after_seq = acked_seqs(session).get(store.device_id, 0)
+        seq_to = max(after_seq, last_seq(session, store.device_id))
+        pending = _pending_entries(session, store, after_seq, seq_to)
+        rows: list[dict[str, Any]] = []
+        for table_name in TABLE_ORDER:
+            ids = {row_id: seq for (table, row_id), seq in pending.items() if table == table_name}
+            for row in _load_rows(session, table_name, ids):
+                rows.append(row_to_wire(row, ids[row.id]))
+    return rows, after_seq + 1, seq_to
+
+
+def mark_sent(store: Store, seq_to: int) -> int:
+    """After a bundle up to `seq_to` was written: its officers that were ready become sent.
+
+    The status is this laptop's own bookkeeping, so it changes without a new version (a new
+    version would make the next bundle carry the row again, for ever). Returns how many
+    officers changed.
+    """
+    with store.transaction() as session:
+        after = acked_seqs(session).get(store.device_id, 0)
+        pending = _pending_entries(session, store, after, seq_to)
+        ids = [row_id for (table, row_id) in pending if table == "officer"]
+        changed = 0
+        for officer in _load_rows(session, "officer", ids):
+            assert isinstance(officer, Officer)
+            if not officer.deleted and officer.status == OfficerStatus.READY.value:
+                officer.status = OfficerStatus.SENT.value
+                session.add(officer)
+                changed += 1
+        previous = int(get_meta(session, META_SENT_SEQ, 0) or 0)
+        set_meta(session, META_SENT_SEQ, max(previous, seq_to))
+        audit(session, state_of(session), "bundle_sent", note=json.dumps({"seq_to": seq_to}))
+    return changed
+
+
+def acknowledge(store: Store, device_id: str, seq: int) -> bool:
+    """Record that the district has everything of `device_id` up to `seq` (from a receipt).
+
+    Never goes backwards; an id this store never had is refused with ValueError (a receipt
+    for another laptop must be caught before this). Returns whether anything changed.
+    """
+    known = {history.device_id for history in store.device_history()}
+    if device_id not in known:
+        raise ValueError("not a device id of this store")
+    if seq < 0:
+        raise ValueError("sequence numbers are not negative")
+    with store.transaction() as session:
+        acked = acked_seqs(session)
+        if acked.get(device_id, 0) >= seq:
+            return False
+        acked[device_id] = seq
+        set_meta(session, META_ACKED_SEQ, acked)
+        audit(
+            session,
+            state_of(session),
+            "bundle_acknowledged",
+            note=json.dumps({"device_id": device_id, "seq": seq}),
+        )
+    return True

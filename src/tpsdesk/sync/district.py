@@ -1,0 +1,462 @@
+"""District tables' repository: laptops (approve, revoke), quarantine, bundle log, sequence
+ranges and gaps per laptop, and findings with the clerk's decisions.
+
+Nothing here reads files or keys: the glue (bundle reading, the CLI) hands in what a bundle
+header says. Every refusal is a `SyncError` whose message is translated.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, col, select
+
+from tpsdesk.i18n import _
+from tpsdesk.store.models import utcnow
+from tpsdesk.store.versioning import audit, state_of
+from tpsdesk.sync.district_models import (
+    BundleStatus,
+    Device,
+    DeviceStatus,
+    Finding,
+    FindingKind,
+    FindingStatus,
+    QuarantinedBundle,
+    ReceivedBundle,
+    ensure_district_tables,
+)
+from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.fingerprint import fingerprint as format_key_fingerprint
+from tpsdesk.sync.fingerprint import fingerprint_digits
+
+if TYPE_CHECKING:
+    from tpsdesk.store.db import Store
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class NotADistrictStore(SyncError):
+    code = "not_a_district_store"
+
+    def problem(self) -> str:
+        return _("This is a field store; only a district store can merge bundles.")
+
+
+class DeviceNotApproved(SyncError):
+    """The laptop is known but not approved yet (its bundles wait in quarantine)."""
+
+    code = "device_not_approved"
+
+    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+        self.fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        return _(
+            "The laptop with key fingerprint {fingerprint} is not approved yet; its bundle "
+            "waits until a clerk approves it."
+        ).format(fingerprint=self.fingerprint)
+
+
+class DeviceRevoked(SyncError):
+    code = "device_revoked"
+
+    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+        self.fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        return _(
+            "The laptop with key fingerprint {fingerprint} was revoked (lost or stolen); its "
+            "bundles are refused."
+        ).format(fingerprint=self.fingerprint)
+
+
+class DeviceKeyMismatch(SyncError):
+    """A device id the district knows arrives with another signing key."""
+
+    code = "device_key_mismatch"
+
+    def problem(self) -> str:
+        return _(
+            "The file names a laptop the district knows, but is signed with another key. "
+            "Do not use it; ask the laptop's user to call the district office."
+        )
+
+
+class UnknownDevice(SyncError):
+    code = "unknown_device"
+
+    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+        self.fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        return _("No laptop with key fingerprint {fingerprint} is known here.").format(
+            fingerprint=self.fingerprint
+        )
+
+
+class FileIdReused(SyncError):
+    code = "file_id_reused"
+
+    def problem(self) -> str:
+        return _(
+            "A file with this identifier came from another laptop before. Do not use it; "
+            "ask the sender to export it again."
+        )
+
+
+class FindingError(SyncError):
+    """A decision on a finding that cannot be carried out (unknown finding, wrong choice)."""
+
+    code = "finding_error"
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        self.text = text  # already translated
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        return self.text
+
+
+def require_district(store: Store) -> None:
+    if store.role != "district":
+        raise NotADistrictStore()
+    ensure_district_tables(store)
+
+
+def _digits(fingerprint: str) -> str:
+    return "".join(ch for ch in fingerprint if ch.isdigit())
+
+
+def key_fingerprint(signing_key: bytes) -> str:
+    """The fingerprint people read over the phone for a laptop's raw public key."""
+    return format_key_fingerprint(signing_key)
+
+
+# -- devices ---------------------------------------------------------------------------------
+
+
+def get_device(store: Store, device_id: str) -> Device | None:
+    require_district(store)
+    with store.read() as session:
+        return session.get(Device, device_id)
+
+
+def list_devices(store: Store, status: DeviceStatus | None = None) -> list[Device]:
+    require_district(store)
+    with store.read() as session:
+        query = select(Device).order_by(col(Device.first_seen_at), col(Device.device_id))
+        if status is not None:
+            query = query.where(Device.status == status.value)
+        return list(session.exec(query))
+
+
+def register_pending(
+    store: Store, *, device_id: str, signing_key: bytes, area: str, label: str = ""
+) -> Device:
+    """Remember a laptop from a bundle header (pending until approved); idempotent.
+
+    A device id already known with another key is refused (`DeviceKeyMismatch`).
+    """
+    require_district(store)
+    encoded = base64.b64encode(signing_key).decode("ascii")
+    with store.transaction() as session:
+        device = session.get(Device, device_id)
+        if device is not None:
+            if device.signing_key != encoded:
+                raise DeviceKeyMismatch()
+            return device
+        device = Device(
+            device_id=device_id,
+            fingerprint=fingerprint_digits(signing_key),
+            signing_key=encoded,
+            area_code=area,
+            label=label,
+        )
+        session.add(device)
+        audit(session, state_of(session), "device_pending", table_name="sync_device",
+              row_id=device_id)  # fmt: skip
+        return device
+
+
+def _by_fingerprint(session: Session, fingerprint: str) -> list[Device]:
+    query = select(Device).where(Device.fingerprint == _digits(fingerprint))
+    return list(session.exec(query))
+
+
+def approve(
+    store: Store, fingerprint: str, *, area: str | None = None, label: str | None = None
+) -> Device:
+    """Approve the laptop with this fingerprint (read back over the phone); `area` overrides
+    the area its bundle header named. Approving an approved laptop changes nothing; a revoked
+    laptop stays revoked (it needs a new identity)."""
+    require_district(store)
+    with store.transaction() as session:
+        found = _by_fingerprint(session, fingerprint)
+        if not found:
+            raise UnknownDevice(fingerprint)
+        device = found[0]
+        if device.status == DeviceStatus.REVOKED.value:
+            raise DeviceRevoked(format_key_fingerprint(base64.b64decode(device.signing_key)))
+        if area is not None:
+            device.area_code = area
+        if label is not None:
+            device.label = label
+        if device.status != DeviceStatus.APPROVED.value:
+            device.status = DeviceStatus.APPROVED.value
+            device.approved_at = utcnow()
+            audit(session, state_of(session), "device_approve", table_name="sync_device",
+                  row_id=device.device_id)  # fmt: skip
+        session.add(device)
+        return device
+
+
+def revoke(store: Store, fingerprint: str) -> Device:
+    """Revoke a laptop (lost, stolen): its later bundles are refused, and the ones waiting in
+    quarantine are dropped and recorded as refused."""
+    require_district(store)
+    with store.transaction() as session:
+        found = _by_fingerprint(session, fingerprint)
+        if not found:
+            raise UnknownDevice(fingerprint)
+        device = found[0]
+        if device.status != DeviceStatus.REVOKED.value:
+            device.status = DeviceStatus.REVOKED.value
+            device.revoked_at = utcnow()
+            session.add(device)
+            waiting = select(QuarantinedBundle).where(
+                QuarantinedBundle.device_id == device.device_id
+            )
+            for held in session.exec(waiting):
+                received = session.get(ReceivedBundle, held.file_id)
+                if received is not None:
+                    received.status = BundleStatus.REFUSED.value
+                    received.reason = "device_revoked"
+                    session.add(received)
+                session.delete(held)
+            audit(session, state_of(session), "device_revoke", table_name="sync_device",
+                  row_id=device.device_id)  # fmt: skip
+        return device
+
+
+# -- quarantine ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    file_id: str
+    device_id: str
+    seq_from: int
+    seq_to: int
+    size: int
+    received_at: datetime
+
+
+def quarantine(
+    store: Store,
+    *,
+    file_id: str,
+    device_id: str,
+    seq_from: int,
+    seq_to: int,
+    area: str,
+    data: bytes,
+) -> bool:
+    """Keep the raw bundle of a laptop not yet approved until it is; False if the file id is
+    already known (quarantined, merged or refused: nothing to keep)."""
+    require_district(store)
+    with store.transaction() as session:
+        if session.get(ReceivedBundle, file_id) is not None:
+            return False
+        session.add(
+            ReceivedBundle(
+                file_id=file_id,
+                device_id=device_id,
+                seq_from=seq_from,
+                seq_to=seq_to,
+                area=area,
+                status=BundleStatus.QUARANTINED.value,
+            )
+        )
+        session.add(QuarantinedBundle(file_id=file_id, device_id=device_id, data=data))
+        audit(session, state_of(session), "bundle_quarantine", table_name="sync_received_bundle",
+              row_id=file_id)  # fmt: skip
+    return True
+
+
+def quarantined(store: Store, device_id: str | None = None) -> list[QuarantineEntry]:
+    require_district(store)
+    with store.read() as session:
+        query = (
+            select(QuarantinedBundle, ReceivedBundle)
+            .join(ReceivedBundle, col(ReceivedBundle.file_id) == col(QuarantinedBundle.file_id))
+            .order_by(col(ReceivedBundle.seq_from), col(QuarantinedBundle.file_id))
+        )
+        if device_id is not None:
+            query = query.where(QuarantinedBundle.device_id == device_id)
+        return [
+            QuarantineEntry(
+                held.file_id,
+                held.device_id,
+                received.seq_from,
+                received.seq_to,
+                len(held.data),
+                held.received_at,
+            )
+            for held, received in session.exec(query)
+        ]
+
+
+def quarantined_data(store: Store, file_id: str) -> bytes | None:
+    """The raw file kept in quarantine (to read and merge after approval; `merge_bundle`
+    removes it when the bundle is merged or refused)."""
+    require_district(store)
+    with store.read() as session:
+        held = session.get(QuarantinedBundle, file_id)
+        return None if held is None else bytes(held.data)
+
+
+def release(store: Store, device_id: str) -> list[tuple[str, bytes]]:
+    """(file id, raw file) of every bundle of an approved laptop waiting in quarantine, in
+    sequence order, for the glue to read and merge; empty while not approved."""
+    device = get_device(store, device_id)
+    if device is None or device.status != DeviceStatus.APPROVED.value:
+        return []
+    out = []
+    for entry in quarantined(store, device_id):
+        data = quarantined_data(store, entry.file_id)
+        if data is not None:
+            out.append((entry.file_id, data))
+    return out
+
+
+# -- bundle log, sequence ranges and gaps ----------------------------------------------------
+
+
+def bundle_record(store: Store, file_id: str) -> ReceivedBundle | None:
+    require_district(store)
+    with store.read() as session:
+        return session.get(ReceivedBundle, file_id)
+
+
+def bundles_of(store: Store, device_id: str) -> list[ReceivedBundle]:
+    require_district(store)
+    with store.read() as session:
+        query = (
+            select(ReceivedBundle)
+            .where(ReceivedBundle.device_id == device_id)
+            .order_by(col(ReceivedBundle.seq_from), col(ReceivedBundle.file_id))
+        )
+        return list(session.exec(query))
+
+
+def union_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge overlapping or touching ranges (inclusive); empty ranges (from > to) drop out."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(r for r in ranges if r[0] <= r[1]):
+        if out and start <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def missing_ranges(seen: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges between 1 and the highest seen sequence number that no seen range covers."""
+    gaps = []
+    expected = 1
+    for start, end in union_ranges(seen):
+        if start > expected:
+            gaps.append((expected, start - 1))
+        expected = max(expected, end + 1)
+    return gaps
+
+
+def seen_ranges_in(session: Session, device_id: str) -> list[tuple[int, int]]:
+    query = select(ReceivedBundle.seq_from, ReceivedBundle.seq_to).where(
+        ReceivedBundle.device_id == device_id,
+        ReceivedBundle.status == BundleStatus.MERGED.value,
+    )
+    return union_ranges([(a, b) for a, b in session.exec(query)])
+
+
+def seen_ranges(store: Store, device_id: str) -> list[tuple[int, int]]:
+    """The sequence ranges of a laptop's merged bundles, joined."""
+    require_district(store)
+    with store.read() as session:
+        return seen_ranges_in(session, device_id)
+
+
+def gaps(store: Store, device_id: str) -> list[tuple[int, int]]:
+    """Sequence ranges of a laptop that never arrived (before its highest merged one)."""
+    return missing_ranges(seen_ranges(store, device_id))
+
+
+def acknowledged_seq(store: Store, device_id: str) -> int:
+    """The highest sequence number up to which everything of the laptop was merged: what a
+    receipt acknowledges (the laptop then re-sends only what comes after)."""
+    seen = seen_ranges(store, device_id)
+    return seen[0][1] if seen and seen[0][0] == 1 else 0
+
+
+# -- findings --------------------------------------------------------------------------------
+
+
+class Decision:
+    KEEP_ONE = "keep_one"
+    KEEP_BOTH = "keep_both"
+    EDIT = "edit"
+
+
+def list_findings(
+    store: Store, *, status: FindingStatus | None = None, kind: FindingKind | None = None
+) -> list[Finding]:
+    require_district(store)
+    with store.read() as session:
+        query = select(Finding).order_by(col(Finding.created_at), col(Finding.id))
+        if status is not None:
+            query = query.where(Finding.status == status.value)
+        if kind is not None:
+            query = query.where(Finding.kind == kind.value)
+        return list(session.exec(query))
+
+
+def get_finding(store: Store, finding_id: str) -> Finding | None:
+    require_district(store)
+    with store.read() as session:
+        return session.get(Finding, finding_id)
+
+
+def finding_rows(finding: Finding) -> list[str]:
+    rows = json.loads(finding.row_ids)
+    return [str(r) for r in rows]
+
+
+def resolve_finding(
+    store: Store,
+    finding_id: str,
+    decision: str,
+    *,
+    keep: str | None = None,
+    values: dict[str, Any] | None = None,
+    note: str = "",
+) -> Finding:
+    """Record a clerk's decision on a finding and carry it out; see `merge.apply_decision`.
+
+    keep_one: `keep` is a row id (duplicates: the others are deleted) or a version
+    "device:counter" (conflicts: that version is shown, the others are set aside);
+    keep_both: nothing changes, the finding is closed; edit: `values` (wire form, content
+    columns only) are written to `keep`'s row (duplicates) or to the row (conflicts), as a new
+    district version. The decision is kept in `resolution` for the next receipt.
+    """
+    from tpsdesk.sync.merge import apply_decision
+
+    require_district(store)
+    return apply_decision(store, finding_id, decision, keep=keep, values=values, note=note)

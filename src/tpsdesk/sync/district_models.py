@@ -1,0 +1,159 @@
+"""Tables only a district store fills: laptops, received bundles, every row version, findings.
+
+They are registered on the same `SQLModel.metadata` as the store's own tables. A store created
+after this module was imported has them from the start; `ensure_district_tables()` creates them
+in any other store (an existing district store, or one created before the import), in a
+transaction of its own, so a merge never mixes schema changes into its data transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Index, LargeBinary, UniqueConstraint, inspect
+from sqlmodel import Field, SQLModel
+
+from tpsdesk.store.models import UtcDateTime, utcnow
+
+if TYPE_CHECKING:
+    from tpsdesk.store.db import Store
+
+
+class DeviceStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REVOKED = "revoked"
+
+
+class BundleStatus(StrEnum):
+    QUARANTINED = "quarantined"  # from a laptop not yet approved; the raw file is kept
+    MERGED = "merged"
+    REFUSED = "refused"  # final: replaying the file gives the same refusal
+
+
+class FindingKind(StrEnum):
+    DUPLICATE_NIK = "duplicate_nik"
+    LIKELY_DUPLICATE = "likely_duplicate"
+    CONFLICT = "conflict"
+    GAP = "gap"
+    REJECTED_ROW = "rejected_row"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Device(SQLModel, table=True):
+    """A field laptop the district has heard of, by the device id in its bundles."""
+
+    __tablename__ = "sync_device"
+
+    device_id: str = Field(primary_key=True)
+    fingerprint: str = Field(index=True)  # digits only, no spaces
+    signing_key: str  # base64 of the raw Ed25519 public key
+    area_code: str  # kelurahan or kecamatan code the laptop may send rows for
+    status: str = DeviceStatus.PENDING.value
+    label: str = ""
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    approved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ReceivedBundle(SQLModel, table=True):
+    """Every bundle file the district has seen, by its file id; the report of its merge."""
+
+    __tablename__ = "sync_received_bundle"
+
+    file_id: str = Field(primary_key=True)
+    device_id: str = Field(index=True)
+    seq_from: int
+    seq_to: int
+    area: str = ""
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    status: str = BundleStatus.MERGED.value
+    reason: str = ""  # a stable code (e.g. "rows_refused"), not a translated text
+    report: str = "{}"  # MergeReport.to_json() as canonical JSON text
+
+
+class QuarantinedBundle(SQLModel, table=True):
+    """The raw bundle file (still HPKE-encrypted) of a laptop waiting for approval."""
+
+    __tablename__ = "sync_quarantined_bundle"
+
+    file_id: str = Field(primary_key=True)
+    device_id: str = Field(index=True)
+    data: bytes = Field(sa_type=LargeBinary)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class RowVersion(SQLModel, table=True):
+    """Every version of every synced row the district has ever seen (never deleted)."""
+
+    __tablename__ = "sync_row_version"
+    __table_args__ = (
+        UniqueConstraint("row_id", "device", "counter", name="uq_row_version"),
+        Index("ix_row_version_row", "row_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str
+    row_id: str
+    device: str
+    counter: int
+    base_device: str | None = None
+    base_counter: int | None = None
+    deleted: bool = False
+    values: str  # canonical JSON of the row on the wire
+    # Provenance: the first bundle (and its sender) that brought this version; "" for the
+    # district's own versions.
+    file_id: str = ""
+    sender_id: str = ""
+    # Set when a clerk's resolution of a conflict replaced this version (it stops being a head).
+    superseded: bool = False
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Finding(SQLModel, table=True):
+    """Something for a clerk to review. `key` derives from what is found, so that finding the
+    same thing again (a replay, another order) never makes a second one."""
+
+    __tablename__ = "sync_finding"
+
+    id: str = Field(primary_key=True)  # a hash of `key`
+    key: str = Field(unique=True)
+    kind: str
+    status: str = FindingStatus.OPEN.value
+    table_name: str = "officer"
+    row_ids: str = "[]"  # JSON list of the rows involved (never NIKs or names)
+    details: str = "{}"  # JSON: versions, device ids, sequence ranges
+    resolution: str = ""  # JSON of the clerk's decision, "" while open
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    resolved_by: str = ""
+
+
+DISTRICT_TABLES: tuple[type[SQLModel], ...] = (
+    Device,
+    ReceivedBundle,
+    QuarantinedBundle,
+    RowVersion,
+    Finding,
+)
+
+
+def _tables() -> list[Any]:
+    return [model.__table__ for model in DISTRICT_TABLES]  # type: ignore[attr-defined]
+
+
+def ensure_district_tables(store: Store) -> None:
+    """Create the district tables in `store` if it lacks any (a saved transaction of its own)."""
+    with store.read() as session:
+        existing = set(inspect(session.connection()).get_table_names())
+    missing = [table for table in _tables() if table.name not in existing]
+    if not missing:
+        return
+    with store.transaction() as session:
+        SQLModel.metadata.create_all(session.connection(), tables=missing)
