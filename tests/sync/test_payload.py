@@ -86,7 +86,7 @@ def test_encoder_refuses_floats_and_non_objects() -> None:
 def test_bad_lines_are_malformed(raw: bytes, reason: str) -> None:
     with pytest.raises(errors.Malformed) as caught:
         decode_rows(zlib.compress(raw), max_size=1000)
-    assert reason in caught.value.reason_text()
+    assert reason in caught.value.reason  # the msgid: the test does not depend on language
 
 
 @pytest.mark.parametrize(
