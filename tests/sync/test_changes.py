@@ -141,6 +141,8 @@ def test_a_moved_store_sends_the_unacknowledged_changes_of_its_earlier_id(
         assert (seq_from, seq_to2) == (1, 0)
         assert [(r["values"]["id"], r["seq"]) for r in rows] == [(late.id, 0)]
         assert rows[0]["values"]["version_device"] == old_id
+        counter = rows[0]["values"]["version_counter"]
+        assert rows[0]["history"] == [[old_id, counter]]  # the row's change log, per device id
         acknowledge(moved, old_id, 10**6)
         assert rows_to_send(moved)[0] == []
     finally:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import (
@@ -55,10 +55,33 @@ def wire_value(value: Any) -> Any:
     return value
 
 
-def row_to_wire(row: SyncFields, seq: int) -> dict[str, Any]:
-    """One row on the wire, with every column of its model."""
+def row_to_wire(row: SyncFields, seq: int, history: dict[str, int] | None = None) -> dict[str, Any]:
+    """One row on the wire, with every column of its model; `history` (optional) lists, per
+    device id, the highest counter of the row's versions the current one was made knowing."""
     values = {name: wire_value(getattr(row, name)) for name in type(row).model_fields}
-    return {"table": str(type(row).__tablename__), "seq": seq, "values": values}
+    wire: dict[str, Any] = {"table": str(type(row).__tablename__), "seq": seq, "values": values}
+    if history:
+        wire["history"] = [[device, history[device]] for device in sorted(history)]
+    return wire
+
+
+def _histories(session: Session, devices: list[str]) -> dict[str, dict[str, int]]:
+    """row id → {device id: highest version counter} from this store's change log.
+
+    One store edits a row one change after the other, so every version of a row in its change
+    log is an ancestor of the row's current version: the district learns the row's history
+    even when it never saw the versions in between (a store copied or restored, two edits
+    between bundles).
+    """
+    query = (
+        select(ChangeLog.row_id, ChangeLog.device_id, func.max(ChangeLog.version_counter))
+        .where(col(ChangeLog.device_id).in_(devices))
+        .group_by(col(ChangeLog.row_id), col(ChangeLog.device_id))
+    )
+    out: dict[str, dict[str, int]] = {}
+    for row_id, device, counter in session.exec(query):
+        out.setdefault(row_id, {})[device] = int(counter)
+    return out
 
 
 def acked_seqs(session: Session) -> dict[str, int]:
@@ -120,11 +143,12 @@ def rows_to_send(
             after_seq = acked_seqs(session).get(store.device_id, 0)
         seq_to = max(after_seq, last_seq(session, store.device_id))
         pending = _pending_entries(session, store, after_seq, seq_to)
+        histories = _histories(session, [h.device_id for h in store.device_history()])
         rows: list[dict[str, Any]] = []
         for table_name in TABLE_ORDER:
             ids = {row_id: seq for (table, row_id), seq in pending.items() if table == table_name}
             for row in _load_rows(session, table_name, ids):
-                rows.append(row_to_wire(row, ids[row.id]))
+                rows.append(row_to_wire(row, ids[row.id], histories.get(row.id)))
     return rows, after_seq + 1, seq_to
 
 

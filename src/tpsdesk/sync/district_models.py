@@ -107,6 +107,9 @@ class RowVersion(SQLModel, table=True):
     base_counter: int | None = None
     deleted: bool = False
     values: str  # canonical JSON of the row on the wire
+    # {device: highest counter} of the versions this one was made knowing (the laptop's change
+    # log of the row, "history" on the wire); merged by maximum when a copy tells more.
+    history: str = "{}"
     # Provenance: the first bundle (and its sender) that brought this version; "" for the
     # district's own versions.
     file_id: str = ""

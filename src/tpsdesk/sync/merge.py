@@ -319,6 +319,7 @@ class ParsedRow:
     deleted: bool
     wire: dict[str, Any]
     typed: dict[str, Any]
+    history: dict[str, int] = field(default_factory=dict)
 
     @property
     def version(self) -> tuple[str, int]:
@@ -517,7 +518,9 @@ def check_row(
     def reject(*problems: RowProblem, table: str = "", row_id: str = "") -> Rejection:
         return Rejection(index, table, row_id, tuple(problems))
 
-    if not isinstance(row, dict) or set(row) != {"table", "seq", "values"}:
+    if not isinstance(row, dict) or not (
+        {"table", "seq", "values"} <= set(row) <= {"table", "seq", "values", "history"}
+    ):
         return None, reject(_problem("", "row.shape", _("The row is not in the bundle format.")))
     table, seq, wire = row["table"], row["seq"], row["values"]
     if table not in MODELS or not isinstance(wire, dict):
@@ -567,6 +570,9 @@ def check_row(
     # A device's edit is based on an earlier version: never on itself or a later one.
     if bad_base or (base_device == device and base_counter >= counter):
         problems.append(_problem("base_device", "version.base", _("Bad base version.")))
+    history = _read_history(row.get("history", []), device, counter)
+    if history is None:
+        problems.append(_problem("", "row.history", _("Bad version history.")))
     if not problems:
         if table == "officer":
             problems.extend(_check_officer(typed, area, catalogue, today))
@@ -575,10 +581,38 @@ def check_row(
     if problems:
         return None, reject(*problems, table=table, row_id=row_id)
     base = None if base_device is None else (base_device, int(base_counter))
+    assert history is not None
     parsed = ParsedRow(
-        index, table, row_id, seq, device, counter, base, typed["deleted"], wire, typed
+        index, table, row_id, seq, device, counter, base, typed["deleted"], wire, typed, history
     )
     return parsed, None
+
+
+_MAX_HISTORY = 64
+
+
+def _read_history(value: Any, device: str, counter: int) -> dict[str, int] | None:
+    """The optional "history" of a wire row: [[device, counter], ...], at most one pair per
+    device, none of them later than the version itself on its own device."""
+    if not isinstance(value, list) or len(value) > _MAX_HISTORY:
+        return None
+    out: dict[str, int] = {}
+    for pair in value:
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and 0 < len(pair[0]) <= _MAX_ID
+            and isinstance(pair[1], int)
+            and not isinstance(pair[1], bool)
+            and 1 <= pair[1] <= 2**53
+            and pair[0] not in out
+        ):
+            return None
+        if pair[0] == device and pair[1] > counter:
+            return None
+        out[pair[0]] = pair[1]
+    return out
 
 
 def _identity(table: str, wire: dict[str, Any]) -> str:
@@ -596,12 +630,22 @@ def canonical(value: Any) -> str:
 VKey = tuple[str, int]
 
 
-def knows(a: VKey, b: VKey, bases: dict[VKey, VKey | None]) -> bool:
+@dataclass(frozen=True)
+class Lineage:
+    """What the district knows of where a version comes from."""
+
+    base: VKey | None
+    history: dict[str, int]
+
+
+def knows(a: VKey, b: VKey, lineage: dict[VKey, Lineage]) -> bool:
     """Whether version `a` was made knowing version `b` (b is a or an ancestor of a).
 
-    Walks a's base chain through the versions the district knows; at every step a version of
-    b's device with a counter at least b's knows b (a device's counters only grow, and each of
-    its edits starts from what it had). The walk stops at a version the district never saw.
+    Walks a's base chain through the versions the district knows. At every step a version
+    knows b if it is of b's device with a counter at least b's (a device's counters only grow,
+    and each of its edits starts from what it had), or if its history (the sending store's
+    change log of the row) names b's device with a counter at least b's. The walk stops at a
+    version the district never saw.
     """
     node: VKey | None = a
     seen: set[VKey] = set()
@@ -609,7 +653,12 @@ def knows(a: VKey, b: VKey, bases: dict[VKey, VKey | None]) -> bool:
         if node[0] == b[0] and node[1] >= b[1]:
             return True
         seen.add(node)
-        node = bases.get(node)
+        info = lineage.get(node)
+        if info is None:
+            return False
+        if info.history.get(b[0], 0) >= b[1]:
+            return True
+        node = info.base
     return False
 
 
@@ -619,21 +668,26 @@ def winner_key(version: RowVersion) -> tuple[bool, int, str]:
     return (not version.deleted, version.counter, version.device)
 
 
-def heads_of(versions: list[RowVersion]) -> list[RowVersion]:
-    """Versions no other known version was made knowing, less those a clerk set aside;
-    sorted best first (the first is the winner)."""
-    bases: dict[VKey, VKey | None] = {
-        (v.device, v.counter): (
+def lineage_of(versions: list[RowVersion]) -> dict[VKey, Lineage]:
+    return {
+        (v.device, v.counter): Lineage(
             None
             if v.base_device is None or v.base_counter is None
-            else (v.base_device, v.base_counter)
+            else (v.base_device, v.base_counter),
+            {str(k): int(c) for k, c in json.loads(v.history or "{}").items()},
         )
         for v in versions
     }
-    keys = list(bases)
+
+
+def heads_of(versions: list[RowVersion]) -> list[RowVersion]:
+    """Versions no other known version was made knowing, less those a clerk set aside;
+    sorted best first (the first is the winner)."""
+    lineage = lineage_of(versions)
+    keys = list(lineage)
 
     def dominated(v: VKey) -> bool:
-        return any(w != v and knows(w, v, bases) and not knows(v, w, bases) for w in keys)
+        return any(w != v and knows(w, v, lineage) and not knows(v, w, lineage) for w in keys)
 
     maximal = [v for v in versions if not dominated((v.device, v.counter))]
     heads = [v for v in maximal if not v.superseded] or maximal
@@ -979,10 +1033,12 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
 
     outcome: dict[str, list[RowRef]] = defaultdict(list)
     keys = _OfficerKeys()
+    new_rows: set[str] = set()
     for table, rows in by_table.items():
         current = _load_rows(session, table, (p.row_id for p in rows))
         for row_id, present in current.items():
             record_current_version(session, present, versions[row_id])
+        touched: dict[str, ParsedRow] = {}
         for p in rows:
             ref = RowRef(table, p.row_id)
             known = next((v for v in versions[p.row_id] if _vkey(v) == p.version), None)
@@ -992,6 +1048,14 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
                 ):
                     raise VersionClash()
                 outcome["unchanged"].append(ref)
+                history = json.loads(known.history or "{}")
+                wider = {d: max(c, history.get(d, 0)) for d, c in p.history.items()}
+                if any(history.get(d, 0) < c for d, c in wider.items()):
+                    history.update(wider)
+                    known.history = canonical(history)
+                    session.add(known)
+                    if table in APPLIED_TABLES:
+                        touched[p.row_id] = p  # more is known of its ancestry now
                 continue
             version = RowVersion(
                 table_name=table,
@@ -1002,6 +1066,7 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
                 base_counter=p.base[1] if p.base else None,
                 deleted=p.deleted,
                 values=canonical(p.wire),
+                history=canonical(p.history),
                 file_id=bundle.file_id,
                 sender_id=bundle.sender_id,
             )
@@ -1010,19 +1075,25 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             if table not in APPLIED_TABLES:
                 outcome["ignored"].append(ref)
                 continue
-            heads = heads_of(versions[p.row_id])
+            touched[p.row_id] = p
+            new_rows.add(p.row_id)
+        for row_id, p in touched.items():
+            ref = RowRef(table, row_id)
+            heads = heads_of(versions[row_id])
             winner = heads[0]
-            existing = current.get(p.row_id)
+            existing = current.get(row_id)
             if existing is None or (existing.version_device, existing.version_counter) != _vkey(
                 winner
             ):
                 if isinstance(existing, Officer):
                     keys.add(existing)
                 shown = _show(session, table, existing, winner)
-                current[p.row_id] = shown
+                current[row_id] = shown
                 if isinstance(shown, Officer):
                     keys.add(shown)
-            _refresh_conflict(session, table, p.row_id, heads, open_conflicts)
+            _refresh_conflict(session, table, row_id, heads, open_conflicts)
+            if row_id not in new_rows:
+                continue
             if len(heads) > 1 and any(_vkey(h) == p.version for h in heads):
                 outcome["conflicts"].append(ref)
             elif _vkey(winner) == p.version:
