@@ -1,0 +1,289 @@
+"""Bundle files: written by a field laptop, read and merged by the district.
+
+Field: `export_bundle` seals every change the district has not acknowledged into one file
+(HPKE to the pinned district key, signed by the laptop) named for a USB stick.
+District: `receive_bundle` reads a file in SECURITY.md's order. A laptop not yet approved has
+its file kept in quarantine, still encrypted; a revoked laptop's file is refused before
+anything is decrypted; an approved laptop's rows go to the merge engine in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tpsdesk.i18n import N_, _
+from tpsdesk.store.db import Store
+from tpsdesk.sync.changes import mark_sent, rows_to_send
+from tpsdesk.sync.container import (
+    Container,
+    Kind,
+    encode_key,
+    parse_container,
+    suggested_file_name,
+    verify_container,
+)
+from tpsdesk.sync.district import (
+    DeviceRevoked,
+    get_device,
+    quarantine,
+    register_pending,
+    release,
+    require_district,
+)
+from tpsdesk.sync.district_models import DeviceStatus
+from tpsdesk.sync.errors import Malformed, SyncError, TooLarge
+from tpsdesk.sync.fingerprint import format_fingerprint
+from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
+from tpsdesk.sync.identity import (
+    district_encryption_key,
+    ensure_device_identity,
+    signing_key,
+)
+from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
+from tpsdesk.sync.payload import open_bundle, seal_bundle
+from tpsdesk.sync.setup import installed_setup, pinned_district
+
+MAX_BUNDLE_FILE = 64 * 1024 * 1024
+
+
+class NotEnrolled(SyncError):
+    code = "not_enrolled"
+
+    def problem(self) -> str:
+        return _(
+            "This laptop has no district setup file yet. Ask the district office for one and "
+            "run: tpsdesk enroll SETUP_FILE."
+        )
+
+
+class NotAFieldStore(SyncError):
+    code = "not_a_field_store"
+
+    def problem(self) -> str:
+        return _("Bundles are written by a field store (a laptop); this is a district store.")
+
+
+class NothingToSend(SyncError):
+    """Not a failure: every change has been acknowledged by the district."""
+
+    code = "nothing_to_send"
+
+    def problem(self) -> str:
+        return _("Nothing to send: the district has acknowledged every change of this laptop.")
+
+
+class Unreadable(SyncError):
+    """The file could not be read from the disk at all."""
+
+    code = "unreadable"
+
+    def __init__(self, reason: str, *, file: str | os.PathLike[str] | None = None) -> None:
+        self.reason = reason
+        super().__init__(file=file)
+
+    def problem(self) -> str:
+        return _("The file cannot be read: {reason}.").format(reason=_(self.reason))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    seq_from: int
+    seq_to: int
+    rows: int
+    counts: dict[str, int]
+    size: int
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
+    """(header, file bytes) of the bundle this laptop would send now."""
+    if store.role != "field":
+        raise NotAFieldStore()
+    district = pinned_district(store)
+    setup = installed_setup(store)
+    if district is None or setup is None:
+        raise NotEnrolled()
+    identity = ensure_device_identity(store)
+    key = signing_key(store)
+    assert key is not None  # ensure_device_identity made it
+    rows, seq_from, seq_to = rows_to_send(store)
+    if not rows or seq_to < seq_from:
+        raise NothingToSend()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["table"]] = counts.get(row["table"], 0) + 1
+    header: dict[str, Any] = {
+        "kind": Kind.BUNDLE.value,
+        "format": 1,
+        "file_id": str(uuid.uuid4()),
+        "created_at": _utc_now(),
+        "sender": {
+            "id": identity.device_id,
+            "role": "field",
+            "signing_key": encode_key(identity.public_key),
+        },
+        "recipient": {"id": district.device_id, "fingerprint": district.encryption_fingerprint},
+        "district": {"code": district.code, "name": district.name},
+        "area": setup.area,
+        "seq_from": seq_from,
+        "seq_to": seq_to,
+        "counts": counts,
+    }
+    data = seal_bundle(header, None, rows, key, district.encryption_public)
+    sealed = parse_container(data).header
+    return sealed, data
+
+
+def export_bundle(store: Store, out_dir: Path) -> ExportResult:
+    """Write the bundle into `out_dir` (created if missing) and mark its officers sent.
+
+    The file is written under a temporary name and renamed, so a USB stick pulled out half
+    way never holds a truncated bundle under the real name."""
+    header, data = build_bundle(store)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / suggested_file_name(header)
+    temp = path.with_name(path.name + ".part")
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temp.replace(path)
+    mark_sent(store, header["seq_to"])
+    return ExportResult(
+        path=path,
+        seq_from=header["seq_from"],
+        seq_to=header["seq_to"],
+        rows=header["payload"]["rows"],
+        counts=dict(header["counts"]),
+        size=len(data),
+    )
+
+
+# -- district -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiveOutcome:
+    file: str
+    status: str  # "merged", "refused", "quarantined", "already_quarantined"
+    device_id: str
+    fingerprint: str
+    report: MergeReport | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": self.file,
+            "status": self.status,
+            "device_id": self.device_id,
+            "fingerprint": self.fingerprint,
+        }
+        if self.report is not None:
+            data["report"] = self.report.to_json()
+        return data
+
+
+def read_bundle_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BUNDLE_FILE:
+            raise TooLarge("file", size, MAX_BUNDLE_FILE, file=path)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise Unreadable(N_("the file does not exist"), file=path) from None
+    except IsADirectoryError:
+        raise Unreadable(N_("this is a folder, not a file"), file=path) from None
+    except OSError as error:
+        raise Unreadable(str(error.strerror or error), file=path) from None
+
+
+def receive_bundle(store: Store, data: bytes, *, file: str) -> ReceiveOutcome:
+    """Quarantine, refuse or merge one bundle file (see the module docstring)."""
+    from tpsdesk.sync.fingerprint import fingerprint as key_fingerprint
+
+    require_district(store)
+    try:
+        container = parse_container(data)
+        if container.kind is not Kind.BUNDLE:
+            raise Malformed(N_("the file is a {kind}, not a bundle"), kind=container.kind.value)
+        # The header's own key must have signed it, or nothing about the file can be trusted.
+        verify_container(container, container.sender_key)
+        ours = x25519_fingerprint(x25519_raw(district_encryption_key(store)))
+    except SyncError as error:
+        raise error.with_file(file) from None
+    header = container.header
+    sender_id = container.sender_id
+    shown_fingerprint = key_fingerprint(container.sender_key)
+    device = get_device(store, sender_id)
+    if device is None or device.status == DeviceStatus.PENDING.value:
+        if device is None:
+            register_pending(
+                store, device_id=sender_id, signing_key=container.sender_key, area=header["area"]
+            )
+        kept = quarantine(
+            store,
+            file_id=container.file_id,
+            device_id=sender_id,
+            seq_from=header["seq_from"],
+            seq_to=header["seq_to"],
+            area=header["area"],
+            data=data,
+        )
+        return ReceiveOutcome(
+            file, "quarantined" if kept else "already_quarantined", sender_id, shown_fingerprint
+        )
+    report = _open_and_merge(store, container, data, file=file, recipient=ours)
+    return ReceiveOutcome(file, report.status, sender_id, shown_fingerprint, report)
+
+
+def _open_and_merge(
+    store: Store, container: Container, data: bytes, *, file: str, recipient: str
+) -> MergeReport:
+    device = get_device(store, container.sender_id)
+    assert device is not None
+    if device.status == DeviceStatus.REVOKED.value:
+        raise DeviceRevoked(format_fingerprint(device.fingerprint), file=file)
+
+    def allowed(sender_id: str, key: bytes) -> bool:
+        return device.status == DeviceStatus.APPROVED.value
+
+    try:
+        opened, _manifest, rows = open_bundle(
+            data,
+            expected_recipient_fingerprint=recipient,
+            district_private_x25519=district_encryption_key(store),
+            trusted_sender_key=base64.b64decode(device.signing_key),
+            is_sender_allowed=allowed,
+            file=file,
+        )
+        header = opened.header
+        bundle = IncomingBundle(
+            file_id=opened.file_id,
+            sender_id=opened.sender_id,
+            sender_key=opened.sender_key,
+            area=header["area"],
+            seq_from=header["seq_from"],
+            seq_to=header["seq_to"],
+            rows=rows,
+        )
+        return merge_bundle(store, bundle)
+    except SyncError as error:
+        raise error.with_file(file) from None
+
+
+def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome]:
+    """After approval: merge every bundle of this laptop that waited in quarantine."""
+    outcomes = []
+    for file_id, data in release(store, device_id):
+        name = f"quarantine:{file_id}"
+        outcomes.append(receive_bundle(store, data, file=name))
+    return outcomes
