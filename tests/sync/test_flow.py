@@ -1,0 +1,223 @@
+"""The whole sync flow through files: setup file → enrol → officers → bundle → merge
+(quarantine, approve) → receipt → field status; and the misdirected files of issue 3."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tpsdesk.domain.nik import synthetic_nik
+from tpsdesk.domain.officer import OfficerDraft, validate_officer
+from tpsdesk.domain.problems import Sex
+from tpsdesk.i18n import set_language
+from tpsdesk.store import areas, officers
+from tpsdesk.store.db import Store
+from tpsdesk.store.models import Officer
+from tpsdesk.store.vault import KdfParams
+from tpsdesk.sync import district
+from tpsdesk.sync.bundle import (
+    NothingToSend,
+    export_bundle,
+    merge_released,
+    read_bundle_file,
+    receive_bundle,
+)
+from tpsdesk.sync.district_models import ensure_district_tables
+from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.identity import (
+    ensure_district_identity,
+    ensure_device_identity,
+    set_district_settings,
+)
+from tpsdesk.sync.receipt import ReceiptRefused, build_receipt, import_receipt
+from tpsdesk.sync.setup import build_setup_file, enroll
+
+KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+PASS = "kata sandi yang cukup panjang"
+KEC = "35.73.05"
+KEL = "35.73.05.1001"
+TODAY = date(2024, 10, 1)
+
+
+def district_store(path: Path, code: str = "35.73", name: str = "Kota Malang") -> Store:
+    store, _key = Store.create(path, PASS, role="district", kdf=KDF)
+    ensure_district_tables(store)
+    ensure_district_identity(store)
+    set_district_settings(store, name=name, code=code)
+    areas.add_kecamatan(store, KEC, "Sukun")
+    areas.add_kelurahan(store, KEL, "Bandungrejosari", KEC)
+    for number in (1, 2, 3):
+        areas.add_tps(store, KEL, number)
+    return store
+
+
+def enrolled_laptop(path: Path, setup: bytes) -> Store:
+    store, _key = Store.create(path, PASS, role="field", kdf=KDF)
+    enroll(store, setup, confirm_fingerprint=lambda _fp: True)
+    return store
+
+
+def add_officer(store: Store, serial: int, *, tps_number: int = 1, nik: str | None = None) -> str:
+    import random
+
+    born = date(1980 + serial % 20, 1 + serial % 12, 1 + serial % 27)
+    draft = OfficerDraft(
+        nik=nik
+        or synthetic_nik(random.Random(serial), region=KEC, birth_date=born, sex=Sex.MALE,
+                         serial=serial),
+        name=f"Petugas {chr(65 + serial % 26)}",
+        birth_place="Malang",
+        birth_date=born.strftime("%d-%m-%Y"),
+        sex="L",
+        address="Jl. Mawar 1",
+        post_code="kpps_anggota",
+    )  # fmt: skip
+    result = validate_officer(draft, catalogue=store.catalogue, today=TODAY)
+    assert result.fields is not None, result.problems
+    tps = areas.find_tps(store, f"{KEL}/{tps_number}")
+    return officers.add_officer(store, result.fields, tps_id=tps.id).id
+
+
+@pytest.fixture(autouse=True)
+def english():  # type: ignore[no-untyped-def]
+    set_language("en")
+    yield
+    set_language(None)
+
+
+@pytest.fixture
+def world(tmp_path: Path):  # type: ignore[no-untyped-def]
+    hq = district_store(tmp_path / "district" / "d.store")
+    setup = build_setup_file(hq, KEL)
+    laptop = enrolled_laptop(tmp_path / "laptop" / "l.store", setup)
+    yield hq, laptop, tmp_path
+    laptop.close()
+    hq.close()
+
+
+def test_bundle_quarantine_approve_merge_receipt(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    ids = [add_officer(laptop, serial) for serial in range(1, 6)]
+    usb = tmp / "usb"
+    exported = export_bundle(laptop, usb)
+    assert exported.path.name.endswith(f"_1-{exported.seq_to}.tpsb")
+    assert exported.counts == {"officer": 5}
+    assert {officers.get_officer(laptop, i).status for i in ids} == {"sent"}  # type: ignore[union-attr]
+
+    data = read_bundle_file(exported.path)
+    first = receive_bundle(hq, data, file=exported.path.name)
+    assert first.status == "quarantined"
+    assert officers.count_officers(hq) == 0
+    assert receive_bundle(hq, data, file=exported.path.name).status == "already_quarantined"
+
+    district.approve(hq, first.fingerprint)
+    [merged] = merge_released(hq, first.device_id)
+    assert merged.status == "merged" and merged.report is not None
+    assert len(merged.report.accepted) == 5
+    assert officers.count_officers(hq) == 5
+
+    again = receive_bundle(hq, data, file=exported.path.name)  # a replay changes nothing
+    assert again.report is not None and again.report.replay
+    assert officers.count_officers(hq) == 5
+
+    _header, receipt = build_receipt(hq, first.fingerprint)
+    summary = import_receipt(laptop, receipt, file="r.tpsr")
+    assert summary.acknowledged_seq == exported.seq_to
+    assert summary.statuses == {"accepted": 5}
+    assert {officers.get_officer(laptop, i).status for i in ids} == {"accepted"}  # type: ignore[union-attr]
+    with pytest.raises(NothingToSend):
+        export_bundle(laptop, usb)
+    with pytest.raises(ReceiptRefused, match="imported already"):
+        import_receipt(laptop, receipt, file="r.tpsr")
+
+    # Only what changed after the receipt travels next time.
+    add_officer(laptop, 9)
+    following = export_bundle(laptop, usb)
+    assert following.seq_from == exported.seq_to + 1 and following.counts == {"officer": 1}
+
+
+def test_duplicate_nik_needs_fixing_on_the_laptop(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    first = add_officer(laptop, 1)
+    nik = officers.get_officer(laptop, first).nik  # type: ignore[union-attr]
+    second = add_officer(laptop, 1, tps_number=2, nik=nik)  # the same person again
+    exported = export_bundle(laptop, tmp / "usb")
+    outcome = receive_bundle(hq, read_bundle_file(exported.path), file="b.tpsb")
+    district.approve(hq, outcome.fingerprint)
+    [merged] = merge_released(hq, outcome.device_id)
+    assert merged.report is not None and merged.report.duplicates
+    _header, receipt = build_receipt(hq, outcome.device_id)
+    import_receipt(laptop, receipt, file="r.tpsr")
+    for officer_id in (first, second):
+        officer = officers.get_officer(laptop, officer_id)
+        assert officer is not None and officer.status == "needs_fix"
+        assert "NIK" in officer.status_reason
+
+
+def test_revoked_laptop_is_refused_before_decryption(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    add_officer(laptop, 1)
+    exported = export_bundle(laptop, tmp / "usb")
+    outcome = receive_bundle(hq, read_bundle_file(exported.path), file="b.tpsb")
+    district.revoke(hq, outcome.fingerprint)
+    add_officer(laptop, 2)
+    later = export_bundle(laptop, tmp / "usb")
+    with pytest.raises(SyncError, match="revoked"):
+        receive_bundle(hq, read_bundle_file(later.path), file=later.path.name)
+    assert officers.count_officers(hq) == 0
+
+
+def test_bundle_for_another_district_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    other = district_store(tmp / "other" / "d.store", code="35.07", name="Kabupaten Malang")
+    try:
+        add_officer(laptop, 1)
+        exported = export_bundle(laptop, tmp / "usb")
+        data = read_bundle_file(exported.path)
+        outcome = receive_bundle(other, data, file="b.tpsb")  # an unknown laptop: quarantined
+        district.approve(other, outcome.fingerprint, area=KEL)
+        with pytest.raises(SyncError) as refused:
+            merge_released(other, outcome.device_id)
+        assert refused.value.code == "wrong_recipient"
+        assert officers.count_officers(other) == 0
+    finally:
+        other.close()
+
+
+def test_receipt_for_another_laptop_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    setup = build_setup_file(hq, KEL)
+    second = enrolled_laptop(tmp / "laptop2" / "l.store", setup)
+    try:
+        add_officer(second, 1)
+        exported = export_bundle(second, tmp / "usb")
+        outcome = receive_bundle(hq, read_bundle_file(exported.path), file="b.tpsb")
+        district.approve(hq, outcome.fingerprint)
+        merge_released(hq, outcome.device_id)
+        _header, receipt = build_receipt(hq, outcome.device_id)
+        with pytest.raises(ReceiptRefused, match="another laptop"):
+            import_receipt(laptop, receipt, file="r.tpsr")
+        ensure_device_identity(laptop)
+        assert all(o.status != "accepted" for o in _all_officers(laptop))
+    finally:
+        second.close()
+
+
+def test_tampered_bundle_is_refused_and_nothing_merged(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    add_officer(laptop, 1)
+    exported = export_bundle(laptop, tmp / "usb")
+    data = bytearray(read_bundle_file(exported.path))
+    data[len(data) // 2] ^= 0x01
+    with pytest.raises(SyncError):
+        receive_bundle(hq, bytes(data), file="b.tpsb")
+    assert district.list_devices(hq) == []
+
+
+def _all_officers(store: Store) -> list[Officer]:
+    with store.read() as session:
+        from sqlmodel import select
+
+        return list(session.exec(select(Officer)))
