@@ -27,8 +27,8 @@ from tpsdesk.sync.bundle import (
 from tpsdesk.sync.district_models import ensure_district_tables
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.identity import (
-    ensure_district_identity,
     ensure_device_identity,
+    ensure_district_identity,
     set_district_settings,
 )
 from tpsdesk.sync.receipt import ReceiptRefused, build_receipt, import_receipt
@@ -170,7 +170,7 @@ def test_revoked_laptop_is_refused_before_decryption(world) -> None:  # type: ig
 
 
 def test_bundle_for_another_district_is_refused(world) -> None:  # type: ignore[no-untyped-def]
-    hq, laptop, tmp = world
+    _hq, laptop, tmp = world
     other = district_store(tmp / "other" / "d.store", code="35.07", name="Kabupaten Malang")
     try:
         add_officer(laptop, 1)
