@@ -540,3 +540,51 @@ def test_content_checks_of_a_validly_signed_file(district: District) -> None:
         crafted = resign(district.setup(), key, rows=mutate)
         with pytest.raises(Malformed):
             read_setup_file(crafted, file="x.tpss")
+
+
+_ODD_VALUES: list[Any] = [None, True, 0, -1, 2**40, "", "x", KEC, [], {}, {"a": 1}, "AAAA"]
+
+
+def _mutate(rng: random.Random, value: Any, depth: int = 0) -> None:
+    if isinstance(value, dict) and value:
+        key = rng.choice(sorted(value))
+        roll = rng.random()
+        if roll < 0.15:
+            del value[key]
+        elif roll < 0.5 or depth > 4:
+            value[key] = rng.choice(_ODD_VALUES)
+        else:
+            _mutate(rng, value[key], depth + 1)
+    elif isinstance(value, list) and value:
+        index = rng.randrange(len(value))
+        roll = rng.random()
+        if roll < 0.15:
+            del value[index]
+        elif roll < 0.3:
+            value.insert(index, value[rng.randrange(len(value))])
+        elif roll < 0.5:
+            value[index] = rng.choice(_ODD_VALUES)
+        else:
+            _mutate(rng, value[index], depth + 1)
+
+
+def test_mutated_contents_give_only_clear_refusals(district: District, field: Store) -> None:
+    """SECURITY.md test 23 for setup files: validly signed but mutated contents are refused
+    with the program's own errors, never a traceback, and the laptop is left as it was."""
+    key = district_signing_key(district.store)
+    data = district.setup(KEC)
+    rng = random.Random(23)
+    refused = 0
+    for _ in range(150):
+        try:
+            crafted = resign(data, key, rows=lambda rows: _mutate(rng, rows))
+        except (TypeError, ValueError):
+            continue  # the mutation has no canonical JSON form: nothing to read
+        try:
+            read_setup_file(crafted)
+        except SyncError:
+            refused += 1
+            with pytest.raises(SyncError):
+                enroll(field, crafted, confirm_fingerprint=lambda _fp: True)
+    assert refused > 50
+    assert pinned_district(field) is None

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, cast
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.area import (
@@ -67,6 +68,7 @@ from tpsdesk.sync.fingerprint import (
 )
 from tpsdesk.sync.hpke import x25519_fingerprint, x25519_public_key
 from tpsdesk.sync.identity import (
+    DeviceIdentity,
     WrongRole,
     device_identity,
     district_fingerprint,
@@ -926,6 +928,48 @@ def _confirmed(check: FingerprintCheck, expected: str) -> bool:
     return bool(check(expected))
 
 
+def _install(
+    store: Store, content: SetupContent, pin: PinnedDistrict | None, moment: datetime
+) -> tuple[AreaLoadSummary, DeviceIdentity]:
+    """Load the area, pin the district, record the setup file, create the laptop identity:
+    one transaction."""
+    with store.transaction() as session:
+        summary = load_area_rows(session, content.rows)
+        pinned = PinnedDistrict(
+            code=content.district_code,
+            name=content.district_name,
+            device_id=content.district_device_id,
+            signing_public=content.signing_public,
+            encryption_public=content.encryption_public,
+            pinned_at=pin.pinned_at if pin is not None else moment.isoformat(),
+        )
+        set_meta(session, META_DISTRICT_PIN, pinned.to_meta())
+        set_meta(
+            session,
+            META_SETUP_INSTALLED,
+            {
+                "file_id": content.file_id,
+                "version": content.version,
+                "area": content.area,
+                "target": content.target,
+                "created_at": content.created_at.isoformat(),
+                "expires_at": content.expires_at.isoformat(),
+                "installed_at": moment.isoformat(),
+            },
+        )
+        store.set_setting(CATALOGUE_SETTING, content.catalogue)
+        audit(
+            session,
+            state_of(session),
+            "setup_install" if pin is not None else "enroll",
+            table_name="store_meta",
+            row_id=content.file_id,
+            note=f"{content.district_code} {content.area} v{content.version}",
+        )
+        laptop = ensure_device_identity(store)
+    return summary, laptop
+
+
 def enroll(
     store: Store,
     data: bytes,
@@ -982,40 +1026,10 @@ def enroll(
                     "office for a current one."
                 ).format(date=content.expires_at.date().isoformat())
             )
-        with store.transaction() as session:
-            summary = load_area_rows(session, content.rows)
-            pinned = PinnedDistrict(
-                code=content.district_code,
-                name=content.district_name,
-                device_id=content.district_device_id,
-                signing_public=content.signing_public,
-                encryption_public=content.encryption_public,
-                pinned_at=pin.pinned_at if pin is not None else moment.isoformat(),
-            )
-            set_meta(session, META_DISTRICT_PIN, pinned.to_meta())
-            set_meta(
-                session,
-                META_SETUP_INSTALLED,
-                {
-                    "file_id": content.file_id,
-                    "version": content.version,
-                    "area": content.area,
-                    "target": content.target,
-                    "created_at": content.created_at.isoformat(),
-                    "expires_at": content.expires_at.isoformat(),
-                    "installed_at": moment.isoformat(),
-                },
-            )
-            store.set_setting(CATALOGUE_SETTING, content.catalogue)
-            audit(
-                session,
-                state_of(session),
-                "setup_install" if pin is not None else "enroll",
-                table_name="store_meta",
-                row_id=content.file_id,
-                note=f"{content.district_code} {content.area} v{content.version}",
-            )
-            laptop = ensure_device_identity(store)
+        try:
+            summary, laptop = _install(store, content, pin, moment)
+        except IntegrityError as exc:  # a code the laptop holds under another id, after all
+            raise AreaConflict(what=_("area"), place=content.area) from exc
     except SyncError as exc:
         if file is not None and exc.file is None:
             exc.with_file(file)
