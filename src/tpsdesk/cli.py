@@ -689,7 +689,8 @@ def restore_backup(ctx: click.Context, backup: str) -> None:
     click.echo(_("Restored {backup} as the store {path}.").format(backup=str(source), path=path))
 
 
-from tpsdesk import cli_sync  # noqa: E402,F401  (registers the sync commands)
+# The sync commands register themselves on `main` when imported.
+from tpsdesk import cli_bundle, cli_sync  # noqa: E402, F401
 
 if __name__ == "__main__":  # python -m tpsdesk.cli
     sys.exit(main())

@@ -284,6 +284,6 @@ def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome]:
     """After approval: merge every bundle of this laptop that waited in quarantine."""
     outcomes = []
     for file_id, data in release(store, device_id):
-        name = f"quarantine:{file_id}"
+        name = _("waiting bundle {id}").format(id=file_id[:8])
         outcomes.append(receive_bundle(store, data, file=name))
     return outcomes

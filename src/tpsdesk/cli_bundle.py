@@ -1,0 +1,492 @@
+"""Bundle, merge and receipt commands of the `tpsdesk` command line.
+
+Field: `bundle export`, `receipt import`. Anyone: `bundle inspect`. District: `district merge`,
+`district devices` (approve, revoke), `district findings` (resolve), `district receipt`.
+Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported. Exit status 1 when any file
+was refused or any bundle refused; the reason is printed, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tpsdesk.cli import _echo_json, _Group, _open_store, _store_option, fail, main, option
+from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
+from tpsdesk.i18n import N_, _
+
+# -- field ----------------------------------------------------------------------------------
+
+
+@main.group(cls=_Group, help=N_("Sync bundles: write one for the district, or look inside one."))
+def bundle() -> None:
+    pass
+
+
+@bundle.command(
+    "export",
+    help=N_(
+        "Write every change the district has not acknowledged into one encrypted, signed "
+        "bundle file."
+    ),
+)
+@option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help=N_("The folder to write into (a USB stick, for example)."),
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def bundle_export(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
+    from tpsdesk.sync.bundle import NothingToSend, export_bundle
+
+    with _open_store(ctx) as store, _sync_refusals():
+        try:
+            result = export_bundle(store, out_dir)
+        except NothingToSend as nothing:
+            if as_json:
+                _echo_json({"written": None, "reason": nothing.code})
+            else:
+                click.echo(nothing.message)
+            return
+    if as_json:
+        _echo_json(
+            {
+                "written": str(result.path),
+                "seq_from": result.seq_from,
+                "seq_to": result.seq_to,
+                "rows": result.rows,
+                "counts": result.counts,
+                "size": result.size,
+            }
+        )
+        return
+    click.echo(
+        _("Wrote {file} ({size} KB): changes {low}–{high}, {rows} rows.").format(
+            file=str(result.path),
+            size=max(1, result.size // 1024),
+            low=result.seq_from,
+            high=result.seq_to,
+            rows=result.rows,
+        )
+    )
+    click.echo(_("Take it to the district office on a USB stick or send it by e-mail."))
+
+
+@bundle.command("inspect", help=N_("Show a tpsdesk file's header; no key is needed."))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+def bundle_inspect(file: Path, as_json: bool) -> None:
+    from tpsdesk.sync.container import describe_header, parse_container
+
+    data = _read_travelling_file(file)
+    with _sync_refusals():
+        try:
+            container = parse_container(data)
+        except Exception as error:
+            from tpsdesk.sync.errors import SyncError
+
+            if isinstance(error, SyncError):
+                raise error.with_file(file.name) from None
+            raise
+    if as_json:
+        _echo_json(container.header)
+        return
+    rows = describe_header(container.header)
+    width = max(len(label) for label, _value in rows)
+    for label, value in rows:
+        click.echo(f"{label.ljust(width)}  {value}")
+    click.echo(_("The signature was not checked: that needs the sender's trusted key."))
+
+
+@main.group(cls=_Group, help=N_("Receipts from the district."))
+def receipt() -> None:
+    pass
+
+
+@receipt.command("import", help=N_("Import the district's receipt: statuses and what to fix."))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
+    from tpsdesk.sync.receipt import import_receipt
+
+    data = _read_travelling_file(file)
+    with _open_store(ctx) as store, _sync_refusals():
+        summary = import_receipt(store, data, file=file.name)
+    if as_json:
+        _echo_json(summary.to_json())
+        return
+    click.echo(
+        _("Receipt number {version} imported: the district holds every change up to {seq}.").format(
+            version=summary.version, seq=summary.acknowledged_seq
+        )
+    )
+    for status, count in sorted(summary.statuses.items()):
+        click.echo(
+            "  " + _("{status}: {count} officer(s)").format(status=_status(status), count=count)
+        )
+    for low, high in summary.gaps:
+        click.echo(
+            _("The district is missing changes {low}–{high}: export a bundle again.").format(
+                low=low, high=high
+            )
+        )
+    if summary.kept_local:
+        click.echo(
+            _(
+                "{count} record(s) were changed here after the district's version; they go "
+                "with the next bundle."
+            ).format(count=summary.kept_local)
+        )
+
+
+def _status(status: str) -> str:
+    labels = {
+        "accepted": N_("accepted"),
+        "needs_fix": N_("needs fixing"),
+        "enrolled": N_("enrolled"),
+        "sent": N_("sent"),
+        "ready": N_("ready"),
+        "draft": N_("draft"),
+    }
+    return _(labels.get(status, status))
+
+
+# -- district -------------------------------------------------------------------------------
+
+
+@district.command("merge", help=N_("Merge bundle files; bundles of laptops not yet approved wait."))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    from tpsdesk.sync.bundle import receive_bundle
+    from tpsdesk.sync.errors import SyncError
+
+    results: list[dict[str, Any]] = []
+    refused = False
+    with _open_store(ctx) as store:
+        for file in files:
+            try:
+                data = _read_travelling_file(file)
+                outcome = receive_bundle(store, data, file=file.name)
+            except SyncError as error:
+                refused = True
+                results.append({"file": file.name, "status": "refused", "reason": error.message})
+                if not as_json:
+                    click.echo(error.message, err=True)
+                continue
+            results.append(outcome.to_json())
+            if outcome.status == "refused":
+                refused = True
+            if not as_json:
+                _print_outcome(outcome)
+    if as_json:
+        _echo_json(results)
+    if refused:
+        ctx.exit(1)
+
+
+def _print_outcome(outcome: Any) -> None:
+    name = outcome.file
+    if outcome.status in ("quarantined", "already_quarantined"):
+        click.echo(
+            _(
+                "{file}: from a laptop not approved yet (fingerprint {fingerprint}); it waits. "
+                "Call the laptop's user, compare the fingerprint, then: "
+                "tpsdesk district devices approve FINGERPRINT"
+            ).format(file=name, fingerprint=outcome.fingerprint)
+        )
+        return
+    report = outcome.report
+    if report is None:
+        return
+    if report.replay:
+        click.echo(_("{file}: merged before; nothing changed.").format(file=name))
+    elif report.merged:
+        click.echo(
+            _(
+                "{file}: merged — {accepted} accepted, {unchanged} unchanged, "
+                "{conflicts} conflict(s), {duplicates} duplicate finding(s)."
+            ).format(
+                file=name,
+                accepted=len(report.accepted),
+                unchanged=len(report.unchanged),
+                conflicts=len(report.conflicts),
+                duplicates=len(report.duplicates),
+            )
+        )
+    else:
+        click.echo(_("{file}: refused as a whole; nothing was merged.").format(file=name), err=True)
+        for rejection in report.rejected[:50]:
+            where = (
+                _("row {n}").format(n=rejection.index + 1)
+                if rejection.index >= 0
+                else _("the bundle")
+            )
+            for problem in rejection.problems:
+                click.echo(f"  {where}: {problem.message}", err=True)
+    for low, high in report.gaps:
+        click.echo(
+            _(
+                "  Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
+            ).format(low=low, high=high)
+        )
+
+
+@district.group(
+    "devices",
+    cls=_Group,
+    invoke_without_command=True,
+    help=N_("Field laptops: list them, approve or revoke one by its fingerprint."),
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_devices(ctx: click.Context, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.fingerprint import format_fingerprint
+
+    with _open_store(ctx) as store, _sync_refusals():
+        devices = repo.list_devices(store)
+        rows: list[dict[str, Any]] = [
+            {
+                "device_id": d.device_id,
+                "fingerprint": format_fingerprint(d.fingerprint),
+                "status": d.status,
+                "area": d.area_code,
+                "waiting": len(repo.quarantined(store, d.device_id)),
+                "missing": [list(g) for g in repo.gaps(store, d.device_id)],
+            }
+            for d in devices
+        ]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo(_("No laptop has sent a bundle yet."))
+    for row in rows:
+        click.echo(_("{fingerprint}  {status:9}  area {area}  waiting {waiting}").format(**row))
+        for low, high in row["missing"]:
+            click.echo("    " + _("missing changes {low}–{high}").format(low=low, high=high))
+
+
+@district_devices.command(
+    "approve",
+    help=N_("Approve a laptop (after comparing its fingerprint by phone) and merge what waited."),
+)
+@click.argument("fingerprint")
+@option("--area", help=N_("The area it may send (default: the area its bundle named)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_devices_approve(
+    ctx: click.Context, fingerprint: str, area: str | None, as_json: bool
+) -> None:
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.bundle import merge_released
+
+    with _open_store(ctx) as store, _sync_refusals():
+        device = repo.approve(store, fingerprint, area=area)
+        outcomes = merge_released(store, device.device_id)
+    if as_json:
+        _echo_json({"device_id": device.device_id, "merged": [o.to_json() for o in outcomes]})
+        return
+    click.echo(
+        _("Approved: laptop {fingerprint}, area {area}.").format(
+            fingerprint=fingerprint, area=device.area_code
+        )
+    )
+    for outcome in outcomes:
+        _print_outcome(outcome)
+    if any(o.status == "refused" for o in outcomes):
+        ctx.exit(1)
+
+
+@district_devices.command(
+    "revoke", help=N_("Revoke a lost or stolen laptop: its later bundles are refused.")
+)
+@click.argument("fingerprint")
+@_store_option
+@click.pass_context
+def district_devices_revoke(ctx: click.Context, fingerprint: str) -> None:
+    from tpsdesk.sync import district as repo
+
+    with _open_store(ctx) as store, _sync_refusals():
+        repo.revoke(store, fingerprint)
+    click.echo(
+        _("Revoked: laptop {fingerprint}. Its bundles are refused from now on.").format(
+            fingerprint=fingerprint
+        )
+    )
+
+
+@district.group(
+    "findings",
+    cls=_Group,
+    invoke_without_command=True,
+    help=N_("Duplicates and conflicts to review; resolve one with `findings resolve`."),
+)
+@option("--all", "show_all", is_flag=True, help=N_("Also list resolved findings."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.district_models import FindingStatus
+
+    with _open_store(ctx) as store, _sync_refusals():
+        findings = repo.list_findings(store, status=None if show_all else FindingStatus.OPEN)
+        rows = [
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "status": f.status,
+                "rows": repo.finding_rows(f),
+                "details": json.loads(f.details or "{}"),
+                "resolution": json.loads(f.resolution) if f.resolution else None,
+                "people": _people(store, repo.finding_rows(f)) if f.table_name == "officer" else [],
+            }
+            for f in findings
+        ]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo(_("No findings to review."))
+    for row in rows:
+        click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{row['status']}]")
+        for person in row["people"]:
+            click.echo(f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}")
+
+
+def _people(store: Any, row_ids: list[str]) -> list[dict[str, str]]:
+    """Who a finding is about, for the clerk's screen (NIK and names are shown on request)."""
+    from tpsdesk.store import officers
+
+    out = []
+    for row_id in row_ids:
+        officer = officers.get_officer(store, row_id)
+        if officer is None:
+            continue
+        where = officer.kelurahan_code or officer.kecamatan_code
+        out.append(
+            {
+                "id": row_id,
+                "nik": officer.nik,
+                "name": officer.name,
+                "where": f"{officer.post_code} {where}" + (" (deleted)" if officer.deleted else ""),
+            }
+        )
+    return out
+
+
+def _kind(kind: str) -> str:
+    labels = {
+        "duplicate_nik": N_("same NIK twice"),
+        "likely_duplicate": N_("likely the same person (different NIK)"),
+        "conflict": N_("edited in two places"),
+        "gap": N_("missing bundle"),
+        "rejected_row": N_("refused row"),
+    }
+    return _(labels.get(kind, kind))
+
+
+@district_findings.command("resolve", help=N_("Resolve a finding: keep one, keep both, or edit."))
+@click.argument("finding_id")
+@option(
+    "--keep", help=N_("The officer id (duplicates) or version DEVICE:COUNTER (conflicts) to keep.")
+)
+@option("--keep-both", is_flag=True, help=N_("Keep every record as it is."))
+@option(
+    "--set",
+    "edits",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help=N_("Edit a field of the kept record."),
+)
+@option("--note", default="", help=N_("Why (kept with the decision)."))
+@_store_option
+@click.pass_context
+def district_findings_resolve(
+    ctx: click.Context,
+    finding_id: str,
+    keep: str | None,
+    keep_both: bool,
+    edits: tuple[str, ...],
+    note: str,
+) -> None:
+    from tpsdesk.sync import district as repo
+
+    if keep_both and (keep or edits):
+        fail(_("Choose --keep-both, or --keep (with --set to edit), not both."))
+    values: dict[str, str] | None = None
+    if edits:
+        values = {}
+        for edit in edits:
+            name, sep, value = edit.partition("=")
+            if not sep:
+                fail(_("Write each edit as FIELD=VALUE: {edit}").format(edit=edit))
+            values[name.strip()] = value
+    decision = (
+        repo.Decision.KEEP_BOTH
+        if keep_both
+        else repo.Decision.EDIT
+        if values
+        else repo.Decision.KEEP_ONE
+    )
+    if decision != repo.Decision.KEEP_BOTH and keep is None and not values:
+        fail(_("Say what to keep: --keep ID, or --keep-both."))
+    with _open_store(ctx) as store, _sync_refusals():
+        matches = [f for f in repo.list_findings(store) if f.id.startswith(finding_id)]
+        if len(matches) != 1:
+            fail(_("No single finding starts with {id}.").format(id=finding_id))
+        repo.resolve_finding(store, matches[0].id, decision, keep=keep, values=values, note=note)
+    click.echo(_("Resolved. The decision goes to the laptop with its next receipt."))
+
+
+@district.command("receipt", help=N_("Write the signed receipt for one laptop."))
+@click.argument("device")
+@option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_("The receipt file to write."),
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_receipt(ctx: click.Context, device: str, out_file: Path, as_json: bool) -> None:
+    from tpsdesk.sync.receipt import build_receipt
+
+    with _open_store(ctx) as store, _sync_refusals():
+        header, data = build_receipt(store, device)
+    _write_new_file(out_file, data)
+    if as_json:
+        _echo_json(
+            {
+                "written": str(out_file),
+                "version": header["version"],
+                "acknowledged_seq": header["for_seq_to"],
+            }
+        )
+        return
+    click.echo(
+        _("Wrote {file}: receipt number {version}, every change up to {seq} acknowledged.").format(
+            file=str(out_file), version=header["version"], seq=header["for_seq_to"]
+        )
+    )
