@@ -551,21 +551,7 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
         click.echo(ngettext("{n} officer", "{n} officers", count).format(n=count))
 
 
-@main.command(help=N_("Show this store's role, device id and fingerprint."))
-@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
-@_store_option
-@click.pass_context
-def identity(ctx: click.Context, as_json: bool) -> None:
-    from tpsdesk.sync.identity import ensure_device_identity
-
-    with _open_store(ctx) as store:
-        me = ensure_device_identity(store)
-    if as_json:
-        _echo_json(me.to_json())
-        return
-    click.echo(_("Role: {role}").format(role=_role_label(me.role)))
-    click.echo(_("Device id: {device_id}").format(device_id=me.device_id))
-    click.echo(_("Fingerprint: {fingerprint}").format(fingerprint=me.fingerprint))
+# `tpsdesk identity` lives in cli_sync.py: it also shows the district's keys.
 
 
 @main.group(cls=_Group, help=N_("The store's passphrase."))
