@@ -3,9 +3,11 @@
 A receipt says up to which sequence number the district holds every change of the laptop (so
 the next bundle carries only what came after), which sequence ranges never arrived, the
 status of each of the laptop's officers (accepted, needs fixing and why, enrolled with the
-BPJS participant number), and the district's own versions of the laptop's rows (a clerk's
-decision on a finding travels back this way). Receipts are numbered per laptop; a laptop
-refuses one older than the last it imported, and one addressed to another laptop.
+BPJS participant number), and the district's removals of the laptop's rows (a clerk's
+decision on a duplicate travels back this way). Receipts are not encrypted, so they carry no
+personal data: ids, versions, statuses, reason codes and BPJS participant numbers only.
+Receipts are numbered per laptop; a laptop refuses one older than the last it imported, and
+one addressed to another laptop.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, OfficerStatus
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
-from tpsdesk.sync.changes import META_ACKED_SEQ, acked_seqs, row_to_wire
+from tpsdesk.sync.changes import META_ACKED_SEQ, acked_seqs
 from tpsdesk.sync.container import Kind, encode_key, parse_container
 from tpsdesk.sync.district import (
     acknowledged_seq,
@@ -48,7 +50,6 @@ from tpsdesk.sync.identity import (
     district_signing_key,
     ensure_device_identity,
 )
-from tpsdesk.sync.merge import typed_values
 from tpsdesk.sync.payload import open_signed, seal_signed
 from tpsdesk.sync.setup import pinned_district
 
@@ -69,6 +70,10 @@ REASONS: dict[str, str] = {
     ),
     "rejected": N_("The district refused this record: {detail}"),
     "removed": N_("The district removed this record (a duplicate)."),
+    "changed": N_(
+        "The district corrected this record; ask the district office what changed and "
+        "correct it here too."
+    ),
 }
 
 
@@ -139,6 +144,15 @@ def _rejections(session: Session, device_id: str) -> dict[str, list[dict[str, An
     return out
 
 
+def _version_of(officer: Officer) -> dict[str, Any]:
+    return {
+        "version_device": officer.version_device,
+        "version_counter": officer.version_counter,
+        "base_device": officer.base_device,
+        "base_counter": officer.base_counter,
+    }
+
+
 def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]:
     """(header, file bytes) of the next receipt for one laptop."""
     require_district(store)
@@ -165,9 +179,9 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
                 continue
             entry: dict[str, Any] = {"type": "officer", "id": row_id}
             problems = reasons.get(row_id, []) + rejected.get(row_id, [])
-            if officer.deleted and officer.version_device != device.device_id:
+            if officer.version_device != device.device_id:
                 entry["status"] = OfficerStatus.NEEDS_FIX.value
-                problems = [{"code": "removed"}]
+                problems = [{"code": "removed" if officer.deleted else "changed"}, *problems]
             elif problems:
                 entry["status"] = OfficerStatus.NEEDS_FIX.value
             elif officer.bpjs_number:
@@ -178,8 +192,11 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
             if problems:
                 entry["reasons"] = problems
             if officer.version_device != device.device_id:
-                # The district's (or another laptop's) version is what shows now: send it back.
-                entry["row"] = row_to_wire(officer, 0)
+                if officer.deleted:
+                    # A removal travels back as a tombstone: versions only, no personal data.
+                    entry["tombstone"] = _version_of(officer)
+                else:
+                    entry["changed_by_district"] = True
             entries.append(entry)
         versions = dict(get_meta(session, META_RECEIPT_VERSIONS, {}) or {})
         version = int(versions.get(device.device_id, 0)) + 1
@@ -317,8 +334,8 @@ def _apply_entries(
             officer = session.get(Officer, str(entry.get("id", "")))
             if officer is None:
                 continue
-            if "row" in entry:
-                if _adopt(officer, entry["row"], file):
+            if "tombstone" in entry:
+                if _adopt_tombstone(officer, entry["tombstone"], file):
                     updated += 1
                 else:
                     kept += 1
@@ -339,24 +356,20 @@ def _apply_entries(
     return ReceiptSummary(version, acknowledged, tuple(found_gaps), dict(statuses), updated, kept)
 
 
-def _adopt(officer: Officer, wire: dict[str, Any], file: str) -> bool:
-    """Take the district's version of a row if it was made knowing this laptop's current one;
-    a local edit made since stays (the next bundle shows both to the district)."""
+def _adopt_tombstone(officer: Officer, version: Any, file: str) -> bool:
+    """Take the district's removal of a row if it was made knowing this laptop's current
+    version; a local edit made since stays (the next bundle shows both to the district)."""
+    if not isinstance(version, dict):
+        raise Malformed(N_("a receipt entry is invalid"), file=file)
     try:
-        values = typed_values("officer", wire["values"])
+        incoming = (str(version["version_device"]), int(version["version_counter"]))
+        base = (version.get("base_device"), version.get("base_counter"))
     except (KeyError, TypeError, ValueError):
         raise Malformed(N_("a receipt entry is invalid"), file=file) from None
-    if values["id"] != officer.id:
-        raise Malformed(N_("a receipt entry is invalid"), file=file)
     current = (officer.version_device, officer.version_counter)
-    base = (values.get("base_device"), values.get("base_counter"))
-    incoming = (values["version_device"], values["version_counter"])
-    if incoming == current:
+    if incoming == current or base != current:
         return False
-    if base != current:
-        return False
-    keep = {"status", "status_reason", "bpjs_number"}
-    for name, value in values.items():
-        if name not in keep and name in Officer.model_fields:
-            setattr(officer, name, value)
+    officer.deleted = True
+    officer.version_device, officer.version_counter = incoming
+    officer.base_device, officer.base_counter = current
     return True
