@@ -804,7 +804,12 @@ def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Findin
     ones stay as the record of a decision.
     """
     current: dict[str, tuple[str, list[str]]] = {}
-    scope = set(keys.rows)
+    # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
+    # and no longer found is stale.
+    scope = {
+        FindingKind.DUPLICATE_NIK.value: set(keys.rows),
+        FindingKind.LIKELY_DUPLICATE.value: set(keys.rows),
+    }
     if keys.niks:
         by_nik: dict[str, list[str]] = defaultdict(list)
         for chunk in _chunks(keys.niks):
@@ -814,7 +819,7 @@ def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Findin
             for row_id, nik in session.exec(query):
                 by_nik[nik].append(row_id)
         for ids in by_nik.values():
-            scope.update(ids)
+            scope[FindingKind.DUPLICATE_NIK.value].update(ids)
             if len(ids) > 1:
                 current[f"duplicate_nik:{_group_hash(ids)}"] = (
                     FindingKind.DUPLICATE_NIK.value,
@@ -836,7 +841,7 @@ def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Findin
                     groups[group].append((row_id, nik))
         for members in groups.values():
             ids = [row_id for row_id, _nik in members]
-            scope.update(ids)
+            scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
             if len({nik for _id, nik in members}) > 1:
                 current[f"likely_duplicate:{_group_hash(ids)}"] = (
                     FindingKind.LIKELY_DUPLICATE.value,
@@ -847,7 +852,8 @@ def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Findin
         col(Finding.kind).in_(kinds), Finding.status == FindingStatus.OPEN.value
     )
     for finding in session.exec(stale):
-        if finding.key not in current and scope.intersection(json.loads(finding.row_ids)):
+        touched = scope[finding.kind].intersection(json.loads(finding.row_ids))
+        if finding.key not in current and touched:
             session.delete(finding)
     found: dict[str, Finding] = {}
     for key, (kind, ids) in current.items():
