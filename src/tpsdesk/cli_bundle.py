@@ -9,6 +9,7 @@ was refused or any bundle refused; the reason is printed, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -462,19 +463,24 @@ def district_findings_resolve(
 @click.argument("device")
 @option(
     "--out",
-    "out_file",
+    "out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("The receipt file to write."),
+    type=click.Path(path_type=Path),
+    help=N_("The file to write (or a folder: the file is named after the area and version)."),
 )
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
-def district_receipt(ctx: click.Context, device: str, out_file: Path, as_json: bool) -> None:
+def district_receipt(ctx: click.Context, device: str, out: Path, as_json: bool) -> None:
+    from tpsdesk.sync.container import suggested_file_name
     from tpsdesk.sync.receipt import build_receipt
 
+    # Checked before a receipt number is used up: a refused --out changes nothing.
+    if not out.is_dir() and os.path.lexists(out):
+        fail(_("{file} already exists: choose another name.").format(file=str(out)))
     with _open_store(ctx) as store, _sync_refusals():
         header, data = build_receipt(store, device)
+    out_file = out / suggested_file_name(header) if out.is_dir() else out
     _write_new_file(out_file, data)
     if as_json:
         _echo_json(

@@ -37,8 +37,8 @@ from tpsdesk.sync.district import (
     require_district,
 )
 from tpsdesk.sync.district_models import DeviceStatus
-from tpsdesk.sync.errors import Malformed, SyncError, TooLarge
-from tpsdesk.sync.fingerprint import format_fingerprint
+from tpsdesk.sync.errors import Malformed, SyncError, TooLarge, WrongRecipient
+from tpsdesk.sync.fingerprint import fingerprints_match, format_fingerprint
 from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
 from tpsdesk.sync.identity import (
     district_encryption_key,
@@ -218,6 +218,11 @@ def receive_bundle(store: Store, data: bytes, *, file: str) -> ReceiveOutcome:
         # The header's own key must have signed it, or nothing about the file can be trusted.
         verify_container(container, container.sender_key)
         ours = x25519_fingerprint(x25519_raw(district_encryption_key(store)))
+        # A file for another office is refused at once: it must not wait in quarantine here
+        # (it could never be opened) nor register its laptop as pending.
+        named = container.header["recipient"]["fingerprint"]
+        if not fingerprints_match(named, ours):
+            raise WrongRecipient(named)
     except SyncError as error:
         raise error.with_file(file) from None
     header = container.header

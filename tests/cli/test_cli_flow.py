@@ -1,0 +1,526 @@
+"""The whole sync flow through the command line, in temporary folders (issue 3, point 7).
+
+A district store and field laptops, each in its own folder, and a "usb" folder the files are
+carried in: district init → settings → area → setup file → enrol → officers → bundle → merge
+(quarantine, approve) → replay → receipt → field status → only new changes next time →
+a duplicate NIK from a second laptop → the clerk's decision back on that laptop. Then every
+bad or misdirected file of the issue's "Bad input" section: a clear message on stderr, exit
+status 1, no traceback, and the store unchanged. One real process runs the whole chain through
+`python -m tpsdesk`, with no terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tpsdesk.cli import main
+from tpsdesk.i18n import set_language
+
+AREA_CSV = (
+    "kecamatan_code,kecamatan_name,kelurahan_code,kelurahan_name,tps_number,tps_address\n"
+    "35.73.05,Lowokwaru,35.73.05.1001,Tunggulwulung,1,Jl. Mawar 1\n"
+    "35.73.05,Lowokwaru,35.73.05.1001,Tunggulwulung,2,Jl. Melati 2\n"
+    "35.73.05,Lowokwaru,35.73.05.1002,Tlogomas,1,Jl. Kenanga 1\n"
+)
+KEL_A = "35.73.05.1001"
+KEL_B = "35.73.05.1002"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    set_language("en")
+    yield
+    set_language("en")
+
+
+class Desk:
+    """One store (district office or laptop) driven through the command line, in English."""
+
+    def __init__(self, runner: CliRunner, path: Path) -> None:
+        self.runner = runner
+        self.path = path
+
+    def run(self, *args: str | Path, **kwargs: Any) -> Result:
+        result = self.runner.invoke(
+            main,
+            ["--lang", "en", "--store", str(self.path), *map(str, args)],
+            catch_exceptions=False,
+            **kwargs,
+        )
+        assert "Traceback" not in result.output
+        return result
+
+    def ok(self, *args: str | Path, **kwargs: Any) -> Result:
+        result = self.run(*args, **kwargs)
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.stderr
+        return result
+
+    def json(self, *args: str | Path) -> Any:
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def identity(self) -> dict[str, Any]:
+        data = self.json("identity")
+        assert isinstance(data, dict)
+        return data
+
+    def officers(self) -> list[dict[str, Any]]:
+        data = self.json("officers", "list")
+        assert isinstance(data, list)
+        return data
+
+    def refused(self, *args: str | Path, says: str | list[str]) -> str:
+        """The command is refused: exit 1, the reason on stderr, nothing changed in the store."""
+        before = self.path.read_bytes()
+        result = self.run(*args)
+        assert result.exit_code == 1, (result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        for needle in [says] if isinstance(says, str) else says:
+            assert needle in result.stderr, result.stderr
+        assert self.path.read_bytes() == before, "a refused command changed the store"
+        return result.stderr
+
+
+@dataclass
+class World:
+    district: Desk
+    laptop: Desk
+    usb: Path
+    setup: Path
+    district_fp: str
+    laptop_fp: str
+    tmp: Path
+    runner: CliRunner
+    passphrase: str
+
+    def new_laptop(self, name: str) -> Desk:
+        desk = Desk(self.runner, self.tmp / name / "field.store")
+        desk.ok("init")
+        desk.ok("enroll", self.setup, "--fingerprint", self.district_fp)
+        return desk
+
+    def export(self, laptop: Desk | None = None) -> dict[str, Any]:
+        data = (laptop or self.laptop).json("bundle", "export", "--out", self.usb)
+        assert isinstance(data, dict) and data["written"], data
+        return data
+
+
+def new_district(runner: CliRunner, folder: Path, code: str = "35.73") -> Desk:
+    desk = Desk(runner, folder / "district.store")
+    desk.ok("init", "--district")
+    desk.ok("district", "settings", "--name", "Kota Malang", "--code", code)
+    csv = folder / "area.csv"
+    csv.write_text(AREA_CSV, encoding="utf-8")
+    desk.ok("area", "import", csv)
+    return desk
+
+
+@pytest.fixture
+def world(runner: CliRunner, tmp_path: Path, env: dict[str, str | None]) -> World:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    district = new_district(runner, tmp_path / "office")
+    made = district.json("district", "setup-file", KEL_A, "--out", usb)
+    setup = Path(made["path"])
+    district_fp = district.identity()["fingerprint"]
+    assert made["district_fingerprint"] == district_fp
+    laptop = Desk(runner, tmp_path / "laptop" / "field.store")
+    laptop.ok("init")
+    laptop_fp = laptop.identity()["fingerprint"]
+    enrolled = laptop.ok("enroll", setup, "--fingerprint", district_fp).stdout
+    assert laptop_fp in enrolled and "is now trusted" in enrolled
+    passphrase = env["TPSDESK_PASSPHRASE"]
+    assert passphrase
+    return World(district, laptop, usb, setup, district_fp, laptop_fp, tmp_path, runner, passphrase)
+
+
+def add_officer(world: World, desk: Desk, *, nik: str, name: str, tps: str = f"{KEL_A}/2") -> str:
+    """An officer typed in on a laptop (the command line has no `officers add`)."""
+    from tpsdesk.domain.officer import OfficerDraft, validate_officer
+    from tpsdesk.store import areas, officers
+    from tpsdesk.store.db import Store
+
+    store = Store.open(desk.path, world.passphrase)
+    try:
+        draft = OfficerDraft(
+            nik=nik,
+            name=name,
+            birth_place="Malang",
+            birth_date=_birth_date(nik).strftime("%d-%m-%Y"),
+            sex="P" if int(nik[6:8]) > 40 else "L",
+            address="Jl. Mawar 1",
+            post_code="kpps_anggota",
+        )
+        result = validate_officer(draft, catalogue=store.catalogue, today=date(2024, 10, 1))
+        assert result.fields is not None, result.problems
+        return officers.add_officer(store, result.fields, tps_id=areas.find_tps(store, tps).id).id
+    finally:
+        store.close()
+
+
+def _birth_date(nik: str) -> date:
+    day = int(nik[6:8]) % 40
+    year = int(nik[10:12])
+    return date(1900 + year if year > 30 else 2000 + year, int(nik[8:10]), day)
+
+
+def officer_state(world: World, desk: Desk, officer_id: str) -> dict[str, Any]:
+    """What `officers list` does not show: a deleted record, the reason of a status."""
+    from tpsdesk.store import officers
+    from tpsdesk.store.db import Store
+
+    store = Store.open(desk.path, world.passphrase)
+    try:
+        officer = officers.get_officer(store, officer_id)
+        assert officer is not None
+        return {
+            "deleted": officer.deleted,
+            "status": officer.status,
+            "reason": officer.status_reason,
+        }
+    finally:
+        store.close()
+
+
+def flip(path: Path, out: Path, at: int) -> Path:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    out.write_bytes(bytes(data))
+    return out
+
+
+# -- the flow -------------------------------------------------------------------------------
+
+
+def test_the_whole_flow_through_the_command_line(world: World) -> None:
+    district, laptop, usb = world.district, world.laptop, world.usb
+    me = world.laptop_fp
+
+    # Officers on the laptop, then the first bundle.
+    laptop.ok("demo", "--officers", "5")
+    mine = laptop.officers()
+    assert len(mine) == 5 and {o["kelurahan_code"] for o in mine} == {KEL_A}
+    first = world.export()
+    assert (first["seq_from"], first["counts"], first["rows"]) == (1, {"officer": 5}, 5)
+    bundle = Path(first["written"])
+    assert bundle.parent == usb and bundle.suffix == ".tpsb"
+    assert {o["status"] for o in laptop.officers()} == {"sent"}
+    inspected = laptop.json("bundle", "inspect", bundle)
+    assert inspected["kind"] == "bundle" and inspected["seq_to"] == first["seq_to"]
+    shown = laptop.ok("bundle", "inspect", bundle).stdout
+    assert "signature was not checked" in shown
+
+    # An unknown laptop's bundle waits in quarantine: exit 0, the fingerprint named.
+    waiting = district.ok("district", "merge", bundle)
+    assert "not approved yet" in waiting.stdout and me in waiting.stdout
+    assert district.officers() == []
+    [device] = district.json("district", "devices")
+    assert (device["fingerprint"], device["status"], device["waiting"]) == (me, "pending", 1)
+    assert device["area"] == KEL_A
+    again = district.json("district", "merge", bundle)
+    assert [r["status"] for r in again] == ["already_quarantined"]
+
+    # Approval merges what waited.
+    approved = district.ok("district", "devices", "approve", me).stdout
+    assert "Approved" in approved and "5 accepted" in approved
+    [device] = district.json("district", "devices")
+    assert (device["status"], device["waiting"], device["missing"]) == ("approved", 0, [])
+    assert sorted(o["id"] for o in district.officers()) == sorted(o["id"] for o in mine)
+
+    # The same file again changes nothing.
+    before = district.officers()
+    replay = district.ok("district", "merge", bundle)
+    assert "merged before; nothing changed" in replay.stdout
+    assert district.officers() == before
+    assert district.json("district", "findings") == []
+    assert "No findings to review" in district.ok("district", "findings").stdout
+
+    # The receipt, and the statuses on the laptop.
+    receipt = district.json("district", "receipt", me, "--out", usb / "r1.tpsr")
+    assert (receipt["version"], receipt["acknowledged_seq"]) == (1, first["seq_to"])
+    imported = laptop.json("receipt", "import", usb / "r1.tpsr")
+    assert imported["acknowledged_seq"] == first["seq_to"]
+    assert imported["statuses"] == {"accepted": 5} and imported["gaps"] == []
+    assert {o["status"] for o in laptop.officers()} == {"accepted"}
+
+    # Nothing left to send; then only what is new.
+    nothing = laptop.json("bundle", "export", "--out", usb)
+    assert nothing == {"written": None, "reason": "nothing_to_send"}
+    assert "Nothing to send" in laptop.ok("bundle", "export", "--out", usb).stdout
+    laptop.ok("demo", "--officers", "1")
+    [new] = [o for o in laptop.officers() if o["status"] != "accepted"]
+    second = world.export()
+    assert second["seq_from"] == first["seq_to"] + 1
+    assert (second["counts"], second["rows"]) == ({"officer": 1}, 1)
+    merged = district.ok("district", "merge", second["written"]).stdout
+    assert "1 accepted" in merged
+    assert new["id"] in {o["id"] for o in district.officers()}
+
+    # A second laptop registers the same NIK: a finding, with both records kept.
+    other = world.new_laptop("laptop2")
+    other_fp = other.identity()["fingerprint"]
+    taken = mine[0]
+    twin = add_officer(world, other, nik=taken["nik"], name="Sri Rahayu")
+    from_other = world.export(other)
+    assert "not approved yet" in district.ok("district", "merge", from_other["written"]).stdout
+    approved = district.ok("district", "devices", "approve", other_fp).stdout
+    assert "1 duplicate finding(s)" in approved
+    findings = district.json("district", "findings")
+    [finding] = [f for f in findings if f["kind"] == "duplicate_nik"]
+    assert set(finding["rows"]) == {taken["id"], twin}
+    assert {p["id"] for p in finding["people"]} == {taken["id"], twin}
+    listed = district.ok("district", "findings").stdout
+    assert "same NIK twice" in listed and finding["id"][:12] in listed
+
+    # The clerk keeps the first laptop's record; the decision travels back.
+    resolved = district.ok("district", "findings", "resolve", finding["id"][:12], "--keep",
+                           taken["id"], "--note", "the same person")  # fmt: skip
+    assert "next receipt" in resolved.stdout
+    assert [f["id"] for f in district.json("district", "findings")] == [
+        f["id"] for f in findings if f["id"] != finding["id"]
+    ]
+    everything = district.json("district", "findings", "--all")
+    [done] = [f for f in everything if f["id"] == finding["id"]]
+    assert done["status"] == "resolved" and done["resolution"]
+
+    district.ok("district", "receipt", other_fp, "--out", usb / "r2.tpsr")
+    back = other.json("receipt", "import", usb / "r2.tpsr")
+    assert back["statuses"] == {"needs_fix": 1}
+    # The laptop takes the district's removal (a tombstone, out of its lists) and says why.
+    assert other.officers() == []
+    removed = officer_state(world, other, twin)
+    assert removed["deleted"] and removed["status"] == "needs_fix"
+    assert "removed this record" in removed["reason"]
+
+    # The first laptop's record stays accepted, the new one too.
+    district.ok("district", "receipt", me, "--out", usb / "r3.tpsr")
+    mine_now = laptop.json("receipt", "import", usb / "r3.tpsr")
+    assert mine_now["statuses"] == {"accepted": 6}
+    assert mine_now["acknowledged_seq"] == second["seq_to"]
+    assert {o["status"] for o in laptop.officers()} == {"accepted"}
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent(world: World) -> Path:
+    """A first bundle from the laptop, merged after approval (the district knows the laptop)."""
+    world.laptop.ok("demo", "--officers", "3")
+    path = Path(world.export()["written"])
+    world.district.ok("district", "merge", path)
+    world.district.ok("district", "devices", "approve", world.laptop_fp)
+    return path
+
+
+def test_damaged_and_wrong_files_are_refused_by_merge(world: World, sent: Path) -> None:
+    district, tmp = world.district, world.tmp
+    world.laptop.ok("demo", "--officers", "1")
+    bundle = Path(world.export()["written"])
+    size = bundle.stat().st_size
+
+    for at in (20, size // 2, size - 10):  # header, payload, signature
+        bad = flip(bundle, tmp / f"flipped_{at}.tpsb", at)
+        district.refused("district", "merge", bad, says=bad.name)
+    short = tmp / "short.tpsb"
+    short.write_bytes(bundle.read_bytes()[: size - 40])
+    district.refused("district", "merge", short, says=[short.name, "damaged"])
+    junk = tmp / "random.tpsb"
+    junk.write_bytes(random.Random(3).randbytes(4096))
+    district.refused("district", "merge", junk, says=[junk.name, "not a tpsdesk file"])
+    empty = tmp / "empty.tpsb"
+    empty.write_bytes(b"")
+    district.refused("district", "merge", empty, says=empty.name)
+    missing = tmp / "missing.tpsb"
+    district.refused("district", "merge", missing, says=[str(missing), "Could not read"])
+    folder = district.run("district", "merge", tmp)  # click's own usage error
+    assert folder.exit_code == 2 and "is a directory" in folder.stderr
+    district.refused("district", "merge", world.setup, says=[world.setup.name, "not a bundle"])
+    receipt = world.usb / "r.tpsr"
+    district.ok("district", "receipt", world.laptop_fp, "--out", receipt)
+    district.refused("district", "merge", receipt, says="not a bundle")
+
+    # One bad file among good ones: the good one is merged, the exit status says 1.
+    result = district.run("district", "merge", "--json", junk, bundle)
+    assert result.exit_code == 1
+    statuses = [r["status"] for r in json.loads(result.stdout)]
+    assert statuses == ["refused", "merged"]
+    assert len(district.officers()) == 4
+
+
+def test_bundle_for_another_district(world: World, runner: CliRunner) -> None:
+    world.laptop.ok("demo", "--officers", "2")
+    bundle = Path(world.export()["written"])
+    elsewhere = new_district(runner, world.tmp / "elsewhere", code="35.07")
+    elsewhere.ok("district", "devices")  # its district tables exist before the snapshot
+    says = [bundle.name, "addressed to another key"]
+    elsewhere.refused("district", "merge", bundle, says=says)
+    assert elsewhere.json("district", "devices") == []
+    assert elsewhere.officers() == []
+
+
+def test_revoked_laptop(world: World, sent: Path) -> None:
+    district = world.district
+    revoked = district.ok("district", "devices", "revoke", world.laptop_fp).stdout
+    assert "Revoked" in revoked
+    world.laptop.ok("demo", "--officers", "1")
+    later = Path(world.export()["written"])
+    district.refused("district", "merge", later, says=[later.name, "revoked"])
+    assert len(district.officers()) == 3
+    [device] = district.json("district", "devices")
+    assert device["status"] == "revoked"
+
+
+def test_receipts_for_another_laptop_and_out_of_order(world: World, sent: Path) -> None:
+    district, laptop, usb = world.district, world.laptop, world.usb
+    other = world.new_laptop("laptop2")
+    add_officer(world, other, nik="3573054101900001", name="Siti Aminah")
+    district.ok("district", "merge", world.export(other)["written"])
+    other_fp = other.identity()["fingerprint"]
+    district.ok("district", "devices", "approve", other_fp)
+    theirs = usb / "theirs.tpsr"
+    district.ok("district", "receipt", other_fp, "--out", theirs)
+    laptop.refused("receipt", "import", theirs, says=[theirs.name, "another laptop", other_fp])
+    assert {o["status"] for o in laptop.officers()} == {"sent"}
+
+    older, newer = usb / "r1.tpsr", usb / "r2.tpsr"
+    district.ok("district", "receipt", world.laptop_fp, "--out", older)
+    district.ok("district", "receipt", world.laptop_fp, "--out", newer)
+    assert laptop.json("receipt", "import", newer)["version"] == 2
+    laptop.refused("receipt", "import", older, says=[older.name, "older"])
+    laptop.refused("receipt", "import", newer, says="imported already")
+    # A receipt is never written over an existing file (and no receipt number is used up);
+    # into a folder, it is named after the area, the laptop and its number.
+    district.refused("district", "receipt", world.laptop_fp, "--out", newer, says="exists")
+    named = Path(district.json("district", "receipt", world.laptop_fp, "--out", usb)["written"])
+    assert named.parent == usb and named.name.endswith("_receipt_v3.tpsr")
+    assert laptop.json("receipt", "import", named)["version"] == 3
+    # Damaged receipts, and receipts on the wrong store.
+    flipped = flip(newer, usb / "flipped.tpsr", newer.stat().st_size // 2)
+    laptop.refused("receipt", "import", flipped, says=flipped.name)
+    laptop.refused("receipt", "import", world.setup, says="not a receipt")
+    laptop.refused("receipt", "import", usb / "none.tpsr", says="Could not read")
+    district.refused("receipt", "import", older, says="district store")
+    unenrolled = Desk(world.runner, world.tmp / "new" / "field.store")
+    unenrolled.ok("init")
+    unenrolled.refused("receipt", "import", older, says="no district setup file")
+    district.refused("district", "receipt", "12345", "--out", usb / "x.tpsr", says="12345")
+
+
+def test_setup_files_for_another_area_or_older(world: World) -> None:
+    district, laptop = world.district, world.laptop
+    other_area = Path(district.json("district", "setup-file", KEL_B, "--out", world.usb)["path"])
+    laptop.refused("enroll", other_area, says=[other_area.name, KEL_B])
+    csv = world.tmp / "more.csv"
+    csv.write_text(
+        AREA_CSV.splitlines()[0] + f"\n35.73.05,Lowokwaru,{KEL_A},Tunggulwulung,3,Jl. C\n"
+    )
+    district.ok("area", "import", csv)
+    newer = Path(district.json("district", "setup-file", KEL_A, "--out", world.usb)["path"])
+    installed = laptop.json("enroll", newer)
+    assert installed["version"] > 1 and installed["new"] == 1
+    laptop.refused("enroll", world.setup, says=[world.setup.name, "older"])
+    bundle = world.tmp / "b.tpsb"
+    laptop.ok("demo", "--officers", "1")
+    bundle = Path(world.export()["written"])
+    laptop.refused("enroll", bundle, "--fingerprint", world.district_fp, says=bundle.name)
+    # A setup file signed by another district key, on an enrolled laptop.
+    stranger = new_district(world.runner, world.tmp / "elsewhere")  # same code, another key
+    foreign = Path(stranger.json("district", "setup-file", KEL_A, "--out", world.tmp)["path"])
+    assert stranger.identity()["fingerprint"] != world.district_fp
+    fp = stranger.identity()["fingerprint"]
+    laptop.refused("enroll", foreign, "--fingerprint", fp, says=foreign.name)
+
+
+def test_inspect_and_wrong_stores(world: World) -> None:
+    district, laptop, tmp = world.district, world.laptop, world.tmp
+    junk = tmp / "junk.bin"
+    junk.write_bytes(random.Random(5).randbytes(300))
+    for args in (("bundle", "inspect", junk), ("bundle", "inspect", "--json", junk)):
+        result = laptop.run(*args)
+        assert result.exit_code == 1 and "not a tpsdesk file" in result.stderr
+        assert junk.name in result.stderr and "Traceback" not in result.output
+    result = laptop.run("bundle", "inspect", tmp / "nothing.tpsb")
+    assert result.exit_code == 1 and "Could not read" in result.stderr
+    header = laptop.json("bundle", "inspect", world.setup)  # any tpsdesk file has a header
+    assert header["kind"] == "setup"
+
+    district.refused("bundle", "export", "--out", world.usb, says="district store")
+    unenrolled = Desk(world.runner, tmp / "new" / "field.store")
+    unenrolled.ok("init")
+    unenrolled.ok("demo", "--officers", "2")
+    unenrolled.refused("bundle", "export", "--out", world.usb, says="no district setup file")
+    laptop.ok("demo", "--officers", "1")
+    bundle = Path(world.export()["written"])
+    laptop.refused("district", "merge", bundle, says="district store")
+    laptop.refused("district", "devices", says="district store")
+    laptop.refused(
+        "district", "receipt", world.laptop_fp, "--out", tmp / "r", says="district store"
+    )
+    assert not (tmp / "r").exists()
+    district.refused("district", "devices", "approve", "12345 67890", says="12345 67890")
+
+
+# -- one real process ------------------------------------------------------------------------
+
+
+def test_the_chain_in_real_processes(tmp_path: Path, env: dict[str, str | None]) -> None:
+    """`python -m tpsdesk` with no terminal (stdin closed): the whole chain, in one process each."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TPSDESK_")}
+    full_env.update({k: v for k, v in env.items() if v is not None and k != "TPSDESK_STORE"})
+    # Fourteen processes: compile the imports once, into the test's own folder.
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    full_env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+    office, field, usb = tmp_path / "office.store", tmp_path / "field.store", tmp_path / "usb"
+    usb.mkdir()
+    csv = tmp_path / "area.csv"
+    csv.write_text(AREA_CSV, encoding="utf-8")
+
+    def start(store: Path, *args: str | Path) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "tpsdesk", "--lang", "en", "--store", str(store)]
+        return subprocess.Popen(
+            [*command, *map(str, args)], env=full_env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def finish(process: subprocess.Popen[str], code: int = 0) -> str:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == code, (process.args, out, err)
+        assert "Traceback" not in err
+        return out
+
+    def run(store: Path, *args: str | Path, code: int = 0) -> str:
+        return finish(start(store, *args), code)
+
+    laptop_init = start(field, "init")  # the two offices work at the same time
+    run(office, "init", "--district")
+    run(office, "district", "settings", "--name", "Kota Malang", "--code", "35.73")
+    run(office, "area", "import", csv)
+    made = json.loads(run(office, "district", "setup-file", KEL_A, "--out", usb, "--json"))
+    finish(laptop_init)
+    enrolled = json.loads(
+        run(field, "enroll", made["path"], "--fingerprint", made["district_fingerprint"], "--json")
+    )
+    laptop_fp = enrolled["laptop_fingerprint"]
+    run(field, "demo", "--officers", "4")
+    bundle = json.loads(run(field, "bundle", "export", "--out", usb, "--json"))["written"]
+    assert laptop_fp in run(office, "district", "merge", bundle)
+    assert "4 accepted" in run(office, "district", "devices", "approve", laptop_fp)
+    run(office, "district", "receipt", laptop_fp, "--out", usb / "r.tpsr")
+    run(field, "receipt", "import", usb / "r.tpsr")
+    statuses = {o["status"] for o in json.loads(run(field, "officers", "list", "--json"))}
+    assert statuses == {"accepted"}
+    junk = usb / "junk.tpsb"
+    junk.write_bytes(b"\x00" * 100)
+    run(office, "district", "merge", junk, code=1)
