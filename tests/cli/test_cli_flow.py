@@ -462,6 +462,10 @@ def test_inspect_and_wrong_stores(world: World) -> None:
     unenrolled.ok("demo", "--officers", "2")
     unenrolled.refused("bundle", "export", "--out", world.usb, says="no district setup file")
     laptop.ok("demo", "--officers", "1")
+    blocker = tmp / "a-file"
+    blocker.write_bytes(b"")
+    laptop.refused("bundle", "export", "--out", blocker / "usb", says="Could not write")
+    assert {o["status"] for o in laptop.officers()} == {"ready"}
     bundle = Path(world.export()["written"])
     laptop.refused("district", "merge", bundle, says="district store")
     laptop.refused("district", "devices", says="district store")
@@ -469,6 +473,7 @@ def test_inspect_and_wrong_stores(world: World) -> None:
         "district", "receipt", world.laptop_fp, "--out", tmp / "r", says="district store"
     )
     assert not (tmp / "r").exists()
+    assert district.json("district", "devices") == []  # (creates the district tables)
     district.refused("district", "devices", "approve", "12345 67890", says="12345 67890")
 
 
@@ -524,3 +529,32 @@ def test_the_chain_in_real_processes(tmp_path: Path, env: dict[str, str | None])
     junk = usb / "junk.tpsb"
     junk.write_bytes(b"\x00" * 100)
     run(office, "district", "merge", junk, code=1)
+
+
+def test_a_laptop_restored_from_an_old_backup(world: World, sent: Path) -> None:
+    """A restored store takes a new device id and key: the district sees a new laptop (to be
+    approved again), and the changes it sends a second time are recognised, not conflicts."""
+    district, laptop = world.district, world.laptop
+    old = world.tmp / "old-backup.store"
+    old.write_bytes(laptop.path.read_bytes())
+    laptop.ok("demo", "--officers", "2")
+    district.ok("district", "merge", world.export()["written"])
+    assert len(district.officers()) == 5
+
+    laptop.ok("restore-backup", old)
+    restored = laptop.identity()
+    assert restored["fingerprint"] != world.laptop_fp
+    assert restored["district_fingerprint"] == world.district_fp
+    laptop.ok("demo", "--officers", "1", "--seed", "7")
+    again = world.export()
+    assert again["seq_from"] == 1 and again["counts"] == {"officer": 4}
+    waiting = district.ok("district", "merge", again["written"]).stdout
+    assert restored["fingerprint"] in waiting and "not approved yet" in waiting
+    approved = district.json("district", "devices", "approve", restored["fingerprint"])
+    [outcome] = approved["merged"]
+    assert outcome["status"] == "merged"
+    report = outcome["report"]
+    assert (len(report["accepted"]), len(report["unchanged"])) == (1, 3)
+    assert report["conflicts"] == [] and report["duplicates"] == []
+    assert len(district.officers()) == 6
+    assert district.json("district", "findings") == []

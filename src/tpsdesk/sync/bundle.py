@@ -10,6 +10,7 @@ anything is decrypted; an approved laptop's rows go to the merge engine in one t
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -91,6 +92,20 @@ class Unreadable(SyncError):
         return _("The file cannot be read: {reason}.").format(reason=_(self.reason))
 
 
+class Unwritable(SyncError):
+    """The bundle could not be written (a missing or read-only folder, a full USB stick)."""
+
+    code = "unwritable"
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__()
+
+    def problem(self) -> str:
+        return _("Could not write {file}: {reason}").format(file=str(self.path), reason=self.reason)
+
+
 @dataclass(frozen=True)
 class ExportResult:
     path: Path
@@ -150,14 +165,20 @@ def export_bundle(store: Store, out_dir: Path) -> ExportResult:
     The file is written under a temporary name and renamed, so a USB stick pulled out half
     way never holds a truncated bundle under the real name."""
     header, data = build_bundle(store)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / suggested_file_name(header)
     temp = path.with_name(path.name + ".part")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temp.replace(path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with temp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        reason = error.strerror or error.__class__.__name__
+        raise Unwritable(path, reason) from None
     mark_sent(store, header["seq_to"])
     return ExportResult(
         path=path,
