@@ -295,10 +295,21 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
 def district_devices_approve(
     ctx: click.Context, fingerprint: str, area: str | None, as_json: bool
 ) -> None:
+    from tpsdesk.store.areas import live_kecamatan, live_kelurahan
     from tpsdesk.sync import district as repo
     from tpsdesk.sync.bundle import merge_released
+    from tpsdesk.sync.identity import district_settings
+    from tpsdesk.sync.setup import AreaNotInDistrict, normalize_area
 
     with _open_store(ctx) as store, _sync_refusals():
+        if area is not None:
+            # A mistyped area would approve the laptop for rows it can never send.
+            area, kind = normalize_area(area)
+            settings = district_settings(store)
+            if settings is not None and not area.startswith(settings.code + "."):
+                raise AreaNotInDistrict(area=area, district=settings.code)
+            with store.read() as session:  # NotFound: refused like any store refusal
+                (live_kelurahan if kind == "kelurahan" else live_kecamatan)(session, area)
         device = repo.approve(store, fingerprint, area=area)
         outcomes = merge_released(store, device.device_id)
     if as_json:

@@ -475,6 +475,19 @@ def test_inspect_and_wrong_stores(world: World) -> None:
     assert not (tmp / "r").exists()
     assert district.json("district", "devices") == []  # (creates the district tables)
     district.refused("district", "devices", "approve", "12345 67890", says="12345 67890")
+    # A mistyped --area is refused before the laptop is approved for it.
+    district.ok("district", "merge", bundle)
+    for area, says in (
+        ("35.73.05.1009", "no kelurahan with code 35.73.05.1009"),
+        ("35.07.01", "not in district 35.73"),
+        ("nonsense", "not a kecamatan code"),
+    ):
+        district.refused("district", "devices", "approve", world.laptop_fp, "--area", area,
+                         says=says)  # fmt: skip
+    [device] = district.json("district", "devices")
+    assert (device["status"], device["waiting"]) == ("pending", 1)
+    approved = district.ok("district", "devices", "approve", world.laptop_fp, "--area", KEL_A)
+    assert "1 accepted" in approved.stdout
 
 
 # -- one real process ------------------------------------------------------------------------
