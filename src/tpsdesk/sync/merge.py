@@ -1017,7 +1017,9 @@ def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = N
         return report
 
     with store.transaction() as session:
-        report = _apply(session, bundle, parsed)
+        # Flushed by hand where a query needs it: autoflush at every lookup is most of the time.
+        with session.no_autoflush:
+            report = _apply(session, bundle, parsed)
         session.flush()
         if session.connection().exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
             raise MissingReference()
