@@ -122,8 +122,9 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
     data = _read_travelling_file(file)
     with _open_store(ctx) as store, _sync_refusals():
         summary = import_receipt(store, data, file=file.name)
+        to_fix = _needing_fixes(store)
     if as_json:
-        _echo_json(summary.to_json())
+        _echo_json({**summary.to_json(), "needs_fix": to_fix})
         return
     click.echo(
         _("Receipt number {version} imported: the district holds every change up to {seq}.").format(
@@ -147,6 +148,35 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
                 "with the next bundle."
             ).format(count=summary.kept_local)
         )
+    if to_fix:
+        click.echo(_("To fix:"))
+    for officer in to_fix:
+        click.echo(f"  {officer['name']} ({officer['post']}): {officer['reason']}")
+
+
+def _needing_fixes(store: Any) -> list[dict[str, Any]]:
+    """The officers the district asks to fix, with its reasons (shown to the person who
+    imported the receipt; never logged)."""
+    from sqlmodel import col, select
+
+    from tpsdesk.store.models import Officer, OfficerStatus
+
+    with store.read() as session:
+        query = (
+            select(Officer)
+            .where(Officer.status == OfficerStatus.NEEDS_FIX.value)
+            .order_by(col(Officer.name), col(Officer.id))
+        )
+        return [
+            {
+                "id": officer.id,
+                "name": officer.name,
+                "post": officer.post_code,
+                "deleted": officer.deleted,
+                "reason": officer.status_reason,
+            }
+            for officer in session.exec(query)
+        ]
 
 
 def _status(status: str) -> str:

@@ -123,6 +123,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.require_mother_name = bool(store.get_setting("require_mother_name", False))
         yield Header()
         with VerticalScroll(id="form"):
+            yield Static("", id="status-line", classes="field-warning status-line")
             posts = store.catalogue.for_unit(self.unit.unit)
             with Horizontal(classes="field-row"):
                 yield Label(_("Post"), classes="field-label")
@@ -172,7 +173,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
     def on_mount(self) -> None:
         self.title = self.unit.title
         self.sub_title = _("Edit officer") if self.officer_id else _("New officer")
-        for widget in self.query(".field-message, .field-info, .field-warning"):
+        for widget in self.query(".field-message, .field-info, .field-warning, .status-line"):
             widget.display = False
         self._update_duty_placeholders()
         if self.officer_id:
@@ -190,6 +191,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             self.dismiss(None)
             return
         self.loaded = draft
+        assert officer is not None
+        self._show_status(officer)
         for name, _label in TEXT_FIELDS:
             if name in self.inputs:
                 self.inputs[name].value = getattr(draft, name)
@@ -197,6 +200,19 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         if draft.post_code:
             select.value = draft.post_code
         self.query_one("#nik", Input).focus()
+
+    def _show_status(self, officer: Officer) -> None:
+        """What the district said about this officer (from its last receipt)."""
+        from tpsdesk.ui.screens.unit import status_label
+
+        line = self.query_one("#status-line", Static)
+        text = _("Status: {status}").format(status=status_label(officer.status))
+        if officer.bpjs_number:
+            text += " · " + _("BPJS participant number {kpj}").format(kpj=officer.bpjs_number)
+        if officer.status_reason:
+            text += " — " + officer.status_reason
+        line.update(text)
+        line.display = officer.status in {"needs_fix", "enrolled", "accepted"}
 
     # -- reading the form ---------------------------------------------------------------------
 
