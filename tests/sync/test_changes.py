@@ -87,6 +87,13 @@ def test_every_changed_row_once_at_current_values(field: Store) -> None:
     assert values["birth_date"] == "1985-03-14" and values["duty_start"] == "2024-11-07"
     assert datetime.fromisoformat(values["updated_at"]).utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert set(values) == set(Officer.model_fields)
+    # Read as plain rows, each is exactly what row_to_wire makes of the ORM object.
+    with field.read() as session:
+        for officer_id in (first.id, gone.id):
+            row = session.get(Officer, officer_id)
+            assert row is not None
+            expected = changes.row_to_wire(row, by_id[officer_id]["seq"])
+            assert {k: v for k, v in by_id[officer_id].items() if k != "history"} == expected
 
 
 def test_after_acknowledgement_only_later_changes(field: Store) -> None:

@@ -15,10 +15,12 @@ from an earlier device id.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.store.db import Store
@@ -120,13 +122,6 @@ def _pending_entries(
     return pending
 
 
-def _load_rows(session: Session, table_name: str, ids: Iterable[str]) -> Iterator[SyncFields]:
-    model = MODELS[table_name]
-    for chunk in _chunks(sorted(ids)):
-        query = select(model).where(col(model.id).in_(chunk)).order_by(col(model.id))
-        yield from session.exec(query)
-
-
 def rows_to_send(
     store: Store, *, after_seq: int | None = None
 ) -> tuple[list[dict[str, Any]], int, int]:
@@ -147,9 +142,28 @@ def rows_to_send(
         rows: list[dict[str, Any]] = []
         for table_name in TABLE_ORDER:
             ids = {row_id: seq for (table, row_id), seq in pending.items() if table == table_name}
-            for row in _load_rows(session, table_name, ids):
-                rows.append(row_to_wire(row, ids[row.id], histories.get(row.id)))
+            rows.extend(_wire_rows(session, table_name, ids, histories))
     return rows, after_seq + 1, seq_to
+
+
+def _wire_rows(
+    session: Session, table_name: str, ids: dict[str, int], histories: dict[str, dict[str, int]]
+) -> Iterator[dict[str, Any]]:
+    """The rows as `row_to_wire` makes them, read as plain rows: building ORM objects cost
+    half the export time at 10k officers."""
+    model = MODELS[table_name]
+    table = model.__table__  # type: ignore[attr-defined]
+    names = list(model.model_fields)
+    columns = [table.c[name] for name in names]
+    for chunk in _chunks(sorted(ids)):
+        query = sa_select(*columns).where(table.c.id.in_(chunk)).order_by(table.c.id)
+        for record in session.execute(query):
+            values = {name: wire_value(value) for name, value in zip(names, record, strict=True)}
+            wire: dict[str, Any] = {"table": table_name, "seq": ids[values["id"]], "values": values}
+            history = histories.get(values["id"])
+            if history:
+                wire["history"] = [[device, history[device]] for device in sorted(history)]
+            yield wire
 
 
 def mark_sent(store: Store, seq_to: int) -> int:
@@ -164,12 +178,18 @@ def mark_sent(store: Store, seq_to: int) -> int:
         pending = _pending_entries(session, store, after, seq_to)
         ids = [row_id for (table, row_id) in pending if table == "officer"]
         changed = 0
-        for officer in _load_rows(session, "officer", ids):
-            assert isinstance(officer, Officer)
-            if not officer.deleted and officer.status == OfficerStatus.READY.value:
-                officer.status = OfficerStatus.SENT.value
-                session.add(officer)
-                changed += 1
+        for chunk in _chunks(ids):
+            result = session.execute(
+                update(Officer)
+                .where(
+                    col(Officer.id).in_(chunk),
+                    col(Officer.deleted).is_(False),
+                    col(Officer.status) == OfficerStatus.READY.value,
+                )
+                .values(status=OfficerStatus.SENT.value)
+                .execution_options(synchronize_session="evaluate")
+            )
+            changed += int(getattr(result, "rowcount", 0) or 0)
         previous = int(get_meta(session, META_SENT_SEQ, 0) or 0)
         set_meta(session, META_SENT_SEQ, max(previous, seq_to))
         audit(session, state_of(session), "bundle_sent", note=json.dumps({"seq_to": seq_to}))
