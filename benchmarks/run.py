@@ -391,12 +391,15 @@ def write_results(
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines += ["", "## Notes", ""]
     lines += [f"- {note}" for note in notes]
-    text = "\n".join(lines) + "\n"
-    # A hand-written analysis below the marker survives re-runs.
+    write_keeping_analysis(out, "\n".join(lines) + "\n", ANALYSIS_MARKER)
+
+
+def write_keeping_analysis(out: Path, text: str, marker: str) -> None:
+    """Write `text`; a hand-written analysis below `marker` in the old file survives re-runs."""
     if out.exists():
         previous = out.read_text(encoding="utf-8")
-        if ANALYSIS_MARKER in previous:
-            text += "\n" + ANALYSIS_MARKER + previous.split(ANALYSIS_MARKER, 1)[1]
+        if marker in previous:
+            text += "\n" + marker + previous.split(marker, 1)[1]
     out.write_text(text, encoding="utf-8")
 
 

@@ -537,12 +537,7 @@ def write_results(
         f"- `build_bundle` runs: {', '.join(f'{t * 1000:.0f}' for t in export['build_all'])} ms;"
         f" `export_bundle` runs: {', '.join(f'{t * 1000:.0f}' for t in export['export_all'])} ms",
     ]
-    text = "\n".join(lines) + "\n"
-    if out.exists():
-        previous = out.read_text(encoding="utf-8")
-        if ANALYSIS_MARKER in previous:
-            text += "\n" + ANALYSIS_MARKER + previous.split(ANALYSIS_MARKER, 1)[1]
-    out.write_text(text, encoding="utf-8")
+    _issue2().write_keeping_analysis(out, "\n".join(lines) + "\n", ANALYSIS_MARKER)
 
 
 if __name__ == "__main__":
