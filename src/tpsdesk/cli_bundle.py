@@ -15,7 +15,16 @@ from typing import Any
 
 import click
 
-from tpsdesk.cli import _echo_json, _Group, _open_store, _store_option, fail, main, option
+from tpsdesk.cli import (
+    CliFailure,
+    _echo_json,
+    _Group,
+    _open_store,
+    _store_option,
+    fail,
+    main,
+    option,
+)
 from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
 from tpsdesk.i18n import N_, _
 
@@ -203,24 +212,30 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
     from tpsdesk.sync.bundle import receive_bundle
     from tpsdesk.sync.errors import SyncError
 
-    results: list[dict[str, Any]] = []
-    refused = False
-    with _open_store(ctx) as store:
+    # The district store is written once, after every file (a save per bundle would rewrite
+    # the whole image each time); outcomes are reported only once that save is done. A crash
+    # before it loses nothing that cannot be merged again from the same files.
+    outcomes: list[Any] = []
+    with _open_store(ctx) as store, store.saving_once():
         for file in files:
             try:
                 data = _read_travelling_file(file)
-                outcome = receive_bundle(store, data, file=file.name)
-            except SyncError as error:
-                refused = True
-                results.append({"file": file.name, "status": "refused", "reason": error.message})
-                if not as_json:
-                    click.echo(error.message, err=True)
-                continue
-            results.append(outcome.to_json())
-            if outcome.status == "refused":
-                refused = True
+                outcomes.append(receive_bundle(store, data, file=file.name))
+            except (SyncError, CliFailure) as error:
+                outcomes.append((file.name, error.message))
+    refused = False
+    results: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, tuple):
+            refused = True
+            results.append({"file": outcome[0], "status": "refused", "reason": outcome[1]})
             if not as_json:
-                _print_outcome(outcome)
+                click.echo(outcome[1], err=True)
+            continue
+        results.append(outcome.to_json())
+        refused = refused or outcome.status == "refused"
+        if not as_json:
+            _print_outcome(outcome)
     if as_json:
         _echo_json(results)
     if refused:
@@ -341,7 +356,8 @@ def district_devices_approve(
             with store.read() as session:  # NotFound: refused like any store refusal
                 (live_kelurahan if kind == "kelurahan" else live_kecamatan)(session, area)
         device = repo.approve(store, fingerprint, area=area)
-        outcomes = merge_released(store, device.device_id)
+        with store.saving_once():
+            outcomes = merge_released(store, device.device_id)
     if as_json:
         _echo_json({"device_id": device.device_id, "merged": [o.to_json() for o in outcomes]})
         return

@@ -404,3 +404,23 @@ def test_schema_1_store_is_migrated_on_open(
     # the migration was saved: the next open has nothing to do
     with Store.open(store_path, PASSPHRASE) as again:
         assert _index_sql(again) == current
+
+
+def test_saving_once_writes_the_file_once_and_keeps_what_committed(
+    store: Store, store_path: Path
+) -> None:
+    before = store._vault.generation
+    with pytest.raises(RuntimeError), store.saving_once():
+        areas.add_kecamatan(store, "35.73.05", "Sukun")
+        areas.add_kecamatan(store, "35.73.04", "Klojen")
+        assert store._vault.generation == before  # nothing written yet
+        assert store.unsaved
+        raise RuntimeError("a later step fails")
+    assert store._vault.generation == before + 1  # one save, for both committed steps
+    assert not store.unsaved
+    store.close()
+    reopened = Store.open(store_path, PASSPHRASE)
+    try:
+        assert [k.code for k in areas.list_kecamatan(reopened)] == ["35.73.04", "35.73.05"]
+    finally:
+        reopened.close()

@@ -153,6 +153,7 @@ class Store:
         self._closed = False
         self._catalogue: PostCatalogue | None = None
         self.unsaved = False
+        self._batch_depth = 0
         self._role = ""
         self._device_id = ""
         self._store_id = ""
@@ -391,7 +392,29 @@ class Store:
             finally:
                 session.close()
                 self._session = None
-            self.save()
+            if self._batch_depth:
+                self.unsaved = True
+            else:
+                self.save()
+
+    @contextmanager
+    def saving_once(self) -> Iterator[None]:
+        """Each transaction inside still commits on its own, but the file is written once, on
+        leaving (also when leaving with an error, for what did commit).
+
+        For batch work whose every step can be redone from its inputs (merging bundle files):
+        a save per step would rewrite the whole image each time. Whoever uses it reports the
+        steps as done only after leaving the block.
+        """
+        with self._lock:
+            self._check_open()
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+                if not self._batch_depth and self.unsaved:
+                    self.save()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
