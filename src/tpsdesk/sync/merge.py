@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Union, get_args, get_origin
 
-from sqlmodel import Session, col, select
+from sqlalchemy import insert
+from sqlmodel import Session, SQLModel, col, select
 
 from tpsdesk.domain.area import AreaCodeError, normalize_kecamatan_code, normalize_kelurahan_code
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
@@ -768,9 +769,18 @@ def record_current_version(
     return version
 
 
-def _show(session: Session, table: str, row: SyncFields | None, winner: RowVersion) -> SyncFields:
-    """Make the district's row show `winner` (district-owned columns stay as they are)."""
-    typed = typed_values(table, json.loads(winner.values))
+def _show(
+    session: Session,
+    table: str,
+    row: SyncFields | None,
+    winner: RowVersion,
+    typed: dict[str, Any] | None = None,
+) -> SyncFields:
+    """Make the district's row show `winner` (district-owned columns stay as they are).
+
+    `typed`: the winner's values as `check_row` already read them, when the winner came in
+    this bundle (a copy is used); else they are read again from the stored JSON."""
+    typed = dict(typed) if typed is not None else typed_values(table, json.loads(winner.values))
     owned = DISTRICT_OWNED.get(table, frozenset())
     if row is None:
         if table == "officer":
@@ -794,6 +804,11 @@ class _OfficerKeys:
         self.niks.add(officer.nik)
         self.names.add((name_key(officer.name), officer.birth_date))
         self.rows.add(officer.id)
+
+    def add_values(self, values: dict[str, Any]) -> None:
+        self.niks.add(values["nik"])
+        self.names.add((name_key(values["name"]), values["birth_date"]))
+        self.rows.add(values["id"])
 
 
 def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Finding]:
@@ -1026,6 +1041,12 @@ def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = N
     return report
 
 
+def _insert_many(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """One Core executemany of whole rows (every column given) into a table."""
+    if rows:
+        session.connection().execute(insert(SQLModel.metadata.tables[table_name]), rows)
+
+
 def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) -> MergeReport:
     by_table: dict[str, list[ParsedRow]] = defaultdict(list)
     for row in parsed:
@@ -1042,6 +1063,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
     outcome: dict[str, list[RowRef]] = defaultdict(list)
     keys = _OfficerKeys()
     new_rows: set[str] = set()
+    # Rows new to the district (no version, no shown row, no open conflict): their shown row
+    # and version are inserted with one executemany per table at the end, not as ORM objects.
+    fresh: dict[str, dict[str, Any]] = {}
+    fresh_shown: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    fresh_versions: list[dict[str, Any]] = []
     for table, rows in by_table.items():
         current = _load_rows(session, table, (p.row_id for p in rows))
         for row_id, present in current.items():
@@ -1065,6 +1091,41 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
                     if table in APPLIED_TABLES:
                         touched[p.row_id] = p  # more is known of its ancestry now
                 continue
+            if (
+                table in APPLIED_TABLES
+                and not versions[p.row_id]
+                and p.row_id not in current
+                and not open_conflicts.get(p.row_id)
+            ):
+                # Exactly what the ORM path below stores for such a row: the version, and the
+                # row showing it (its only head, so the winner; no conflict to refresh).
+                fresh_versions.append(
+                    {
+                        "table_name": table,
+                        "row_id": p.row_id,
+                        "device": p.device,
+                        "counter": p.counter,
+                        "base_device": p.base[0] if p.base else None,
+                        "base_counter": p.base[1] if p.base else None,
+                        "deleted": p.deleted,
+                        "values": canonical(p.wire),
+                        "history": canonical(p.history),
+                        "file_id": bundle.file_id,
+                        "sender_id": bundle.sender_id,
+                        "superseded": False,
+                        "received_at": utcnow(),
+                    }
+                )
+                shown_values = dict(p.typed)
+                if table == "officer":
+                    shown_values.update(
+                        status=OfficerStatus.SENT.value, status_reason="", bpjs_number=None
+                    )
+                fresh_shown[table].append(shown_values)
+                fresh[p.row_id] = shown_values
+                touched[p.row_id] = p
+                new_rows.add(p.row_id)
+                continue
             version = RowVersion(
                 table_name=table,
                 row_id=p.row_id,
@@ -1087,6 +1148,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             new_rows.add(p.row_id)
         for row_id, p in touched.items():
             ref = RowRef(table, row_id)
+            if row_id in fresh:
+                if table == "officer":
+                    keys.add_values(fresh[row_id])
+                outcome["accepted"].append(ref)
+                continue
             heads = heads_of(versions[row_id])
             winner = heads[0]
             existing = current.get(row_id)
@@ -1095,7 +1161,9 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             ):
                 if isinstance(existing, Officer):
                     keys.add(existing)
-                shown = _show(session, table, existing, winner)
+                # The winner's values as check_row read them, when it is this bundle's version.
+                typed = p.typed if row_id in new_rows and _vkey(winner) == p.version else None
+                shown = _show(session, table, existing, winner, typed)
                 current[row_id] = shown
                 if isinstance(shown, Officer):
                     keys.add(shown)
@@ -1109,7 +1177,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             else:
                 outcome["unchanged"].append(ref)  # an ancestor of what the district has
 
+    # TPS rows before the ORM flush and officers after it: either may refer to a TPS.
+    _insert_many(session, "tps", fresh_shown.get("tps", []))
     session.flush()
+    _insert_many(session, "officer", fresh_shown.get("officer", []))
+    _insert_many(session, str(RowVersion.__tablename__), fresh_versions)
     found = refresh_duplicates(session, keys)
     bundle_rows = {p.row_id for p in parsed}
     duplicates = sorted(
