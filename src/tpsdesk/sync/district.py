@@ -47,14 +47,18 @@ class NotADistrictStore(SyncError):
         return _("This is a field store; only a district store can merge bundles.")
 
 
-class DeviceNotApproved(SyncError):
-    """The laptop is known but not approved yet (its bundles wait in quarantine)."""
-
-    code = "device_not_approved"
+class _AboutLaptop(SyncError):
+    """A refusal that names a laptop by its key fingerprint."""
 
     def __init__(self, fingerprint: str, **kwargs: Any) -> None:
         self.fingerprint = fingerprint
         super().__init__(**kwargs)
+
+
+class DeviceNotApproved(_AboutLaptop):
+    """The laptop is known but not approved yet (its bundles wait in quarantine)."""
+
+    code = "device_not_approved"
 
     def problem(self) -> str:
         return _(
@@ -63,12 +67,8 @@ class DeviceNotApproved(SyncError):
         ).format(fingerprint=self.fingerprint)
 
 
-class DeviceRevoked(SyncError):
+class DeviceRevoked(_AboutLaptop):
     code = "device_revoked"
-
-    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
-        self.fingerprint = fingerprint
-        super().__init__(**kwargs)
 
     def problem(self) -> str:
         return _(
@@ -89,12 +89,8 @@ class DeviceKeyMismatch(SyncError):
         )
 
 
-class UnknownDevice(SyncError):
+class UnknownDevice(_AboutLaptop):
     code = "unknown_device"
-
-    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
-        self.fingerprint = fingerprint
-        super().__init__(**kwargs)
 
     def problem(self) -> str:
         return _("No laptop with key fingerprint {fingerprint} is known here.").format(
