@@ -2,12 +2,16 @@
 
     uv run python scripts/catalog.py          extract, merge into id.po, compile id.mo
     uv run python scripts/catalog.py --check  exit 1 if a message lacks a translation
+    uv run python scripts/catalog.py --add F.json   also take translations from F.json
+                                                    ({"English msgid": "Indonesian", ...};
+                                                    a plural: a list of its forms)
 
 Message ids are the English texts passed to `_()`, `N_()` and `ngettext()` in src/tpsdesk.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -54,6 +58,25 @@ def missing_translations(catalog: Catalog, template: Catalog) -> list[str]:
     return missing
 
 
+def _json_files(argv: list[str]) -> list[Path]:
+    return [Path(argv[i + 1]) for i, arg in enumerate(argv[:-1]) if arg == "--add"]
+
+
+def _add_translations(catalog: Catalog, translations: dict[str, str | list[str]]) -> int:
+    added = 0
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        value = translations.get(key)
+        if value is None:
+            continue
+        message.string = tuple(value) if isinstance(value, list) else value
+        message.flags.discard("fuzzy")
+        added += 1
+    return added
+
+
 def main(argv: list[str]) -> int:
     template = extract()
     catalog = load_po()
@@ -63,6 +86,9 @@ def main(argv: list[str]) -> int:
             print(f"untranslated: {message_id!r}")
         return 1 if missing else 0
     catalog.update(template, no_fuzzy_matching=True)
+    for extra in _json_files(argv):
+        added = _add_translations(catalog, json.loads(extra.read_text(encoding="utf-8")))
+        print(f"{extra.name}: {added} translations taken")
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False, sort_output=True)
