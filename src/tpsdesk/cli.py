@@ -675,8 +675,8 @@ def restore_backup(ctx: click.Context, backup: str) -> None:
     click.echo(_("Restored {backup} as the store {path}.").format(backup=str(source), path=path))
 
 
-# The sync commands register themselves on `main` when imported.
-from tpsdesk import cli_bundle, cli_sync  # noqa: E402, F401
+# These modules register their commands on `main` when imported.
+from tpsdesk import cli_bundle, cli_export, cli_import, cli_sync  # noqa: E402, F401
 
 if __name__ == "__main__":  # python -m tpsdesk.cli
     sys.exit(main())
