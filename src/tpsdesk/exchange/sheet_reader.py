@@ -1,0 +1,312 @@
+"""Open a CSV or XLSX/XLSM file as a stream of rows: (row number as Excel shows it, cell values).
+
+What the file really is comes from its first bytes, not its name: an encrypted workbook (an
+OLE2/CFB container), an old .xls, a PDF renamed .xlsx each get their own message. XLSX is read
+with openpyxl in read-only mode, so memory stays bounded whatever the number of rows; merged
+cells come back as None beside their first cell. CSV: comma, semicolon or tab, UTF-8 with or
+without a BOM, UTF-16 with a BOM, else Windows-1252.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from tpsdesk.i18n import _
+
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
+Row = tuple[int, list[Cell]]
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+_SNIFF_BYTES = 64 * 1024
+# An encrypted OOXML workbook is a CFB container with these streams (names in UTF-16LE).
+_ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+
+
+class SheetError(Exception):
+    """The file cannot be read as a spreadsheet; `message` is translated and names the file."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Sheet:
+    """One open sheet. `rows` streams (row number, values); read it once."""
+
+    path: Path
+    kind: str  # "csv" | "xlsx"
+    name: str  # the worksheet's name; "" for CSV
+    estimated_rows: int  # rows the file declares (XLSX dimension) or guesses; 0: unknown
+    rows: Iterator[Row]
+
+
+def column_letter(index: int) -> str:
+    """0 → "A", 25 → "Z", 26 → "AA": how Excel names the column at `index`."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _not_a_spreadsheet(path: Path) -> SheetError:
+    return SheetError(
+        _("{file} is not a spreadsheet: save it as .xlsx or CSV and try again").format(
+            file=path.name
+        )
+    )
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise SheetError(_("File not found: {file}").format(file=str(path))) from None
+    except IsADirectoryError:
+        raise SheetError(_("{file} is a folder, not a file").format(file=str(path))) from None
+    except OSError as exc:
+        raise SheetError(
+            _("{file} cannot be read: {reason}").format(
+                file=str(path), reason=exc.strerror or exc.__class__.__name__
+            )
+        ) from None
+
+
+def file_kind(path: Path) -> str:
+    """ "xlsx" or "csv"; SheetError (with the reason) for anything else."""
+    head = _head(path)
+    suffix = path.suffix.lower()
+    if head.startswith(CFB_MAGIC):
+        encrypted = any(marker in head for marker in _ENCRYPTED_MARKERS)
+        if encrypted or suffix in (".xlsx", ".xlsm"):
+            raise SheetError(
+                _(
+                    "{file} is password protected: open it in Excel, save it without a "
+                    "password, and import it again"
+                ).format(file=path.name)
+            )
+        raise SheetError(
+            _("{file} is an old Excel file (.xls): save it as .xlsx or CSV and try again").format(
+                file=path.name
+            )
+        )
+    if head.startswith(ZIP_MAGIC):
+        if b"mimetype" in head[:100] and b"opendocument" in head[:200]:
+            raise SheetError(
+                _("{file} is an OpenDocument sheet: save it as .xlsx or CSV and try again").format(
+                    file=path.name
+                )
+            )
+        return "xlsx"
+    if suffix in CSV_SUFFIXES:
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise _not_a_spreadsheet(path)
+        return "csv"
+    if suffix == ".xls":
+        raise SheetError(
+            _("{file} is an old Excel file (.xls): save it as .xlsx or CSV and try again").format(
+                file=path.name
+            )
+        )
+    raise _not_a_spreadsheet(path)
+
+
+@contextmanager
+def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
+    """Open `path` and choose its sheet: `sheet` by name, else the first one with a value.
+
+    Raises SheetError for a file that is missing, not a spreadsheet, encrypted, an old .xls,
+    has no such sheet, or holds no value at all.
+    """
+    path = Path(path)
+    kind = file_kind(path)
+    if kind == "csv":
+        with _open_csv(path) as opened:
+            yield opened
+    else:
+        with _open_xlsx(path, sheet) as opened:
+            yield opened
+
+
+# -- CSV ---------------------------------------------------------------------------------
+
+
+def _csv_encoding(path: Path, head: bytes) -> str:
+    """Decide as `area_csv.decode_text` does, reading the file in chunks (never all of it)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def sniff_delimiter(line: str) -> str:
+    """Semicolon, tab or comma: whichever the line has most of (comma when none)."""
+    counts = {d: line.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _first_line(handle: IO[str]) -> str:
+    for line in handle:
+        if line.strip():
+            return line
+    return ""
+
+
+@contextmanager
+def _open_csv(path: Path) -> Iterator[Sheet]:
+    head = _head(path)
+    encoding = _csv_encoding(path, head)
+    # cp1252 leaves five bytes undefined; "replace" turns them into U+FFFD instead of failing.
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        delimiter = sniff_delimiter(_first_line(handle))
+        handle.seek(0)
+        size = path.stat().st_size
+        sample = head.count(b"\n")
+        estimate = int(size * sample / len(head)) if sample and head else 0
+
+        def rows() -> Iterator[Row]:
+            reader = csv.reader(handle, delimiter=delimiter)
+            previous_end = 0
+            try:
+                for record in reader:
+                    line = previous_end + 1
+                    previous_end = reader.line_num
+                    yield line, [cell.replace("\ufeff", "") for cell in record]
+            except csv.Error as exc:
+                raise SheetError(
+                    _("{file}, line {line}: the file cannot be read as CSV ({reason})").format(
+                        file=path.name, line=reader.line_num, reason=str(exc)
+                    )
+                ) from None
+
+        yield Sheet(path, "csv", "", estimate, rows())
+
+
+# -- XLSX --------------------------------------------------------------------------------
+
+
+def _has_value(values: tuple[Any, ...]) -> bool:
+    return any(v is not None and not (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _first_row_with_value(worksheet: Any) -> bool:
+    return any(_has_value(values) for values in worksheet.iter_rows(values_only=True))
+
+
+@contextmanager
+def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Sheet]:
+    from openpyxl import load_workbook
+
+    handle = path.open("rb")
+    try:
+        try:
+            # A file object, not the name: openpyxl would refuse a name not ending in .xlsx.
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError):
+            raise _not_a_spreadsheet(path) from None
+        except Exception as exc:  # openpyxl raises many types for a broken part
+            raise _not_a_spreadsheet(path) from exc
+        try:
+            worksheets = list(workbook.worksheets)
+            if sheet is not None:
+                chosen = [ws for ws in worksheets if ws.title.casefold() == sheet.casefold()]
+                if not chosen:
+                    raise SheetError(
+                        _("{file} has no sheet called {sheet}; its sheets are: {names}").format(
+                            file=path.name,
+                            sheet=f"“{sheet}”",
+                            names=", ".join(f"“{ws.title}”" for ws in worksheets),
+                        )
+                    )
+                worksheet = chosen[0]
+            else:
+                found = [ws for ws in worksheets if _first_row_with_value(ws)][:1]
+                if not found:
+                    raise SheetError(
+                        _("{file} is empty: no sheet holds any value").format(file=path.name)
+                    )
+                worksheet = found[0]
+            estimate = worksheet.max_row or 0
+            # The declared dimension may be wrong (some tools write "A1"): read every row there is.
+            worksheet.reset_dimensions()
+
+            def rows() -> Iterator[Row]:
+                try:
+                    for number, values in enumerate(worksheet.iter_rows(values_only=True), 1):
+                        yield number, [_plain(v) for v in values]
+                except SheetError:
+                    raise
+                except Exception as exc:
+                    raise SheetError(
+                        _("{file}: the sheet {sheet} cannot be read ({reason})").format(
+                            file=path.name,
+                            sheet=f"“{worksheet.title}”",
+                            reason=exc.__class__.__name__,
+                        )
+                    ) from exc
+
+            yield Sheet(path, "xlsx", worksheet.title, int(estimate), rows())
+        finally:
+            workbook.close()
+    finally:
+        handle.close()
+
+
+def _plain(value: Any) -> Cell:
+    """openpyxl's cell values as the types this app knows (Decimal, rich text → float, str)."""
+    if value is None or isinstance(value, str | int | float | date | time | timedelta):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def iter_text_rows(sheet: Sheet) -> Iterator[tuple[int, list[str]]]:
+    """Rows as text, for readers with no use for types (the area list): numbers without ".0"."""
+    for number, values in sheet.rows:
+        yield number, [cell_text(value) for value in values]
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as plain text: 7.0 → "7", a date → dd-mm-yyyy, None → ""."""
+    from tpsdesk.domain.dates import format_date
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return format_date(value.date())
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
