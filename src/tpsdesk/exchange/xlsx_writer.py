@@ -1,0 +1,286 @@
+"""Shared plumbing of the exports: checking where to write, writing files atomically, and
+streaming XLSX (openpyxl write-only) and CSV rows.
+
+Exports are the only plaintext personal data tpsdesk writes. Every file is written to a
+temporary file in the target folder and moved into place only when complete (`os.replace`),
+so a failure never leaves a half-written export; an existing file is kept unless `force`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from tpsdesk.domain.dates import format_date
+from tpsdesk.domain.pay import PaySettings
+from tpsdesk.domain.posts import PostCatalogue
+from tpsdesk.i18n import _
+
+Progress = Callable[[int, int], None]
+
+XLSX = ".xlsx"
+CSV = ".csv"
+TEXT_FORMAT = "@"
+# Rupiah in finance's sheets: real numbers, shown with a thousands separator.
+RUPIAH_FORMAT = '"Rp"#,##0'
+RUPIAH_CENTS_FORMAT = '"Rp"#,##0.00'
+PERCENT_FORMAT = "0.00##"
+# CSV for Excel: UTF-8 with a byte-order mark, or Excel misreads names with accents.
+CSV_ENCODING = "utf-8-sig"
+SHEET_TITLE_MAX = 31
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+class ExportError(Exception):
+    """An export that cannot be written; `.message` is translated and safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def output_kind(path: Path, allowed: Sequence[str]) -> str:
+    """The extension of `path` (".xlsx" or ".csv"), checked against `allowed`, and its folder
+    checked to exist and be writable. Raises ExportError."""
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise ExportError(
+            _("{file}: unknown file type {ext}; write {allowed}").format(
+                file=str(path), ext=suffix or '""', allowed=" / ".join(allowed)
+            )
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(_("The folder {folder} does not exist.").format(folder=str(folder)))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(_("The folder {folder} cannot be written to.").format(folder=str(folder)))
+    return suffix
+
+
+def numbered_paths(out: Path, count: int) -> list[Path]:
+    """One file: `out` itself; more: F-1.xlsx, F-2.xlsx, … beside it."""
+    if count <= 1:
+        return [out]
+    return [out.with_name(f"{out.stem}-{index}{out.suffix}") for index in range(1, count + 1)]
+
+
+def side_path(out: Path, name: str, suffix: str = CSV) -> Path:
+    """A file that goes with `out`: F.csv → F-excluded.csv."""
+    return out.with_name(f"{out.stem}-{name}{suffix}")
+
+
+def refuse_existing(paths: Iterable[Path], force: bool) -> None:
+    if force:
+        return
+    for path in paths:
+        if os.path.lexists(path):
+            raise ExportError(
+                _(
+                    "{file} already exists. Choose another name, or add --force to replace it."
+                ).format(file=str(path))
+            )
+
+
+def sheet_title(text: str) -> str:
+    """A valid worksheet title: at most 31 characters, none of []:*?/\\."""
+    return _SHEET_TITLE_BAD.sub("_", text)[:SHEET_TITLE_MAX]
+
+
+class AtomicFiles:
+    """Temporary files that become their targets together when the block ends without error,
+    or disappear when it raises.
+
+        with AtomicFiles(force=False) as files:
+            tmp = files.new(target)   # write tmp
+        # every target now in place
+    """
+
+    def __init__(self, *, force: bool) -> None:
+        self.force = force
+        self._pending: list[tuple[Path, Path]] = []
+        self.written: list[Path] = []
+
+    def __enter__(self) -> AtomicFiles:
+        return self
+
+    def new(self, target: Path) -> Path:
+        refuse_existing([target], self.force)
+        try:
+            handle, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            )
+        except OSError as exc:
+            raise _write_error(target, exc) from None
+        os.close(handle)
+        temp = Path(name)
+        self._pending.append((temp, target))
+        return temp
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._discard()
+            return
+        try:
+            for temp, _target in self._pending:
+                _fsync_file(temp)
+            # Checked again at the end: the target may have appeared while we wrote.
+            refuse_existing((target for _temp, target in self._pending), self.force)
+            for temp, target in self._pending:
+                os.replace(temp, target)
+                self.written.append(target)
+            for folder in {target.parent for _temp, target in self._pending}:
+                _fsync_folder(folder)
+        except OSError as error:
+            self._discard()
+            raise _write_error(self._pending[0][1], error) from None
+        except BaseException:
+            self._discard()
+            raise
+        self._pending = []
+
+    def _discard(self) -> None:
+        for temp, _target in self._pending:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        self._pending = []
+
+
+def _write_error(target: Path, exc: OSError) -> ExportError:
+    return ExportError(
+        _("Could not write {file}: {reason}").format(
+            file=str(target), reason=exc.strerror or exc.__class__.__name__
+        )
+    )
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a folder for fsync; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- XLSX ---------------------------------------------------------------------------------
+
+
+def new_workbook() -> Workbook:
+    return Workbook(write_only=True)
+
+
+def save_workbook(workbook: Workbook, path: Path) -> None:
+    try:
+        workbook.save(path)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+
+
+class SheetWriter:
+    """Appends rows to a write-only worksheet: text cells formatted as Text ("@"), numbers
+    with a given number format, a bold heading row."""
+
+    def __init__(self, workbook: Workbook, title: str) -> None:
+        self.sheet: WriteOnlyWorksheet = workbook.create_sheet(sheet_title(title))
+        self._bold = Font(bold=True)
+        self.rows = 0
+
+    def _cell(self, value: Any, number_format: str | None = None) -> Cell:
+        cell = WriteOnlyCell(self.sheet, value=value)
+        if number_format is not None:
+            cell.number_format = number_format
+        return cell
+
+    def text_row(self, values: Iterable[str]) -> None:
+        """Every value a string cell formatted as Text: Excel keeps a NIK's 16 digits."""
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = TEXT_FORMAT
+            cells.append(cell)
+        self.sheet.append(cells)
+        self.rows += 1
+
+    def heading(self, values: Iterable[str]) -> None:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.font = self._bold
+            cells.append(cell)
+        self.sheet.append(cells)
+        self.rows += 1
+
+    def row(self, values: Iterable[Any], formats: Sequence[str | None] = ()) -> None:
+        """A row of mixed cells; `formats[i]` is the number format of cell i (None: General).
+        Strings are written as text; Decimals and ints as numbers."""
+        cells = []
+        for index, value in enumerate(values):
+            number_format = formats[index] if index < len(formats) else None
+            if isinstance(value, str) and number_format is None:
+                number_format = TEXT_FORMAT
+            cells.append(self._cell(value, number_format))
+        self.sheet.append(cells)
+        self.rows += 1
+
+    def widths(self, widths: Sequence[float]) -> None:
+        """Column widths (only before the first row: write-only sheets fix them early)."""
+        from openpyxl.utils import get_column_letter
+
+        for index, width in enumerate(widths, 1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width  # type: ignore[attr-defined]
+
+
+def rupiah_format(amount: Decimal) -> str:
+    return RUPIAH_FORMAT if amount == amount.to_integral_value() else RUPIAH_CENTS_FORMAT
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def csv_writer(path: Path) -> Iterator[Any]:
+    """A csv.writer on `path` (UTF-8 with BOM, CRLF line ends as Excel writes them)."""
+    try:
+        handle: IO[str] = path.open("w", encoding=CSV_ENCODING, newline="")
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    with handle:
+        yield csv.writer(handle)
+
+
+# -- the settings printed on every export -------------------------------------------------
+
+
+def settings_lines(settings: PaySettings, catalogue: PostCatalogue) -> list[tuple[str, str]]:
+    """(label, value) lines, translated: the pay settings, then each post's duty period."""
+    lines = settings.describe()
+    for post in catalogue.posts:
+        start = format_date(post.duty_start) if post.duty_start else _("not set")
+        end = format_date(post.duty_end) if post.duty_end else _("not set")
+        lines.append((_("Duty period {post}").format(post=post.name), f"{start} – {end}"))
+    return lines
