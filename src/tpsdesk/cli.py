@@ -67,10 +67,11 @@ def fail(message: str) -> NoReturn:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from tpsdesk.exchange.area_csv import AreaCsvError
+    from tpsdesk.exchange.sheet_reader import SheetError
     from tpsdesk.store.db import StoreError
     from tpsdesk.store.vault import VaultError
 
-    return (CliFailure, VaultError, StoreError, AreaCsvError)
+    return (CliFailure, VaultError, StoreError, AreaCsvError, SheetError)
 
 
 class _Option(click.Option):
@@ -364,7 +365,7 @@ def area() -> None:
 @area.command(
     "import",
     help=N_(
-        "Import an area list CSV with the header kecamatan_code, kecamatan_name, "
+        "Import an area list, CSV or XLSX, with the header kecamatan_code, kecamatan_name, "
         "kelurahan_code, kelurahan_name, tps_number, tps_address. Nothing is imported if any "
         "line has a problem."
     ),
@@ -375,8 +376,7 @@ def area() -> None:
 def area_import(ctx: click.Context, file: Path) -> None:
     from tpsdesk.exchange.area_csv import import_area_csv, read_area_csv
 
-    if file.suffix.lower() in (".xlsx", ".xls", ".ods"):
-        fail(_("Only CSV files can be imported here: save the sheet as CSV first."))
+    # An .xls, an .ods or an encrypted workbook is refused by read_area_csv with its reason.
     # Parse before asking for the passphrase: a bad file is reported without unlocking.
     parsed = read_area_csv(file)
     if not parsed.ok:

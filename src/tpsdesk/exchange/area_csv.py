@@ -1,8 +1,10 @@
-"""Area list CSV: kecamatan, kelurahan and TPS rows in, every problem out with its line and column.
+"""Area list, CSV or XLSX: kecamatan, kelurahan and TPS rows in, every problem out with its line
+(or sheet row) and column.
 
-The file is what an office makes in Excel or LibreOffice: comma or semicolon separated, UTF-8
-with or without a BOM (or UTF-16 from "Unicode text"), else Windows-1252; header names in any
-case and with spaces. Parsing never touches a store; `import_area_csv` applies the rows only
+The file is what an office makes in Excel or LibreOffice: an .xlsx sheet, or a CSV comma or
+semicolon separated, UTF-8 with or without a BOM (or UTF-16 from "Unicode text"), else
+Windows-1252; header names in any case and with spaces. Both go through `parse_area_rows`, so
+the rules are the same. Parsing never touches a store; `import_area_csv` applies the rows only
 when there is no problem at all.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,8 +54,15 @@ class LineProblem:
     line: int
     column: str
     message: str  # translated
+    in_sheet: bool = False  # `line` is a spreadsheet row number
 
     def describe(self) -> str:
+        if self.in_sheet:
+            if self.column:
+                return _("Row {row}, column {column}: {message}").format(
+                    row=self.line, column=self.column, message=self.message
+                )
+            return _("Row {row}: {message}").format(row=self.line, message=self.message)
         if self.column:
             return _("Line {line}, column {column}: {message}").format(
                 line=self.line, column=self.column, message=self.message
@@ -110,42 +120,61 @@ def _header_key(cell: str) -> str:
 def parse_area_csv(data: bytes | str) -> AreaParseResult:
     """Parse an area list; every problem in the file is reported, each with line and column."""
     text = decode_text(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
-    result = AreaParseResult()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    failure: list[LineProblem] = []
 
+    def records() -> Iterator[tuple[int, list[str]]]:
+        previous_end = 0
+        try:
+            for record in reader:
+                line = previous_end + 1
+                previous_end = reader.line_num
+                yield line, record
+        except csv.Error as exc:
+            failure.append(
+                LineProblem(
+                    reader.line_num,
+                    "",
+                    _("The file cannot be read as CSV here ({reason})").format(reason=str(exc)),
+                )
+            )
+
+    result = parse_area_rows(records())
+    if failure:
+        result.problems.extend(failure)
+    return result
+
+
+def parse_area_rows(
+    records: Iterable[tuple[int, list[str]]], *, in_sheet: bool = False
+) -> AreaParseResult:
+    """The rules of an area list over (line or row number, cells as text) records.
+
+    The first record with a value is the header. `in_sheet`: the numbers are spreadsheet rows.
+    """
+    result = AreaParseResult()
     header: list[str] | None = None
     positions: dict[str, int] = {}
     seen_kecamatan: dict[str, tuple[str, int]] = {}  # code → (name, first line)
     seen_kelurahan: dict[str, tuple[str, int]] = {}  # code → (name, first line)
     seen_tps: dict[tuple[str, int | None], int] = {}  # (kelurahan, number) → first line
-    previous_end = 0
-    try:
-        for record in reader:
-            line = previous_end + 1
-            previous_end = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue  # blank lines, and Excel's ";;;;;" rows
-            if header is None:
-                header = record
-                positions, problems = _read_header(record, line)
-                result.problems.extend(problems)
-                if problems:
-                    return result
-                continue
-            row = _read_row(record, line, positions, result.problems)
-            if row is None:
-                continue
-            _check_consistency(row, line, seen_kecamatan, seen_kelurahan, seen_tps, result)
-            result.rows.append(row)
-    except csv.Error as exc:
-        result.problems.append(
-            LineProblem(
-                reader.line_num,
-                "",
-                _("The file cannot be read as CSV here ({reason})").format(reason=str(exc)),
-            )
-        )
-        return result
+    header_line = 1
+    for line, record in records:
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines, and Excel's ";;;;;" rows
+        if header is None:
+            header = record
+            header_line = line
+            positions, problems = _read_header(record, line)
+            result.problems.extend(problems)
+            if problems:
+                break
+            continue
+        row = _read_row(record, line, positions, result.problems)
+        if row is None:
+            continue
+        _check_consistency(row, line, seen_kecamatan, seen_kelurahan, seen_tps, result)
+        result.rows.append(row)
     if header is None:
         result.problems.append(
             LineProblem(
@@ -157,7 +186,13 @@ def parse_area_csv(data: bytes | str) -> AreaParseResult:
             )
         )
     elif not result.rows and not result.problems:
-        result.problems.append(LineProblem(2, "", _("The file has a header but no rows")))
+        result.problems.append(
+            LineProblem(header_line + 1, "", _("The file has a header but no rows"))
+        )
+    if in_sheet:
+        result.problems = [
+            LineProblem(p.line, p.column, p.message, in_sheet=True) for p in result.problems
+        ]
     return result
 
 
@@ -343,7 +378,35 @@ def _check_consistency(
 
 
 def read_area_csv(path: Path) -> AreaParseResult:
-    """Parse the area list at `path`; AreaCsvError if the file cannot be read at all."""
+    """Parse the area list at `path`, CSV or XLSX (told by its content, not its name);
+    AreaCsvError if the file cannot be read at all."""
+    from tpsdesk.exchange.sheet_reader import (
+        CFB_MAGIC,
+        ZIP_MAGIC,
+        SheetError,
+        file_kind,
+        iter_text_rows,
+        open_sheet,
+    )
+
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(CFB_MAGIC))
+    except OSError:
+        magic = b""  # said below, with the CSV reader's messages
+    # Anything else is read as CSV, whatever its name, as before XLSX was accepted.
+    if magic.startswith((ZIP_MAGIC, CFB_MAGIC)) or path.suffix.lower() in (
+        ".xlsx",
+        ".xlsm",
+        ".xls",
+    ):
+        try:
+            if file_kind(path) == "xlsx":
+                with open_sheet(path) as sheet:
+                    return parse_area_rows(iter_text_rows(sheet), in_sheet=True)
+        except SheetError as exc:
+            raise AreaCsvError(exc.message) from None
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -364,6 +427,9 @@ def read_area_csv(path: Path) -> AreaParseResult:
     return parse_area_csv(data)
 
 
+read_area_file = read_area_csv
+
+
 def import_area_csv(store: Store, path: Path) -> tuple[AreaParseResult, AreaImportSummary | None]:
     """Parse `path` and, only if it has no problem at all, apply its rows in one transaction."""
     from tpsdesk.store.areas import apply_area_rows
@@ -372,3 +438,6 @@ def import_area_csv(store: Store, path: Path) -> tuple[AreaParseResult, AreaImpo
     if not result.ok:
         return result, None
     return result, apply_area_rows(store, result.rows)
+
+
+import_area_file = import_area_csv
