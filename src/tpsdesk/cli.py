@@ -68,10 +68,11 @@ def fail(message: str) -> NoReturn:
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from tpsdesk.exchange.area_csv import AreaCsvError
     from tpsdesk.exchange.sheet_reader import SheetError
+    from tpsdesk.exchange.xlsx_writer import ExportError
     from tpsdesk.store.db import StoreError
     from tpsdesk.store.vault import VaultError
 
-    return (CliFailure, VaultError, StoreError, AreaCsvError, SheetError)
+    return (CliFailure, VaultError, StoreError, AreaCsvError, SheetError, ExportError)
 
 
 class _Option(click.Option):

@@ -209,8 +209,10 @@ class PaySettings:
             rounding=rounding,
         )
 
-    def describe(self) -> list[tuple[str, str]]:
-        """(label, value) lines, translated, for printing the settings on an export."""
+    def describe(self, post_names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+        """(label, value) lines, translated, for printing the settings on an export;
+        `post_names` ({code: name}) names the posts of the honoraria."""
+        names = post_names or {}
         if self.basis is WageBasis.HONORARIUM:
             basis_value = _(BASIS_LABELS[self.basis])
         else:
@@ -227,7 +229,12 @@ class PaySettings:
         ]
         if self.basis is WageBasis.HONORARIUM:
             for code, value in sorted(self.honoraria.items()):
-                lines.append((_("Honorarium {post}").format(post=code), format_rupiah(value)))
+                lines.append(
+                    (
+                        _("Honorarium {post}").format(post=names.get(code, code)),
+                        format_rupiah(value),
+                    )
+                )
         return lines
 
 

@@ -278,7 +278,7 @@ def csv_writer(path: Path) -> Iterator[Any]:
 
 def settings_lines(settings: PaySettings, catalogue: PostCatalogue) -> list[tuple[str, str]]:
     """(label, value) lines, translated: the pay settings, then each post's duty period."""
-    lines = settings.describe()
+    lines = settings.describe({post.code: post.name for post in catalogue.posts})
     for post in catalogue.posts:
         start = format_date(post.duty_start) if post.duty_start else _("not set")
         end = format_date(post.duty_end) if post.duty_end else _("not set")
