@@ -303,7 +303,7 @@ def _strict(raw: object) -> Decimal | None:
 
 
 def _rupiah(raw: object, key: str) -> Decimal:
-    value = parse_decimal(raw)
+    value = _strict(raw)
     if (
         value is None
         or value <= 0
