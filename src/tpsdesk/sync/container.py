@@ -138,11 +138,18 @@ def _parse_int(text: str) -> int:
 
 
 def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+    """Nesting of objects and arrays (a scalar is 0, `{}` is 1), level by level: only
+    containers are visited, so a wide row costs a few steps, not one per value."""
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(child for child in children if isinstance(child, dict | list))
+        level = below
+    return depth
 
 
 def _loads(text: str, *, check_duplicates: bool) -> Any:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, LargeBinary, UniqueConstraint, inspect
+from sqlalchemy import LargeBinary, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 from tpsdesk.store.models import UtcDateTime, utcnow
@@ -94,8 +94,8 @@ class RowVersion(SQLModel, table=True):
 
     __tablename__ = "sync_row_version"
     __table_args__ = (
+        # Also the index of every lookup by row_id (its leading column).
         UniqueConstraint("row_id", "device", "counter", name="uq_row_version"),
-        Index("ix_row_version_row", "row_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,12 +151,38 @@ def _tables() -> list[Any]:
     return [model.__table__ for model in DISTRICT_TABLES]  # type: ignore[attr-defined]
 
 
+# Indexes on the store's own tables that only a district needs (a field store stays smaller):
+# likely duplicates are looked up by birth date at every merge.
+DISTRICT_INDEXES = {
+    "ix_officer_birth_date": "CREATE INDEX IF NOT EXISTS ix_officer_birth_date "
+    "ON officer (birth_date)",
+}
+
+
+# Indexes earlier district stores had and no query needs (every index is written at each save).
+DROPPED_INDEXES = ("ix_row_version_row",)
+
+
 def ensure_district_tables(store: Store) -> None:
-    """Create the district tables in `store` if it lacks any (a saved transaction of its own)."""
+    """Create the district tables and indexes in `store` if it lacks any, and drop indexes
+    it no longer needs (a saved transaction of its own)."""
     with store.read() as session:
-        existing = set(inspect(session.connection()).get_table_names())
+        inspector = inspect(session.connection())
+        existing = set(inspector.get_table_names())
+        indexes = {
+            index["name"]
+            for table in ("officer", "sync_row_version")
+            if table in existing
+            for index in inspector.get_indexes(table)
+        }
     missing = [table for table in _tables() if table.name not in existing]
-    if not missing:
+    missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
+    redundant = [name for name in DROPPED_INDEXES if name in indexes]
+    if not missing and not missing_indexes and not redundant:
         return
     with store.transaction() as session:
         SQLModel.metadata.create_all(session.connection(), tables=missing)
+        for sql in missing_indexes:
+            session.connection().exec_driver_sql(sql)
+        for name in redundant:
+            session.connection().exec_driver_sql(f"DROP INDEX {name}")

@@ -24,14 +24,13 @@ import json
 import re
 import types
 import unicodedata
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Union, get_args, get_origin
 
-from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from tpsdesk.domain.area import AreaCodeError, normalize_kecamatan_code, normalize_kelurahan_code
@@ -88,6 +87,9 @@ _DISPLAY_ONLY = frozenset({"updated_at", "updated_by"})
 _MAX_TEXT = 1000
 _MAX_ID = 100
 _CHUNK = 500
+_STATUSES = frozenset(status.value for status in OfficerStatus)
+_ISO_DATE = re.compile(r"(?a)\d{4}-\d{2}-\d{2}")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # -- contracts -------------------------------------------------------------------------------
@@ -372,7 +374,7 @@ def _convert(kind: type, value: Any) -> Any:
             raise ValueError
         return parsed.astimezone(UTC)
     if kind is date:
-        if not isinstance(value, str) or not re.fullmatch(r"(?a)\d{4}-\d{2}-\d{2}", value):
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
             raise ValueError
         return date.fromisoformat(value)
     raise ValueError
@@ -392,12 +394,9 @@ def _within(code: str, area: str) -> bool:
 
 
 def _is_uuid(text: Any) -> bool:
-    if not isinstance(text, str) or len(text) != 36:
-        return False
-    try:
-        return str(uuid.UUID(text)) == text
-    except ValueError:
-        return False
+    """A UUID in its one canonical spelling (lower-case hex, hyphenated): what
+    `str(uuid.UUID(text)) == text` accepts, without building the object."""
+    return isinstance(text, str) and _CANONICAL_UUID.fullmatch(text) is not None
 
 
 def _normal_code(text: Any, kelurahan: bool) -> bool:
@@ -419,7 +418,11 @@ def _outside(area: str) -> RowProblem:
 
 
 def _check_officer(
-    typed: dict[str, Any], area: str, catalogue: PostCatalogue, today: date
+    typed: dict[str, Any],
+    wire: dict[str, Any],
+    area: str,
+    catalogue: PostCatalogue,
+    today: date,
 ) -> list[RowProblem]:
     problems: list[RowProblem] = []
     kec, kel, tps_id = typed["kecamatan_code"], typed["kelurahan_code"], typed["tps_id"]
@@ -460,16 +463,13 @@ def _check_officer(
         problems.append(
             _problem("marital_status", "marital_status.invalid", _("Bad marital status."))
         )
-    if typed["status"] not in {s.value for s in OfficerStatus}:
+    if typed["status"] not in _STATUSES:
         problems.append(_problem("status", "status.invalid", _("Bad officer status.")))
     if problems or typed["deleted"]:
         return problems  # a deletion needs no valid person in it
-    draft = OfficerDraft(
-        **{
-            name: "" if typed[name] is None else str(wire_value(typed[name]))
-            for name in OFFICER_FIELD_COLUMNS
-        }
-    )
+    # The wire's own text: check_row has made sure each value is text or an ISO date (the same
+    # text `wire_value` gives for the typed date).
+    draft = OfficerDraft(**{name: wire[name] or "" for name in OFFICER_FIELD_COLUMNS})
     result = validate_officer(draft, catalogue=catalogue, today=today)
     problems.extend(_problem(p.field, p.code, p.message) for p in result.errors)
     if result.fields is not None:
@@ -546,6 +546,9 @@ def check_row(
         if value is None and optional:
             typed[name] = None
             continue
+        if kind is str and type(value) is str and len(value) <= _MAX_TEXT:
+            typed[name] = value  # most columns: what _convert would do, without the call
+            continue
         try:
             typed[name] = _convert(kind, value)
         except ValueError:
@@ -576,7 +579,7 @@ def check_row(
         problems.append(_problem("", "row.history", _("Bad version history.")))
     if not problems:
         if table == "officer":
-            problems.extend(_check_officer(typed, area, catalogue, today))
+            problems.extend(_check_officer(typed, wire, area, catalogue, today))
         else:
             problems.extend(_check_area_row(table, typed, area))
     if problems:
@@ -713,9 +716,10 @@ _NON_WORD = re.compile(r"[^\w\s]|_")
 def name_key(name: str) -> str:
     """A name for likely-duplicate matching: case-folded, accents and punctuation gone,
     spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", plain.casefold()).split())
+    if not name.isascii():  # ASCII has nothing to decompose (most names: a fast path)
+        decomposed = unicodedata.normalize("NFKD", name)
+        name = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", name.casefold()).split())
 
 
 # -- the merge -------------------------------------------------------------------------------
@@ -1031,20 +1035,49 @@ def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = N
             )
         return report
 
-    with store.transaction() as session:
+    try:
         # Flushed by hand where a query needs it: autoflush at every lookup is most of the time.
-        with session.no_autoflush:
+        with store.transaction() as session, session.no_autoflush:
             report = _apply(session, bundle, parsed)
-        session.flush()
-        if session.connection().exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
-            raise MissingReference()
+    except IntegrityError as error:
+        # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
+        # transaction made (a `foreign_key_check` would scan the whole district every time).
+        # Unique constraints fail at their statement, so a failed COMMIT is a missing row.
+        if "FOREIGN KEY" not in str(error.orig):
+            raise
+        raise MissingReference() from None
     return report
 
 
 def _insert_many(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """One Core executemany of whole rows (every column given) into a table."""
-    if rows:
-        session.connection().execute(insert(SQLModel.metadata.tables[table_name]), rows)
+    """One executemany of whole rows into a table, the values converted by the columns' own
+    SQLAlchemy bind processors (as a Core insert would) but once per value, without Core's
+    per-row parameter bookkeeping, which costs more than the insert itself. Columns a row
+    leaves out get the column's Python-side default, as with `insert()`."""
+    if not rows:
+        return
+    connection = session.connection()
+    table = SQLModel.metadata.tables[table_name]
+    dialect = connection.dialect
+    columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True
+               and c.name not in rows[0])]  # fmt: skip
+    converters = []
+    for column in columns:
+        process = column.type.bind_processor(dialect)
+        default = column.default.arg if column.default is not None else None
+        if callable(default):
+            default = None  # callable defaults (ids, clocks) are always given by the caller
+        converters.append((column.name, process, default))
+    values = [
+        tuple(
+            (process(row.get(name, default)) if process else row.get(name, default))
+            for name, process, default in converters
+        )
+        for row in rows
+    ]
+    names = ", ".join(f'"{name}"' for name, _process, _default in converters)
+    marks = ", ".join("?" for _ in converters)
+    connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', values)
 
 
 def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) -> MergeReport:
