@@ -1059,15 +1059,12 @@ def _insert_many(session: Session, table_name: str, rows: list[dict[str, Any]]) 
     connection = session.connection()
     table = SQLModel.metadata.tables[table_name]
     dialect = connection.dialect
-    columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True
-               and c.name not in rows[0])]  # fmt: skip
     converters = []
-    for column in columns:
-        process = column.type.bind_processor(dialect)
-        default = column.default.arg if column.default is not None else None
-        if callable(default):
-            default = None  # callable defaults (ids, clocks) are always given by the caller
-        converters.append((column.name, process, default))
+    for column in table.columns:
+        default = getattr(column.default, "arg", None)
+        if column.name not in rows[0] and (default is None or callable(default)):
+            continue  # left to SQLite (an autoincrement key); callable defaults are given
+        converters.append((column.name, column.type.bind_processor(dialect), default))
     values = [
         tuple(
             (process(row.get(name, default)) if process else row.get(name, default))
