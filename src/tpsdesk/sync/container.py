@@ -98,10 +98,14 @@ def _check_value(value: Any, depth: int) -> None:
         raise TypeError(f"{type(value).__name__} has no canonical JSON form")
 
 
+# One encoder for every call: json.dumps would build a new one each time.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _ENCODER.encode(value)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -625,8 +625,12 @@ def _identity(table: str, wire: dict[str, Any]) -> str:
     return canonical({k: v for k, v in wire.items() if k not in skip})
 
 
+# One encoder for every call: json.dumps would build a new one each time.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL_ENCODER.encode(value)
 
 
 # -- versions and heads ----------------------------------------------------------------------
@@ -1059,22 +1063,28 @@ def _insert_many(session: Session, table_name: str, rows: list[dict[str, Any]]) 
     connection = session.connection()
     table = SQLModel.metadata.tables[table_name]
     dialect = connection.dialect
-    converters = []
+    names: list[str] = []
+    defaults: list[Any] = []
+    processors: list[tuple[int, Any]] = []
     for column in table.columns:
         default = getattr(column.default, "arg", None)
         if column.name not in rows[0] and (default is None or callable(default)):
             continue  # left to SQLite (an autoincrement key); callable defaults are given
-        converters.append((column.name, column.type.bind_processor(dialect), default))
-    values = [
-        tuple(
-            (process(row.get(name, default)) if process else row.get(name, default))
-            for name, process, default in converters
-        )
-        for row in rows
-    ]
-    names = ", ".join(f'"{name}"' for name, _process, _default in converters)
-    marks = ", ".join("?" for _ in converters)
-    connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', values)
+        process = column.type.bind_processor(dialect)
+        if process is not None:
+            processors.append((len(names), process))
+        names.append(column.name)
+        defaults.append(default)
+    pairs = list(zip(names, defaults, strict=True))
+    values = []
+    for row in rows:
+        record = [row.get(name, default) for name, default in pairs]
+        for index, process in processors:
+            record[index] = process(record[index])
+        values.append(tuple(record))
+    listed = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
 
 
 def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) -> MergeReport:
