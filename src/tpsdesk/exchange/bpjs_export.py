@@ -605,7 +605,7 @@ def export_bpjs(
                 temp = files.new(path)
                 chunk = _take(rows, limit)
                 if kind == XLSX:
-                    _write_xlsx_part(temp, chunk, info, part)
+                    _write_xlsx_part(temp, chunk, info, part, files)
                 else:
                     _write_csv_part(temp, chunk, template)
             if kind == CSV:
@@ -682,19 +682,21 @@ def _excluded_values(exclusion: Exclusion) -> list[str]:
     ]
 
 
-def _write_xlsx_part(path: Path, rows: Iterator[list[str]], info: _ExportInfo, part: int) -> None:
+def _write_xlsx_part(
+    path: Path, rows: Iterator[list[str]], info: _ExportInfo, part: int, files: AtomicFiles
+) -> None:
     workbook = new_workbook()
-    data = SheetWriter(workbook, info.template.sheet)
+    data = SheetWriter(workbook, info.template.sheet, files.scratch(path))
     # BPJS's own sheet: its headings as they are, no styling, every cell Text.
     data.text_row(column.heading for column in info.template.columns)
     for values in rows:
         data.text_row(values)
-    left_out = SheetWriter(workbook, _("Not exported"))
+    left_out = SheetWriter(workbook, _("Not exported"), files.scratch(path))
     left_out.widths([20, 30, 20, 30, 12, 80])
     left_out.heading(_excluded_heading())
     for exclusion in info.excluded:
         left_out.text_row(_excluded_values(exclusion))
-    used = SheetWriter(workbook, _("Settings"))
+    used = SheetWriter(workbook, _("Settings"), files.scratch(path))
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
     for label, value in info.lines(part):

@@ -122,7 +122,7 @@ def export_budget(
     )
     names = _names(store)
     with AtomicFiles(force=force) as files:
-        _write(files.new(out), budget, names)
+        _write(files.new(out), budget, names, files)
     return BudgetExportResult(files=tuple(files.written), budget=budget)
 
 
@@ -135,9 +135,9 @@ def _money(amount: Decimal) -> str:
     return rupiah_format(amount)
 
 
-def _write(path: Path, budget: Budget, names: _Names) -> None:
+def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> None:
     workbook = new_workbook()
-    lines = SheetWriter(workbook, _("Contributions"))
+    lines = SheetWriter(workbook, _("Contributions"), files.scratch(path))
     lines.widths([12, 20, 16, 20, 22, 10, 10, 16, 16, 18])
     lines.heading(
         [
@@ -177,7 +177,7 @@ def _write(path: Path, budget: Budget, names: _Names) -> None:
     )  # fmt: skip
 
     def totals_sheet(title: str, heading: list[str], rows: list[tuple[list[str], Total]]) -> None:
-        sheet = SheetWriter(workbook, title)
+        sheet = SheetWriter(workbook, title, files.scratch(path))
         sheet.widths([*([20] * len(heading)), 14, 18])
         sheet.heading([*heading, _("Officer-months"), _("Amount")])
         pad = [None] * len(heading)
@@ -223,7 +223,7 @@ def _write(path: Path, budget: Budget, names: _Names) -> None:
         [([month_label(month)], t) for month, t in budget.by_month.items()],
     )
 
-    used = SheetWriter(workbook, _("Settings"))
+    used = SheetWriter(workbook, _("Settings"), files.scratch(path))
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
     now = datetime.now(UTC).astimezone()
@@ -242,7 +242,7 @@ def _write(path: Path, budget: Budget, names: _Names) -> None:
     for label, value in settings_lines(budget.settings, names.catalogue):
         used.text_row([label, value])
 
-    missing = SheetWriter(workbook, _("Not counted"))
+    missing = SheetWriter(workbook, _("Not counted"), files.scratch(path))
     missing.widths([20, 20, 22, 36, 60])
     missing.heading([_("Kecamatan"), _("Kelurahan"), _("Post"), _("Officer"), _("Why")])
     for item in budget.not_counted:

@@ -150,12 +150,12 @@ def export_completion(
     with AtomicFiles(force=force) as files:
         if kind == XLSX:
             workbook = new_workbook()
-            sheet = SheetWriter(workbook, _("TPS"))
+            sheet = SheetWriter(workbook, _("TPS"), files.scratch(out))
             sheet.heading(_tps_heading(tps_posts))
             for tps in tps_rows:
                 sheet.row(_tps_values(tps, tps_posts))
                 tick()
-            sheet = SheetWriter(workbook, _("Units"))
+            sheet = SheetWriter(workbook, _("Units"), files.scratch(out))
             sheet.heading(_unit_heading(unit_posts))
             for unit in unit_rows:
                 sheet.row(_unit_values(unit, unit_posts))

@@ -24,6 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.pay import PaySettings
@@ -112,6 +113,7 @@ class AtomicFiles:
     def __init__(self, *, force: bool) -> None:
         self.force = force
         self._pending: list[tuple[Path, Path]] = []
+        self._scratch: list[Path] = []
         self.written: list[Path] = []
 
     def __enter__(self) -> AtomicFiles:
@@ -130,12 +132,27 @@ class AtomicFiles:
         self._pending.append((temp, target))
         return temp
 
+    def scratch(self, near: Path) -> Path:
+        """A working file beside `near`, removed when the block ends whatever happens.
+
+        openpyxl's write-only sheets buffer their rows in a file, by default in the system's
+        temporary folder, where a crash would leave personal data; ours stay beside the export.
+        """
+        try:
+            handle, name = tempfile.mkstemp(dir=near.parent, prefix=".tpsdesk-", suffix=".part")
+        except OSError as exc:
+            raise _write_error(near, exc) from None
+        os.close(handle)
+        self._scratch.append(Path(name))
+        return Path(name)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._drop_scratch()
         if exc_type is not None:
             self._discard()
             return
@@ -156,6 +173,14 @@ class AtomicFiles:
             self._discard()
             raise
         self._pending = []
+
+    def _drop_scratch(self) -> None:
+        for path in self._scratch:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(ValueError):
+                ALL_TEMP_FILES.remove(str(path))
+        self._scratch = []
 
     def _discard(self) -> None:
         for temp, _target in self._pending:
@@ -205,8 +230,15 @@ class SheetWriter:
     """Appends rows to a write-only worksheet: text cells formatted as Text ("@"), numbers
     with a given number format, a bold heading row."""
 
-    def __init__(self, workbook: Workbook, title: str) -> None:
+    def __init__(self, workbook: Workbook, title: str, scratch: Path | None = None) -> None:
         self.sheet: WriteOnlyWorksheet = workbook.create_sheet(sheet_title(title))
+        if scratch is not None:
+            # What WriteOnlyWorksheet._get_writer does, with our file instead of one in the
+            # system's temporary folder; registered so openpyxl's cleanup finds it.
+            ALL_TEMP_FILES.append(str(scratch))
+            writer = WorksheetWriter(self.sheet, out=str(scratch))
+            writer.write_top()
+            self.sheet._writer = writer
         self._bold = Font(bold=True)
         self.rows = 0
 
