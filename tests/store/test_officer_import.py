@@ -192,30 +192,61 @@ def test_single_kelurahan_store_needs_no_column(store: Store) -> None:
 
 
 def test_failure_part_way_leaves_the_store_as_it_was(
-    store: Store, area: dict[str, Tps], monkeypatch: pytest.MonkeyPatch
+    store: Store, area: dict[str, Tps], make_fields: FieldsFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = plan(store, [row(n, n) for n in range(2, 8)])
-    assert result.counts.new == 6
+    existing = add_officer(store, make_fields(nik=nik(1)), tps_id=area["a3"].id)
+    result = plan(store, [row(n, n) for n in range(1, 8)])
+    assert (result.counts.new, result.counts.updated) == (6, 1)
     before = store.path.read_bytes()
-    real = officer_import.add_officer
+    real = officer_import.new_id
     calls = 0
 
-    def failing(*args: Any, **kwargs: Any) -> Any:
+    def failing() -> str:
         nonlocal calls
         calls += 1
         if calls == 4:
             raise RuntimeError("disk on fire")
-        return real(*args, **kwargs)
+        return real()
 
-    monkeypatch.setattr(officer_import, "add_officer", failing)
+    monkeypatch.setattr(officer_import, "new_id", failing)
     with pytest.raises(RuntimeError):
         apply_import(store, result)
     assert calls == 4
-    assert count_officers(store) == 0
+    assert count_officers(store) == 1
+    unchanged = get_officer(store, existing.id)
+    assert unchanged is not None and unchanged.tps_id == area["a3"].id  # the update is undone
     assert store.path.read_bytes() == before
     # And the store still works.
-    monkeypatch.setattr(officer_import, "add_officer", real)
+    monkeypatch.setattr(officer_import, "new_id", real)
     assert apply_import(store, plan(store, [row(2, 2)])).new == 1
+
+
+def test_bulk_creation_stamps_like_add_officer(
+    store: Store, area: dict[str, Tps], make_fields: FieldsFactory
+) -> None:
+    from sqlmodel import select
+
+    from tpsdesk.store.models import AuditEntry, Officer
+    from tpsdesk.store.versioning import changes_since
+
+    first = add_officer(store, make_fields(nik=nik(9)), tps_id=area["a2"].id)
+    apply_import(store, plan(store, [row(2, 1), row(3, 2)]))
+    after = add_officer(store, make_fields(nik=nik(8)), tps_id=area["a2"].id)
+    with store.read() as session:
+        officers = {o.nik: o for o in session.exec(select(Officer))}
+        log = changes_since(session, store.device_id)
+        audits = [a for a in session.exec(select(AuditEntry)) if a.table_name == "officer"]
+    imported = [officers[nik(1)], officers[nik(2)]]
+    counters = [o.version_counter for o in (first, *imported, after)]
+    assert counters == sorted(counters) and len(set(counters)) == 4
+    assert counters[1:] == [counters[0] + 1, counters[0] + 2, counters[0] + 3]
+    for officer in imported:
+        assert officer.version_device == store.device_id and officer.base_device is None
+        assert officer.status == "ready" and not officer.deleted
+    by_row = {entry.row_id: entry for entry in log}
+    assert [by_row[o.id].version_counter for o in imported] == counters[1:3]
+    assert [entry.seq for entry in log] == list(range(log[0].seq, log[0].seq + len(log)))
+    assert {a.row_id for a in audits if a.action == "create"} >= {o.id for o in imported}
 
 
 def test_stale_plan_is_refused(store: Store, area: dict[str, Tps]) -> None:

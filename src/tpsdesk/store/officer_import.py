@@ -17,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from ..domain.area import (
@@ -32,15 +32,36 @@ from ..domain.posts import Post, PostCatalogue, Unit
 from ..domain.problems import Problem, Severity
 from ..i18n import _
 from .db import Store, StoreError
-from .models import Kecamatan, Kelurahan, Officer, Tps
-from .officers import Placement, _values, add_officer, update_officer
-from .versioning import changed_fields
+from .models import (
+    Action,
+    AuditEntry,
+    ChangeLog,
+    Kecamatan,
+    Kelurahan,
+    Officer,
+    OfficerStatus,
+    Tps,
+    new_id,
+    utcnow,
+)
+from .officers import Placement, _values, update_officer
+from .versioning import (
+    META_DEVICE_COUNTER,
+    META_DEVICE_ID,
+    META_DEVICE_SEQ,
+    changed_fields,
+    get_meta,
+    set_meta,
+    state_of,
+)
 
 Progress = Callable[[int, int], None]
 # Placement references a row may carry besides the officer's own fields.
 PLACE_FIELDS: tuple[str, ...] = ("tps", "kelurahan", "kecamatan")
 _PROGRESS_EVERY = 250
 _IN_CHUNK = 500  # SQLite limits the number of parameters of one statement
+_INSERT_BATCH = 1000
+_OFFICER_TABLE = "officer"
 
 
 class ImportStale(StoreError):
@@ -555,6 +576,81 @@ def _placement_args(placement: Placement, post: Post) -> dict[str, Any]:
     return {"kecamatan_code": placement.kecamatan_code}
 
 
+def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress | None) -> None:
+    """What `add_officer` + `stamp(CREATE)` do for each row, as three executemany inserts.
+
+    ORM objects cost about 1 ms an officer (10 s for a 10k-row file); the rows written are the
+    same: a new version from this device's counter, a change-log entry with its next sequence
+    number, and an audit entry without field names (as for any creation).
+    """
+    if not rows:
+        return
+    state = state_of(session)
+    if state.device_id != get_meta(session, META_DEVICE_ID):
+        raise RuntimeError("store state does not match the store's device")
+    counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
+    seq = int(get_meta(session, META_DEVICE_SEQ, 0))
+    now = utcnow()
+    officers: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for done, row in enumerate(rows, 1):
+        assert row.fields is not None and row.placement is not None
+        if progress is not None and done % _PROGRESS_EVERY == 0:
+            progress(done, len(rows))
+        counter += 1
+        seq += 1
+        officer_id = new_id()
+        values = _values(row.fields, row.placement)
+        values.update(
+            id=officer_id,
+            status=OfficerStatus.READY.value,
+            status_reason="",
+            bpjs_number=None,
+            version_device=state.device_id,
+            version_counter=counter,
+            base_device=None,
+            base_counter=None,
+            deleted=False,
+            updated_at=now,
+            updated_by=state.actor,
+        )
+        officers.append(values)
+        changes.append(
+            {
+                "device_id": state.device_id,
+                "seq": seq,
+                "table_name": _OFFICER_TABLE,
+                "row_id": officer_id,
+                "version_counter": counter,
+                "action": Action.CREATE.value,
+                "at": now,
+            }
+        )
+        audits.append(
+            {
+                "at": now,
+                "actor": state.actor,
+                "device_id": state.device_id,
+                "action": Action.CREATE.value,
+                "table_name": _OFFICER_TABLE,
+                "row_id": officer_id,
+                "detail": "",
+            }
+        )
+    connection = session.connection()
+    for start in range(0, len(officers), _INSERT_BATCH):
+        connection.execute(insert(_table(Officer)), officers[start : start + _INSERT_BATCH])
+    connection.execute(insert(_table(ChangeLog)), changes)
+    connection.execute(insert(_table(AuditEntry)), audits)
+    set_meta(session, META_DEVICE_COUNTER, counter)
+    set_meta(session, META_DEVICE_SEQ, seq)
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
 def apply_import(
     store: Store, plan: ImportPlan, *, progress: Progress | None = None
 ) -> ImportCounts:
@@ -562,28 +658,37 @@ def apply_import(
 
     Raises ImportStale (writing nothing) if the store changed since the plan was made, which
     also refuses applying the same plan twice. Any exception rolls the whole import back.
-    Returns the plan's counts.
+    `progress` gets (rows written, rows to write). Returns the plan's counts.
     """
     todo = plan.to_write
     total = len(todo)
     catalogue = store.catalogue
     if not todo:
         return plan.counts
+    new = [row for row in todo if row.status is RowStatus.NEW]
+    updated = [row for row in todo if row.status is RowStatus.UPDATED]
     with store.transaction() as session:
         if _marker(session) != plan.marker:
             raise ImportStale(
                 _("The store changed after the preview: preview the file again, then import it.")
             )
-        for done, row in enumerate(todo, 1):
-            assert row.fields is not None and row.placement is not None
-            args = _placement_args(row.placement, _post_of(catalogue, row.fields.post_code))
-            if row.status is RowStatus.NEW:
-                add_officer(store, row.fields, **args)
-            else:
+        with session.no_autoflush:
+            # Loaded in bulk and held, so that update_officer finds each in the identity map.
+            held = _officers(session, [row.officer_id for row in updated if row.officer_id])
+            for done, row in enumerate(updated, 1):
+                assert row.fields is not None and row.placement is not None
                 assert row.officer_id is not None
+                args = _placement_args(row.placement, _post_of(catalogue, row.fields.post_code))
                 update_officer(store, row.officer_id, row.fields, **args)
-            if progress is not None and done % _PROGRESS_EVERY == 0:
-                progress(done, total)
+                if progress is not None and done % _PROGRESS_EVERY == 0:
+                    progress(done, total)
+            del held
+        session.flush()
+        _insert_new(
+            session,
+            new,
+            None if progress is None else (lambda done, _n: progress(len(updated) + done, total)),
+        )
     if progress is not None:
         progress(total, total)
     return plan.counts
