@@ -31,7 +31,7 @@ from tpsdesk.exchange.sheet_reader import (
     column_letter,
     open_sheet,
 )
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _
 from tpsdesk.store.officer_import import (
     PLACE_FIELDS,
     ImportCounts,
@@ -573,6 +573,3 @@ def describe_counts(counts: ImportCounts) -> str:
         new=counts.new, updated=counts.updated, unchanged=counts.unchanged, invalid=counts.invalid
     )
 
-
-def describe_rows(n: int) -> str:
-    return ngettext("{n} row", "{n} rows", n).format(n=n)
