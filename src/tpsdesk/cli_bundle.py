@@ -26,7 +26,7 @@ from tpsdesk.cli import (
     option,
 )
 from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import N_, _, ngettext
 
 # -- field ----------------------------------------------------------------------------------
 
@@ -142,7 +142,10 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
     )
     for status, count in sorted(summary.statuses.items()):
         click.echo(
-            "  " + _("{status}: {count} officer(s)").format(status=_status(status), count=count)
+            "  "
+            + ngettext("{status}: {count} officer", "{status}: {count} officers", count).format(
+                status=_status(status), count=count
+            )
         )
     for low, high in summary.gaps:
         click.echo(
@@ -152,9 +155,12 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
         )
     if summary.kept_local:
         click.echo(
-            _(
-                "{count} record(s) were changed here after the district's version; they go "
-                "with the next bundle."
+            ngettext(
+                "{count} record was changed here after the district's version; it goes with "
+                "the next bundle.",
+                "{count} records were changed here after the district's version; they go with "
+                "the next bundle.",
+                summary.kept_local,
             ).format(count=summary.kept_local)
         )
     if to_fix:
@@ -186,6 +192,11 @@ def _needing_fixes(store: Any) -> list[dict[str, Any]]:
             }
             for officer in session.exec(query)
         ]
+
+
+def _device_status(status: str) -> str:
+    labels = {"pending": N_("waiting"), "approved": N_("approved"), "revoked": N_("revoked")}
+    return _(labels.get(status, status))
 
 
 def _status(status: str) -> str:
@@ -262,7 +273,7 @@ def _print_outcome(outcome: Any) -> None:
         click.echo(
             _(
                 "{file}: merged — {accepted} accepted, {unchanged} unchanged, "
-                "{conflicts} conflict(s), {duplicates} duplicate finding(s)."
+                "conflicts: {conflicts}, duplicate findings: {duplicates}."
             ).format(
                 file=name,
                 accepted=len(report.accepted),
@@ -311,6 +322,7 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
                 "device_id": d.device_id,
                 "fingerprint": format_fingerprint(d.fingerprint),
                 "status": d.status,
+                "status_label": _device_status(d.status),
                 "area": d.area_code,
                 "waiting": len(repo.quarantined(store, d.device_id)),
                 "missing": [list(g) for g in repo.gaps(store, d.device_id)],
@@ -323,7 +335,14 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo(_("No laptop has sent a bundle yet."))
     for row in rows:
-        click.echo(_("{fingerprint}  {status:9}  area {area}  waiting {waiting}").format(**row))
+        click.echo(
+            _("{fingerprint}  {status}  area {area}  waiting {waiting}").format(
+                fingerprint=row["fingerprint"],
+                status=f"{row['status_label']:12}",
+                area=row["area"],
+                waiting=row["waiting"],
+            )
+        )
         for low, high in row["missing"]:
             click.echo("    " + _("missing changes {low}–{high}").format(low=low, high=high))
 
@@ -446,7 +465,8 @@ def _people(store: Any, row_ids: list[str]) -> list[dict[str, str]]:
                 "id": row_id,
                 "nik": officer.nik,
                 "name": officer.name,
-                "where": f"{officer.post_code} {where}" + (" (deleted)" if officer.deleted else ""),
+                "where": f"{officer.post_code} {where}"
+                + ((" " + _("(deleted)")) if officer.deleted else ""),
             }
         )
     return out

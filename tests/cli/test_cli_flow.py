@@ -275,7 +275,7 @@ def test_the_whole_flow_through_the_command_line(world: World) -> None:
     from_other = world.export(other)
     assert "not approved yet" in district.ok("district", "merge", from_other["written"]).stdout
     approved = district.ok("district", "devices", "approve", other_fp).stdout
-    assert "1 duplicate finding(s)" in approved
+    assert "duplicate findings: 1" in approved
     findings = district.json("district", "findings")
     [finding] = [f for f in findings if f["kind"] == "duplicate_nik"]
     assert set(finding["rows"]) == {taken["id"], twin}

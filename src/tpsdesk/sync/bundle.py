@@ -25,6 +25,7 @@ from tpsdesk.sync.container import (
     Container,
     Kind,
     encode_key,
+    kind_label,
     parse_container,
     suggested_file_name,
     verify_container,
@@ -235,7 +236,9 @@ def receive_bundle(store: Store, data: bytes, *, file: str) -> ReceiveOutcome:
     try:
         container = parse_container(data)
         if container.kind is not Kind.BUNDLE:
-            raise Malformed(N_("the file is a {kind}, not a bundle"), kind=container.kind.value)
+            raise Malformed(
+                N_("the file is a {kind}, not a bundle"), kind=kind_label(container.kind)
+            )
         # The header's own key must have signed it, or nothing about the file can be trusted.
         verify_container(container, container.sender_key)
         ours = x25519_fingerprint(x25519_raw(district_encryption_key(store)))

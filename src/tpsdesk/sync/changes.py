@@ -23,6 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import (
     SYNCED_TABLES,
@@ -38,6 +39,21 @@ META_ACKED_SEQ = "sync.acked_seq"
 META_SENT_SEQ = "sync.sent_seq"
 
 MODELS: dict[str, type[SyncFields]] = {str(model.__tablename__): model for model in SYNCED_TABLES}
+
+_TABLE_LABELS = {
+    "kecamatan": N_("kecamatan"),
+    "kelurahan": N_("kelurahan"),
+    "tps": N_("TPS"),
+    "officer": N_("officer"),
+}
+
+
+def table_label(table: str) -> str:
+    """A kind of synced row as people read it, in the user's language."""
+    label = _TABLE_LABELS.get(table)
+    return _(label) if label else table
+
+
 # Rows are sent parents first, so that a reader applying them in order never meets a
 # reference to a row further down (the district does not depend on it: foreign keys are
 # deferred to commit).

@@ -74,6 +74,20 @@ class Kind(StrEnum):
 
 FILE_SUFFIX = {Kind.SETUP: ".tpss", Kind.BUNDLE: ".tpsb", Kind.RECEIPT: ".tpsr"}
 
+_KIND_LABELS = {
+    Kind.SETUP: N_("setup file"),
+    Kind.BUNDLE: N_("bundle"),
+    Kind.RECEIPT: N_("receipt"),
+}
+
+
+def kind_label(kind: Kind | str) -> str:
+    """A kind of file as people read it, in the user's language."""
+    try:
+        return _(_KIND_LABELS[Kind(kind)])
+    except ValueError:
+        return str(kind)
+
 
 # --- canonical JSON -------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from tpsdesk.store.models import (
     utcnow,
 )
 from tpsdesk.store.versioning import audit, stamp, state_of
-from tpsdesk.sync.changes import MODELS, row_to_wire, wire_value
+from tpsdesk.sync.changes import MODELS, row_to_wire, table_label, wire_value
 from tpsdesk.sync.district import (
     Decision,
     DeviceKeyMismatch,
@@ -254,7 +254,7 @@ class MergeReport:
                         lines.append(
                             _("  row {row} ({table}): {message}").format(
                                 row=rejection.index + 1,
-                                table=rejection.table,
+                                table=table_label(rejection.table),
                                 message=problem.message,
                             )
                         )

@@ -28,6 +28,7 @@ from tpsdesk.sync.container import (
     Kind,
     build_container,
     canonical_json,
+    kind_label,
     parse_container,
     validate_header,
     verify_container,
@@ -282,7 +283,9 @@ def open_bundle(
     try:
         container = parse_container(data)
         if container.kind is not Kind.BUNDLE:
-            raise Malformed(N_("the file is a {kind}, not a bundle"), kind=container.kind.value)
+            raise Malformed(
+                N_("the file is a {kind}, not a bundle"), kind=kind_label(container.kind)
+            )
         if is_sender_allowed is not None and not is_sender_allowed(
             container.sender_id, container.sender_key
         ):
@@ -329,8 +332,8 @@ def open_signed(
         if kind is not None and container.kind is not Kind(kind):
             raise Malformed(
                 N_("the file is a {kind}, not a {expected}"),
-                kind=container.kind.value,
-                expected=Kind(kind).value,
+                kind=kind_label(container.kind),
+                expected=kind_label(kind),
             )
         if container.header["payload"]["encryption"] != ENCRYPTION_NONE:
             raise Malformed(N_("the payload is encrypted"))

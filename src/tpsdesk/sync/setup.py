@@ -56,6 +56,7 @@ from tpsdesk.sync.container import (
     Kind,
     build_container,
     encode_key,
+    kind_label,
     parse_container,
     verify_container,
 )
@@ -738,7 +739,7 @@ def read_setup_file(
     try:
         container = parse_container(data)
         if container.kind is not Kind.SETUP:
-            raise NotASetupFile(kind=container.kind.value)
+            raise NotASetupFile(kind=kind_label(container.kind))
         header = container.header
         pinned_key = pinned.signing_public if isinstance(pinned, PinnedDistrict) else pinned
         if pinned_key is not None and container.sender_key != pinned_key:

@@ -18,7 +18,7 @@ from tpsdesk.domain.area import (
     parse_tps_number,
 )
 from tpsdesk.exchange.area_csv import AreaCsvError, import_area_csv
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import areas
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Kecamatan, Kelurahan, Tps
@@ -252,7 +252,7 @@ class AreaScreen(BaseScreen):
                         value=self._selected_kelurahan(),
                         choices=choices,
                     ),
-                    FormField("numbers", _("TPS number(s)"), placeholder="1  ·  1-12  ·  1,3,5"),
+                    FormField("numbers", _("TPS numbers"), placeholder="1  ·  1-12  ·  1,3,5"),
                     FormField("address", _("Address"), placeholder=_("optional")),
                     FormField("voters", _("Voters"), placeholder=_("optional")),
                 ],
@@ -356,8 +356,10 @@ class AreaScreen(BaseScreen):
             lines = [problem.describe() for problem in result.problems]
             self.app.push_screen(
                 MessageScreen(
-                    _(
-                        "{file}: nothing was imported. Fix these {count} problem(s) and try again."
+                    ngettext(
+                        "{file}: nothing was imported. Fix this problem and try again.",
+                        "{file}: nothing was imported. Fix these {count} problems and try again.",
+                        len(lines),
                     ).format(file=path.name, count=len(lines)),
                     lines,
                 )

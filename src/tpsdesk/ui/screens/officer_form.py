@@ -19,7 +19,7 @@ from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.nik import parse_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_field, validate_officer
 from tpsdesk.domain.problems import Problem, Severity
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import officers
 from tpsdesk.store.db import StoreError
 from tpsdesk.store.models import Officer
@@ -368,9 +368,11 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                 self._show_field_problems(name, result.for_field(name))
         if errors or result.fields is None:
             self.query_one("#form-errors", Static).update(
-                _("Cannot save yet: {count} problem(s) to fix, marked above.").format(
-                    count=len(errors)
-                )
+                ngettext(
+                    "Cannot save yet: {count} problem to fix, marked above.",
+                    "Cannot save yet: {count} problems to fix, marked above.",
+                    len(errors),
+                ).format(count=len(errors))
             )
             first = next(
                 (p.field for p in errors if p.field in self.inputs or p.field == "post_code"),
