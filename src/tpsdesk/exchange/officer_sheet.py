@@ -572,4 +572,3 @@ def describe_counts(counts: ImportCounts) -> str:
     return _("{new} new, {updated} updated, {unchanged} unchanged, {invalid} invalid").format(
         new=counts.new, updated=counts.updated, unchanged=counts.unchanged, invalid=counts.invalid
     )
-
