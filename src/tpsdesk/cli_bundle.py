@@ -220,28 +220,26 @@ def _status(status: str) -> str:
 @_store_option
 @click.pass_context
 def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
-    from tpsdesk.sync.bundle import receive_bundle
-    from tpsdesk.sync.errors import SyncError
+    from tpsdesk.sync.bundle import ReceiveFailure, receive_files
+
+    def reader(file: Path) -> Any:
+        return lambda: _read_travelling_file(file)
 
     # The district store is written once, after every file (a save per bundle would rewrite
     # the whole image each time); outcomes are reported only once that save is done. A crash
     # before it loses nothing that cannot be merged again from the same files.
-    outcomes: list[Any] = []
     with _open_store(ctx) as store, store.saving_once():
-        for file in files:
-            try:
-                data = _read_travelling_file(file)
-                outcomes.append(receive_bundle(store, data, file=file.name))
-            except (SyncError, CliFailure) as error:
-                outcomes.append((file.name, error.message))
+        outcomes = receive_files(
+            store, [(file.name, reader(file)) for file in files], refusals=(CliFailure,)
+        )
     refused = False
     results: list[dict[str, Any]] = []
     for outcome in outcomes:
-        if isinstance(outcome, tuple):
+        if isinstance(outcome, ReceiveFailure):
             refused = True
-            results.append({"file": outcome[0], "status": "refused", "reason": outcome[1]})
+            results.append({"file": outcome.file, "status": "refused", "reason": outcome.message})
             if not as_json:
-                click.echo(outcome[1], err=True)
+                click.echo(outcome.message, err=True)
             continue
         results.append(outcome.to_json())
         refused = refused or outcome.status == "refused"

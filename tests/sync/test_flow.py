@@ -220,3 +220,73 @@ def _all_officers(store: Store) -> list[Officer]:
         from sqlmodel import select
 
         return list(session.exec(select(Officer)))
+
+
+def _bundles(hq: Store, laptop: Store, tmp: Path, rounds: int) -> list[Path]:
+    """`rounds` bundles from one laptop, each with two more officers (and, as bundles do,
+    every change not acknowledged yet)."""
+    paths = []
+    for round_ in range(rounds):
+        for serial in (2 * round_ + 1, 2 * round_ + 2):
+            add_officer(laptop, serial, tps_number=1 + serial % 3)
+        paths.append(export_bundle(laptop, tmp / "usb").path)
+    return paths
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_many_files_merge_alike_with_and_without_a_second_process(
+    world, prefetch: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tpsdesk.sync import prefetch as prefetch_module
+    from tpsdesk.sync.bundle import ReceiveFailure, receive_files
+
+    hq, laptop, tmp = world
+    paths = _bundles(hq, laptop, tmp, 5)
+    # Approve the laptop through its first file; the rest go through receive_files.
+    waiting = receive_bundle(hq, read_bundle_file(paths[0]), file=paths[0].name)
+    district.approve(hq, waiting.fingerprint)
+    merge_released(hq, waiting.device_id)
+    tampered = bytearray(read_bundle_file(paths[2]))
+    tampered[len(tampered) // 2] ^= 0x01
+
+    class Gone(Exception):
+        message = "gone.tpsb cannot be read"
+
+    def gone() -> bytes:
+        raise Gone()
+
+    used: list[bool] = []
+    original = prefetch_module.Prefetched.result_for
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(self, *args, **kwargs)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(prefetch_module.Prefetched, "result_for", spy)
+    files = [
+        (paths[1].name, lambda: read_bundle_file(paths[1])),
+        ("tampered.tpsb", lambda: bytes(tampered)),
+        ("gone.tpsb", gone),
+        (paths[3].name, lambda: read_bundle_file(paths[3])),
+        (paths[4].name, lambda: read_bundle_file(paths[4])),
+        (paths[1].name, lambda: read_bundle_file(paths[1])),  # the same file again
+    ]
+    outcomes = receive_files(hq, files, refusals=(Gone,), prefetch=prefetch)
+
+    assert [getattr(o, "status", None) for o in outcomes] == [
+        "merged", None, None, "merged", "merged", "merged"
+    ]  # fmt: skip
+    assert isinstance(outcomes[1], ReceiveFailure) and "tampered.tpsb" in outcomes[1].message
+    assert outcomes[2] == ReceiveFailure("gone.tpsb", "gone.tpsb cannot be read")
+    reports = [o.report for o in outcomes if not isinstance(o, ReceiveFailure)]
+    # The tampered file's officers come with the next bundle (it repeats what is not
+    # acknowledged); the same file again is a replay of its first report.
+    assert [len(r.accepted) for r in reports if r is not None] == [2, 4, 2, 2]
+    assert reports[-1] is not None and reports[-1].replay
+    assert officers.count_officers(hq) == 10
+    assert district.gaps(hq, waiting.device_id) == []
+    if prefetch:
+        assert any(used), "no file was checked in the second process"
+    else:
+        assert used == []

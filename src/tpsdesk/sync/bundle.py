@@ -13,10 +13,11 @@ import base64
 import contextlib
 import os
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
@@ -48,8 +49,11 @@ from tpsdesk.sync.identity import (
     signing_key,
 )
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
-from tpsdesk.sync.payload import open_bundle, seal_bundle
+from tpsdesk.sync.payload import decrypt_bundle, seal_bundle, unpack_bundle
 from tpsdesk.sync.setup import installed_setup, pinned_district
+
+if TYPE_CHECKING:
+    from tpsdesk.sync.prefetch import Prefetched
 
 MAX_BUNDLE_FILE = 64 * 1024 * 1024
 
@@ -228,8 +232,13 @@ def read_bundle_file(path: Path) -> bytes:
         raise Unreadable(str(error.strerror or error), file=path) from None
 
 
-def receive_bundle(store: Store, data: bytes, *, file: str) -> ReceiveOutcome:
-    """Quarantine, refuse or merge one bundle file (see the module docstring)."""
+def receive_bundle(
+    store: Store, data: bytes, *, file: str, prefetched: Prefetched | None = None
+) -> ReceiveOutcome:
+    """Quarantine, refuse or merge one bundle file (see the module docstring).
+
+    `prefetched`: the file's rows already being checked in another process
+    (`sync.prefetch`); used only if they fit, else the file is read here."""
     from tpsdesk.sync.fingerprint import fingerprint as key_fingerprint
 
     require_district(store)
@@ -270,12 +279,60 @@ def receive_bundle(store: Store, data: bytes, *, file: str) -> ReceiveOutcome:
         return ReceiveOutcome(
             file, "quarantined" if kept else "already_quarantined", sender_id, shown_fingerprint
         )
-    report = _open_and_merge(store, container, data, file=file, recipient=ours)
+    report = _open_and_merge(
+        store, container, data, file=file, recipient=ours, prefetched=prefetched
+    )
     return ReceiveOutcome(file, report.status, sender_id, shown_fingerprint, report)
 
 
+@dataclass(frozen=True)
+class ReceiveFailure:
+    """A file that could not be read at all (the message names it and says why)."""
+
+    file: str
+    message: str
+
+
+def receive_files(
+    store: Store,
+    files: Sequence[tuple[str, Callable[[], bytes]]],
+    *,
+    refusals: tuple[type[Exception], ...] = (),
+    prefetch: bool | None = None,
+    today: date | None = None,
+) -> list[ReceiveOutcome | ReceiveFailure]:
+    """`receive_bundle` for each (name, read) in order, each its own transaction. A SyncError,
+    or one of `refusals` raised by `read` (it must have a `message`), becomes a ReceiveFailure
+    and the next file is taken. With many files (`prefetch` None: `prefetch_enabled`), the
+    files after the current one are decoded and checked in a second process meanwhile."""
+    from tpsdesk.sync.prefetch import DEPTH, BundlePrefetcher, prefetch_enabled
+
+    enabled = prefetch_enabled(len(files)) if prefetch is None else prefetch
+    day = today or date.today()
+    caught: tuple[type[Exception], ...] = (SyncError, *refusals)
+    results: list[ReceiveOutcome | ReceiveFailure] = []
+    with BundlePrefetcher(store, enabled=enabled) as ahead:
+        for index, (name, read) in enumerate(files):
+            for later in range(index + 1, min(index + 1 + DEPTH, len(files))):
+                ahead.ahead(later, files[later][0], files[later][1], day)
+            data, prefetched = ahead.take(index)
+            try:
+                if data is None:
+                    data = read()
+                results.append(receive_bundle(store, data, file=name, prefetched=prefetched))
+            except caught as error:
+                results.append(ReceiveFailure(name, str(getattr(error, "message", error))))
+    return results
+
+
 def _open_and_merge(
-    store: Store, container: Container, data: bytes, *, file: str, recipient: str
+    store: Store,
+    container: Container,
+    data: bytes,
+    *,
+    file: str,
+    recipient: str,
+    prefetched: Prefetched | None = None,
 ) -> MergeReport:
     device = get_device(store, container.sender_id)
     assert device is not None
@@ -285,8 +342,9 @@ def _open_and_merge(
     def allowed(sender_id: str, key: bytes) -> bool:
         return device.status == DeviceStatus.APPROVED.value
 
+    today = date.today() if prefetched is None else prefetched.today
     try:
-        opened, _manifest, rows = open_bundle(
+        opened, plaintext = decrypt_bundle(
             data,
             expected_recipient_fingerprint=recipient,
             district_private_x25519=district_encryption_key(store),
@@ -294,6 +352,13 @@ def _open_and_merge(
             is_sender_allowed=allowed,
             file=file,
         )
+        checked = (
+            None
+            if prefetched is None
+            else prefetched.result_for(device.area_code, store.catalogue, today)
+        )
+        # Checked over there: the rows themselves are not needed here any more.
+        rows = [] if checked is not None else unpack_bundle(opened, plaintext, file=file)[1]
         header = opened.header
         bundle = IncomingBundle(
             file_id=opened.file_id,
@@ -304,7 +369,7 @@ def _open_and_merge(
             seq_to=header["seq_to"],
             rows=rows,
         )
-        return merge_bundle(store, bundle)
+        return merge_bundle(store, bundle, today=today, checked=checked)
     except SyncError as error:
         raise error.with_file(file) from None
 

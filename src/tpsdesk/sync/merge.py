@@ -977,7 +977,56 @@ def _store_report(
         session.delete(held)
 
 
-def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = None) -> MergeReport:
+@dataclass(frozen=True)
+class CheckedRows:
+    """A bundle's rows checked against a laptop's area, the catalogue and a day: what
+    `check_bundle_rows` gives (picklable: it may come from another process)."""
+
+    area: str
+    today: date
+    parsed: list[ParsedRow]
+    rejected: list[Rejection]
+    reason: str  # why the bundle is refused when `rejected` is not empty
+
+
+def check_bundle_rows(
+    bundle_area: str,
+    rows: list[dict[str, Any]],
+    *,
+    area: str,
+    catalogue: PostCatalogue,
+    today: date,
+) -> CheckedRows:
+    """Every row of a bundle for area `bundle_area` from a laptop of `area`, checked (no
+    store needed)."""
+    rejected: list[Rejection] = []
+    parsed: list[ParsedRow] = []
+    reason = "rows_refused"
+    if not _within(bundle_area, area):
+        reason = "area"
+        rejected.append(Rejection(-1, "", "", (_outside(area),)))
+    else:
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            good, bad = check_row(index, row, area=area, catalogue=catalogue, today=today)
+            if good is not None and good.row_id in seen:
+                repeated = _problem("id", "row.repeated", _("The same row appears twice."))
+                bad = Rejection(index, good.table, good.row_id, (repeated,))
+            if bad is not None:
+                rejected.append(bad)
+            elif good is not None:
+                seen.add(good.row_id)
+                parsed.append(good)
+    return CheckedRows(area, today, parsed, rejected, reason)
+
+
+def merge_bundle(
+    store: Store,
+    bundle: IncomingBundle,
+    *,
+    today: date | None = None,
+    checked: CheckedRows | None = None,
+) -> MergeReport:
     """Merge one bundle into a district store, in one transaction: all of it or none of it.
 
     The same file again returns the first report (`replay` set) and changes nothing. Raises
@@ -986,6 +1035,9 @@ def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = N
     `VersionClash` or `MissingReference` (nothing merged, nothing recorded: the file may be
     merged later). A bundle with bad rows is refused as a whole: the returned report says why
     and is kept for replays.
+
+    `checked`: the bundle's rows as `check_bundle_rows` checked them beforehand (in another
+    process); used only if checked for the laptop's area as the store has it now, and today.
     """
     require_district(store)
     today = today or date.today()
@@ -997,26 +1049,11 @@ def merge_bundle(store: Store, bundle: IncomingBundle, *, today: date | None = N
             return MergeReport.from_json(json.loads(prior.report), replay=True)
         device = _check_device(session, bundle)
         area = device.area_code
-    catalogue = store.catalogue
-
-    rejected: list[Rejection] = []
-    parsed: list[ParsedRow] = []
-    reason = "rows_refused"
-    if not _within(bundle.area, area):
-        reason = "area"
-        rejected.append(Rejection(-1, "", "", (_outside(area),)))
-    else:
-        seen: set[str] = set()
-        for index, row in enumerate(bundle.rows):
-            good, bad = check_row(index, row, area=area, catalogue=catalogue, today=today)
-            if good is not None and good.row_id in seen:
-                repeated = _problem("id", "row.repeated", _("The same row appears twice."))
-                bad = Rejection(index, good.table, good.row_id, (repeated,))
-            if bad is not None:
-                rejected.append(bad)
-            elif good is not None:
-                seen.add(good.row_id)
-                parsed.append(good)
+    if checked is None or (checked.area, checked.today) != (area, today):
+        checked = check_bundle_rows(
+            bundle.area, bundle.rows, area=area, catalogue=store.catalogue, today=today
+        )
+    parsed, rejected, reason = checked.parsed, checked.rejected, checked.reason
     if rejected:
         report = MergeReport(
             bundle.file_id,

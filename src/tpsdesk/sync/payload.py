@@ -279,7 +279,45 @@ def open_bundle(
     else SenderNotAllowed) and, if given, the sender key equals `trusted_sender_key` →
     signature → recipient fingerprint is ours → decrypt → bounded decompression → manifest
     and counts equal the header. Nothing is decrypted before the signature and recipient
-    checks pass. Every refusal is a SyncError naming `file` (if given)."""
+    checks pass. Every refusal is a SyncError naming `file` (if given).
+
+    The same as `decrypt_bundle` then `unpack_bundle`."""
+    container, plaintext = decrypt_bundle(
+        data,
+        expected_recipient_fingerprint=expected_recipient_fingerprint,
+        district_private_x25519=district_private_x25519,
+        trusted_sender_key=trusted_sender_key,
+        is_sender_allowed=is_sender_allowed,
+        file=file,
+    )
+    manifest, rows = unpack_bundle(container, plaintext, file=file)
+    return container, manifest, rows
+
+
+def unpack_bundle(
+    container: Container, plaintext: bytes, *, file: str | os.PathLike[str] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A decrypted bundle's manifest and rows: bounded decompression, then the manifest and
+    counts against the header (no key needed: it may run in another process)."""
+    try:
+        return _unpack(container, plaintext)
+    except SyncError as exc:
+        if file is not None:
+            exc.with_file(file)
+        raise
+
+
+def decrypt_bundle(
+    data: bytes,
+    *,
+    expected_recipient_fingerprint: str,
+    district_private_x25519: X25519PrivateKey,
+    trusted_sender_key: bytes | None,
+    is_sender_allowed: SenderCheck | None = None,
+    file: str | os.PathLike[str] | None = None,
+) -> tuple[Container, bytes]:
+    """The first half of `open_bundle`, up to and including decryption: the container and
+    its still compressed plaintext."""
     try:
         container = parse_container(data)
         if container.kind is not Kind.BUNDLE:
@@ -307,12 +345,11 @@ def open_bundle(
             container.payload,
             BUNDLE_INFO_LABEL + container.header_bytes,
         )
-        manifest, rows = _unpack(container, plaintext)
     except SyncError as exc:
         if file is not None:
             exc.with_file(file)
         raise
-    return container, manifest, rows
+    return container, plaintext
 
 
 def open_signed(

@@ -1,0 +1,157 @@
+"""Reading and checking the next bundle files in a second process while this one merges the
+current file (a district merging many files at once: `tpsdesk district merge F...`).
+
+Only the work that needs no key and no store moves there: decompressing, decoding and
+checking the rows (`payload.unpack_bundle`, `merge.check_bundle_rows`), about half of the
+time a merge takes. Everything that decides stays here and runs again, in its usual order,
+when the file's turn comes: signature, recipient, the laptop's approval, decryption, the
+merge. A prefetched result is used only when it was checked for the laptop's area, the post
+catalogue and the day the merge uses. Any failure over there (a bad file, a worker that
+died) means the file is simply read here, as without prefetching, so the person sees the
+same messages either way.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+
+from tpsdesk.domain.posts import PostCatalogue
+from tpsdesk.i18n import get_language, set_language
+from tpsdesk.store.db import Store
+from tpsdesk.sync.container import Container, Kind, parse_container
+from tpsdesk.sync.district import get_device
+from tpsdesk.sync.district_models import DeviceStatus
+from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
+from tpsdesk.sync.identity import district_encryption_key
+from tpsdesk.sync.merge import CheckedRows, check_bundle_rows
+from tpsdesk.sync.payload import decrypt_bundle, unpack_bundle
+
+# Fewer files than this are merged without a second process: starting one (a fresh Python
+# importing tpsdesk) costs about as much as checking a few bundles.
+MIN_FILES = 4
+# How many files ahead of the current one are read and handed over.
+DEPTH = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Prefetched:
+    """A file's rows being checked over there, and what they are checked against."""
+
+    future: Future[CheckedRows]
+    area: str
+    catalogue: PostCatalogue
+    today: date
+
+    def result_for(self, area: str, catalogue: PostCatalogue, today: date) -> CheckedRows | None:
+        """The checked rows if they fit, else None. A check not yet started is cancelled (it
+        is quicker to do it here than to wait); one under way is waited for."""
+        if (self.area, self.catalogue, self.today) != (area, catalogue, today):
+            self.future.cancel()
+            return None
+        if self.future.cancel():
+            return None
+        try:
+            return self.future.result()
+        except Exception:  # any failure there: read the file here, with the usual messages
+            return None
+
+
+def _unpack_and_check(
+    container: Container, plaintext: bytes, area: str, catalogue: PostCatalogue, today: date
+) -> CheckedRows:
+    _manifest, rows = unpack_bundle(container, plaintext)
+    return check_bundle_rows(
+        container.header["area"], rows, area=area, catalogue=catalogue, today=today
+    )
+
+
+class BundlePrefetcher:
+    """Hands the files after the current one to a worker process. Use as a context manager;
+    `enabled=False` makes every method a no-op (files are then read only in this process)."""
+
+    def __init__(self, store: Store, *, enabled: bool) -> None:
+        self._store = store
+        self._enabled = enabled
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[int, tuple[bytes, Prefetched | None]] = {}
+
+    def __enter__(self) -> BundlePrefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, never fork: the app may have threads, and a forked child could inherit a
+            # lock held by one of them.
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=set_language,
+                initargs=(get_language(),),
+            )
+        return self._pool
+
+    def ahead(self, index: int, file: str, load: Callable[[], bytes], today: date) -> None:
+        """Start on file number `index` (read with `load`) if it comes from an approved laptop
+        and opens; otherwise leave it to its turn."""
+        if not self._enabled or index in self._pending:
+            return
+        try:
+            data = load()
+        except Exception:
+            return  # its turn will read it again and say what is wrong
+        self._pending[index] = (data, self._submit(data, file, today))
+
+    def _submit(self, data: bytes, file: str, today: date) -> Prefetched | None:
+        try:
+            container = parse_container(data)
+            if container.kind is not Kind.BUNDLE:
+                return None
+            device = get_device(self._store, container.sender_id)
+            if device is None or device.status != DeviceStatus.APPROVED.value:
+                return None
+            private = district_encryption_key(self._store)
+            container, plaintext = decrypt_bundle(
+                data,
+                expected_recipient_fingerprint=x25519_fingerprint(x25519_raw(private)),
+                district_private_x25519=private,
+                trusted_sender_key=base64.b64decode(device.signing_key),
+                file=file,
+            )
+        except SyncError:
+            return None
+        catalogue = self._store.catalogue
+        # Only the header travels: the ciphertext and signed bytes are not needed over there.
+        light = dataclasses.replace(container, payload=b"", signed_bytes=b"")
+        try:
+            future = self._executor().submit(
+                _unpack_and_check, light, plaintext, device.area_code, catalogue, today
+            )
+        except (BrokenProcessPool, RuntimeError, OSError):
+            self._enabled = False  # no second process here: carry on without one
+            return None
+        return Prefetched(future, device.area_code, catalogue, today)
+
+    def take(self, index: int) -> tuple[bytes | None, Prefetched | None]:
+        """The bytes read ahead for file number `index` (None if not read) and its check."""
+        data, prefetched = self._pending.pop(index, (None, None))
+        return data, prefetched
+
+
+def prefetch_enabled(files: int) -> bool:
+    return files >= MIN_FILES
+
+
+__all__ = ["DEPTH", "MIN_FILES", "BundlePrefetcher", "Prefetched", "prefetch_enabled"]
