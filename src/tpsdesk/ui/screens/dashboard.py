@@ -17,6 +17,9 @@ from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.units import UnitRef
 
 PAGE_SIZE = 100
+# F4 imports and F6 exports share one footer label: at 80 columns in Indonesian there is no
+# room for both of theirs. F1 help and the tooltips name each.
+FILES_GROUP = Binding.Group(N_("File"))
 
 
 def family_of(post_code: str) -> str:
@@ -45,6 +48,22 @@ class DashboardScreen(BaseScreen):
             N_("Area"),
             id="dashboard.area",
             tooltip=N_("Set up kecamatan, kelurahan and TPS"),
+        ),
+        Binding(
+            "f4",
+            "import_officers",
+            N_("Import officers"),
+            id="dashboard.import",
+            tooltip=N_("Import officers from an XLSX or CSV file"),
+            group=FILES_GROUP,
+        ),
+        Binding(
+            "f6",
+            "exports",
+            N_("Exports"),
+            id="dashboard.export",
+            tooltip=N_("Write the BPJS sheet, the budget or the completion report"),
+            group=FILES_GROUP,
         ),
         Binding(
             "f8",
@@ -250,6 +269,16 @@ class DashboardScreen(BaseScreen):
         from tpsdesk.ui.screens.settings import SettingsScreen
 
         self.app.push_screen(SettingsScreen())
+
+    def action_import_officers(self) -> None:
+        from tpsdesk.ui.screens.officer_import import OfficerImportScreen
+
+        self.app.push_screen(OfficerImportScreen())
+
+    def action_exports(self) -> None:
+        from tpsdesk.ui.screens.exports import ExportsScreen
+
+        self.app.push_screen(ExportsScreen())
 
     def action_area(self) -> None:
         from tpsdesk.ui.screens.area import AreaScreen

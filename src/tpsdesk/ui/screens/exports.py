@@ -1,0 +1,362 @@
+"""Exports (F6 on the dashboard): the BPJS enrolment sheet, the contribution budget and the
+completion report, written by `tpsdesk.exchange.*_export` in a thread worker with a progress
+bar; afterwards every file written is listed, with what was left out and why.
+
+Exports are the only plaintext personal data tpsdesk writes: the screen says where it wrote
+them, asks before replacing a file, and reminds the user to keep them safe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_documents_path
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+
+from tpsdesk.domain.pay import PaySettings, format_rupiah
+from tpsdesk.exchange.xlsx_writer import CSV, XLSX, ExportError, output_kind, side_path
+from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.store.db import Store, StoreError
+from tpsdesk.store.pay_settings import load_pay_settings
+from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.screens.officer_import import clean_path
+
+BPJS, BUDGET, COMPLETION = "bpjs", "budget", "completion"
+EXPORTS: tuple[str, ...] = (BPJS, BUDGET, COMPLETION)
+LABELS = {
+    BPJS: N_("BPJS enrolment sheet"),
+    BUDGET: N_("Contribution budget"),
+    COMPLETION: N_("Completion per TPS"),
+}
+# Default file names, in the user's language; {date} is yyyy-mm-dd so they sort.
+FILE_NAMES = {
+    BPJS: N_("bpjs-{date}.xlsx"),
+    BUDGET: N_("budget-{date}.xlsx"),
+    COMPLETION: N_("completion-{date}.xlsx"),
+}
+ALLOWED: dict[str, tuple[str, ...]] = {BPJS: (XLSX, CSV), BUDGET: (XLSX,), COMPLETION: (XLSX, CSV)}
+
+
+def export_folder() -> Path:
+    """Documents when there is such a folder, else the home folder."""
+    documents = user_documents_path()
+    return documents if documents.is_dir() else Path.home()
+
+
+def files_at_risk(kind: str, out: Path) -> list[Path]:
+    """The files an export to `out` would replace that exist already."""
+    candidates = [out]
+    if kind == BPJS:
+        # More than 10,000 officers are split into F-1, F-2, …: the first tells.
+        candidates.append(out.with_name(f"{out.stem}-1{out.suffix}"))
+        if out.suffix.lower() == CSV:
+            candidates += [side_path(out, "excluded"), side_path(out, "settings")]
+    elif kind == COMPLETION and out.suffix.lower() == CSV:
+        candidates.append(side_path(out, "units"))
+    return [path for path in candidates if os.path.lexists(path)]
+
+
+def _written(files: tuple[Path, ...]) -> list[str]:
+    return [_("Wrote {file}").format(file=str(path.resolve())) for path in files]
+
+
+def _privacy_note() -> str:
+    return _(
+        "These files hold personal data (NIKs, names) in plain text: keep them safe and "
+        "delete them when they are no longer needed."
+    )
+
+
+def run_export(
+    store: Store, kind: str, out: Path, *, force: bool, today: Any, progress: Callable[..., None]
+) -> list[str]:
+    """Write one export; the lines that tell the user what was written. Raises ExportError."""
+    if kind == BPJS:
+        from tpsdesk.exchange.bpjs_export import EXCLUSION_LABELS, export_bpjs
+
+        bpjs = export_bpjs(store, out, force=force, today=today, progress=progress)
+        lines = _written(bpjs.files)
+        lines.append(
+            ngettext("{n} officer exported.", "{n} officers exported.", bpjs.exported).format(
+                n=bpjs.exported
+            )
+        )
+        if bpjs.excluded:
+            lines.append(
+                ngettext(
+                    "{n} officer left out:", "{n} officers left out:", len(bpjs.excluded)
+                ).format(n=len(bpjs.excluded))
+            )
+            for reason, count in bpjs.excluded_by_kind().most_common():
+                lines.append(f"  {count:>6}  {_(EXCLUSION_LABELS[reason])}")
+            where = (
+                str(side_path(out, "excluded").resolve())
+                if out.suffix.lower() == CSV
+                else _("the sheet “{sheet}” of the workbook").format(sheet=_("Not exported"))
+            )
+            lines.append(_("Who and why: {where}.").format(where=where))
+        lines.append(_privacy_note())
+        return lines
+    if kind == BUDGET:
+        from tpsdesk.exchange.budget_export import export_budget
+
+        result = export_budget(store, out, force=force, progress=progress)
+        budget = result.budget
+        lines = _written(result.files)
+        lines.append(
+            _("{n} officers, {months} officer-months: {amount}.").format(
+                n=budget.officers_counted,
+                months=budget.total.officer_months,
+                amount=format_rupiah(budget.total.amount),
+            )
+        )
+        if budget.not_counted:
+            lines.append(
+                ngettext(
+                    "{n} officer is not counted:",
+                    "{n} officers are not counted:",
+                    len(budget.not_counted),
+                ).format(n=len(budget.not_counted))
+            )
+            reasons = Counter(item.message for item in budget.not_counted)
+            for message, count in reasons.most_common():
+                lines.append(f"  {count:>6}  {message}")
+            lines.append(
+                _("They are listed in the sheet “{sheet}”.").format(sheet=_("Not counted"))
+            )
+        lines.append(_privacy_note())
+        return lines
+    from tpsdesk.exchange.completion_export import export_completion
+
+    done = export_completion(store, out, force=force, progress=progress)
+    lines = _written(done.files)
+    lines.append(
+        _("{complete} of {tps} TPS complete; {units_complete} of {units} units complete.").format(
+            complete=done.tps_complete,
+            tps=done.tps,
+            units_complete=done.units_complete,
+            units=done.units,
+        )
+    )
+    return lines
+
+
+def pay_summary(settings: PaySettings) -> str:
+    lines = dict(settings.describe())
+    return " · ".join(
+        f"{label}: {lines[label]}" for label in (_("Wage basis"), _("JKK + JKM"), _("Rounding"))
+    )
+
+
+class ExportsScreen(BaseScreen):
+    BINDINGS = [
+        Binding(
+            "f2",
+            f"export('{BPJS}')",
+            N_("BPJS"),
+            id="exports.bpjs",
+            tooltip=N_("Write the BPJS enrolment sheet"),
+        ),
+        Binding(
+            "f4",
+            f"export('{BUDGET}')",
+            N_("Budget"),
+            id="exports.budget",
+            tooltip=N_("Write the contribution budget"),
+        ),
+        Binding(
+            "f6",
+            f"export('{COMPLETION}')",
+            N_("Completion"),
+            id="exports.completion",
+            tooltip=N_("Write the completion report per TPS"),
+        ),
+        Binding(
+            "f8",
+            "pay_settings",
+            N_("Pay settings"),
+            id="exports.pay_settings",
+            tooltip=N_("Wage basis, JKK and JKM rates, rounding, duty periods"),
+        ),
+        Binding("escape", "back", N_("Back"), id="exports.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        folder = export_folder()
+        day = self.desk.today.isoformat()
+        yield Header()
+        with Vertical(id="exports"):
+            yield Static(
+                _(
+                    "F2, F4 or F6 (or Enter in a file name) writes that export; the extension "
+                    "(.xlsx or .csv) chooses the format."
+                ),
+                classes="hint",
+            )
+            for kind in EXPORTS:
+                with Horizontal(classes="field-row export-row"):
+                    yield Label(_(LABELS[kind]), classes="field-label")
+                    yield Input(
+                        str(folder / _(FILE_NAMES[kind]).format(date=day)),
+                        id=f"out-{kind}",
+                        compact=True,
+                        select_on_focus=False,
+                    )
+            yield Static("", id="pay-line", classes="hint")
+        yield ProgressBar(id="progress", show_eta=False)
+        with VerticalScroll(id="export-result-box"):
+            yield Static("", id="export-result")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = _("Exports")
+        self.query_one("#progress").display = False
+        self.query_one(f"#out-{BPJS}", Input).focus()
+        self._load_pay()
+
+    def on_screen_resume(self) -> None:
+        self._load_pay()
+
+    @work(exclusive=True, group="exports-pay", exit_on_error=False)
+    async def _load_pay(self) -> None:
+        line = self.query_one("#pay-line", Static)
+        try:
+            settings = await self.in_thread(load_pay_settings, self.desk.require_store())
+        except StoreError as failure:
+            line.update(Text(failure.message))
+            line.set_class(True, "error")
+            return
+        line.set_class(False, "error")
+        line.update(
+            Text(
+                _("Printed on the exports: {settings}. F8 changes them.").format(
+                    settings=pay_summary(settings)
+                )
+            )
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        kind = (event.input.id or "").removeprefix("out-")
+        if kind in EXPORTS:
+            self.action_export(kind)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and self.busy:
+            return None  # shown greyed out while one export runs
+        return True
+
+    def _show(self, lines: list[str], *, error: bool = False) -> None:
+        result = self.query_one("#export-result", Static)
+        result.update(Text("\n".join(lines)))
+        result.set_class(error, "error")
+
+    def action_export(self, kind: str) -> None:
+        if self.busy or kind not in EXPORTS:
+            return
+        field = self.query_one(f"#out-{kind}", Input)
+        out = clean_path(field.value)
+        if out is None:
+            self._show([_("Enter the name of the file to write.")], error=True)
+            field.focus()
+            return
+        out = Path(os.path.abspath(out))
+        try:
+            output_kind(out, ALLOWED[kind])
+        except ExportError as failure:
+            self._show([failure.message], error=True)
+            field.focus()
+            return
+        existing = files_at_risk(kind, out)
+        if not existing:
+            self._start(kind, out, force=False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(kind, out, force=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                ngettext(
+                    "This file already exists:\n{files}\nReplace it?",
+                    "These files already exist:\n{files}\nReplace them?",
+                    len(existing),
+                ).format(files="\n".join(str(path) for path in existing)),
+                yes=_("Replace (Y)"),
+                no=_("Keep (N)"),
+            ),
+            callback=answered,
+        )
+
+    def _start(self, kind: str, out: Path, *, force: bool) -> None:
+        self.busy = True
+        self.refresh_bindings()
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self._show([_("Writing {file}…").format(file=str(out))])
+        self._run(kind, out, force)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _run(self, kind: str, out: Path, force: bool) -> None:
+        store = self.desk.require_store()
+        try:
+            lines = run_export(
+                store,
+                kind,
+                out,
+                force=force,
+                today=self.desk.today,
+                progress=self._progress_from_thread,
+            )
+        except (ExportError, StoreError) as failure:
+            self.app.call_from_thread(self._finished, [failure.message], True)
+            return
+        except OSError as failure:
+            message = _("{file} cannot be written: {reason}").format(
+                file=str(out), reason=failure.strerror or type(failure).__name__
+            )
+            self.app.call_from_thread(self._finished, [message], True)
+            return
+        self.app.call_from_thread(self._finished, lines, False)
+
+    def _progress_from_thread(self, done: int, total: int) -> None:
+        self.app.call_from_thread(self._progress, done, total)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.is_attached:
+            self.query_one("#progress", ProgressBar).update(total=total or None, progress=done)
+
+    def _finished(self, lines: list[str], error: bool) -> None:
+        if not self.is_attached:
+            return
+        self.busy = False
+        self.refresh_bindings()
+        self.query_one("#progress").display = False
+        self._show(lines, error=error)
+        if error:
+            self.notify(lines[0], severity="error", timeout=10)
+        else:
+            self.notify(_("Export written."))
+
+    def action_pay_settings(self) -> None:
+        from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
+
+        self.app.push_screen(PaySettingsScreen())
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
