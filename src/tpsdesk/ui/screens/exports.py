@@ -158,6 +158,11 @@ def pay_summary(settings: PaySettings) -> str:
     )
 
 
+# The rows say which F-key writes which export; the footer says only that they write.
+WRITE_GROUP = Binding.Group(N_("Write"))
+KEYS = {BPJS: "F2", BUDGET: "F4", COMPLETION: "F6"}
+
+
 class ExportsScreen(BaseScreen):
     BINDINGS = [
         Binding(
@@ -166,6 +171,7 @@ class ExportsScreen(BaseScreen):
             N_("BPJS"),
             id="exports.bpjs",
             tooltip=N_("Write the BPJS enrolment sheet"),
+            group=WRITE_GROUP,
         ),
         Binding(
             "f4",
@@ -173,6 +179,7 @@ class ExportsScreen(BaseScreen):
             N_("Budget"),
             id="exports.budget",
             tooltip=N_("Write the contribution budget"),
+            group=WRITE_GROUP,
         ),
         Binding(
             "f6",
@@ -180,6 +187,7 @@ class ExportsScreen(BaseScreen):
             N_("Completion"),
             id="exports.completion",
             tooltip=N_("Write the completion report per TPS"),
+            group=WRITE_GROUP,
         ),
         Binding(
             "f8",
@@ -202,14 +210,14 @@ class ExportsScreen(BaseScreen):
         with Vertical(id="exports"):
             yield Static(
                 _(
-                    "F2, F4 or F6 (or Enter in a file name) writes that export; the extension "
+                    "The key or Enter in a file name writes that export; the extension "
                     "(.xlsx or .csv) chooses the format."
                 ),
                 classes="hint",
             )
             for kind in EXPORTS:
                 with Horizontal(classes="field-row export-row"):
-                    yield Label(_(LABELS[kind]), classes="field-label")
+                    yield Label(f"{KEYS[kind]}  {_(LABELS[kind])}", classes="export-label")
                     yield Input(
                         str(folder / _(FILE_NAMES[kind]).format(date=day)),
                         id=f"out-{kind}",

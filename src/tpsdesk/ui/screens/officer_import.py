@@ -90,6 +90,7 @@ class OfficerImportScreen(BaseScreen):
             N_("Next page"),
             id="import.next_page",
             key_display="]",
+            show=False,  # the line under the table says it; the footer has no room
         ),
         Binding(
             "left_square_bracket",
@@ -97,6 +98,7 @@ class OfficerImportScreen(BaseScreen):
             N_("Previous page"),
             id="import.previous_page",
             key_display="[",
+            show=False,
         ),
         Binding("escape", "back", N_("Back"), id="import.back"),
     ]

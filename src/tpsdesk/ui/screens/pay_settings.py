@@ -138,7 +138,7 @@ class PaySettingsScreen(BaseScreen):
                 )
             with Horizontal(classes="field-row"):
                 yield Label(_("Amount (Rp a month)"), classes="field-label")
-                yield self._input("amount", RupiahValidator(), placeholder="2.165.244,30")
+                yield self._input("amount", RupiahValidator(), placeholder=_("e.g. 2,165,244.30"))
             yield Static("", id="msg-amount", classes="field-message error")
             with Horizontal(classes="field-row"):
                 yield Label(_("What the amount is"), classes="field-label")
@@ -241,6 +241,7 @@ class PaySettingsScreen(BaseScreen):
                 )
                 self._set(f"end-{post.code}", format_date(post.duty_end) if post.duty_end else "")
         self.changed = False
+        self._basis_changed()
         self._update_example()
 
     def _set(self, field_id: str, value: str) -> None:
@@ -266,7 +267,14 @@ class PaySettingsScreen(BaseScreen):
     @on(Select.Changed)
     def _select_changed(self) -> None:
         self.changed = True
+        self._basis_changed()
         self._update_example()
+
+    def _basis_changed(self) -> None:
+        """The amount is the wage only for UMP, UMK and a fixed amount."""
+        honorarium = self.query_one("#basis", Select).value == WageBasis.HONORARIUM.value
+        self.query_one("#amount", Input).disabled = honorarium
+        self.query_one("#label", Input).disabled = honorarium
 
     def _show_message(self, message_id: str, result: ValidationResult | None) -> None:
         message = self.query_one(f"#{message_id}", Static)

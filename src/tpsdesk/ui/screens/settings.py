@@ -39,6 +39,15 @@ class SettingsScreen(BaseScreen):
                 ),
                 classes="hint",
             )
+            yield Static(_("Pay settings"), classes="title section")
+            yield Static(
+                _(
+                    "Wage basis, JKK and JKM rates, rounding, honoraria and duty periods: "
+                    "printed on every export."
+                ),
+                classes="hint",
+            )
+            yield Button(_("Pay settings…"), id="pay-settings")
             yield Static(_("Change the passphrase"), classes="title section")
             yield Static(
                 _(
@@ -87,6 +96,10 @@ class SettingsScreen(BaseScreen):
             self._save_operator()
         elif event.button.id == "change":
             self._change_passphrase()
+        elif event.button.id == "pay-settings":
+            from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
+
+            self.app.push_screen(PaySettingsScreen())
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _save_operator(self) -> None:
