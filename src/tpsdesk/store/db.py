@@ -26,6 +26,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, select
 
+from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
 from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
@@ -122,8 +123,13 @@ def _new_connection() -> sqlite3.Connection:
     return sqlite3.connect(":memory:", check_same_thread=False)
 
 
+# SQL name of `domain.names.name_key`: a district indexes officers by it (likely duplicates).
+NAME_KEY_FUNCTION = "tpsdesk_name_key"
+
+
 def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.create_function(NAME_KEY_FUNCTION, 1, name_key, deterministic=True)
     # Large sorts would otherwise spill plaintext into temp files.
     conn.execute("PRAGMA temp_store=MEMORY")
     if conn.execute("PRAGMA temp_store").fetchone()[0] != 2:

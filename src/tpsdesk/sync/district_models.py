@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import LargeBinary, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
+from tpsdesk.domain.names import NAME_KEY_UNICODE
+from tpsdesk.store.db import NAME_KEY_FUNCTION
 from tpsdesk.store.models import UtcDateTime, utcnow
+from tpsdesk.store.versioning import get_meta, set_meta
 
 if TYPE_CHECKING:
     from tpsdesk.store.db import Store
@@ -152,37 +155,44 @@ def _tables() -> list[Any]:
 
 
 # Indexes on the store's own tables that only a district needs (a field store stays smaller):
-# likely duplicates are looked up by birth date at every merge.
+# every merge looks up likely duplicates by normalised name and birth date. The name key is
+# `domain.names.name_key`, registered on every store connection as NAME_KEY_FUNCTION.
 DISTRICT_INDEXES = {
-    "ix_officer_birth_date": "CREATE INDEX IF NOT EXISTS ix_officer_birth_date "
-    "ON officer (birth_date)",
+    "ix_officer_name_key": "CREATE INDEX IF NOT EXISTS ix_officer_name_key ON officer "
+    f"({NAME_KEY_FUNCTION}(name), birth_date) WHERE deleted = 0",
 }
+# The Unicode version the name-key index was built under (StoreMeta): a Python with other
+# Unicode data gives other keys for some names, so the index is rebuilt.
+NAME_KEY_UNICODE_META = "district.name_key_unicode"
 
 
 # Indexes earlier district stores had and no query needs (every index is written at each save).
-DROPPED_INDEXES = ("ix_row_version_row",)
+DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
 def ensure_district_tables(store: Store) -> None:
     """Create the district tables and indexes in `store` if it lacks any, and drop indexes
     it no longer needs (a saved transaction of its own)."""
     with store.read() as session:
-        inspector = inspect(session.connection())
-        existing = set(inspector.get_table_names())
-        indexes = {
-            index["name"]
-            for table in ("officer", "sync_row_version")
-            if table in existing
-            for index in inspector.get_indexes(table)
-        }
+        existing = set(inspect(session.connection()).get_table_names())
+        # From sqlite_master: the inspector leaves out indexes on expressions.
+        listed = session.connection().exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+        )
+        indexes = {name for (name,) in listed}
+        stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
     missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
-    if not missing and not missing_indexes and not redundant:
+    if not missing and not missing_indexes and not redundant and not stale_keys:
         return
     with store.transaction() as session:
-        SQLModel.metadata.create_all(session.connection(), tables=missing)
+        connection = session.connection()
+        SQLModel.metadata.create_all(connection, tables=missing)
         for sql in missing_indexes:
-            session.connection().exec_driver_sql(sql)
+            connection.exec_driver_sql(sql)
         for name in redundant:
-            session.connection().exec_driver_sql(f"DROP INDEX {name}")
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        if stale_keys:
+            connection.exec_driver_sql("REINDEX ix_officer_name_key")
+            set_meta(session, NAME_KEY_UNICODE_META, NAME_KEY_UNICODE)

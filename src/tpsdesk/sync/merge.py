@@ -23,7 +23,6 @@ import hashlib
 import json
 import re
 import types
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,10 +33,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from tpsdesk.domain.area import AreaCodeError, normalize_kecamatan_code, normalize_kelurahan_code
+from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue, Unit
 from tpsdesk.i18n import _, ngettext
-from tpsdesk.store.db import Store
+from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
 from tpsdesk.store.models import (
     OFFICER_FIELD_COLUMNS,
     Action,
@@ -87,6 +87,12 @@ _DISPLAY_ONLY = frozenset({"updated_at", "updated_by"})
 _MAX_TEXT = 1000
 _MAX_ID = 100
 _CHUNK = 500
+# Live officers with a name key and a birth date; served by ix_officer_name_key (its WHERE
+# and expression are spelled as the index spells them).
+_SAME_PERSON = (
+    f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
+    "AND deleted = 0"
+)
 _STATUSES = frozenset(status.value for status in OfficerStatus)
 _ISO_DATE = re.compile(r"(?a)\d{4}-\d{2}-\d{2}")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -714,18 +720,6 @@ def _group_hash(ids: Iterable[str]) -> str:
     return hashlib.sha256(",".join(sorted(ids)).encode("ascii")).hexdigest()[:32]
 
 
-_NON_WORD = re.compile(r"[^\w\s]|_")
-
-
-def name_key(name: str) -> str:
-    """A name for likely-duplicate matching: case-folded, accents and punctuation gone,
-    spaces collapsed."""
-    if not name.isascii():  # ASCII has nothing to decompose (most names: a fast path)
-        decomposed = unicodedata.normalize("NFKD", name)
-        name = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", name.casefold()).split())
-
-
 # -- the merge -------------------------------------------------------------------------------
 
 
@@ -849,19 +843,13 @@ def refresh_duplicates(session: Session, keys: _OfficerKeys) -> dict[str, Findin
                     sorted(ids),
                 )
     if keys.names:
-        dates = sorted({born for _name, born in keys.names})
         groups: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
-        for start in range(0, len(dates), _CHUNK):
-            people = select(
-                col(Officer.id), col(Officer.nik), col(Officer.name), col(Officer.birth_date)
-            ).where(
-                col(Officer.birth_date).in_(dates[start : start + _CHUNK]),
-                col(Officer.deleted).is_(False),
-            )
-            for row_id, nik, name, born in session.exec(people):
-                group = (name_key(name), born)
-                if group in keys.names:
-                    groups[group].append((row_id, nik))
+        # One indexed lookup per (name key, birth date): ix_officer_name_key of district stores.
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for group in sorted(keys.names):
+            key, born = group
+            cursor.execute(_SAME_PERSON, (key, born.isoformat()))
+            groups[group].extend(cursor.fetchall())
         for members in groups.values():
             ids = [row_id for row_id, _nik in members]
             scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
