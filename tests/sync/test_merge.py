@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tpsdesk.sync import district
 from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.merge import (
+    _SAME_PERSON,
     MergeReport,
     MissingReference,
     VersionClash,
@@ -554,3 +556,46 @@ def test_history_tells_a_copied_store_edit_from_a_conflict(
     bad["history"] = [[b, 3]]  # later than the version itself
     refused = merge_bundle(district_store, make_bundle(b, key_b, [bad]))
     assert refused.rejected[0].problems[0].code == "row.history"
+
+
+def test_likely_duplicates_across_bundles_with_accents_through_the_district_index(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    a, key_a = approved_laptop(district_store)
+    first = officer_row(device=a, counter=1, tps_id=district_area["a1"], name="Désy Ràhma")
+    merge_bundle(district_store, make_bundle(a, key_a, [first]))
+    again = officer_row(device=a, counter=2, tps_id=district_area["a2"], name="DESY RAHMA", seq=2)
+    report = merge_bundle(district_store, make_bundle(a, key_a, [again], seq_from=2))
+    assert [d.kind for d in report.duplicates] == ["likely_duplicate"]
+    with district_store.read() as session:
+        plan = session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + _SAME_PERSON, ("desy rahma", "1985-03-14")
+        )
+        assert "ix_officer_name_key" in " ".join(str(step) for step in plan)
+
+
+def test_the_name_key_index_is_rebuilt_under_other_unicode_data(district_store: Store) -> None:
+    from tpsdesk.store.versioning import get_meta, set_meta
+    from tpsdesk.sync.district_models import NAME_KEY_UNICODE_META, ensure_district_tables
+
+    with district_store.transaction() as session:
+        set_meta(session, NAME_KEY_UNICODE_META, "1.0.0")
+    ensure_district_tables(district_store)
+    with district_store.read() as session:
+        assert get_meta(session, NAME_KEY_UNICODE_META) == unicodedata.unidata_version
+
+
+def test_field_stores_have_no_district_index(tmp_path: Any) -> None:
+    from tpsdesk.store.vault import KdfParams
+
+    field, _key = Store.create(
+        tmp_path / "f.store", "kata sandi panjang sekali", kdf=KdfParams(1, 8, 1)
+    )
+    try:
+        with field.read() as session:
+            names = session.connection().exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'"
+            )
+            assert "ix_officer_name_key" not in {name for (name,) in names}
+    finally:
+        field.close()
