@@ -308,6 +308,9 @@ class OfficerImportScreen(BaseScreen):
         tabs = self.query_one("#import-tabs", TabbedContent)
         tabs.get_tab("tab-invalid").label = _("Invalid rows ({n})").format(n=plan.counts.invalid)
         tabs.active = "tab-invalid" if self.problems else "tab-columns"
+        if self.problems:
+            # Arrow keys, [ and ] move through the problems; F2 and F4 work from there.
+            self.query_one("#invalid", DataTable).focus()
         self.refresh_bindings()
 
     def _summary_text(self, preview: OfficerImportPreview) -> str:
