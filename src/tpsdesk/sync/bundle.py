@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
@@ -50,10 +50,8 @@ from tpsdesk.sync.identity import (
 )
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
 from tpsdesk.sync.payload import decrypt_bundle, seal_bundle, unpack_bundle
+from tpsdesk.sync.prefetch import Prefetched, paused_gc
 from tpsdesk.sync.setup import installed_setup, pinned_district
-
-if TYPE_CHECKING:
-    from tpsdesk.sync.prefetch import Prefetched
 
 MAX_BUNDLE_FILE = 64 * 1024 * 1024
 
@@ -279,9 +277,10 @@ def receive_bundle(
         return ReceiveOutcome(
             file, "quarantined" if kept else "already_quarantined", sender_id, shown_fingerprint
         )
-    report = _open_and_merge(
-        store, container, data, file=file, recipient=ours, prefetched=prefetched
-    )
+    with paused_gc():
+        report = _open_and_merge(
+            store, container, data, file=file, recipient=ours, prefetched=prefetched
+        )
     return ReceiveOutcome(file, report.status, sender_id, shown_fingerprint, report)
 
 

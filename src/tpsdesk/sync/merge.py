@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any, Union, get_args, get_origin
 
 from sqlalchemy.exc import IntegrityError
@@ -329,6 +330,11 @@ class ParsedRow:
     wire: dict[str, Any]
     typed: dict[str, Any]
     history: dict[str, int] = field(default_factory=dict)
+    # canonical(wire) and canonical(history), made with the check (which may run in the
+    # prefetching process, so the merge does not have to). A row checked there comes back
+    # without `wire` (half the transfer); `wire_json` holds the same.
+    wire_json: str = ""
+    history_json: str = "{}"
 
     @property
     def version(self) -> tuple[str, int]:
@@ -593,7 +599,19 @@ def check_row(
     base = None if base_device is None else (base_device, int(base_counter))
     assert history is not None
     parsed = ParsedRow(
-        index, table, row_id, seq, device, counter, base, typed["deleted"], wire, typed, history
+        index,
+        table,
+        row_id,
+        seq,
+        device,
+        counter,
+        base,
+        typed["deleted"],
+        wire,
+        typed,
+        history,
+        canonical(wire),
+        canonical(history),
     )
     return parsed, None
 
@@ -1143,7 +1161,8 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             known = next((v for v in versions[p.row_id] if _vkey(v) == p.version), None)
             if known is not None:
                 if known.table_name != table or (
-                    _identity(table, json.loads(known.values)) != _identity(table, p.wire)
+                    _identity(table, json.loads(known.values))
+                    != _identity(table, p.wire or json.loads(p.wire_json))
                 ):
                     raise VersionClash()
                 outcome["unchanged"].append(ref)
@@ -1173,8 +1192,8 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
                         "base_device": p.base[0] if p.base else None,
                         "base_counter": p.base[1] if p.base else None,
                         "deleted": p.deleted,
-                        "values": canonical(p.wire),
-                        "history": canonical(p.history),
+                        "values": p.wire_json,
+                        "history": p.history_json,
                         "file_id": bundle.file_id,
                         "sender_id": bundle.sender_id,
                         "superseded": False,
@@ -1199,8 +1218,8 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
                 base_device=p.base[0] if p.base else None,
                 base_counter=p.base[1] if p.base else None,
                 deleted=p.deleted,
-                values=canonical(p.wire),
-                history=canonical(p.history),
+                values=p.wire_json,
+                history=p.history_json,
                 file_id=bundle.file_id,
                 sender_id=bundle.sender_id,
             )
@@ -1242,7 +1261,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             else:
                 outcome["unchanged"].append(ref)  # an ancestor of what the district has
 
-    # TPS rows before the ORM flush and officers after it: either may refer to a TPS.
+    # TPS rows before the ORM flush and officers after it: either may refer to a TPS. In id
+    # order, so that the id indexes grow at one end instead of everywhere at once.
+    for fresh_rows in fresh_shown.values():
+        fresh_rows.sort(key=itemgetter("id"))
+    fresh_versions.sort(key=itemgetter("row_id"))
     _insert_many(session, "tps", fresh_shown.get("tps", []))
     session.flush()
     _insert_many(session, "officer", fresh_shown.get("officer", []))
