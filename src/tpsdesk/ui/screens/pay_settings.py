@@ -71,7 +71,7 @@ class RupiahValidator(Validator):
         if not value.strip() or read_rupiah(value) is not None:
             return self.success()
         return self.failure(
-            _("Write an amount in rupiah above 0 and at most 1.000.000.000, e.g. 2.165.244,30.")
+            _("Write an amount in rupiah above 0 and at most 1,000,000,000, e.g. 2,165,244.30.")
         )
 
 
@@ -81,7 +81,7 @@ class PercentValidator(Validator):
             return self.failure(_("Enter a rate."))
         if read_percent(value) is not None:
             return self.success()
-        return self.failure(_("Write a percentage from 0 to 10, e.g. 0,24."))
+        return self.failure(_("Write a percentage from 0 to 10, e.g. 0.24."))
 
 
 class DateValidator(Validator):
@@ -184,10 +184,13 @@ class PaySettingsScreen(BaseScreen):
                     yield Label(post.name, classes="post-name")
                     yield self._input(f"hon-{post.code}", RupiahValidator(), cell=True)
                     yield self._input(
-                        f"start-{post.code}", DateValidator(), placeholder="dd-mm-yyyy", cell=True
+                        f"start-{post.code}",
+                        DateValidator(),
+                        placeholder=_("dd-mm-yyyy"),
+                        cell=True,
                     )
                     yield self._input(
-                        f"end-{post.code}", DateValidator(), placeholder="dd-mm-yyyy", cell=True
+                        f"end-{post.code}", DateValidator(), placeholder=_("dd-mm-yyyy"), cell=True
                     )
                 yield Static("", id=f"msg-{post.code}", classes="field-message error post-message")
             yield Static("", id="error", classes="error")
@@ -351,7 +354,7 @@ class PaySettingsScreen(BaseScreen):
             rate = read_percent(self._value(field_id))
             if rate is None:
                 raise Refused(
-                    _("{field}: write a percentage from 0 to 10, e.g. 0,24.").format(field=name),
+                    _("{field}: write a percentage from 0 to 10, e.g. 0.24.").format(field=name),
                     field_id,
                 )
             rates[field_id] = rate
