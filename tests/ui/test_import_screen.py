@@ -218,3 +218,30 @@ async def test_many_invalid_rows_are_paged(area_store: Path, tmp_path: Path) -> 
         await settle(pilot)
         assert "Page 2 of" in static_text(app, "#invalid-page")
         assert table_rows(app, "#invalid")[0][0] != first
+
+
+async def test_area_screen_imports_an_xlsx_area_list(store_path: Path, tmp_path: Path) -> None:
+    from tests.ui.conftest import create_store
+
+    from tpsdesk.store import areas
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["kecamatan_code", "kecamatan_name", "kelurahan_code", "kelurahan_name",
+                  "tps_number", "tps_address"])  # fmt: skip
+    sheet.append(["35.73.05", "Sukun", "35.73.05.1001", "Bandungrejosari", 1, "Jl. Mawar 1"])
+    sheet.append(["35.73.05", "Sukun", "35.73.05.1001", "Bandungrejosari", 2, "Jl. Mawar 2"])
+    workbook.save(tmp_path / "wilayah.xlsx")
+    create_store(store_path)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await fill(pilot, "#path", str(tmp_path / "wilayah.xlsx"))
+        await pilot.press("f2")
+        await settle(pilot)
+        assert [t.number for t in areas.list_tps(app.require_store())] == [1, 2]

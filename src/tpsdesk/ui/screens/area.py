@@ -325,7 +325,7 @@ class AreaScreen(BaseScreen):
         def submit(values: dict[str, str]) -> object:
             raw = values["path"].strip().strip('"').strip("'")
             if not raw:
-                raise SubmitRefused(_("Enter the path of the CSV file."))
+                raise SubmitRefused(_("Enter the path of the file to import."))
             path = Path(raw).expanduser()
             try:
                 result, summary = import_area_csv(store, path)
@@ -338,7 +338,7 @@ class AreaScreen(BaseScreen):
         self.app.push_screen(
             SimpleForm(
                 _("Import an area list"),
-                [FormField("path", _("CSV file"), placeholder="/media/usb/wilayah.csv")],
+                [FormField("path", _("CSV or XLSX file"), placeholder="/media/usb/wilayah.xlsx")],
                 submit,
                 hint=_(
                     "Columns: kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name, "
