@@ -521,6 +521,9 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
                 click.echo(previous)
             click.echo("]")
             return
+        from tpsdesk.domain.dates import format_date
+        from tpsdesk.store.officers import status_label
+
         header = (
             _("NIK"),
             _("Name"),
@@ -530,7 +533,8 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
             _("TPS"),
             _("Status"),
         )
-        widths = (16, 28, 10, 3, 22, 18, 9)
+        least = (16, 28, 10, 3, 22, 18, 9)
+        widths = tuple(max(w, len(h)) for h, w in zip(header, least, strict=True))
         click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
         count = 0
         for page in pages:
@@ -540,11 +544,11 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
                 cells = (
                     hit.nik,
                     _cut(hit.name, widths[1]),
-                    hit.birth_date.isoformat(),
+                    format_date(hit.birth_date),
                     hit.sex,
                     _cut(hit.post_name, widths[4]),
                     where,
-                    hit.status,
+                    status_label(hit.status),
                 )
                 click.echo(
                     "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()

@@ -200,15 +200,9 @@ def _device_status(status: str) -> str:
 
 
 def _status(status: str) -> str:
-    labels = {
-        "accepted": N_("accepted"),
-        "needs_fix": N_("needs fixing"),
-        "enrolled": N_("enrolled"),
-        "sent": N_("sent"),
-        "ready": N_("ready"),
-        "draft": N_("draft"),
-    }
-    return _(labels.get(status, status))
+    from tpsdesk.store.officers import status_label
+
+    return status_label(status)
 
 
 # -- district -------------------------------------------------------------------------------

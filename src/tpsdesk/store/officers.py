@@ -20,7 +20,7 @@ from ..domain.nik import normalize_nik
 from ..domain.officer import OfficerFields
 from ..domain.posts import PostCatalogue, Unit
 from ..domain.problems import Sex
-from ..i18n import _
+from ..i18n import N_, _
 from .areas import KEEP, live_kecamatan, live_kelurahan, live_tps, resolve_tps_ref
 from .db import NotFound, Store, StoreError
 from .models import OFFICER_FIELD_COLUMNS, Action, Kelurahan, Officer, OfficerStatus, Tps
@@ -426,3 +426,19 @@ def count_officers(store: Store) -> int:
     with store.read() as session:
         query = select(func.count()).select_from(Officer).where(col(Officer.deleted).is_(False))
         return int(session.exec(query).one())
+
+
+_STATUS_LABELS = {
+    "draft": N_("draft"),
+    "ready": N_("ready"),
+    "sent": N_("sent"),
+    "accepted": N_("accepted"),
+    "needs_fix": N_("needs fixing"),
+    "enrolled": N_("enrolled"),
+}
+
+
+def status_label(status: str) -> str:
+    """An officer's status as people read it, in the user's language."""
+    label = _STATUS_LABELS.get(status)
+    return _(label) if label else status

@@ -203,7 +203,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
     def _show_status(self, officer: Officer) -> None:
         """What the district said about this officer (from its last receipt)."""
-        from tpsdesk.ui.screens.unit import status_label
+        from tpsdesk.store.officers import status_label
 
         line = self.query_one("#status-line", Static)
         text = _("Status: {status}").format(status=status_label(officer.status))

@@ -10,9 +10,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from tpsdesk.domain.area import format_tps
 from tpsdesk.i18n import N_, _
 from tpsdesk.store import officers
-from tpsdesk.store.officers import OfficerHit
+from tpsdesk.store.officers import OfficerHit, status_label
 from tpsdesk.ui.screens.base import BaseScreen
-from tpsdesk.ui.screens.unit import status_label
 from tpsdesk.ui.units import UnitRef
 
 RESULT_LIMIT = 50

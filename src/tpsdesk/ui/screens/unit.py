@@ -11,6 +11,7 @@ from tpsdesk.domain.dates import format_date
 from tpsdesk.i18n import N_, _
 from tpsdesk.store import officers
 from tpsdesk.store.models import Officer
+from tpsdesk.store.officers import status_label
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
@@ -253,15 +254,3 @@ class UnitScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "draft": N_("draft"),
-        "ready": N_("ready"),
-        "sent": N_("sent"),
-        "accepted": N_("accepted"),
-        "needs_fix": N_("needs fixing"),
-        "enrolled": N_("enrolled"),
-    }
-    return _(labels.get(status, status))
