@@ -221,7 +221,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         for item in fields(OfficerDraft):
             if item.name == "post_code":
                 select: Select[str] = self.query_one("#post_code", Select)
-                values["post_code"] = str(select.value) if select.value is not Select.BLANK else ""
+                values["post_code"] = str(select.value) if select.value is not Select.NULL else ""
             elif item.name in self.inputs:
                 values[item.name] = self.inputs[item.name].value
             else:
@@ -260,7 +260,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
     def _show_post_problems(self) -> None:
         select: Select[str] = self.query_one("#post_code", Select)
-        self._show_problems("post_code", "" if select.value is Select.BLANK else str(select.value))
+        self._show_problems("post_code", "" if select.value is Select.NULL else str(select.value))
 
     def _update_duty_placeholders(self) -> None:
         store = self.desk.require_store()

@@ -88,7 +88,7 @@ class SimpleForm(BaseModal[object]):
         for form_field in self.form_fields:
             widget = self.query_one(f"#{form_field.key}")
             if isinstance(widget, Select):
-                result[form_field.key] = "" if widget.value is Select.BLANK else str(widget.value)
+                result[form_field.key] = "" if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, Input):
                 result[form_field.key] = widget.value
         return result
