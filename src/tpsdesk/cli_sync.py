@@ -216,6 +216,7 @@ def district_settings_command(
 def district_setup_file(
     ctx: click.Context, area_code: str, out: Path, target: str, valid_days: int, as_json: bool
 ) -> None:
+    from tpsdesk.domain.dates import format_date
     from tpsdesk.sync.container import parse_container, suggested_file_name
     from tpsdesk.sync.setup import build_setup_file, read_setup_file
 
@@ -249,7 +250,7 @@ def district_setup_file(
             area=content.area,
             version=content.version,
             target=_("all laptops") if content.target == "all" else content.target,
-            date=content.expires_at.date().isoformat(),
+            date=format_date(content.expires_at.date()),
         )
     )
     click.echo(

@@ -21,7 +21,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -534,20 +534,35 @@ def _kind_label(kind: Kind) -> str:
     }[kind]
 
 
+def _when(text: str) -> str:
+    """A header time as people read it: 30-11-2026 04:09 (UTC, as written in the file)."""
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC).strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        return text
+
+
+def _role_label(role: str) -> str:
+    labels = {"field": N_("laptop"), "district": N_("district office")}
+    return _(labels[role]) if role in labels else role
+
+
 def describe_header(header: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs for `bundle inspect`, labels translated, in reading order.
 
     The header must have passed `validate_header` (parse_container does that)."""
+    from tpsdesk.sync.changes import table_label
+
     kind = Kind(header["kind"])
     sender, recipient, payload = header["sender"], header["recipient"], header["payload"]
     rows: list[tuple[str, str]] = [
         (_("Kind"), _kind_label(kind)),
         (_("Format version"), str(header["format"])),
         (_("File id"), header["file_id"]),
-        (_("Created (UTC)"), header["created_at"]),
+        (_("Created (UTC)"), _when(header["created_at"])),
         (_("District"), f"{header['district']['name']} ({header['district']['code']})"),
         (_("Area"), header["area"]),
-        (_("Sender"), f"{sender['id']} ({sender['role']})"),
+        (_("Sender"), f"{sender['id']} ({_role_label(sender['role'])})"),
         (_("Sender key fingerprint"), fingerprint(_raw_key(sender["signing_key"], "sender"))),
         (
             _("Recipient"),
@@ -557,12 +572,14 @@ def describe_header(header: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     if kind is Kind.BUNDLE:
         rows.append((_("Sequence numbers"), f"{header['seq_from']}–{header['seq_to']}"))
-        counts = ", ".join(f"{name}: {n}" for name, n in sorted(header["counts"].items()))
+        counts = ", ".join(
+            f"{table_label(name)}: {n}" for name, n in sorted(header["counts"].items())
+        )
         rows.append((_("Counts"), counts or "—"))
     else:
         rows.append((_("Version"), str(header["version"])))
         if kind is Kind.SETUP:
-            rows.append((_("Expires (UTC)"), header["expires_at"]))
+            rows.append((_("Expires (UTC)"), _when(header["expires_at"])))
         else:
             rows.append((_("Acknowledges up to sequence"), str(header["for_seq_to"])))
     encrypted = payload["encryption"] != ENCRYPTION_NONE
