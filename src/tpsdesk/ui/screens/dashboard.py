@@ -19,7 +19,6 @@ from tpsdesk.ui.units import UnitRef
 PAGE_SIZE = 100
 # F4 imports and F6 exports share one footer label: at 80 columns in Indonesian there is no
 # room for both of theirs. F1 help and the tooltips name each.
-FILES_GROUP = Binding.Group(N_("File"))
 
 
 def family_of(post_code: str) -> str:
@@ -52,18 +51,16 @@ class DashboardScreen(BaseScreen):
         Binding(
             "f4",
             "import_officers",
-            N_("Import officers"),
+            N_("Import"),
             id="dashboard.import",
             tooltip=N_("Import officers from an XLSX or CSV file"),
-            group=FILES_GROUP,
         ),
         Binding(
             "f6",
             "exports",
-            N_("Exports"),
+            N_("Export"),
             id="dashboard.export",
             tooltip=N_("Write the BPJS sheet, the budget or the completion report"),
-            group=FILES_GROUP,
         ),
         Binding(
             "f8",
