@@ -361,8 +361,7 @@ def export_bpjs_command(
 @_store_option
 @click.pass_context
 def export_budget_command(ctx: click.Context, out: Path, force: bool, as_json: bool) -> None:
-    from tpsdesk.domain.pay import format_rupiah
-    from tpsdesk.exchange.budget_export import export_budget
+    from tpsdesk.exchange.budget_export import budget_summary, export_budget
     from tpsdesk.exchange.xlsx_writer import XLSX, output_kind
 
     output_kind(out, (XLSX,))
@@ -383,28 +382,11 @@ def export_budget_command(ctx: click.Context, out: Path, force: bool, as_json: b
         )
         return
     _echo_written(result.files)
-    click.echo(
-        _("{n} officers, {months} officer-months: {amount}.").format(
-            n=budget.officers_counted,
-            months=budget.total.officer_months,
-            amount=format_rupiah(budget.total.amount),
-        )
-    )
-    if budget.not_counted:
-        click.echo(
-            ngettext(
-                "{n} officer is not counted:",
-                "{n} officers are not counted:",
-                len(budget.not_counted),
-            ).format(n=len(budget.not_counted)),
-            err=True,
-        )
-        for message, count in reasons.most_common():
-            click.echo(f"  {count:>6}  {message}", err=True)
-        click.echo(
-            _("They are listed in the sheet “{sheet}”.").format(sheet=_("Not counted")),
-            err=True,
-        )
+    totals, left_out = budget_summary(budget)
+    for line in totals:
+        click.echo(line)
+    for line in left_out:
+        click.echo(line, err=True)
     _privacy_note()
 
 

@@ -126,6 +126,36 @@ def export_budget(
     return BudgetExportResult(files=tuple(files.written), budget=budget)
 
 
+def budget_summary(budget: Budget) -> tuple[list[str], list[str]]:
+    """What to tell the person after a budget export, translated: the totals, and (second
+    list) the officers not counted, by reason, and where they are listed."""
+    from collections import Counter
+
+    from tpsdesk.domain.pay import format_rupiah
+    from tpsdesk.i18n import ngettext
+
+    totals = [
+        _("{n} officers, {months} officer-months: {amount}.").format(
+            n=budget.officers_counted,
+            months=budget.total.officer_months,
+            amount=format_rupiah(budget.total.amount),
+        )
+    ]
+    left_out: list[str] = []
+    if budget.not_counted:
+        left_out.append(
+            ngettext(
+                "{n} officer is not counted:",
+                "{n} officers are not counted:",
+                len(budget.not_counted),
+            ).format(n=len(budget.not_counted))
+        )
+        reasons = Counter(item.message for item in budget.not_counted)
+        left_out += [f"  {count:>6}  {message}" for message, count in reasons.most_common()]
+        left_out.append(_("They are listed in the sheet “{sheet}”.").format(sheet=_("Not counted")))
+    return totals, left_out
+
+
 def month_label(month: date) -> str:
     """2024-11: sorts as text, reads the same in both languages."""
     return f"{month.year:04d}-{month.month:02d}"

@@ -9,7 +9,6 @@ them, asks before replacing a file, and reminds the user to keep them safe.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
-from tpsdesk.domain.pay import PaySettings, format_rupiah
+from tpsdesk.domain.pay import PaySettings
 from tpsdesk.exchange.xlsx_writer import CSV, XLSX, ExportError, output_kind, side_path
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store, StoreError
@@ -108,32 +107,11 @@ def run_export(
         lines.append(_privacy_note())
         return lines
     if kind == BUDGET:
-        from tpsdesk.exchange.budget_export import export_budget
+        from tpsdesk.exchange.budget_export import budget_summary, export_budget
 
         result = export_budget(store, out, force=force, progress=progress)
-        budget = result.budget
-        lines = _written(result.files)
-        lines.append(
-            _("{n} officers, {months} officer-months: {amount}.").format(
-                n=budget.officers_counted,
-                months=budget.total.officer_months,
-                amount=format_rupiah(budget.total.amount),
-            )
-        )
-        if budget.not_counted:
-            lines.append(
-                ngettext(
-                    "{n} officer is not counted:",
-                    "{n} officers are not counted:",
-                    len(budget.not_counted),
-                ).format(n=len(budget.not_counted))
-            )
-            reasons = Counter(item.message for item in budget.not_counted)
-            for message, count in reasons.most_common():
-                lines.append(f"  {count:>6}  {message}")
-            lines.append(
-                _("They are listed in the sheet “{sheet}”.").format(sheet=_("Not counted"))
-            )
+        totals, left_out = budget_summary(result.budget)
+        lines = [*_written(result.files), *totals, *left_out]
         lines.append(_privacy_note())
         return lines
     from tpsdesk.exchange.completion_export import export_completion
