@@ -58,3 +58,14 @@ def test_budget_refusals(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="unknown file type"):
         export_budget(store, tmp_path / "b.csv")
     assert list(tmp_path.glob("b*")) == []
+
+
+def test_budget_columns_are_wide_enough_to_show_rupiah(store: Store, tmp_path: Path) -> None:
+    """A spreadsheet program shows ### in a money cell narrower than its amount."""
+    tps = make_area(store)
+    add(store, "kpps_ketua", tps_id=tps[1], seed=1)
+    out = tmp_path / "b.xlsx"
+    export_budget(store, out)
+    sheet = openpyxl.load_workbook(out)["Contributions"]
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "HIJ"}
+    assert all(width >= 16 for width in widths.values()), widths

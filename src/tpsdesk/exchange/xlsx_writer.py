@@ -232,15 +232,21 @@ class SheetWriter:
 
     def __init__(self, workbook: Workbook, title: str, scratch: Path | None = None) -> None:
         self.sheet: WriteOnlyWorksheet = workbook.create_sheet(sheet_title(title))
-        if scratch is not None:
-            # What WriteOnlyWorksheet._get_writer does, with our file instead of one in the
-            # system's temporary folder; registered so openpyxl's cleanup finds it.
-            ALL_TEMP_FILES.append(str(scratch))
-            writer = WorksheetWriter(self.sheet, out=str(scratch))
-            writer.write_top()
-            self.sheet._writer = writer
+        self._scratch = scratch
         self._bold = Font(bold=True)
         self.rows = 0
+
+    def _append(self, cells: list[Cell]) -> None:
+        if self.rows == 0 and self._scratch is not None:
+            # What WriteOnlyWorksheet._get_writer does at the first row, with our file instead
+            # of one in the system's temporary folder; registered so openpyxl's cleanup finds
+            # it. Not earlier: the top of the sheet (column widths) is written here.
+            ALL_TEMP_FILES.append(str(self._scratch))
+            writer = WorksheetWriter(self.sheet, out=str(self._scratch))
+            writer.write_top()
+            self.sheet._writer = writer  # type: ignore[attr-defined]
+        self.sheet.append(cells)
+        self.rows += 1
 
     def _cell(self, value: Any, number_format: str | None = None) -> Cell:
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -255,8 +261,7 @@ class SheetWriter:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = TEXT_FORMAT
             cells.append(cell)
-        self.sheet.append(cells)
-        self.rows += 1
+        self._append(cells)
 
     def heading(self, values: Iterable[str]) -> None:
         cells = []
@@ -264,8 +269,7 @@ class SheetWriter:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.font = self._bold
             cells.append(cell)
-        self.sheet.append(cells)
-        self.rows += 1
+        self._append(cells)
 
     def row(self, values: Iterable[Any], formats: Sequence[str | None] = ()) -> None:
         """A row of mixed cells; `formats[i]` is the number format of cell i (None: General).
@@ -276,13 +280,14 @@ class SheetWriter:
             if isinstance(value, str) and number_format is None:
                 number_format = TEXT_FORMAT
             cells.append(self._cell(value, number_format))
-        self.sheet.append(cells)
-        self.rows += 1
+        self._append(cells)
 
     def widths(self, widths: Sequence[float]) -> None:
         """Column widths (only before the first row: write-only sheets fix them early)."""
         from openpyxl.utils import get_column_letter
 
+        if self.rows:
+            raise ValueError("column widths must be set before the first row")
         for index, width in enumerate(widths, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width  # type: ignore[attr-defined]
 
