@@ -47,6 +47,18 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations.ngettext(singular, plural, n)
 
 
+def number_locale() -> str:
+    """The babel locale for numbers and money in the current language."""
+    return "id_ID" if _language == "id" else "en_US"
+
+
+def format_number(value: int) -> str:
+    """50.000 (Indonesian) or 50,000 (English)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=number_locale())
+
+
 def N_(message: str) -> str:
     """Mark a message for extraction without translating it now (translate later with `_()`)."""
     return message

@@ -16,7 +16,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from tpsdesk.i18n import N_, _, get_language
+from tpsdesk.i18n import N_, _, number_locale
 
 FORMAT_VERSION = 1
 MAX_RUPIAH = Decimal("1000000000")  # a monthly wage basis above Rp1 billion is a typo
@@ -329,7 +329,7 @@ def _percent(raw: object, key: str) -> Decimal:
 
 
 def _locale() -> str:
-    return "id_ID" if get_language() == "id" else "en_US"
+    return number_locale()
 
 
 def format_rupiah(amount: Decimal) -> str:

@@ -31,7 +31,7 @@ from tpsdesk.exchange.sheet_reader import (
     column_letter,
     open_sheet,
 )
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import N_, _, format_number
 from tpsdesk.store.officer_import import (
     PLACE_FIELDS,
     ImportCounts,
@@ -373,7 +373,7 @@ def _too_many(path: Path) -> SheetError:
         _(
             "{file} has more than {n} rows of officers, the most one import takes: split it "
             "into several files"
-        ).format(file=path.name, n=f"{MAX_DATA_ROWS:,}")
+        ).format(file=path.name, n=format_number(MAX_DATA_ROWS))
     )
 
 
