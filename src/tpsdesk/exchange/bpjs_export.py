@@ -32,7 +32,6 @@ from tpsdesk.exchange.xlsx_writer import (
     AtomicFiles,
     ExportError,
     Progress,
-    SheetWriter,
     csv_writer,
     new_workbook,
     numbered_paths,
@@ -686,17 +685,17 @@ def _write_xlsx_part(
     path: Path, rows: Iterator[list[str]], info: _ExportInfo, part: int, files: AtomicFiles
 ) -> None:
     workbook = new_workbook()
-    data = SheetWriter(workbook, info.template.sheet, files.scratch(path))
+    data = files.sheet(workbook, info.template.sheet, path)
     # BPJS's own sheet: its headings as they are, no styling, every cell Text.
     data.text_row(column.heading for column in info.template.columns)
     for values in rows:
         data.text_row(values)
-    left_out = SheetWriter(workbook, _("Not exported"), files.scratch(path))
+    left_out = files.sheet(workbook, _("Not exported"), path)
     left_out.widths([20, 30, 20, 30, 12, 80])
     left_out.heading(_excluded_heading())
     for exclusion in info.excluded:
         left_out.text_row(_excluded_values(exclusion))
-    used = SheetWriter(workbook, _("Settings"), files.scratch(path))
+    used = files.sheet(workbook, _("Settings"), path)
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
     for label, value in info.lines(part):

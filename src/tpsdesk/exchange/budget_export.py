@@ -25,7 +25,6 @@ from tpsdesk.exchange.xlsx_writer import (
     AtomicFiles,
     ExportError,
     Progress,
-    SheetWriter,
     new_workbook,
     output_kind,
     refuse_existing,
@@ -167,7 +166,7 @@ def _money(amount: Decimal) -> str:
 
 def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> None:
     workbook = new_workbook()
-    lines = SheetWriter(workbook, _("Contributions"), files.scratch(path))
+    lines = files.sheet(workbook, _("Contributions"), path)
     lines.widths([12, 20, 16, 20, 22, 10, 10, 16, 16, 18])
     lines.heading(
         [
@@ -207,7 +206,7 @@ def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> Non
     )  # fmt: skip
 
     def totals_sheet(title: str, heading: list[str], rows: list[tuple[list[str], Total]]) -> None:
-        sheet = SheetWriter(workbook, title, files.scratch(path))
+        sheet = files.sheet(workbook, title, path)
         sheet.widths([*([20] * len(heading)), 14, 18])
         sheet.heading([*heading, _("Officer-months"), _("Amount")])
         pad = [None] * len(heading)
@@ -253,7 +252,7 @@ def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> Non
         [([month_label(month)], t) for month, t in budget.by_month.items()],
     )
 
-    used = SheetWriter(workbook, _("Settings"), files.scratch(path))
+    used = files.sheet(workbook, _("Settings"), path)
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
     now = datetime.now(UTC).astimezone()
@@ -272,7 +271,7 @@ def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> Non
     for label, value in settings_lines(budget.settings, names.catalogue):
         used.text_row([label, value])
 
-    missing = SheetWriter(workbook, _("Not counted"), files.scratch(path))
+    missing = files.sheet(workbook, _("Not counted"), path)
     missing.widths([20, 20, 22, 36, 60])
     missing.heading([_("Kecamatan"), _("Kelurahan"), _("Post"), _("Officer"), _("Why")])
     for item in budget.not_counted:

@@ -18,7 +18,6 @@ from tpsdesk.exchange.xlsx_writer import (
     AtomicFiles,
     ExportError,
     Progress,
-    SheetWriter,
     csv_writer,
     new_workbook,
     output_kind,
@@ -150,12 +149,12 @@ def export_completion(
     with AtomicFiles(force=force) as files:
         if kind == XLSX:
             workbook = new_workbook()
-            sheet = SheetWriter(workbook, _("TPS"), files.scratch(out))
+            sheet = files.sheet(workbook, _("TPS"), out)
             sheet.heading(_tps_heading(tps_posts))
             for tps in tps_rows:
                 sheet.row(_tps_values(tps, tps_posts))
                 tick()
-            sheet = SheetWriter(workbook, _("Units"), files.scratch(out))
+            sheet = files.sheet(workbook, _("Units"), out)
             sheet.heading(_unit_heading(unit_posts))
             for unit in unit_rows:
                 sheet.row(_unit_values(unit, unit_posts))

@@ -114,6 +114,7 @@ class AtomicFiles:
         self.force = force
         self._pending: list[tuple[Path, Path]] = []
         self._scratch: list[Path] = []
+        self._sheets: list[SheetWriter] = []
         self.written: list[Path] = []
 
     def __enter__(self) -> AtomicFiles:
@@ -146,6 +147,13 @@ class AtomicFiles:
         self._scratch.append(Path(name))
         return Path(name)
 
+    def sheet(self, workbook: Workbook, title: str, near: Path) -> SheetWriter:
+        """A write-only sheet of `workbook` whose rows are buffered in a scratch file beside
+        `near`; closed and removed with the other scratch files if the export fails."""
+        writer = SheetWriter(workbook, title, self.scratch(near))
+        self._sheets.append(writer)
+        return writer
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -175,6 +183,11 @@ class AtomicFiles:
         self._pending = []
 
     def _drop_scratch(self) -> None:
+        # Sheets first: their buffers must be closed before the files can go (Windows keeps
+        # an open file), and an abandoned sheet must not write to them later.
+        for sheet in self._sheets:
+            sheet.abandon()
+        self._sheets = []
         for path in self._scratch:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
@@ -235,6 +248,17 @@ class SheetWriter:
         self._scratch = scratch
         self._bold = Font(bold=True)
         self.rows = 0
+
+    def abandon(self) -> None:
+        """Stop writing (an export that failed): close the row buffer without finishing it."""
+        rows = getattr(self.sheet, "_rows", None)
+        writer = getattr(self.sheet, "_writer", None)
+        with contextlib.suppress(Exception):
+            if rows is not None:
+                rows.close()
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
 
     def _append(self, cells: list[Cell]) -> None:
         if self.rows == 0 and self._scratch is not None:
