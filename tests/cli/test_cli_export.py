@@ -62,7 +62,7 @@ def test_export_bpjs_budget_completion(runner: CliRunner, tmp_path: Path) -> Non
         main, ["export", "completion", "--out", str(tmp_path / "c.csv"), "--json"]
     )
     assert completion.exit_code == 0
-    assert len(json.loads(completion.stdout)["files"]) == 2
+    assert len(json.loads(completion.stdout)["files"]) == 3  # TPS, units, settings
 
 
 def test_export_refusals(runner: CliRunner, tmp_path: Path) -> None:

@@ -21,7 +21,11 @@ def test_completion_xlsx_and_csv(store: Store, tmp_path: Path) -> None:
     result = export_completion(store, tmp_path / "c.xlsx")
     assert result.tps == 3 and result.tps_complete == 0
     workbook = openpyxl.load_workbook(tmp_path / "c.xlsx")
-    assert workbook.sheetnames == ["TPS", "Units"]
+    assert workbook.sheetnames == ["TPS", "Units", "Settings"]
+    settings = dict(workbook["Settings"].iter_rows(min_row=2, values_only=True))
+    assert settings["Needed per unit: Anggota KPPS"] == "6"
+    assert settings["Needed per unit: Pantarlih"] == "1 (2 above 400 voters)"
+    assert settings["JKK rate"] == "0.24 %"  # the pay settings, as on every export
     rows = list(workbook["TPS"].iter_rows(values_only=True))
     assert rows[0][:4] == ("Kecamatan code", "Kelurahan code", "Kelurahan", "TPS")
     first = next(r for r in rows[1:] if r[3] == "001" and r[2] == "Dinoyo")
@@ -30,7 +34,11 @@ def test_completion_xlsx_and_csv(store: Store, tmp_path: Path) -> None:
     assert first[heading.index("Ketua KPPS")] == "1/1"
 
     csv_result = export_completion(store, tmp_path / "c.csv")
-    assert csv_result.files == (tmp_path / "c.csv", tmp_path / "c-units.csv")
+    assert csv_result.files == (
+        tmp_path / "c.csv",
+        tmp_path / "c-units.csv",
+        tmp_path / "c-settings.csv",
+    )
     with (tmp_path / "c-units.csv").open(encoding="utf-8-sig", newline="") as handle:
         units = list(csv.reader(handle))
     assert units[0][0] == "Unit" and len(units) == 1 + 3  # 1 kecamatan, 2 kelurahan

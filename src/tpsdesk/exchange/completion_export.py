@@ -1,17 +1,19 @@
 """Posts filled against posts needed: per TPS, and per kelurahan and kecamatan (XLSX or CSV).
 
-The counts are `store.completion`'s; this module writes them. XLSX: sheets "TPS" and "Units";
-CSV: F.csv (TPS) and F-units.csv. No personal data: counts only.
+The counts are `store.completion`'s; this module writes them. XLSX: sheets "TPS", "Units" and
+"Settings"; CSV: F.csv (TPS), F-units.csv and F-settings.csv. The settings printed are the posts
+needed per unit and the district's pay settings, as on every export. No personal data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tpsdesk.domain.posts import Post, Unit
+from tpsdesk.domain.posts import Post, PostCatalogue, Unit
 from tpsdesk.exchange.xlsx_writer import (
     CSV,
     XLSX,
@@ -23,6 +25,7 @@ from tpsdesk.exchange.xlsx_writer import (
     output_kind,
     refuse_existing,
     save_workbook,
+    settings_lines,
     side_path,
 )
 from tpsdesk.i18n import _
@@ -34,6 +37,7 @@ from tpsdesk.store.completion import (
     unit_completion,
 )
 from tpsdesk.store.db import Store
+from tpsdesk.store.pay_settings import load_pay_settings
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,18 @@ def _unit_values(unit: UnitCompletion, posts: list[Post]) -> list[Any]:
     ]
 
 
+def _settings_rows(store: Store, catalogue: PostCatalogue) -> list[tuple[str, str]]:
+    rows = [(_("Written"), datetime.now(UTC).strftime("%d-%m-%Y %H:%M UTC"))]
+    for post in catalogue.posts:
+        needed = str(post.per_unit)
+        if post.per_unit_large_tps is not None:
+            needed += " " + _("({n} above {voters} voters)").format(
+                n=post.per_unit_large_tps, voters=catalogue.large_tps_voters
+            )
+        rows.append((_("Needed per unit: {post}").format(post=post.name), needed))
+    return rows + settings_lines(load_pay_settings(store), catalogue)
+
+
 def export_completion(
     store: Store, out: Path, *, force: bool = False, progress: Progress | None = None
 ) -> CompletionExportResult:
@@ -129,7 +145,8 @@ def export_completion(
     """
     kind = output_kind(out, (XLSX, CSV))
     units_path = side_path(out, "units")
-    refuse_existing([out, units_path] if kind == CSV else [out], force)
+    settings_path = side_path(out, "settings")
+    refuse_existing([out, units_path, settings_path] if kind == CSV else [out], force)
     catalogue = store.catalogue
     tps_rows = tps_completion(store)
     unit_rows = unit_completion(store)
@@ -159,6 +176,11 @@ def export_completion(
             for unit in unit_rows:
                 sheet.row(_unit_values(unit, unit_posts))
                 tick()
+            used = files.sheet(workbook, _("Settings"), out)
+            used.widths([34, 60])
+            used.heading([_("Setting"), _("Value")])
+            for label, value in _settings_rows(store, catalogue):
+                used.text_row([label, value])
             save_workbook(workbook, files.new(out))
         else:
             with csv_writer(files.new(out)) as writer:
@@ -171,6 +193,9 @@ def export_completion(
                 for unit in unit_rows:
                     writer.writerow(_unit_values(unit, unit_posts))
                     tick()
+            with csv_writer(files.new(settings_path)) as writer:
+                writer.writerow([_("Setting"), _("Value")])
+                writer.writerows(_settings_rows(store, catalogue))
     return CompletionExportResult(
         files=tuple(files.written),
         tps=len(tps_rows),

@@ -61,7 +61,7 @@ def files_at_risk(kind: str, out: Path) -> list[Path]:
         if out.suffix.lower() == CSV:
             candidates += [side_path(out, "excluded"), side_path(out, "settings")]
     elif kind == COMPLETION and out.suffix.lower() == CSV:
-        candidates.append(side_path(out, "units"))
+        candidates += [side_path(out, "units"), side_path(out, "settings")]
     return [path for path in candidates if os.path.lexists(path)]
 
 
