@@ -163,6 +163,29 @@ async def test_correcting_a_column_plans_again(area_store: Path, tmp_path: Path)
         assert saved.field_for("Posisi di TPS") == "post_code"
 
 
+async def test_a_nik_column_nobody_knows_is_chosen_in_the_columns_tab(
+    area_store: Path, tmp_path: Path
+) -> None:
+    # "Nomor Induk" is no NIK heading tpsdesk knows: the file cannot be read until the person
+    # says which column holds the NIK.
+    heading = ["No", "Nomor Induk", *HEADING[2:], "Jabatan", "TPS"]
+    sheet = write_sheet(tmp_path / "petugas.xlsx", heading, officer_rows())
+    app = make_app(area_store)
+    async with running(app) as pilot:
+        screen = await open_import(pilot, sheet)
+        assert screen.preview is None
+        assert "no NIK column" in static_text(app, "#import-error")
+        column = next(c for c in screen.columns if c.heading == "Nomor Induk")
+        select: Select[str] = app.screen.query_one(f"#map-{column.index}", Select)
+        select.value = "nik"
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert screen.preview is not None
+        assert "2 new, 0 updated, 0 unchanged, 1 invalid" in static_text(app, "#import-summary")
+        assert screen.overrides == {"Nomor Induk": "nik"}
+
+
 async def test_bad_files_are_explained(area_store: Path, tmp_path: Path) -> None:
     not_a_sheet = tmp_path / "notes.xlsx"
     not_a_sheet.write_bytes(b"this is not a workbook")

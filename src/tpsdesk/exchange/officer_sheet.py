@@ -455,6 +455,22 @@ def _import_row(number: int, values: list[Cell], columns: list[MappedColumn]) ->
     return ImportRow(number, draft, problems=tuple(problems), **place)
 
 
+class NoNikColumn(SheetError):
+    """The header was found, but no column of it is known to hold the NIK: `columns` are the
+    headings found, for the person to say which one does (a mapping override)."""
+
+    def __init__(self, path: Path, header_row: int, columns: list[MappedColumn]) -> None:
+        super().__init__(
+            _(
+                "{file}: the header (row {row}) has no NIK column; name the column NIK, or "
+                'map it (e.g. --map "No. Identitas=nik")'
+            ).format(file=path.name, row=header_row)
+        )
+        self.path = path
+        self.header_row = header_row
+        self.columns = columns
+
+
 def read_officer_sheet(
     path: Path,
     *,
@@ -474,12 +490,7 @@ def read_officer_sheet(
         header_row, columns, buffered, rest = _find_header(opened, mapping)
         fields = {c.field for c in columns if c.field is not None}
         if "nik" not in fields:
-            raise SheetError(
-                _(
-                    "{file}: the header (row {row}) has no NIK column; name the column NIK, or "
-                    'map it (e.g. --map "No. Identitas=nik")'
-                ).format(file=path.name, row=header_row)
-            )
+            raise NoNikColumn(path, header_row, columns)
         missing = [
             name
             for name in ("nik", "name", "birth_place", "birth_date", "sex", "address", "post_code")

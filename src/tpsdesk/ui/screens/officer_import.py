@@ -36,6 +36,7 @@ from tpsdesk.exchange.officer_sheet import (
     TARGET_FIELDS,
     TARGET_LABELS,
     MappedColumn,
+    NoNikColumn,
     OfficerImportPreview,
     apply_officer_import,
     describe_counts,
@@ -109,6 +110,9 @@ class OfficerImportScreen(BaseScreen):
         self.problems: list[RowProblem] = []
         self.page = 0
         self.overrides: dict[str, str] = {}  # heading → field corrections made here
+        # The headings shown in the Columns tab, and the file they are from.
+        self.columns: list[MappedColumn] = []
+        self.columns_path: Path | None = None
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -211,7 +215,7 @@ class OfficerImportScreen(BaseScreen):
         sheet = self.query_one("#sheet", Input).value.strip() or None
         select: Select[str] = self.query_one("#kelurahan", Select)
         kelurahan = select.selection  # None: blank, the store's only kelurahan
-        if self.preview is not None and self.preview.sheet.path == path:
+        if self.columns_path == path:
             self.overrides.update(self._corrections())
         else:
             self.overrides = {}
@@ -226,9 +230,7 @@ class OfficerImportScreen(BaseScreen):
     def _corrections(self) -> dict[str, str]:
         """The headings whose field the user changed in the Columns tab."""
         found: dict[str, str] = {}
-        if self.preview is None:
-            return found
-        for column in self.preview.sheet.columns:
+        for column in self.columns:
             for select in self.query(f"#map-{column.index}").results(Select):
                 value = select.selection or IGNORE
                 if value != (column.field or IGNORE):
@@ -250,6 +252,9 @@ class OfficerImportScreen(BaseScreen):
                 today=self.desk.today,
                 progress=self._progress_from_thread,
             )
+        except NoNikColumn as failure:
+            self.app.call_from_thread(self._choose_nik_column, failure)
+            return
         except (SheetError, StoreError) as failure:
             self.app.call_from_thread(self._failed, failure.message)
             return
@@ -292,6 +297,27 @@ class OfficerImportScreen(BaseScreen):
         self._show_error(message)
         self.notify(message, severity="error", timeout=10)
 
+    def _choose_nik_column(self, failure: NoNikColumn) -> None:
+        """No heading is known to hold the NIK: show the headings found, to pick it."""
+        if not self.is_attached:
+            return
+        self._set_busy(False)
+        self.preview = None
+        self.problems = []
+        self._render_problems()
+        self.query_one("#import-summary", Static).update(
+            _("The file was not read: nothing was imported.")
+        )
+        self._show_error(
+            failure.message
+            + "\n"
+            + _("In the Columns tab, choose NIK for the column that holds it, then press F2.")
+        )
+        self._render_mapping(failure.columns, failure.path)
+        self.query_one("#import-tabs").display = True
+        self.query_one("#import-tabs", TabbedContent).active = "tab-columns"
+        self.refresh_bindings()
+
     def _show_preview(self, preview: OfficerImportPreview) -> None:
         if not self.is_attached:
             return
@@ -304,7 +330,7 @@ class OfficerImportScreen(BaseScreen):
         self.query_one("#import-tabs").display = True
         self.query_one("#import-summary", Static).update(Text(self._summary_text(preview)))
         self._render_problems()
-        self._render_mapping(preview.sheet.columns)
+        self._render_mapping(preview.sheet.columns, preview.sheet.path)
         tabs = self.query_one("#import-tabs", TabbedContent)
         tabs.get_tab("tab-invalid").label = _("Invalid rows ({n})").format(n=plan.counts.invalid)
         tabs.active = "tab-invalid" if self.problems else "tab-columns"
@@ -389,7 +415,9 @@ class OfficerImportScreen(BaseScreen):
         else:
             detail.update("")
 
-    def _render_mapping(self, columns: list[MappedColumn]) -> None:
+    def _render_mapping(self, columns: list[MappedColumn], path: Path) -> None:
+        self.columns = columns
+        self.columns_path = path
         container = self.query_one("#mapping", VerticalScroll)
         container.remove_children()
         options = [(_("(ignored)"), IGNORE)] + [
