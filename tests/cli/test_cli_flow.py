@@ -544,6 +544,18 @@ def test_the_chain_in_real_processes(tmp_path: Path, env: dict[str, str | None])
     junk.write_bytes(b"\x00" * 100)
     run(office, "district", "merge", junk, code=1)
 
+    # Many files in one command: the next ones are read in a second (spawned) process.
+    later = []
+    for seed in (11, 12):
+        run(field, "demo", "--officers", "2", "--seed", str(seed))
+        later.append(json.loads(run(field, "bundle", "export", "--out", usb, "--json"))["written"])
+    merged = json.loads(
+        run(office, "district", "merge", "--json", bundle, junk, *later, bundle, code=1)
+    )
+    assert [m["status"] for m in merged] == ["merged", "refused", "merged", "merged", "merged"]
+    assert [len(m["report"]["accepted"]) for m in merged if "report" in m] == [4, 2, 2, 4]
+    assert len(json.loads(run(office, "officers", "list", "--json"))) == 8
+
 
 def test_a_laptop_restored_from_an_old_backup(world: World, sent: Path) -> None:
     """A restored store takes a new device id and key: the district sees a new laptop (to be
