@@ -290,3 +290,42 @@ def test_many_files_merge_alike_with_and_without_a_second_process(
         assert any(used), "no file was checked in the second process"
     else:
         assert used == []
+
+
+def _renamed(store: Store, officer_id: str, name: str) -> None:
+    from tpsdesk.domain.officer import OfficerFields
+
+    o = officers.get_officer(store, officer_id)
+    assert o is not None
+    fields = OfficerFields(
+        nik=o.nik, name=name, birth_place=o.birth_place, birth_date=o.birth_date,
+        sex=Sex(o.sex), address=o.address, postcode=o.postcode, phone=o.phone,
+        email=o.email, mother_name=o.mother_name, marital_status=o.marital_status,
+        post_code=o.post_code, duty_start=o.duty_start, duty_end=o.duty_end,
+    )  # fmt: skip
+    officers.update_officer(store, officer_id, fields)
+
+
+def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    officer_id = add_officer(laptop, 1)
+    first = export_bundle(laptop, tmp / "usb")
+    waiting = receive_bundle(hq, read_bundle_file(first.path), file=first.path.name)
+    district.approve(hq, waiting.fingerprint)
+    merge_released(hq, waiting.device_id)
+
+    # The clerk corrects the name; told so, the laptop's user types the same correction.
+    _renamed(hq, officer_id, "PETUGAS BENAR")
+    _renamed(laptop, officer_id, "PETUGAS BENAR")
+    second = export_bundle(laptop, tmp / "usb")
+    outcome = receive_bundle(hq, read_bundle_file(second.path), file=second.path.name)
+    assert outcome.report is not None and outcome.report.conflicts == ()
+    _header, receipt = build_receipt(hq, waiting.fingerprint)
+    summary = import_receipt(laptop, receipt, file="r.tpsr")
+    assert summary.statuses == {"accepted": 1}
+
+    # A different correction on the laptop is a conflict, and the receipt says so.
+    _renamed(laptop, officer_id, "PETUGAS LAIN")
+    third = export_bundle(laptop, tmp / "usb")
+    outcome = receive_bundle(hq, read_bundle_file(third.path), file=third.path.name)
+    assert outcome.report is not None and len(outcome.report.conflicts) == 1

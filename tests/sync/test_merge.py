@@ -127,6 +127,28 @@ def test_concurrent_edits_make_one_conflict_and_a_deterministic_winner(
     assert {(row_id, a, 2), (row_id, b, 7)} <= versions(district_store)
 
 
+def test_concurrent_edits_that_reach_the_same_values_are_no_conflict(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    a, key_a = approved_laptop(district_store)
+    b, key_b = approved_laptop(district_store)
+    v1 = officer_row(device=a, counter=1, tps_id=district_area["a1"], name="BUDY SANTOSO")
+    row_id, nik = v1["values"]["id"], v1["values"]["nik"]
+    fixed = {"row_id": row_id, "nik": nik, "tps_id": district_area["a1"], "name": "BUDI SANTOSO"}
+    edit_a = officer_row(device=a, counter=2, base=(a, 1), **fixed)
+    edit_b = officer_row(device=b, counter=7, base=(a, 1), updated_by="Pak Budi", **fixed)
+    merge_bundle(district_store, make_bundle(a, key_a, [v1]))
+    merge_bundle(district_store, make_bundle(a, key_a, [edit_a], seq_from=2))
+    report = merge_bundle(district_store, make_bundle(b, key_b, [edit_b]))
+    assert report.conflicts == () and findings(district_store, FindingKind.CONFLICT) == []
+    assert officers(district_store)[row_id].name == "BUDI SANTOSO"
+    # Both versions are kept; a later edit that disagrees is a conflict again.
+    assert {(row_id, a, 2), (row_id, b, 7)} <= versions(district_store)
+    other = officer_row(device=a, counter=3, base=(a, 2), **{**fixed, "name": "BUDI S."})
+    again = merge_bundle(district_store, make_bundle(a, key_a, [other], seq_from=3))
+    assert [r.row_id for r in again.conflicts] == [row_id]
+
+
 def test_live_edit_wins_over_concurrent_delete(
     district_store: Store, district_area: dict[str, str]
 ) -> None:

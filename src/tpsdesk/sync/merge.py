@@ -643,6 +643,22 @@ def _read_history(value: Any, device: str, counter: int) -> dict[str, int] | Non
     return out
 
 
+_VERSION_COLUMNS = frozenset({"version_device", "version_counter", "base_device", "base_counter"})
+
+
+def content_of_wire(table: str, wire: dict[str, Any]) -> str:
+    """What two versions of a row must share to say the same thing: every column but the
+    version, the display-only and the district-owned ones (canonical JSON)."""
+    skip = _VERSION_COLUMNS | _DISPLAY_ONLY | DISTRICT_OWNED.get(table, frozenset())
+    return canonical({k: v for k, v in wire.items() if k not in skip})
+
+
+def disagree(table: str, heads: list[RowVersion]) -> bool:
+    """Concurrent versions are a conflict only if they say different things: two edits that
+    reached the same values (a laptop correcting what the district corrected) are not."""
+    return len({content_of_wire(table, json.loads(v.values)) for v in heads}) > 1
+
+
 def _identity(table: str, wire: dict[str, Any]) -> str:
     """What must be equal for two copies of one version to be the same version."""
     skip = _DISPLAY_ONLY | DISTRICT_OWNED.get(table, frozenset())
@@ -916,7 +932,7 @@ def _refresh_conflict(
     open_conflicts: dict[str, list[Finding]],
 ) -> None:
     key = ""
-    if len(heads) > 1:
+    if len(heads) > 1 and disagree(table, heads):
         ids = sorted(f"{v.device}:{v.counter}" for v in heads)
         key = f"conflict:{row_id}:{_group_hash(ids)}"
         details = {
@@ -1254,7 +1270,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             _refresh_conflict(session, table, row_id, heads, open_conflicts)
             if row_id not in new_rows:
                 continue
-            if len(heads) > 1 and any(_vkey(h) == p.version for h in heads):
+            if (
+                len(heads) > 1
+                and any(_vkey(h) == p.version for h in heads)
+                and disagree(table, heads)
+            ):
                 outcome["conflicts"].append(ref)
             elif _vkey(winner) == p.version:
                 outcome["accepted"].append(ref)

@@ -115,6 +115,25 @@ def _laptop_rows(session: Session, device_id: str) -> list[str]:
     return sorted(session.exec(query))
 
 
+def _laptop_says_the_same(session: Session, officer: Officer, device_id: str) -> bool:
+    """The laptop's latest version of this officer has what the district shows (it made the
+    same correction): nothing for it to fix, though the version shown is another's."""
+    from tpsdesk.sync.changes import row_to_wire
+    from tpsdesk.sync.merge import content_of_wire
+
+    query = (
+        select(RowVersion)
+        .where(RowVersion.row_id == officer.id, RowVersion.device == device_id)
+        .order_by(col(RowVersion.counter).desc())
+        .limit(1)
+    )
+    latest = session.exec(query).first()
+    if latest is None:
+        return False
+    shown = content_of_wire("officer", row_to_wire(officer, 0)["values"])
+    return content_of_wire("officer", json.loads(latest.values)) == shown
+
+
 def _open_reasons(session: Session, row_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
     reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = select(Finding).where(Finding.status == FindingStatus.OPEN.value)
@@ -179,7 +198,10 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
                 continue
             entry: dict[str, Any] = {"type": "officer", "id": row_id}
             problems = reasons.get(row_id, []) + rejected.get(row_id, [])
-            if officer.version_device != device.device_id:
+            theirs = officer.version_device == device.device_id or (
+                not officer.deleted and _laptop_says_the_same(session, officer, device.device_id)
+            )
+            if not theirs:
                 entry["status"] = OfficerStatus.NEEDS_FIX.value
                 problems = [{"code": "removed" if officer.deleted else "changed"}, *problems]
             elif problems:
@@ -191,7 +213,7 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
                 entry["status"] = OfficerStatus.ACCEPTED.value
             if problems:
                 entry["reasons"] = problems
-            if officer.version_device != device.device_id:
+            if not theirs:
                 if officer.deleted:
                     # A removal travels back as a tombstone: versions only, no personal data.
                     entry["tombstone"] = _version_of(officer)
