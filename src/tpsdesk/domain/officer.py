@@ -14,6 +14,7 @@ from datetime import date
 from tpsdesk.domain.dates import format_date, looks_like_two_digit_year, parse_date
 from tpsdesk.domain.nik import check_nik_consistency, parse_nik
 from tpsdesk.domain.phone import normalize_phone
+from tpsdesk.domain.post_names import find_post
 from tpsdesk.domain.posts import Post, PostCatalogue
 from tpsdesk.domain.problems import Problem, Severity, Sex, error, warning
 from tpsdesk.i18n import N_, _
@@ -232,16 +233,7 @@ def _read_date(field: str, raw: str) -> tuple[date | None, list[Problem]]:
 
 
 def _find_post(raw: str, catalogue: PostCatalogue) -> Post | None:
-    text = _clean(raw)
-    code = re.sub(r"[\s\-]+", "_", text.lower())
-    post = catalogue.get(code)
-    if post is not None:
-        return post
-    folded = text.casefold()
-    for candidate in catalogue.posts:
-        if candidate.name.casefold() == folded:
-            return candidate
-    return None
+    return find_post(_clean(raw), catalogue)
 
 
 def validate_officer(
