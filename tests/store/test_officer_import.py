@@ -181,6 +181,18 @@ def test_kelurahan_by_code_default_or_missing(store: Store, area: dict[str, Tps]
         plan(store, [], default_kelurahan="35.73.05.1999")
 
 
+@pytest.mark.parametrize(
+    "written", ["Tunggulwulung", "TUNGGULWULUNG", "Kel. Tunggulwulung", "Desa Tunggulwulung"]
+)
+def test_kelurahan_names_as_lists_write_them(
+    store: Store, area: dict[str, Tps], written: str
+) -> None:
+    planned = plan(store, [row(2, 1, kelurahan=written, tps="TPS 001", post_code="KPPS 3")])
+    assert planned.rows[0].errors == []
+    assert planned.rows[0].placement is not None
+    assert planned.rows[0].placement.kelurahan_code == KEL_A
+
+
 def test_single_kelurahan_store_needs_no_column(store: Store) -> None:
     from tpsdesk.store import areas
 

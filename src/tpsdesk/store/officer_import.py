@@ -10,6 +10,7 @@ leaves the store as it was. Importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -212,8 +213,17 @@ class _Area:
             self.tps[(kelurahan_code, number)] = tps_id
 
 
+# Words lists put before a name ("Kel. Sukun", "Desa Sumbersari", "Kec. Klojen").
+_AREA_PREFIXES = frozenset({"kel", "kelurahan", "desa", "ds", "kec", "kecamatan"})
+
+
 def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """A kecamatan or kelurahan name for matching: case, punctuation and a leading "Kel.",
+    "Desa" or "Kec." do not count."""
+    words = re.sub(r"[^\w]+|_", " ", name.casefold()).split()
+    if len(words) > 1 and words[0] in _AREA_PREFIXES:
+        words = words[1:]
+    return " ".join(words)
 
 
 @dataclass
