@@ -83,6 +83,9 @@ def test_header_under_title_rows_and_merged_cells(tmp_path: Path) -> None:
         ("Status Kawin", "marital_status"), ("Kode Pos", "postcode"), ("Email", "email"),
         ("Tempat, Tanggal Lahir", "birth_place_date"), ("TTL", "birth_place_date"),
         ("  TANGGAL LAHIR (dd-mm-yyyy) ", "birth_date"), ("NOMOR_IDENTITAS", "nik"),
+        ("N I K", "nik"), ("No. KTP/NIK", "nik"), ("Nomor Induk Kependudukan (NIK)", "nik"),
+        ("No. Telp/HP", "phone"), ("Kedudukan", "post_code"), ("Tanggal\nLahir", "birth_date"),
+        ("Tempat/Tgl Lahir", "birth_place_date"), ("Desa/Kelurahan", "kelurahan"),
     ],
 )  # fmt: skip
 def test_headings_people_use(heading: str, field: str) -> None:

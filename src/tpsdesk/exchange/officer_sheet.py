@@ -85,7 +85,8 @@ def _aliases(table: Mapping[str, Iterable[str]]) -> dict[str, str]:
 ALIASES: dict[str, str] = _aliases(
     {
         "nik": ("NIK", "No. KTP", "No KTP", "Nomor KTP", "NIK KTP", "No NIK", "Nomor NIK",
-                "Nomor Induk Kependudukan", "NOMOR_IDENTITAS", "No Identitas", "NIK/No. KTP"),
+                "Nomor Induk Kependudukan", "NOMOR_IDENTITAS", "No Identitas", "NIK/No. KTP",
+                "No. KTP/NIK", "N I K", "Nomor Identitas", "No. Identitas"),
         "name": ("Nama", "Nama Lengkap", "Nama Petugas", "Nama Sesuai KTP", "Nama Lengkap Sesuai "
                  "KTP", "NAMA_LENGKAP", "Name"),
         "birth_place": ("Tempat Lahir", "Tmp Lahir", "Tmpt Lahir", "TEMPAT_LAHIR"),
@@ -100,12 +101,14 @@ ALIASES: dict[str, str] = _aliases(
         "postcode": ("Kode Pos", "KODE_POS", "Kodepos"),
         "phone": ("No HP", "No. HP", "HP", "Telp", "No Telp", "No. Telp", "No. Telepon",
                   "No Telepon", "Nomor Telepon", "Telepon", "Nomor HP", "No HP/WA", "No WA",
-                  "Handphone", "No Handphone", "Nomor HP/WA", "Phone"),
+                  "Handphone", "No Handphone", "Nomor HP/WA", "Phone", "No. Telp/HP", "Telp/HP",
+                  "No. Telepon/HP", "No HP/Telp", "No. WA/HP", "Kontak"),
         "email": ("Email", "E-mail", "Alamat Email", "Alamat E-mail"),
         "mother_name": ("Nama Ibu Kandung", "Ibu Kandung", "Nama Ibu", "NAMA_IBU_KANDUNG"),
         "marital_status": ("Status Kawin", "Status Perkawinan", "Status Pernikahan",
                            "STATUS_KAWIN", "Kawin"),
-        "post_code": ("Jabatan", "Posisi", "Jabatan Petugas", "Tugas", "Jabatan/Tugas", "Post"),
+        "post_code": ("Jabatan", "Posisi", "Jabatan Petugas", "Tugas", "Jabatan/Tugas", "Post",
+                      "Kedudukan", "Jabatan dalam KPPS", "Keterangan Jabatan"),
         "duty_start": ("Mulai Tugas", "Tanggal Mulai", "Tgl Mulai", "Awal Tugas",
                        "Tanggal Mulai Tugas"),
         "duty_end": ("Selesai Tugas", "Tanggal Selesai", "Tgl Selesai", "Akhir Tugas",
