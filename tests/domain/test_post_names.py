@@ -51,9 +51,7 @@ def test_only_posts_the_catalogue_has() -> None:
     smaller = DEFAULT_CATALOGUE.from_dict(
         {
             **DEFAULT_CATALOGUE.to_dict(),
-            "posts": [
-                p for p in DEFAULT_CATALOGUE.to_dict()["posts"] if p["code"] != "linmas"
-            ],
+            "posts": [p for p in DEFAULT_CATALOGUE.to_dict()["posts"] if p["code"] != "linmas"],
         }
     )
     assert find_post("Anggota Linmas", smaller) is None
