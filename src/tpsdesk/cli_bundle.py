@@ -166,7 +166,7 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
     if to_fix:
         click.echo(_("To fix:"))
     for officer in to_fix:
-        click.echo(f"  {officer['name']} ({officer['post']}): {officer['reason']}")
+        click.echo(f"  {officer['name']} ({officer['post_name']}): {officer['reason']}")
 
 
 def _needing_fixes(store: Any) -> list[dict[str, Any]]:
@@ -175,6 +175,12 @@ def _needing_fixes(store: Any) -> list[dict[str, Any]]:
     from sqlmodel import col, select
 
     from tpsdesk.store.models import Officer, OfficerStatus
+
+    catalogue = store.catalogue
+
+    def post_name(code: str) -> str:
+        post = catalogue.get(code)
+        return post.name if post is not None else code
 
     with store.read() as session:
         query = (
@@ -187,6 +193,7 @@ def _needing_fixes(store: Any) -> list[dict[str, Any]]:
                 "id": officer.id,
                 "name": officer.name,
                 "post": officer.post_code,
+                "post_name": post_name(officer.post_code),
                 "deleted": officer.deleted,
                 "reason": officer.status_reason,
             }
@@ -437,27 +444,46 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
     if not rows:
         click.echo(_("No findings to review."))
     for row in rows:
-        click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{row['status']}]")
+        click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
         for person in row["people"]:
             click.echo(f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}")
+    if any(row["status"] == "open" for row in rows):
+        click.echo(
+            _(
+                "To decide: tpsdesk district findings resolve ID --keep OFFICER_ID "
+                "(or --keep-both, or --keep OFFICER_ID --set FIELD=VALUE to correct it)"
+            )
+        )
+
+
+def _finding_status(status: str) -> str:
+    labels = {"open": N_("open"), "resolved": N_("resolved")}
+    return _(labels[status]) if status in labels else status
 
 
 def _people(store: Any, row_ids: list[str]) -> list[dict[str, str]]:
     """Who a finding is about, for the clerk's screen (NIK and names are shown on request)."""
-    from tpsdesk.store import officers
+    from tpsdesk.store import areas, officers
 
+    catalogue = store.catalogue
     out = []
     for row_id in row_ids:
         officer = officers.get_officer(store, row_id)
         if officer is None:
             continue
-        where = officer.kelurahan_code or officer.kecamatan_code
+        post = catalogue.get(officer.post_code)
+        tps = areas.get_tps(store, officer.tps_id) if officer.tps_id else None
+        where = (
+            f"{tps.kelurahan_code}/{tps.label}"
+            if tps is not None
+            else officer.kelurahan_code or officer.kecamatan_code
+        )
         out.append(
             {
                 "id": row_id,
                 "nik": officer.nik,
                 "name": officer.name,
-                "where": f"{officer.post_code} {where}"
+                "where": f"{post.name if post else officer.post_code}, {where}"
                 + ((" " + _("(deleted)")) if officer.deleted else ""),
             }
         )
