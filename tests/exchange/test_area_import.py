@@ -115,6 +115,6 @@ def test_import_refuses_encrypted_and_old_workbooks(store: Store, tmp_path: Path
         import_area_csv(store, encrypted)
     old = tmp_path / "area.xls"
     old.write_bytes(CFB_MAGIC + b"junk" * 64)
-    with pytest.raises(AreaCsvError, match=r"old Excel file \(\.xls\)"):
+    with pytest.raises(AreaCsvError, match=r"cannot be read as an old Excel file \(\.xls\)"):
         import_area_csv(store, old)
     assert list_kecamatan(store) == []

@@ -306,3 +306,15 @@ def test_saved_mapping_round_trip(store: Store) -> None:
     assert saved.field_for("Catatan") is None
     # A saved entry naming a field that no longer exists is dropped, not trusted.
     assert ColumnMapping.from_setting({"x": "bogus", "y": "nik"}).overrides == {"y": "nik"}
+
+
+@pytest.mark.parametrize("name", ["petugas.xls", "petugas.ods"])
+def test_officer_lists_in_old_excel_and_opendocument_files(name: str) -> None:
+    sheet = read_officer_sheet(Path(__file__).parent / "fixtures" / name)
+    assert sheet.header_row == 3 and [row.row for row in sheet.rows] == [4, 5, 6]
+    first, second, third = sheet.rows
+    assert (first.draft.nik, first.draft.birth_date) == ("3573051403850001", "14-03-1985")
+    assert first.draft.post_code == "KPPS 1" and first.problems == ()
+    # Number cells: flagged, as in an XLSX.
+    assert [p.code for p in second.problems] == ["nik.excel_number"]
+    assert [p.code for p in third.problems] == ["nik.excel_number"]

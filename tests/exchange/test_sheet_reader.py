@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -91,14 +91,33 @@ def test_password_protected_workbook(tmp_path: Path) -> None:
         file_kind(bare)
 
 
-def test_old_xls(tmp_path: Path) -> None:
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_damaged_old_xls(tmp_path: Path) -> None:
     path = tmp_path / "lama.xls"
     path.write_bytes(CFB_MAGIC + "Workbook".encode("utf-16-le") + b"junk" * 50)
-    with pytest.raises(SheetError) as caught:
-        file_kind(path)
-    assert caught.value.message == (
-        "lama.xls is an old Excel file (.xls): save it as .xlsx or CSV and try again"
+    assert file_kind(path) == "xls"
+    with pytest.raises(SheetError) as caught, open_sheet(path):
+        pass
+    assert caught.value.message.startswith(
+        "lama.xls cannot be read as an old Excel file (.xls): if it has a password"
     )
+
+
+@pytest.mark.parametrize("name", ["petugas.xls", "petugas.ods"])
+def test_old_excel_and_opendocument_files_are_read(name: str) -> None:
+    """Saved by LibreOffice from an XLSX (no Python library here writes .xls): a title row
+    merged over the header, a date cell, a NIK as text and two NIKs as number cells."""
+    with open_sheet(FIXTURES / name) as sheet:
+        assert sheet.kind == name.rsplit(".", 1)[1] and sheet.name == "Petugas"
+        rows = list(sheet.rows)
+    assert rows[0] == (1, ["DAFTAR PETUGAS KPPS", *[None] * 8])
+    assert rows[2][1][:3] == ["No", "NIK", "Nama Lengkap"]
+    number, first = rows[3]
+    assert number == 4 and first[1] == "3573051403850001"
+    assert first[4] == date(1985, 3, 14)
+    assert isinstance(rows[4][1][1], float)  # a number cell: the import flags it
 
 
 @pytest.mark.parametrize(

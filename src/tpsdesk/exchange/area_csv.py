@@ -378,7 +378,8 @@ def _check_consistency(
 
 
 def read_area_csv(path: Path) -> AreaParseResult:
-    """Parse the area list at `path`, CSV or XLSX (told by its content, not its name);
+    """Parse the area list at `path`, CSV, XLSX, XLS or ODS (told by its content, not its
+    name);
     AreaCsvError if the file cannot be read at all."""
     from tpsdesk.exchange.sheet_reader import (
         CFB_MAGIC,
@@ -400,9 +401,10 @@ def read_area_csv(path: Path) -> AreaParseResult:
         ".xlsx",
         ".xlsm",
         ".xls",
+        ".ods",
     ):
         try:
-            if file_kind(path) == "xlsx":
+            if file_kind(path) != "csv":
                 with open_sheet(path) as sheet:
                     return parse_area_rows(iter_text_rows(sheet), in_sheet=True)
         except SheetError as exc:

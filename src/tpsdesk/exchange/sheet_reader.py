@@ -1,10 +1,12 @@
-"""Open a CSV or XLSX/XLSM file as a stream of rows: (row number as Excel shows it, cell values).
+"""Open a CSV, XLSX/XLSM, old Excel (.xls) or OpenDocument (.ods) file as a stream of rows:
+(row number as Excel shows it, cell values).
 
 What the file really is comes from its first bytes, not its name: an encrypted workbook (an
-OLE2/CFB container), an old .xls, a PDF renamed .xlsx each get their own message. XLSX is read
-with openpyxl in read-only mode, so memory stays bounded whatever the number of rows; merged
-cells come back as None beside their first cell. CSV: comma, semicolon or tab, UTF-8 with or
-without a BOM, UTF-16 with a BOM, else Windows-1252.
+OLE2/CFB container with an encrypted package), an .xls, a PDF renamed .xlsx each get their own
+handling. XLSX is read with openpyxl in read-only mode, so memory stays bounded whatever the
+number of rows; merged cells come back as None beside their first cell. XLS and ODS are read
+with calamine (small by nature: an .xls holds at most 65,536 rows). CSV: comma, semicolon or
+tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Sheet:
     """One open sheet. `rows` streams (row number, values); read it once."""
 
     path: Path
-    kind: str  # "csv" | "xlsx"
+    kind: str  # "csv" | "xlsx" | "xls" | "ods"
     name: str  # the worksheet's name; "" for CSV
     estimated_rows: int  # rows the file declares (XLSX dimension) or guesses; 0: unknown
     rows: Iterator[Row]
@@ -87,7 +89,7 @@ def _head(path: Path) -> bytes:
 
 
 def file_kind(path: Path) -> str:
-    """ "xlsx" or "csv"; SheetError (with the reason) for anything else."""
+    """ "xlsx", "xls", "ods" or "csv"; SheetError (with the reason) for anything else."""
     head = _head(path)
     suffix = path.suffix.lower()
     if head.startswith(CFB_MAGIC):
@@ -99,29 +101,15 @@ def file_kind(path: Path) -> str:
                     "password, and import it again"
                 ).format(file=path.name)
             )
-        raise SheetError(
-            _("{file} is an old Excel file (.xls): save it as .xlsx or CSV and try again").format(
-                file=path.name
-            )
-        )
+        return "xls"  # Excel 97–2003
     if head.startswith(ZIP_MAGIC):
         if b"mimetype" in head[:100] and b"opendocument" in head[:200]:
-            raise SheetError(
-                _("{file} is an OpenDocument sheet: save it as .xlsx or CSV and try again").format(
-                    file=path.name
-                )
-            )
+            return "ods"  # LibreOffice / OpenOffice
         return "xlsx"
     if suffix in CSV_SUFFIXES:
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise _not_a_spreadsheet(path)
         return "csv"
-    if suffix == ".xls":
-        raise SheetError(
-            _("{file} is an old Excel file (.xls): save it as .xlsx or CSV and try again").format(
-                file=path.name
-            )
-        )
     raise _not_a_spreadsheet(path)
 
 
@@ -137,8 +125,11 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     if kind == "csv":
         with _open_csv(path) as opened:
             yield opened
-    else:
+    elif kind == "xlsx":
         with _open_xlsx(path, sheet) as opened:
+            yield opened
+    else:
+        with _open_calamine(path, sheet, kind) as opened:
             yield opened
 
 
@@ -231,25 +222,11 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Sheet]:
         except Exception as exc:  # openpyxl raises many types for a broken part
             raise _not_a_spreadsheet(path) from exc
         try:
-            worksheets = list(workbook.worksheets)
-            if sheet is not None:
-                chosen = [ws for ws in worksheets if ws.title.casefold() == sheet.casefold()]
-                if not chosen:
-                    raise SheetError(
-                        _("{file} has no sheet called {sheet}; its sheets are: {names}").format(
-                            file=path.name,
-                            sheet=f"“{sheet}”",
-                            names=", ".join(f"“{ws.title}”" for ws in worksheets),
-                        )
-                    )
-                worksheet = chosen[0]
-            else:
-                found = [ws for ws in worksheets if _first_row_with_value(ws)][:1]
-                if not found:
-                    raise SheetError(
-                        _("{file} is empty: no sheet holds any value").format(file=path.name)
-                    )
-                worksheet = found[0]
+            by_title = {ws.title: ws for ws in workbook.worksheets}
+            chosen = _choose(
+                path, list(by_title), sheet, lambda title: _first_row_with_value(by_title[title])
+            )
+            worksheet = by_title[chosen]
             estimate = worksheet.max_row or 0
             # The declared dimension may be wrong (some tools write "A1"): read every row there is.
             worksheet.reset_dimensions()
@@ -274,6 +251,80 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Sheet]:
             workbook.close()
     finally:
         handle.close()
+
+
+# -- XLS and ODS ---------------------------------------------------------------------------
+
+
+def _choose(path: Path, names: list[str], sheet: str | None, has_value: Any) -> str:
+    """The sheet called `sheet` (any case), else the first with a value; SheetError if none."""
+    if sheet is not None:
+        chosen = [name for name in names if name.casefold() == sheet.casefold()]
+        if not chosen:
+            raise SheetError(
+                _("{file} has no sheet called {sheet}; its sheets are: {names}").format(
+                    file=path.name,
+                    sheet=f"“{sheet}”",
+                    names=", ".join(f"“{name}”" for name in names),
+                )
+            )
+        return chosen[0]
+    for name in names:
+        if has_value(name):
+            return name
+    raise SheetError(_("{file} is empty: no sheet holds any value").format(file=path.name))
+
+
+@contextmanager
+def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
+    """An old Excel (.xls) or OpenDocument (.ods) file, read with calamine. Such files are
+    small (an .xls holds at most 65,536 rows), so a sheet is read whole."""
+    import python_calamine as calamine
+
+    failures = (calamine.CalamineError, calamine.PasswordError, calamine.XmlError,
+                calamine.ZipError, OSError, ValueError)  # fmt: skip
+    try:
+        workbook = calamine.CalamineWorkbook.from_path(str(path))
+    except failures as exc:
+        if kind == "xls":
+            raise SheetError(
+                _(
+                    "{file} cannot be read as an old Excel file (.xls): if it has a password, "
+                    "save it without one; otherwise save it as .xlsx or CSV and try again"
+                ).format(file=path.name)
+            ) from exc
+        raise _not_a_spreadsheet(path) from exc
+    try:
+        loaded: dict[str, list[list[Any]]] = {}
+
+        def rows_of(name: str) -> list[list[Any]]:
+            if name not in loaded:
+                loaded[name] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            return loaded[name]
+
+        def has_value(name: str) -> bool:
+            return any(_has_value(tuple(values)) for values in rows_of(name))
+
+        try:
+            name = _choose(path, list(workbook.sheet_names), sheet, has_value)
+            values = rows_of(name)
+        except SheetError:
+            raise
+        except Exception as exc:  # calamine's errors for a damaged part
+            raise SheetError(
+                _("{file}: the sheet {sheet} cannot be read ({reason})").format(
+                    file=path.name, sheet=f"“{sheet or ''}”", reason=exc.__class__.__name__
+                )
+            ) from exc
+
+        def rows() -> Iterator[Row]:
+            for number, row in enumerate(values, 1):
+                # calamine gives "" for an empty cell; openpyxl, and this module, None.
+                yield number, [None if v == "" else _plain(v) for v in row]
+
+        yield Sheet(path, kind, name, len(values), rows())
+    finally:
+        workbook.close()
 
 
 def _plain(value: Any) -> Cell:

@@ -53,7 +53,7 @@ class DashboardScreen(BaseScreen):
             "import_officers",
             N_("Import"),
             id="dashboard.import",
-            tooltip=N_("Import officers from an XLSX or CSV file"),
+            tooltip=N_("Import officers from a spreadsheet (XLSX, XLS, ODS) or CSV file"),
         ),
         Binding(
             "f6",

@@ -120,7 +120,7 @@ class OfficerImportScreen(BaseScreen):
         yield Header()
         with Vertical(id="import-form"):
             with Horizontal(classes="field-row"):
-                yield Label(_("File (XLSX or CSV)"), classes="field-label")
+                yield Label(_("File (XLSX, XLS, ODS, CSV)"), classes="field-label")
                 yield Input(
                     f"{folder}/" if folder else "",
                     id="path",
