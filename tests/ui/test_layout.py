@@ -59,12 +59,12 @@ async def test_every_main_screen_shows_its_keys_at_80x24(
         await press(pilot, "escape", "escape")
 
         await press(pilot, "f2")
-        expect_footer(app, ("k l t", "Add"), ("e", "Edit TPS"), ("i", "Import CSV"))
+        expect_footer(app, ("k l t", "Add"), ("e", "Edit TPS"), ("i", "Import list"))
         expect_footer(app, ("esc", "Back"), *common)
         # Keys left out of a footer are in F1 help, with only tpsdesk's own keys.
         await press(pilot, "f1")
         shown = screen_text(app)
-        for description in ("Delete TPS", "Language", "Kecamatan", "Import CSV"):
+        for description in ("Delete TPS", "Language", "Kecamatan", "Import list"):
             assert _(description) in shown
         assert "Cursor up" not in shown and "Focus Next" not in shown
         await press(pilot, "escape", "escape")

@@ -72,9 +72,9 @@ class AreaScreen(BaseScreen):
         Binding(
             "i",
             "import_csv",
-            N_("Import CSV"),
+            N_("Import list"),
             id="area.import",
-            tooltip=N_("Read kecamatan, kelurahan and TPS from a CSV file"),
+            tooltip=N_("Read kecamatan, kelurahan and TPS from a CSV or spreadsheet file"),
         ),
         Binding("escape", "back", N_("Back"), id="area.back"),
     ]
