@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -229,10 +230,25 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
     # The district store is written once, after every file (a save per bundle would rewrite
     # the whole image each time); outcomes are reported only once that save is done. A crash
     # before it loses nothing that cannot be merged again from the same files.
+    def progress(done: int, total: int, name: str) -> None:
+        # On a terminal only: a clerk merging a hundred files sees it move.
+        click.echo(
+            "\r\033[K"
+            + _("Merging {done}/{total}: {file}").format(done=done + 1, total=total, file=name),
+            err=True,
+            nl=False,
+        )
+
+    show = len(files) > 1 and sys.stderr.isatty() and not as_json
     with _open_store(ctx) as store, store.saving_once():
         outcomes = receive_files(
-            store, [(file.name, reader(file)) for file in files], refusals=(CliFailure,)
+            store,
+            [(file.name, reader(file)) for file in files],
+            refusals=(CliFailure,),
+            progress=progress if show else None,
         )
+    if show:
+        click.echo("\r\033[K", err=True, nl=False)
     refused = False
     results: list[dict[str, Any]] = []
     for outcome in outcomes:

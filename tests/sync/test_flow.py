@@ -272,7 +272,15 @@ def test_many_files_merge_alike_with_and_without_a_second_process(
         (paths[4].name, lambda: read_bundle_file(paths[4])),
         (paths[1].name, lambda: read_bundle_file(paths[1])),  # the same file again
     ]
-    outcomes = receive_files(hq, files, refusals=(Gone,), prefetch=prefetch)
+    seen: list[tuple[int, int, str]] = []
+    outcomes = receive_files(
+        hq,
+        files,
+        refusals=(Gone,),
+        prefetch=prefetch,
+        progress=lambda done, total, name: seen.append((done, total, name)),
+    )
+    assert seen == [(index, 6, name) for index, (name, _read) in enumerate(files)]
 
     assert [getattr(o, "status", None) for o in outcomes] == [
         "merged", None, None, "merged", "merged", "merged"

@@ -299,11 +299,13 @@ def receive_files(
     refusals: tuple[type[Exception], ...] = (),
     prefetch: bool | None = None,
     today: date | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[ReceiveOutcome | ReceiveFailure]:
     """`receive_bundle` for each (name, read) in order, each its own transaction. A SyncError,
     or one of `refusals` raised by `read` (it must have a `message`), becomes a ReceiveFailure
     and the next file is taken. With many files (`prefetch` None: `prefetch_enabled`), the
-    files after the current one are decoded and checked in a second process meanwhile."""
+    files after the current one are decoded and checked in a second process meanwhile.
+    `progress(done, total, name)` is called before each file (done = files finished)."""
     from tpsdesk.sync.prefetch import DEPTH, BundlePrefetcher, prefetch_enabled
 
     enabled = prefetch_enabled(len(files)) if prefetch is None else prefetch
@@ -312,6 +314,8 @@ def receive_files(
     results: list[ReceiveOutcome | ReceiveFailure] = []
     with BundlePrefetcher(store, enabled=enabled) as ahead:
         for index, (name, read) in enumerate(files):
+            if progress is not None:
+                progress(index, len(files), name)
             for later in range(index + 1, min(index + 1 + DEPTH, len(files))):
                 ahead.ahead(later, files[later][0], files[later][1], day)
             data, prefetched = ahead.take(index)
