@@ -1,4 +1,5 @@
-"""Spreadsheet import commands of the `tpsdesk` command line: `officers import`.
+"""Spreadsheet import commands of the `tpsdesk` command line: `officers import`, and
+`district participants` (BPJS participant numbers).
 
 Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported. Exit status: 0 when every row
 was valid (and, without --dry-run, imported); 1 when the file was refused or any row was invalid
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from tpsdesk.cli import _echo_json, _open_store, _store_option, fail, officers, option
+from tpsdesk.cli_sync import district
 from tpsdesk.i18n import N_, _, ngettext
 
 
@@ -182,3 +184,78 @@ def officers_import(
                 counts.invalid,
             ).format(n=counts.invalid)
         )
+
+
+# -- BPJS participant numbers ------------------------------------------------------------------
+
+
+@district.command(
+    "participants",
+    help=N_(
+        "Record BPJS participant numbers (KPJ) from the file BPJS sends back (a NIK column and "
+        "a KPJ column; CSV, XLSX, XLS or ODS). Matched officers become enrolled, and the next "
+        "receipt tells their laptop. Nothing is written with --dry-run or if the file cannot "
+        "be read; rows that cannot be used are listed."
+    ),
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--dry-run", is_flag=True, help=N_("Show what would be recorded; write nothing."))
+@option("--sheet", help=N_("The sheet to read (default: the first with values)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_participants(
+    ctx: click.Context, file: Path, dry_run: bool, sheet: str | None, as_json: bool
+) -> None:
+    from tpsdesk.exchange.participant_numbers import (
+        plan_participant_numbers,
+        read_participant_numbers,
+        record_participant_numbers,
+    )
+
+    # Read before asking for the passphrase: a bad file is reported without unlocking.
+    rows = read_participant_numbers(file, sheet=sheet)
+    with _open_store(ctx) as store:
+        plan = plan_participant_numbers(store, file, rows)
+        recorded = 0 if dry_run else record_participant_numbers(store, plan)
+    if as_json:
+        _echo_json(
+            {
+                "file": str(file),
+                "rows": len(rows),
+                "to_record": len(plan.to_record),
+                "recorded": recorded,
+                "replaced": plan.replaced,
+                "unchanged": plan.unchanged,
+                "problems": [_problem_json(p) for p in plan.problems],
+                "dry_run": dry_run,
+            }
+        )
+    else:
+        click.echo(
+            _(
+                "{file}: {rows} rows — {record} to record (of which {replaced} replace an "
+                "earlier number), {unchanged} unchanged, {bad} cannot be used."
+            ).format(
+                file=file.name,
+                rows=len(rows),
+                record=len(plan.to_record),
+                replaced=plan.replaced,
+                unchanged=plan.unchanged,
+                bad=len({p.row for p in plan.problems}),
+            )
+        )
+        for problem in plan.problems:
+            click.echo("  " + problem.describe(), err=True)
+        if dry_run:
+            click.echo(_("Dry run: nothing was written."))
+        elif recorded:
+            click.echo(
+                ngettext(
+                    "{n} officer is now enrolled; the next receipt tells the laptop.",
+                    "{n} officers are now enrolled; the next receipts tell their laptops.",
+                    recorded,
+                ).format(n=recorded)
+            )
+    if plan.problems:
+        ctx.exit(1)

@@ -269,3 +269,27 @@ def test_help_documents_the_exit_status(runner: CliRunner) -> None:
     assert "Exit status 1 if any row is invalid" in " ".join(result.stdout.split())
     for name in ("--dry-run", "--sheet", "--kelurahan", "--map", "--save-mapping", "--json"):
         assert name in result.stdout
+
+
+def test_participant_numbers_from_bpjs(ready: CliRunner, tmp_path: Path) -> None:
+    officers_file = xlsx(tmp_path / "petugas.xlsx", [HEADER, officer(1), officer(2)])
+    assert run(ready, "officers", "import", str(officers_file)).exit_code == 0
+    first, second = sorted(o["nik"] for o in officers_listed(ready))
+    result_file = tmp_path / "hasil.csv"
+    result_file.write_text(
+        f"NIK;Nama;KPJ\n{first};BUDI;24011234567\n3573051111110001;X;24011234568\n",
+        encoding="utf-8",
+    )
+    dry = run(ready, "district", "participants", "--dry-run", str(result_file))
+    assert dry.exit_code == 1  # one row cannot be used
+    assert "1 to record" in dry.stdout and "Row 3: No officer has this NIK" in dry.stderr
+    assert {o["status"] for o in officers_listed(ready)} == {"ready"}
+
+    done = json.loads(run(ready, "district", "participants", "--json", str(result_file)).stdout)
+    assert (done["recorded"], len(done["problems"])) == (1, 1)
+    statuses = {o["nik"]: o["status"] for o in officers_listed(ready)}
+    assert statuses == {first: "enrolled", second: "ready"}
+    refused = run(ready, "district", "participants", str(officers_file))
+    assert refused.exit_code == 1 and "no header with a NIK column and a KPJ column" in (
+        refused.stderr
+    )

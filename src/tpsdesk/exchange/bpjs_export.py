@@ -342,7 +342,7 @@ def _rows(session: Session) -> Iterator[Row[Any]]:
     yield from session.connection().execute(_query())
 
 
-def _open_findings(session: Session) -> dict[str, str]:
+def open_findings(session: Session) -> dict[str, str]:
     """{officer id: finding kind} of the open findings of a district store (none elsewhere)."""
     connection = session.connection()
     if not inspect(connection).has_table("sync_finding"):
@@ -553,7 +553,7 @@ def export_bpjs(
             .scalar_one()
         )
         steps = 2 * total
-        findings = _open_findings(session)
+        findings = open_findings(session)
         excluded: list[Exclusion] = []
         excluded_ids: set[str] = set()
         done = 0

@@ -298,7 +298,7 @@ def _excel_damage(column: SourceColumn, row: int) -> RowProblem:
     )
 
 
-def _nik_cell(value: Cell, column: SourceColumn, row: int) -> tuple[str, RowProblem | None]:
+def nik_cell(value: Cell, column: SourceColumn, row: int) -> tuple[str, RowProblem | None]:
     if isinstance(value, bool):
         return cell_text(value), None
     if isinstance(value, float):
@@ -437,7 +437,7 @@ def _import_row(number: int, values: list[Cell], columns: list[MappedColumn]) ->
         anything = True
         target = column.field
         if target == "nik":
-            text, damage = _nik_cell(value, column.source, number)
+            text, damage = nik_cell(value, column.source, number)
             draft.nik = text
             if damage is not None:
                 problems.append(damage)
