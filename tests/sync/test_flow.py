@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -322,8 +323,22 @@ def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(wo
     district.approve(hq, waiting.fingerprint)
     merge_released(hq, waiting.device_id)
 
-    # The clerk corrects the name; told so, the laptop's user types the same correction.
+    # The clerk corrects the name; the receipt says which field (not its value)…
     _renamed(hq, officer_id, "PETUGAS BENAR")
+    _header, told = build_receipt(hq, waiting.fingerprint)
+    assert import_receipt(laptop, told, file="r0.tpsr").statuses == {"needs_fix": 1}
+    shown = officers.get_officer(laptop, officer_id)
+    assert shown is not None and shown.status == "needs_fix"
+    assert "The district corrected Name of this record" in shown.status_reason
+    from tpsdesk.sync.identity import district_identity
+    from tpsdesk.sync.payload import open_signed
+
+    identity = district_identity(hq)
+    assert identity is not None
+    _container, _manifest, entries = open_signed(told, trusted_key=identity.signing_public)
+    said = json.dumps(entries)
+    assert '"fields": ["name"]' in said and "PETUGAS BENAR" not in said  # names, not values
+    # …and the laptop's user types the same correction.
     _renamed(laptop, officer_id, "PETUGAS BENAR")
     second = export_bundle(laptop, tmp / "usb")
     outcome = receive_bundle(hq, read_bundle_file(second.path), file=second.path.name)

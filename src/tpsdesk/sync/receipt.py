@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
-from tpsdesk.store.models import Officer, OfficerStatus
+from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, Officer, OfficerStatus
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
 from tpsdesk.sync.changes import META_ACKED_SEQ, acked_seqs
 from tpsdesk.sync.container import Kind, encode_key, parse_container
@@ -115,23 +115,33 @@ def _laptop_rows(session: Session, device_id: str) -> list[str]:
     return sorted(session.exec(query))
 
 
-def _laptop_says_the_same(session: Session, officer: Officer, device_id: str) -> bool:
-    """The laptop's latest version of this officer has what the district shows (it made the
-    same correction): nothing for it to fix, though the version shown is another's."""
-    from tpsdesk.sync.changes import row_to_wire
-    from tpsdesk.sync.merge import content_of_wire
+# The columns whose correction a receipt names (names only: the values do not travel).
+CORRECTABLE = (*OFFICER_FIELD_COLUMNS, "tps_id", "kelurahan_code", "kecamatan_code")
 
+
+def _laptop_latest(session: Session, officer_id: str, device_id: str) -> dict[str, Any] | None:
+    """The wire values of the laptop's latest version of an officer the district holds."""
     query = (
         select(RowVersion)
-        .where(RowVersion.row_id == officer.id, RowVersion.device == device_id)
+        .where(RowVersion.row_id == officer_id, RowVersion.device == device_id)
         .order_by(col(RowVersion.counter).desc())
         .limit(1)
     )
     latest = session.exec(query).first()
-    if latest is None:
-        return False
-    shown = content_of_wire("officer", row_to_wire(officer, 0)["values"])
-    return content_of_wire("officer", json.loads(latest.values)) == shown
+    return None if latest is None else dict(json.loads(latest.values))
+
+
+def corrected_fields(session: Session, officer: Officer, device_id: str) -> list[str] | None:
+    """The columns in which what the district shows differs from the laptop's latest version
+    ([] when the laptop made the same correction: nothing for it to fix, though the version
+    shown is another's); None when the district holds no version from that laptop."""
+    from tpsdesk.sync.changes import row_to_wire
+
+    theirs = _laptop_latest(session, officer.id, device_id)
+    if theirs is None:
+        return None
+    shown = row_to_wire(officer, 0)["values"]
+    return [name for name in CORRECTABLE if shown.get(name) != theirs.get(name)]
 
 
 def _open_reasons(session: Session, row_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -198,12 +208,18 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
                 continue
             entry: dict[str, Any] = {"type": "officer", "id": row_id}
             problems = reasons.get(row_id, []) + rejected.get(row_id, [])
-            theirs = officer.version_device == device.device_id or (
-                not officer.deleted and _laptop_says_the_same(session, officer, device.device_id)
+            corrected = (
+                None
+                if officer.deleted or officer.version_device == device.device_id
+                else corrected_fields(session, officer, device.device_id)
             )
+            theirs = officer.version_device == device.device_id or corrected == []
             if not theirs:
                 entry["status"] = OfficerStatus.NEEDS_FIX.value
-                problems = [{"code": "removed" if officer.deleted else "changed"}, *problems]
+                change: dict[str, Any] = {"code": "removed" if officer.deleted else "changed"}
+                if corrected:
+                    change["fields"] = corrected
+                problems = [change, *problems]
             elif problems:
                 entry["status"] = OfficerStatus.NEEDS_FIX.value
             elif officer.bpjs_number:
@@ -272,9 +288,29 @@ class ReceiptSummary:
         }
 
 
+_PLACE_LABELS = {
+    "tps_id": N_("TPS"),
+    "kelurahan_code": N_("Kelurahan"),
+    "kecamatan_code": N_("Kecamatan"),
+}
+
+
+def _field_label(name: str) -> str:
+    from tpsdesk.domain.officer import FIELD_LABELS
+
+    label = FIELD_LABELS.get(name) or _PLACE_LABELS.get(name)
+    return _(label) if label else name
+
+
 def reason_text(reason: dict[str, Any]) -> str:
     """One reason of a receipt, in this laptop's language."""
     code = str(reason.get("code", ""))
+    fields = reason.get("fields")
+    if code == "changed" and isinstance(fields, list) and fields:
+        return _(
+            "The district corrected {fields} of this record; ask the district office for the "
+            "new values and type them here too."
+        ).format(fields=", ".join(_field_label(str(name)) for name in fields[:20]))
     template = REASONS.get(code)
     if template is None:
         return _("The district asks for a check of this record ({code}).").format(code=code)
