@@ -261,6 +261,38 @@ def test_bulk_creation_stamps_like_add_officer(
     assert {a.row_id for a in audits if a.action == "create"} >= {o.id for o in imported}
 
 
+def test_bulk_update_stamps_like_update_officer(
+    store: Store, area: dict[str, Tps], make_fields: FieldsFactory
+) -> None:
+    from sqlmodel import select
+
+    from tpsdesk.store.models import AuditEntry
+    from tpsdesk.store.versioning import changes_since
+
+    apply_import(store, plan(store, [row(2, 1), row(3, 2)]))
+    [before] = find_by_nik(store, nik(1))
+    old = get_officer(store, before.id)
+    assert old is not None
+    # One row changes its phone; the other is the same as stored.
+    changed = plan(store, [row(2, 1, phone="081299998888"), row(3, 2)])
+    assert (changed.counts.updated, changed.counts.unchanged) == (1, 1)
+    apply_import(store, changed)
+    now = get_officer(store, before.id)
+    assert now is not None and now.phone == "081299998888"
+    assert (now.base_device, now.base_counter) == (old.version_device, old.version_counter)
+    assert (now.version_device, now.version_counter) == (store.device_id, old.version_counter + 2)
+    with store.read() as session:
+        last = changes_since(session, store.device_id)[-1]
+        audits = [a for a in session.exec(select(AuditEntry)) if a.row_id == before.id]
+    assert (last.row_id, last.action, last.version_counter) == (
+        before.id, "update", now.version_counter
+    )  # fmt: skip
+    assert audits[-1].action == "update" and audits[-1].detail == '["phone"]'
+    # The next stamp continues from the counters the bulk update left.
+    later = add_officer(store, make_fields(nik=nik(7)), tps_id=area["a2"].id)
+    assert later.version_counter == now.version_counter + 1
+
+
 def test_stale_plan_is_refused(store: Store, area: dict[str, Tps]) -> None:
     result = plan(store, [row(2, 1)])
     apply_import(store, result)

@@ -10,6 +10,7 @@ leaves the store as it was. Importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from ..domain.area import (
@@ -45,7 +46,7 @@ from .models import (
     new_id,
     utcnow,
 )
-from .officers import Placement, _values, update_officer
+from .officers import Placement, _values
 from .versioning import (
     META_DEVICE_COUNTER,
     META_DEVICE_ID,
@@ -578,14 +579,6 @@ def _errors_first(problems: list[RowProblem]) -> list[RowProblem]:
 # -- applying -----------------------------------------------------------------------------
 
 
-def _placement_args(placement: Placement, post: Post) -> dict[str, Any]:
-    if post.unit is Unit.TPS:
-        return {"tps_id": placement.tps_id}
-    if post.unit is Unit.KELURAHAN:
-        return {"kelurahan_code": placement.kelurahan_code}
-    return {"kecamatan_code": placement.kecamatan_code}
-
-
 def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress | None) -> None:
     """What `add_officer` + `stamp(CREATE)` do for each row, as three executemany inserts.
 
@@ -657,6 +650,102 @@ def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress
     set_meta(session, META_DEVICE_SEQ, seq)
 
 
+def _update_existing(
+    session: Session, rows: Sequence[PlannedRow], progress: Progress | None, total: int
+) -> None:
+    """What `update_officer` + `stamp(UPDATE)` do for each row whose values changed, as one
+    executemany UPDATE and two executemany inserts (ORM objects cost ~0.5 ms an officer).
+
+    The plan's placement stands: the plan's marker (checked by the caller) says the store has
+    not changed since the plan resolved it. Each changed officer gets a new version from this
+    device's counter based on its current one, a change-log entry and an audit entry naming
+    the changed fields (never their values), exactly as `stamp` writes them."""
+    if not rows:
+        return
+    state = state_of(session)
+    if state.device_id != get_meta(session, META_DEVICE_ID):
+        raise RuntimeError("store state does not match the store's device")
+    current = _officers(session, [row.officer_id for row in rows if row.officer_id])
+    counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
+    seq = int(get_meta(session, META_DEVICE_SEQ, 0))
+    now = utcnow()
+    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for done, row in enumerate(rows, 1):
+        assert row.fields is not None and row.placement is not None
+        assert row.officer_id is not None
+        if progress is not None and done % _PROGRESS_EVERY == 0:
+            progress(done, total)
+        officer = current.get(row.officer_id)
+        if officer is None or officer.deleted:
+            raise ImportStale(
+                _("The store changed after the preview: preview the file again, then import it.")
+            )
+        values = _values(row.fields, row.placement)
+        changed = changed_fields(officer, values)
+        if not changed:
+            continue
+        counter += 1
+        seq += 1
+        updates.append(
+            {
+                **values,
+                "_id": officer.id,
+                "base_device": officer.version_device,
+                "base_counter": officer.version_counter,
+                "version_device": state.device_id,
+                "version_counter": counter,
+                "updated_at": now,
+                "updated_by": state.actor,
+            }
+        )
+        changes.append(
+            {
+                "device_id": state.device_id,
+                "seq": seq,
+                "table_name": _OFFICER_TABLE,
+                "row_id": officer.id,
+                "version_counter": counter,
+                "action": Action.UPDATE.value,
+                "at": now,
+            }
+        )
+        audits.append(
+            {
+                "at": now,
+                "actor": state.actor,
+                "device_id": state.device_id,
+                "action": Action.UPDATE.value,
+                "table_name": _OFFICER_TABLE,
+                "row_id": officer.id,
+                "detail": json.dumps(sorted(set(changed))),
+            }
+        )
+    if not updates:
+        return
+    table = _table(Officer)
+    columns = [name for name in updates[0] if name != "_id"]
+    # Parameters named apart from the columns: SQLAlchemy keeps column names for itself.
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({name: bindparam(f"v_{name}") for name in columns})
+    )
+    connection = session.connection()
+    connection.execute(
+        statement,
+        [{"_id": u["_id"], **{f"v_{name}": u[name] for name in columns}} for u in updates],
+    )
+    connection.execute(insert(_table(ChangeLog)), changes)
+    connection.execute(insert(_table(AuditEntry)), audits)
+    set_meta(session, META_DEVICE_COUNTER, counter)
+    set_meta(session, META_DEVICE_SEQ, seq)
+    # The held ORM copies are stale now: nothing reads them again in this transaction.
+    for officer in current.values():
+        session.expunge(officer)
+
+
 def _table(model: Any) -> Any:
     return model.__table__
 
@@ -672,7 +761,6 @@ def apply_import(
     """
     todo = plan.to_write
     total = len(todo)
-    catalogue = store.catalogue
     if not todo:
         return plan.counts
     new = [row for row in todo if row.status is RowStatus.NEW]
@@ -683,16 +771,7 @@ def apply_import(
                 _("The store changed after the preview: preview the file again, then import it.")
             )
         with session.no_autoflush:
-            # Loaded in bulk and held, so that update_officer finds each in the identity map.
-            held = _officers(session, [row.officer_id for row in updated if row.officer_id])
-            for done, row in enumerate(updated, 1):
-                assert row.fields is not None and row.placement is not None
-                assert row.officer_id is not None
-                args = _placement_args(row.placement, _post_of(catalogue, row.fields.post_code))
-                update_officer(store, row.officer_id, row.fields, **args)
-                if progress is not None and done % _PROGRESS_EVERY == 0:
-                    progress(done, total)
-            del held
+            _update_existing(session, updated, progress, total)
         session.flush()
         _insert_new(
             session,
