@@ -230,14 +230,14 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
     # The district store is written once, after every file (a save per bundle would rewrite
     # the whole image each time); outcomes are reported only once that save is done. A crash
     # before it loses nothing that cannot be merged again from the same files.
+    shown = [0]  # width of the progress line on the terminal
+
     def progress(done: int, total: int, name: str) -> None:
-        # On a terminal only: a clerk merging a hundred files sees it move.
-        click.echo(
-            "\r\033[K"
-            + _("Merging {done}/{total}: {file}").format(done=done + 1, total=total, file=name),
-            err=True,
-            nl=False,
-        )
+        # On a terminal only: a clerk merging a hundred files sees it move. Carriage returns
+        # and spaces, no escape codes: old Windows consoles would print those as they are.
+        line = _("Merging {done}/{total}: {file}").format(done=done + 1, total=total, file=name)
+        click.echo("\r" + line.ljust(shown[0]), err=True, nl=False)
+        shown[0] = len(line)
 
     show = len(files) > 1 and sys.stderr.isatty() and not as_json
     with _open_store(ctx) as store, store.saving_once():
@@ -248,7 +248,7 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
             progress=progress if show else None,
         )
     if show:
-        click.echo("\r\033[K", err=True, nl=False)
+        click.echo("\r" + " " * shown[0] + "\r", err=True, nl=False)
     refused = False
     results: list[dict[str, Any]] = []
     for outcome in outcomes:
