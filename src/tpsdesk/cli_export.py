@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from tpsdesk.cli import _echo_json, _Group, _open_store, _store_option, fail, main, option
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _
 
 # -- tpsdesk settings ---------------------------------------------------------------------
 
@@ -270,17 +270,16 @@ def _force_option(func: Any) -> Any:
 
 
 def _echo_written(files: tuple[Path, ...]) -> None:
-    for path in files:
-        click.echo(_("Wrote {file}").format(file=str(path.resolve())))
+    from tpsdesk.exchange.xlsx_writer import written_lines
+
+    for line in written_lines(files):
+        click.echo(line)
 
 
 def _privacy_note() -> None:
-    click.echo(
-        _(
-            "These files hold personal data (NIKs, names) in plain text: keep them safe and "
-            "delete them when they are no longer needed."
-        )
-    )
+    from tpsdesk.exchange.xlsx_writer import privacy_note
+
+    click.echo(privacy_note())
 
 
 @export.command(
@@ -305,10 +304,10 @@ def _privacy_note() -> None:
 def export_bpjs_command(
     ctx: click.Context, out: Path, template_file: Path | None, force: bool, as_json: bool
 ) -> None:
-    from tpsdesk.exchange.bpjs_export import EXCLUSION_LABELS, export_bpjs, load_template
-    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, output_kind, side_path
+    from tpsdesk.exchange.bpjs_export import bpjs_summary, export_bpjs, load_template
+    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, output_kind
 
-    kind = output_kind(out, (XLSX, CSV))  # before unlocking: a typo costs no passphrase
+    output_kind(out, (XLSX, CSV))  # before unlocking: a typo costs no passphrase
     template = load_template(template_file) if template_file is not None else None
     with _open_store(ctx) as store:
         result = export_bpjs(store, out, template=template, force=force)
@@ -325,26 +324,11 @@ def export_bpjs_command(
         )
         return
     _echo_written(result.files)
-    click.echo(
-        ngettext("{n} officer exported.", "{n} officers exported.", result.exported).format(
-            n=result.exported
-        )
-    )
-    if result.excluded:
-        click.echo(
-            ngettext(
-                "{n} officer left out:", "{n} officers left out:", len(result.excluded)
-            ).format(n=len(result.excluded)),
-            err=True,
-        )
-        for reason, count in by_kind.most_common():
-            click.echo(f"  {count:>6}  {_(EXCLUSION_LABELS[reason])}", err=True)
-        where = (
-            str(side_path(out, "excluded").resolve())
-            if kind == CSV
-            else _("the sheet “{sheet}” of the workbook").format(sheet=_("Not exported"))
-        )
-        click.echo(_("Who and why: {where}.").format(where=where), err=True)
+    done, left_out = bpjs_summary(result, out)
+    for line in done:
+        click.echo(line)
+    for line in left_out:
+        click.echo(line, err=True)
     _privacy_note()
 
 
@@ -403,7 +387,7 @@ def export_budget_command(ctx: click.Context, out: Path, force: bool, as_json: b
 @_store_option
 @click.pass_context
 def export_completion_command(ctx: click.Context, out: Path, force: bool, as_json: bool) -> None:
-    from tpsdesk.exchange.completion_export import export_completion
+    from tpsdesk.exchange.completion_export import completion_summary, export_completion
     from tpsdesk.exchange.xlsx_writer import CSV, XLSX, output_kind
 
     output_kind(out, (XLSX, CSV))
@@ -421,11 +405,4 @@ def export_completion_command(ctx: click.Context, out: Path, force: bool, as_jso
         )
         return
     _echo_written(result.files)
-    click.echo(
-        _("{complete} of {tps} TPS complete; {units_complete} of {units} units complete.").format(
-            complete=result.tps_complete,
-            tps=result.tps,
-            units_complete=result.units_complete,
-            units=result.units,
-        )
-    )
+    click.echo(completion_summary(result))

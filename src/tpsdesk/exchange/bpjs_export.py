@@ -293,6 +293,34 @@ class BpjsExportResult:
         return Counter(exclusion.kind for exclusion in self.excluded)
 
 
+def bpjs_summary(result: BpjsExportResult, out: Path) -> tuple[list[str], list[str]]:
+    """What to tell the person after a BPJS export, translated: how many were exported, and
+    (second list) how many were left out, by reason, and where they are listed."""
+    done = [
+        ngettext("{n} officer exported.", "{n} officers exported.", result.exported).format(
+            n=result.exported
+        )
+    ]
+    if not result.excluded:
+        return done, []
+    left_out = [
+        ngettext("{n} officer left out:", "{n} officers left out:", len(result.excluded)).format(
+            n=len(result.excluded)
+        )
+    ]
+    left_out += [
+        f"  {count:>6}  {_(EXCLUSION_LABELS[reason])}"
+        for reason, count in result.excluded_by_kind().most_common()
+    ]
+    where = (
+        str(side_path(out, "excluded").resolve())
+        if out.suffix.lower() == CSV
+        else _("the sheet “{sheet}” of the workbook").format(sheet=_("Not exported"))
+    )
+    left_out.append(_("Who and why: {where}.").format(where=where))
+    return done, left_out
+
+
 _COLUMNS: tuple[Any, ...] = (
     col(Officer.id),
     col(Officer.nik),

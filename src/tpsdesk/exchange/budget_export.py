@@ -7,6 +7,7 @@ and the officers not counted are sheets of the same workbook. The arithmetic is
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from tpsdesk.domain.budget import Budget, BudgetOfficer, Total, compute_budget
-from tpsdesk.domain.pay import PaySettings
+from tpsdesk.domain.pay import PaySettings, format_rupiah
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.exchange.xlsx_writer import (
     XLSX,
@@ -32,7 +33,7 @@ from tpsdesk.exchange.xlsx_writer import (
     save_workbook,
     settings_lines,
 )
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, ngettext
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
 from tpsdesk.store.pay_settings import load_pay_settings
@@ -128,11 +129,6 @@ def export_budget(
 def budget_summary(budget: Budget) -> tuple[list[str], list[str]]:
     """What to tell the person after a budget export, translated: the totals, and (second
     list) the officers not counted, by reason, and where they are listed."""
-    from collections import Counter
-
-    from tpsdesk.domain.pay import format_rupiah
-    from tpsdesk.i18n import ngettext
-
     totals = [
         _("{n} officers, {months} officer-months: {amount}.").format(
             n=budget.officers_counted,

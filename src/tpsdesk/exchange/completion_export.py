@@ -203,3 +203,13 @@ def export_completion(
         units=len(unit_rows),
         units_complete=sum(1 for u in unit_rows if u.complete),
     )
+
+
+def completion_summary(result: CompletionExportResult) -> str:
+    text = _("{complete} of {tps} TPS complete; {units_complete} of {units} units complete.")
+    return text.format(
+        complete=result.tps_complete,
+        tps=result.tps,
+        units_complete=result.units_complete,
+        units=result.units,
+    )

@@ -54,6 +54,18 @@ class ExportError(Exception):
         self.message = message
 
 
+def written_lines(files: Iterable[Path]) -> list[str]:
+    """ "Wrote /full/path" for every file an export wrote (the person is told where)."""
+    return [_("Wrote {file}").format(file=str(path.resolve())) for path in files]
+
+
+def privacy_note() -> str:
+    return _(
+        "These files hold personal data (NIKs, names) in plain text: keep them safe and "
+        "delete them when they are no longer needed."
+    )
+
+
 def output_kind(path: Path, allowed: Sequence[str]) -> str:
     """The extension of `path` (".xlsx" or ".csv"), checked against `allowed`, and its folder
     checked to exist and be writable. Raises ExportError."""

@@ -22,7 +22,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
 from tpsdesk.domain.pay import PaySettings
-from tpsdesk.exchange.xlsx_writer import CSV, XLSX, ExportError, output_kind, side_path
+from tpsdesk.exchange.xlsx_writer import (
+    CSV,
+    XLSX,
+    ExportError,
+    output_kind,
+    privacy_note,
+    side_path,
+    written_lines,
+)
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.pay_settings import load_pay_settings
@@ -65,68 +73,26 @@ def files_at_risk(kind: str, out: Path) -> list[Path]:
     return [path for path in candidates if os.path.lexists(path)]
 
 
-def _written(files: tuple[Path, ...]) -> list[str]:
-    return [_("Wrote {file}").format(file=str(path.resolve())) for path in files]
-
-
-def _privacy_note() -> str:
-    return _(
-        "These files hold personal data (NIKs, names) in plain text: keep them safe and "
-        "delete them when they are no longer needed."
-    )
-
-
 def run_export(
     store: Store, kind: str, out: Path, *, force: bool, today: Any, progress: Callable[..., None]
 ) -> list[str]:
     """Write one export; the lines that tell the user what was written. Raises ExportError."""
     if kind == BPJS:
-        from tpsdesk.exchange.bpjs_export import EXCLUSION_LABELS, export_bpjs
+        from tpsdesk.exchange.bpjs_export import bpjs_summary, export_bpjs
 
         bpjs = export_bpjs(store, out, force=force, today=today, progress=progress)
-        lines = _written(bpjs.files)
-        lines.append(
-            ngettext("{n} officer exported.", "{n} officers exported.", bpjs.exported).format(
-                n=bpjs.exported
-            )
-        )
-        if bpjs.excluded:
-            lines.append(
-                ngettext(
-                    "{n} officer left out:", "{n} officers left out:", len(bpjs.excluded)
-                ).format(n=len(bpjs.excluded))
-            )
-            for reason, count in bpjs.excluded_by_kind().most_common():
-                lines.append(f"  {count:>6}  {_(EXCLUSION_LABELS[reason])}")
-            where = (
-                str(side_path(out, "excluded").resolve())
-                if out.suffix.lower() == CSV
-                else _("the sheet “{sheet}” of the workbook").format(sheet=_("Not exported"))
-            )
-            lines.append(_("Who and why: {where}.").format(where=where))
-        lines.append(_privacy_note())
-        return lines
+        done, left_out = bpjs_summary(bpjs, out)
+        return [*written_lines(bpjs.files), *done, *left_out, privacy_note()]
     if kind == BUDGET:
         from tpsdesk.exchange.budget_export import budget_summary, export_budget
 
         result = export_budget(store, out, force=force, progress=progress)
         totals, left_out = budget_summary(result.budget)
-        lines = [*_written(result.files), *totals, *left_out]
-        lines.append(_privacy_note())
-        return lines
-    from tpsdesk.exchange.completion_export import export_completion
+        return [*written_lines(result.files), *totals, *left_out, privacy_note()]
+    from tpsdesk.exchange.completion_export import completion_summary, export_completion
 
-    done = export_completion(store, out, force=force, progress=progress)
-    lines = _written(done.files)
-    lines.append(
-        _("{complete} of {tps} TPS complete; {units_complete} of {units} units complete.").format(
-            complete=done.tps_complete,
-            tps=done.tps,
-            units_complete=done.units_complete,
-            units=done.units,
-        )
-    )
-    return lines
+    completion = export_completion(store, out, force=force, progress=progress)
+    return [*written_lines(completion.files), completion_summary(completion)]
 
 
 def pay_summary(settings: PaySettings) -> str:
