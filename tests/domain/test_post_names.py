@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tpsdesk.domain.post_names import find_post, normalise_post_name
+from tpsdesk.domain.names import name_key
+from tpsdesk.domain.post_names import find_post
 from tpsdesk.domain.posts import DEFAULT_CATALOGUE
 
 
@@ -55,4 +56,4 @@ def test_only_posts_the_catalogue_has() -> None:
         }
     )
     assert find_post("Anggota Linmas", smaller) is None
-    assert normalise_post_name("Anggota KPPS-4.") == "anggota kpps 4"
+    assert name_key("Anggota KPPS-4.") == "anggota kpps 4"

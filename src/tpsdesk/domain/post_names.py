@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.domain.posts import Post, PostCatalogue
 
 # Bodies whose members are numbered, chair first.
 _NUMBERED = {"kpps": "kpps", "pps": "pps", "ppk": "ppk"}
 
-# Other spellings of posts (normalised: lower case, single spaces, no punctuation).
+# Other spellings of posts, as `name_key` writes them (lower case, single spaces, no
+# punctuation).
 _ALIASES: dict[str, str] = {
     "ketua kpps": "kpps_ketua",
     "kpps ketua": "kpps_ketua",
@@ -60,11 +62,6 @@ _NUMBERED_MEMBER = re.compile(r"(kpps|pps|ppk) ?(\d{1,2}|i{1,3}|iv|vi{0,2}|v)")
 _TRAILING_NUMBER = re.compile(r"(.+?) ?(?:no )?\d{1,2}")
 
 
-def normalise_post_name(text: str) -> str:
-    """Lower case, punctuation as spaces, single spaces: "Anggota KPPS-4." → "anggota kpps 4"."""
-    return " ".join(re.sub(r"[^\w]+|_", " ", text.casefold()).split())
-
-
 def find_post(text: str, catalogue: PostCatalogue) -> Post | None:
     """The post `text` names, or None. Codes and the catalogue's own names first, then the
     spellings above; only posts the catalogue has."""
@@ -72,9 +69,9 @@ def find_post(text: str, catalogue: PostCatalogue) -> Post | None:
     code = re.sub(r"[\s\-]+", "_", raw.lower())
     if (post := catalogue.get(code)) is not None:
         return post
-    name = normalise_post_name(raw)
+    name = name_key(raw)
     for candidate in catalogue.posts:
-        if normalise_post_name(candidate.name) == name:
+        if name_key(candidate.name) == name:
             return candidate
     if (alias := _ALIASES.get(name)) is not None:
         return catalogue.get(alias)

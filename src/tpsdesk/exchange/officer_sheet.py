@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tpsdesk.domain.dates import excel_serial_to_date, format_date, parse_date
+from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import DRAFT_FIELDS, FIELD_LABELS, OfficerDraft
 from tpsdesk.exchange.sheet_reader import (
     Cell,
@@ -73,8 +74,7 @@ def normalize_heading(text: str) -> str:
 
     A note in brackets is dropped: "Tanggal Lahir (dd-mm-yyyy)" is "tanggal lahir".
     """
-    text = re.sub(r"\([^)]*\)", " ", text.replace("\ufeff", ""))
-    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+    return name_key(re.sub(r"\([^)]*\)", " ", text.replace("\ufeff", "")))
 
 
 def _aliases(table: Mapping[str, Iterable[str]]) -> dict[str, str]:

@@ -11,7 +11,6 @@ leaves the store as it was. Importing the same file again changes nothing.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ..domain.area import (
     normalize_kelurahan_code,
     parse_tps_number,
 )
+from ..domain.names import name_key
 from ..domain.nik import normalize_nik
 from ..domain.officer import OfficerDraft, OfficerFields, validate_officer
 from ..domain.posts import Post, PostCatalogue, Unit
@@ -221,7 +221,7 @@ _AREA_PREFIXES = frozenset({"kel", "kelurahan", "desa", "ds", "kec", "kecamatan"
 def _fold(name: str) -> str:
     """A kecamatan or kelurahan name for matching: case, punctuation and a leading "Kel.",
     "Desa" or "Kec." do not count."""
-    words = re.sub(r"[^\w]+|_", " ", name.casefold()).split()
+    words = name_key(name).split()
     if len(words) > 1 and words[0] in _AREA_PREFIXES:
         words = words[1:]
     return " ".join(words)
