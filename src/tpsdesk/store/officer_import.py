@@ -579,6 +579,52 @@ def _errors_first(problems: list[RowProblem]) -> list[RowProblem]:
 # -- applying -----------------------------------------------------------------------------
 
 
+# What `versioning.stamp` writes for each officer, as plain rows for executemany.
+
+
+def _log_row(
+    state: Any, seq: int, officer_id: str, counter: int, action: Action, now: Any
+) -> dict[str, Any]:
+    return {
+        "device_id": state.device_id,
+        "seq": seq,
+        "table_name": _OFFICER_TABLE,
+        "row_id": officer_id,
+        "version_counter": counter,
+        "action": action.value,
+        "at": now,
+    }
+
+
+def _audit_row(
+    state: Any, officer_id: str, action: Action, now: Any, detail: str
+) -> dict[str, Any]:
+    return {
+        "at": now,
+        "actor": state.actor,
+        "device_id": state.device_id,
+        "action": action.value,
+        "table_name": _OFFICER_TABLE,
+        "row_id": officer_id,
+        "detail": detail,
+    }
+
+
+def _write_log(
+    session: Session,
+    changes: list[dict[str, Any]],
+    audits: list[dict[str, Any]],
+    counter: int,
+    seq: int,
+) -> None:
+    """The change-log and audit rows, and the device counters they used up."""
+    connection = session.connection()
+    connection.execute(insert(_table(ChangeLog)), changes)
+    connection.execute(insert(_table(AuditEntry)), audits)
+    set_meta(session, META_DEVICE_COUNTER, counter)
+    set_meta(session, META_DEVICE_SEQ, seq)
+
+
 def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress | None) -> None:
     """What `add_officer` + `stamp(CREATE)` do for each row, as three executemany inserts.
 
@@ -619,35 +665,12 @@ def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress
             updated_by=state.actor,
         )
         officers.append(values)
-        changes.append(
-            {
-                "device_id": state.device_id,
-                "seq": seq,
-                "table_name": _OFFICER_TABLE,
-                "row_id": officer_id,
-                "version_counter": counter,
-                "action": Action.CREATE.value,
-                "at": now,
-            }
-        )
-        audits.append(
-            {
-                "at": now,
-                "actor": state.actor,
-                "device_id": state.device_id,
-                "action": Action.CREATE.value,
-                "table_name": _OFFICER_TABLE,
-                "row_id": officer_id,
-                "detail": "",
-            }
-        )
+        changes.append(_log_row(state, seq, officer_id, counter, Action.CREATE, now))
+        audits.append(_audit_row(state, officer_id, Action.CREATE, now, ""))
     connection = session.connection()
     for start in range(0, len(officers), _INSERT_BATCH):
         connection.execute(insert(_table(Officer)), officers[start : start + _INSERT_BATCH])
-    connection.execute(insert(_table(ChangeLog)), changes)
-    connection.execute(insert(_table(AuditEntry)), audits)
-    set_meta(session, META_DEVICE_COUNTER, counter)
-    set_meta(session, META_DEVICE_SEQ, seq)
+    _write_log(session, changes, audits, counter, seq)
 
 
 def _update_existing(
@@ -688,59 +711,31 @@ def _update_existing(
             continue
         counter += 1
         seq += 1
-        updates.append(
-            {
-                **values,
-                "_id": officer.id,
-                "base_device": officer.version_device,
-                "base_counter": officer.version_counter,
-                "version_device": state.device_id,
-                "version_counter": counter,
-                "updated_at": now,
-                "updated_by": state.actor,
-            }
+        values.update(
+            base_device=officer.version_device,
+            base_counter=officer.version_counter,
+            version_device=state.device_id,
+            version_counter=counter,
+            updated_at=now,
+            updated_by=state.actor,
         )
-        changes.append(
-            {
-                "device_id": state.device_id,
-                "seq": seq,
-                "table_name": _OFFICER_TABLE,
-                "row_id": officer.id,
-                "version_counter": counter,
-                "action": Action.UPDATE.value,
-                "at": now,
-            }
-        )
+        # Parameters named apart from the columns: SQLAlchemy keeps column names for itself.
+        updates.append({"_id": officer.id, **{f"v_{name}": v for name, v in values.items()}})
+        changes.append(_log_row(state, seq, officer.id, counter, Action.UPDATE, now))
         audits.append(
-            {
-                "at": now,
-                "actor": state.actor,
-                "device_id": state.device_id,
-                "action": Action.UPDATE.value,
-                "table_name": _OFFICER_TABLE,
-                "row_id": officer.id,
-                "detail": json.dumps(sorted(set(changed))),
-            }
+            _audit_row(state, officer.id, Action.UPDATE, now, json.dumps(sorted(set(changed))))
         )
     if not updates:
         return
     table = _table(Officer)
-    columns = [name for name in updates[0] if name != "_id"]
-    # Parameters named apart from the columns: SQLAlchemy keeps column names for itself.
+    columns = [key.removeprefix("v_") for key in updates[0] if key != "_id"]
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"))
         .values({name: bindparam(f"v_{name}") for name in columns})
     )
-    connection = session.connection()
-    connection.execute(
-        statement,
-        [{"_id": u["_id"], **{f"v_{name}": u[name] for name in columns}} for u in updates],
-    )
-    connection.execute(insert(_table(ChangeLog)), changes)
-    connection.execute(insert(_table(AuditEntry)), audits)
-    set_meta(session, META_DEVICE_COUNTER, counter)
-    set_meta(session, META_DEVICE_SEQ, seq)
+    session.connection().execute(statement, updates)
+    _write_log(session, changes, audits, counter, seq)
     # The held ORM copies are stale now: nothing reads them again in this transaction.
     for officer in current.values():
         session.expunge(officer)
