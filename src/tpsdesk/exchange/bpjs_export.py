@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, inspect, text
+from sqlalchemy import Row, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -45,6 +45,7 @@ from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, OfficerStatus, Tps
 from tpsdesk.store.pay_settings import load_pay_settings
+from tpsdesk.sync.district import officers_under_review
 
 TEMPLATE_VERSION = 1
 BPJS_TEMPLATE_SETTING = "bpjs_template"
@@ -370,25 +371,6 @@ def _rows(session: Session) -> Iterator[Row[Any]]:
     yield from session.connection().execute(_query())
 
 
-def open_findings(session: Session) -> dict[str, str]:
-    """{officer id: finding kind} of the open findings of a district store (none elsewhere)."""
-    connection = session.connection()
-    if not inspect(connection).has_table("sync_finding"):
-        return {}
-    found: dict[str, str] = {}
-    query = text(
-        "SELECT kind, row_ids FROM sync_finding WHERE status = 'open' AND table_name = 'officer'"
-    )
-    for kind, row_ids in connection.execute(query):
-        try:
-            ids = json.loads(row_ids)
-        except ValueError:
-            continue
-        for row_id in ids if isinstance(ids, list) else ():
-            found.setdefault(str(row_id), kind)
-    return found
-
-
 class _RowBuilder:
     """Turns a stored officer row into the template's text values."""
 
@@ -581,7 +563,7 @@ def export_bpjs(
             .scalar_one()
         )
         steps = 2 * total
-        findings = open_findings(session)
+        findings = officers_under_review(session)
         excluded: list[Exclusion] = []
         excluded_ids: set[str] = set()
         done = 0

@@ -18,7 +18,6 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from tpsdesk.domain.nik import normalize_nik
-from tpsdesk.exchange.bpjs_export import open_findings
 from tpsdesk.exchange.officer_sheet import ALIASES, nik_cell, normalize_heading
 from tpsdesk.exchange.sheet_reader import (
     Row,
@@ -32,6 +31,7 @@ from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, OfficerStatus
 from tpsdesk.store.officer_import import RowProblem, SourceColumn
 from tpsdesk.store.versioning import audit, state_of
+from tpsdesk.sync.district import officers_under_review
 
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS = 100_000
@@ -143,7 +143,7 @@ def plan_participant_numbers(
     niks = {row.nik for row in rows if not row.problems}
     by_nik: dict[str, list[Officer]] = defaultdict(list)
     with store.read() as session:
-        under_review = open_findings(session)
+        under_review = officers_under_review(session)
         chunked = sorted(niks)
         for start in range(0, len(chunked), 500):
             query = select(Officer).where(

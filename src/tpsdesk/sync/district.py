@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from tpsdesk.i18n import _
@@ -433,6 +434,21 @@ def get_finding(store: Store, finding_id: str) -> Finding | None:
 def finding_rows(finding: Finding) -> list[str]:
     rows = json.loads(finding.row_ids)
     return [str(r) for r in rows]
+
+
+def officers_under_review(session: Session) -> dict[str, str]:
+    """{officer id: finding kind} of the open findings about officers, read in the caller's
+    session; {} in a store without findings (a field store made before the sync tables)."""
+    if not inspect(session.connection()).has_table(str(Finding.__tablename__)):
+        return {}
+    found: dict[str, str] = {}
+    query = select(Finding).where(
+        Finding.status == FindingStatus.OPEN.value, Finding.table_name == "officer"
+    )
+    for finding in session.exec(query):
+        for row_id in finding_rows(finding):
+            found.setdefault(row_id, finding.kind)
+    return found
 
 
 def resolve_finding(
