@@ -343,17 +343,6 @@ def bundle_record(store: Store, file_id: str) -> ReceivedBundle | None:
         return session.get(ReceivedBundle, file_id)
 
 
-def bundles_of(store: Store, device_id: str) -> list[ReceivedBundle]:
-    require_district(store)
-    with store.read() as session:
-        query = (
-            select(ReceivedBundle)
-            .where(ReceivedBundle.device_id == device_id)
-            .order_by(col(ReceivedBundle.seq_from), col(ReceivedBundle.file_id))
-        )
-        return list(session.exec(query))
-
-
 def union_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Merge overlapping or touching ranges (inclusive); empty ranges (from > to) drop out."""
     out: list[tuple[int, int]] = []
