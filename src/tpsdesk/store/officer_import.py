@@ -18,8 +18,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, text, update
+from sqlmodel import Session, SQLModel, col, select
 
 from ..domain.area import (
     AreaCodeError,
@@ -33,6 +33,7 @@ from ..domain.officer import OfficerDraft, OfficerFields, validate_officer
 from ..domain.posts import Post, PostCatalogue, Unit
 from ..domain.problems import Problem, Severity
 from ..i18n import _
+from .bulk import insert_rows
 from .db import Store, StoreError
 from .models import (
     Action,
@@ -62,7 +63,6 @@ Progress = Callable[[int, int], None]
 PLACE_FIELDS: tuple[str, ...] = ("tps", "kelurahan", "kecamatan")
 _PROGRESS_EVERY = 250
 _IN_CHUNK = 500  # SQLite limits the number of parameters of one statement
-_INSERT_BATCH = 1000
 _OFFICER_TABLE = "officer"
 
 
@@ -618,9 +618,8 @@ def _write_log(
     seq: int,
 ) -> None:
     """The change-log and audit rows, and the device counters they used up."""
-    connection = session.connection()
-    connection.execute(insert(_table(ChangeLog)), changes)
-    connection.execute(insert(_table(AuditEntry)), audits)
+    insert_rows(session, str(ChangeLog.__tablename__), changes)
+    insert_rows(session, str(AuditEntry.__tablename__), audits)
     set_meta(session, META_DEVICE_COUNTER, counter)
     set_meta(session, META_DEVICE_SEQ, seq)
 
@@ -667,9 +666,7 @@ def _insert_new(session: Session, rows: Sequence[PlannedRow], progress: Progress
         officers.append(values)
         changes.append(_log_row(state, seq, officer_id, counter, Action.CREATE, now))
         audits.append(_audit_row(state, officer_id, Action.CREATE, now, ""))
-    connection = session.connection()
-    for start in range(0, len(officers), _INSERT_BATCH):
-        connection.execute(insert(_table(Officer)), officers[start : start + _INSERT_BATCH])
+    insert_rows(session, str(Officer.__tablename__), officers)
     _write_log(session, changes, audits, counter, seq)
 
 
@@ -727,7 +724,7 @@ def _update_existing(
         )
     if not updates:
         return
-    table = _table(Officer)
+    table = SQLModel.metadata.tables[str(Officer.__tablename__)]
     columns = [key.removeprefix("v_") for key in updates[0] if key != "_id"]
     statement = (
         update(table)
@@ -739,10 +736,6 @@ def _update_existing(
     # The held ORM copies are stale now: nothing reads them again in this transaction.
     for officer in current.values():
         session.expunge(officer)
-
-
-def _table(model: Any) -> Any:
-    return model.__table__
 
 
 def apply_import(

@@ -31,13 +31,14 @@ from operator import itemgetter
 from typing import Any, Union, get_args, get_origin
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from tpsdesk.domain.area import AreaCodeError, normalize_kecamatan_code, normalize_kelurahan_code
 from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue, Unit
 from tpsdesk.i18n import _, ngettext
+from tpsdesk.store.bulk import insert_rows
 from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
 from tpsdesk.store.models import (
     OFFICER_FIELD_COLUMNS,
@@ -1112,40 +1113,6 @@ def merge_bundle(
     return report
 
 
-def _insert_many(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """One executemany of whole rows into a table, the values converted by the columns' own
-    SQLAlchemy bind processors (as a Core insert would) but once per value, without Core's
-    per-row parameter bookkeeping, which costs more than the insert itself. Columns a row
-    leaves out get the column's Python-side default, as with `insert()`."""
-    if not rows:
-        return
-    connection = session.connection()
-    table = SQLModel.metadata.tables[table_name]
-    dialect = connection.dialect
-    names: list[str] = []
-    defaults: list[Any] = []
-    processors: list[tuple[int, Any]] = []
-    for column in table.columns:
-        default = getattr(column.default, "arg", None)
-        if column.name not in rows[0] and (default is None or callable(default)):
-            continue  # left to SQLite (an autoincrement key); callable defaults are given
-        process = column.type.bind_processor(dialect)
-        if process is not None:
-            processors.append((len(names), process))
-        names.append(column.name)
-        defaults.append(default)
-    pairs = list(zip(names, defaults, strict=True))
-    values = []
-    for row in rows:
-        record = [row.get(name, default) for name, default in pairs]
-        for index, process in processors:
-            record[index] = process(record[index])
-        values.append(tuple(record))
-    listed = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join("?" for _ in names)
-    connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
-
-
 def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) -> MergeReport:
     by_table: dict[str, list[ParsedRow]] = defaultdict(list)
     for row in parsed:
@@ -1286,10 +1253,10 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
     for fresh_rows in fresh_shown.values():
         fresh_rows.sort(key=itemgetter("id"))
     fresh_versions.sort(key=itemgetter("row_id"))
-    _insert_many(session, "tps", fresh_shown.get("tps", []))
+    insert_rows(session, "tps", fresh_shown.get("tps", []))
     session.flush()
-    _insert_many(session, "officer", fresh_shown.get("officer", []))
-    _insert_many(session, str(RowVersion.__tablename__), fresh_versions)
+    insert_rows(session, "officer", fresh_shown.get("officer", []))
+    insert_rows(session, str(RowVersion.__tablename__), fresh_versions)
     found = refresh_duplicates(session, keys)
     bundle_rows = {p.row_id for p in parsed}
     duplicates = sorted(
