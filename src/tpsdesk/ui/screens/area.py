@@ -88,7 +88,10 @@ class AreaScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            _("K adds a kecamatan, L a kelurahan, T one or more TPS (e.g. 1-12); I imports a CSV."),
+            _(
+                "K adds a kecamatan, L a kelurahan, T one or more TPS (e.g. 1-12); I imports a "
+                "list (CSV or spreadsheet)."
+            ),
             classes="hint",
         )
         yield DataTable(id="area", cursor_type="row", zebra_stripes=True)
@@ -338,7 +341,13 @@ class AreaScreen(BaseScreen):
         self.app.push_screen(
             SimpleForm(
                 _("Import an area list"),
-                [FormField("path", _("CSV or XLSX file"), placeholder="/media/usb/wilayah.xlsx")],
+                [
+                    FormField(
+                        "path",
+                        _("CSV or spreadsheet file (XLSX, XLS, ODS)"),
+                        placeholder="/media/usb/wilayah.xlsx",
+                    )
+                ],
                 submit,
                 hint=_(
                     "Columns: kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name, "
