@@ -14,9 +14,7 @@ import os
 import re
 import secrets
 import struct
-import sys
 import threading
-import time
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,12 +29,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tpsdesk import durable
 from tpsdesk.i18n import _
 from tpsdesk.store.lock import StoreLock
 from tpsdesk.store.passphrase import PassphraseStrength, passphrase_strength
-
-if sys.platform != "win32":
-    import fcntl
 
 __all__ = [
     "DamagedStore",
@@ -93,14 +89,6 @@ LABEL_PAYLOAD_KEY = {1: b"tpsdesk-store-v1 payload-key\n", 2: b"tpsdesk-store-v2
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 _RECOVERY_CHARS = RECOVERY_KEY_BYTES * 8 // 5
-
-# Windows: antivirus and sync tools briefly hold files open, and os.replace then fails with
-# PermissionError. On POSIX the same error is permanent, so only Windows retries.
-_TRANSIENT_REPLACE_ERRORS: tuple[type[OSError], ...] = (
-    (PermissionError,) if sys.platform == "win32" else ()
-)
-_REPLACE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-
 
 # --------------------------------------------------------------------------- errors
 
@@ -571,11 +559,11 @@ def _recovery_bytes(text: str) -> bytes:
 
 
 def _temp_pattern(path: Path) -> re.Pattern[str]:
-    return re.compile(re.escape(path.name) + r"\.tmp-[0-9a-f]{16}")
+    return durable.temp_pattern(path)
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{secrets.token_hex(8)}")
+    return durable.temp_name(path)
 
 
 def backup_paths(path: Path) -> list[Path]:
@@ -583,43 +571,19 @@ def backup_paths(path: Path) -> list[Path]:
     return [path.with_name(f"{path.name}.bak{i}") for i in range(1, BACKUP_COUNT + 1)]
 
 
-def _fsync(fd: int) -> None:
-    if sys.platform == "darwin":  # plain fsync on macOS stops at the drive's cache
-        try:
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-            return
-        except OSError:
-            pass
-    os.fsync(fd)
-
-
 def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a directory for fsync
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        _fsync(fd)
-    finally:
-        os.close(fd)
+    durable.fsync_dir(folder)
 
 
 def _write_new_file(target: Path, chunks: list[bytes]) -> None:
-    """Create `target` exclusively (mode 0600), write `chunks`, fsync, close."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(target, flags, 0o600)
+    """Create `target` exclusively (mode 0600, no symlink followed), write `chunks`, fsync."""
+    fd = durable.create_exclusive(target)
     try:
         for chunk in chunks:
-            _write_all(fd, chunk)
-        _fsync(fd)
+            durable.write_all(fd, chunk)
+        durable.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 def _write_sealed(
@@ -629,37 +593,28 @@ def _write_sealed(
     `header`, encrypting and writing a chunk at a time; fsync, close."""
     encryptor = _payload_cipher(data_key, header).encryptor()
     encryptor.authenticate_additional_data(prefix)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(target, flags, 0o600)
+    fd = durable.create_exclusive(target)
     try:
-        _write_all(fd, prefix)
+        durable.write_all(fd, prefix)
         chunk = bytearray(CHUNK_BYTES + 16)  # update_into wants a block of slack
         out = memoryview(chunk)
         source = memoryview(image)
         for start in range(0, len(source), CHUNK_BYTES):
             size = encryptor.update_into(source[start : start + CHUNK_BYTES], chunk)
-            _write_all(fd, out[:size])
+            durable.write_all(fd, out[:size])
         encryptor.finalize()
-        _write_all(fd, encryptor.tag)
-        _fsync(fd)
+        durable.write_all(fd, encryptor.tag)
+        durable.fsync(fd)
     finally:
         os.close(fd)
 
 
 def _replace(src: Path, dst: Path) -> None:
-    for delay in (*_REPLACE_DELAYS, None):
-        try:
-            os.replace(src, dst)
-            return
-        except _TRANSIENT_REPLACE_ERRORS:
-            if delay is None:
-                raise
-            time.sleep(delay)
+    durable.replace(src, dst)
 
 
 def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+    durable.remove_quietly(path)
 
 
 def _read(path: Path) -> bytes:
