@@ -38,8 +38,10 @@ __all__ = [
     "DamagedStore",
     "KdfParams",
     "NotAStore",
+    "NotThisStore",
     "PassphraseRequired",
     "PassphraseStrength",
+    "RewrapPlan",
     "SaveFailed",
     "StoreExists",
     "StoreLocked",
@@ -50,6 +52,8 @@ __all__ = [
     "VaultError",
     "WrongPassphrase",
     "WrongRecoveryKey",
+    "aside_paths",
+    "backup_paths",
     "normalize_recovery_key",
     "passphrase_strength",
 ]
@@ -175,6 +179,25 @@ class UnsafeParameters(VaultError):
             "The store file asks for unsafe key settings, so it was not opened. It may have "
             "been tampered with: restore a backup."
         )
+
+
+class NotThisStore(VaultError):
+    """A file offered as a backup that is not one of this store's: refused, nothing changed."""
+
+    def __init__(self, backup: Path, path: Path, *, unconfirmed: bool = False) -> None:
+        self.backup = backup
+        if unconfirmed:
+            message = _(
+                "{backup} cannot be checked against the store {path}: none of the store's "
+                "files opens with what was typed. Nothing was changed. Choose one of this "
+                "store's own backups."
+            )
+        else:
+            message = _(
+                "{backup} is not a backup of the store {path}: it belongs to another store. "
+                "Nothing was changed. Choose one of this store's own backups."
+            )
+        super().__init__(message.format(backup=backup, path=path))
 
 
 class StoreExists(VaultError):
@@ -571,6 +594,16 @@ def backup_paths(path: Path) -> list[Path]:
     return [path.with_name(f"{path.name}.bak{i}") for i in range(1, BACKUP_COUNT + 1)]
 
 
+def aside_paths(path: Path) -> list[Path]:
+    """Damaged store files that a restore kept aside (`<name>.damaged-<UTC time>[-n]`)."""
+    pattern = re.compile(re.escape(path.name) + r"\.damaged-\d{8}T\d{6}Z(?:-\d+)?")
+    try:
+        names = sorted(os.listdir(path.parent))
+    except OSError:
+        return []
+    return [path.parent / name for name in names if pattern.fullmatch(name)]
+
+
 def _fsync_dir(folder: Path) -> None:
     durable.fsync_dir(folder)
 
@@ -777,6 +810,77 @@ def _verify(temp: Path, header: _Header, prefix: bytes, data_key: bytes, image: 
             _mismatch()
 
 
+@dataclass(frozen=True)
+class RewrapPlan:
+    """A store's other files as a passphrase change will treat them."""
+
+    rewrap: tuple[Path, ...]  # re-wrapped under the new passphrase
+    unreadable: tuple[Path, ...]  # damaged: cannot be re-wrapped, so removed once confirmed
+
+
+def _header_of(path: Path) -> _Header | None:
+    """The header of the store file at `path` if it is structurally sound (no key needed)."""
+    try:
+        size = os.stat(path).st_size
+        with open(path, "rb") as handle:
+            data = handle.read(PREFIX.size + MAX_HEADER_BYTES)
+        return _parse(data, path, file_size=size).header
+    except (OSError, VaultError, _Malformed):
+        return None
+
+
+def _same_path(one: Path, other: Path) -> bool:
+    return os.path.normcase(os.path.abspath(one)) == os.path.normcase(os.path.abspath(other))
+
+
+def _check_same_store(
+    store: Path, source: Path, unlocked: _Unlocked, passphrase: str | None, recovery: str | None
+) -> None:
+    """Refuse (`NotThisStore`) a backup that is not of the store at `store`.
+
+    The store is known by its other files: the store file, its backups and the files kept
+    aside, the first structurally sound one giving the store id. The backup must carry that
+    id, and its data key must equal the one that the same passphrase (or recovery key)
+    unwraps from one of those files. The store id alone is not enough: it is in clear in
+    every header, so a file made elsewhere could copy it; the data key (random, fixed for the
+    store's life) cannot be copied without opening one of the store's files.
+    When no file of the store can be read at all, only a file in one of the store's own
+    backup or kept-aside places, or any backup where no store file exists, is accepted.
+    """
+    places = (*backup_paths(store), *aside_paths(store))
+    others = [other for other in (store, *places) if not _same_path(other, source)]
+    headers = [header for other in others if (header := _header_of(other)) is not None]
+    if not headers:
+        if any(_same_path(source, place) for place in places) or not os.path.lexists(store):
+            return
+        raise NotThisStore(source, store, unconfirmed=True)
+    store_id = headers[0].store_id
+    if not hmac.compare_digest(store_id, unlocked.header.store_id):
+        raise NotThisStore(source, store)
+    recovery_raw = _recovery_bytes(recovery) if recovery is not None else None
+    keks: dict[_Kdf, bytes] = {}
+    for header in headers:
+        if not hmac.compare_digest(header.store_id, store_id):
+            continue
+        if recovery_raw is not None:
+            kek = _recovery_kek(recovery_raw, store_id)
+            data_key = _unwrap(kek, header.recovery_wrap, _recovery_wrap_aad(store_id))
+        else:
+            assert passphrase is not None
+            try:
+                if header.kdf not in keks:
+                    keks[header.kdf] = _passphrase_kek(passphrase, header.kdf)
+            except UnsafeParameters:
+                continue
+            wrap_aad = _passphrase_wrap_aad(header.kdf, store_id)
+            data_key = _unwrap(keks[header.kdf], header.passphrase_wrap, wrap_aad)
+        if data_key is not None:
+            if hmac.compare_digest(data_key, unlocked.data_key):
+                return
+            raise NotThisStore(source, store)
+    raise NotThisStore(source, store, unconfirmed=True)
+
+
 def _utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -928,10 +1032,26 @@ class Vault:
             )
             return unwrapped is not None and hmac.compare_digest(unwrapped, data_key)
 
-    def change_passphrase(self, new_passphrase: str, image: bytes) -> None:
+    def rewrap_plan(self) -> RewrapPlan:
+        """What a passphrase change will do to this store's other files (backups and damaged
+        files kept aside): which it re-wraps, and which it cannot (to confirm their removal)."""
+        with self._mutex:
+            rewrap: list[Path] = []
+            unreadable: list[Path] = []
+            for other in self._other_files():
+                (rewrap if self._reopen(other) is not None else unreadable).append(other)
+            return RewrapPlan(rewrap=tuple(rewrap), unreadable=tuple(unreadable))
+
+    def change_passphrase(
+        self, new_passphrase: str, image: bytes, *, remove_unreadable: bool = False
+    ) -> list[Path]:
         """Re-wrap the data key for `new_passphrase` (new salt) and save `image` with it.
 
-        Backups are re-wrapped too, so the old passphrase opens none of this store's files.
+        The backups and the damaged files kept aside are re-wrapped too, so the old
+        passphrase opens none of this store's files: each holds the data key, which opens
+        them all. A file that cannot be re-wrapped (damaged) is removed if
+        `remove_unreadable` (the person confirmed it, see `rewrap_plan`). Returns the files
+        left under an older passphrase (not removed, or not writable).
         """
         if not new_passphrase:
             raise PassphraseRequired()
@@ -952,7 +1072,7 @@ class Vault:
                 generation=old.generation + 1,
             )
             self._write(header, image, kek=kek)
-            self._rewrap_backups()
+            return self._rewrap_others(remove_unreadable)
 
     def _require_key(self) -> bytes:
         if self._data_key is None:
@@ -984,28 +1104,53 @@ class Vault:
                 raise SaveFailed(exc) from exc
             raise
 
-    def _rewrap_backups(self) -> None:
-        """Reseal each readable backup under the current header's key wraps."""
+    def _other_files(self) -> list[Path]:
+        """Backups and kept-aside files of this store that exist (symlinks included)."""
+        names = (*backup_paths(self.path), *aside_paths(self.path))
+        return [other for other in names if os.path.lexists(other)]
+
+    def _reopen(self, other: Path) -> tuple[_Parsed, bytes] | None:
+        """(structure, image) of another file of this store, or None if it cannot be opened
+        with this store's data key: damaged, not a store, or another store's file."""
         data_key = self._require_key()
-        for backup in self.backups():
-            try:
-                data = _read(backup)
-                parsed = _parse(data, backup)
-                plain = _open_payload(data, parsed, data_key)
-            except (VaultError, _Malformed):
+        try:
+            data = _read(other)
+            parsed = _parse(data, other)
+        except (VaultError, _Malformed):
+            return None
+        if not hmac.compare_digest(parsed.header.store_id, self._header.store_id):
+            return None
+        plain = _open_payload(data, parsed, data_key)
+        return None if plain is None else (parsed, plain)
+
+    def _rewrap_others(self, remove_unreadable: bool) -> list[Path]:
+        """Reseal each backup and kept-aside file under the current header's key wraps."""
+        data_key = self._require_key()
+        left: list[Path] = []
+        for other in self._other_files():
+            opened = self._reopen(other)
+            if opened is None:
+                if remove_unreadable:
+                    try:
+                        os.unlink(other)
+                        continue
+                    except OSError:
+                        pass
+                left.append(other)
                 continue
-            if plain is None:  # damaged, or another store's file: leave it alone
-                continue
+            parsed, plain = opened
             template = replace(self._header, generation=parsed.header.generation)
             header, prefix = _seal_header(template)
             temp = _temp_name(self.path)
             try:
                 _write_sealed(temp, header, prefix, data_key, plain)
-                _replace(temp, backup)
+                _replace(temp, other)
             except OSError:
                 _remove_quietly(temp)
+                left.append(other)
         with contextlib.suppress(OSError):
             _fsync_dir(self.path.parent)
+        return left
 
     # ---- closing
 
@@ -1031,17 +1176,29 @@ class Vault:
 
     @staticmethod
     def restore_backup(
-        path: str | os.PathLike[str], backup: str | os.PathLike[str], passphrase: str
+        path: str | os.PathLike[str],
+        backup: str | os.PathLike[str],
+        passphrase: str | None = None,
+        *,
+        recovery: str | None = None,
     ) -> None:
         """Put `backup` in place of the (damaged) store at `path`.
 
-        The backup must open with `passphrase`. The old main file is kept beside it as
-        `<name>.damaged-<UTC time>`; the store file is never absent during the swap.
+        The backup must open with `passphrase` (or the `recovery` key) and be a backup of THIS
+        store (`_check_same_store`); otherwise nothing changes. The old main file is kept
+        beside it as `<name>.damaged-<UTC time>`; the store file is never absent during the
+        swap.
         """
+        if not passphrase and recovery is None:
+            raise PassphraseRequired()
+        if recovery is not None:
+            normalize_recovery_key(recovery)
         store, source = Path(path), Path(backup)
         with StoreLock(store):
             data = _read(source)
-            _unlock(data, source, passphrase=passphrase)  # raises if it does not open
+            # raises if it does not open
+            unlocked = _unlock(data, source, passphrase=passphrase, recovery=recovery)
+            _check_same_store(store, source, unlocked, passphrase, recovery)
             try:
                 if store.exists():
                     aside = store.with_name(f"{store.name}.damaged-{_utc_stamp()}")
