@@ -109,7 +109,12 @@ class UnlockScreen(BaseScreen):
 
     def action_restore_backup(self) -> None:
         passphrase = self.query_one("#passphrase", Input).value
-        if self.backup is None or not passphrase:
+        if self.backup is None:
+            return
+        if not passphrase:
+            # The backup must open with this store's passphrase: it is asked, never skipped.
+            self._show_error(_("Enter the passphrase, then press F7 again."))
+            self.query_one("#passphrase", Input).focus()
             return
         self._restore(self.backup, passphrase)
 
