@@ -42,6 +42,7 @@ __all__ = [
     "fsync_dir",
     "fsync_path",
     "open_own_temp",
+    "place",
     "remove_quietly",
     "replace",
     "same_file",
@@ -181,6 +182,14 @@ def remove_quietly(path: Path) -> None:
         os.unlink(path)
 
 
+def place(temp: Path, target: Path, *, overwrite: bool = True) -> None:
+    """Move the complete file `temp` onto `target` (see `writing` for `overwrite`)."""
+    if overwrite:
+        replace(temp, target)
+    else:
+        _place_new(temp, target)
+
+
 def _place_new(temp: Path, target: Path) -> None:
     """Move `temp` to `target` only if nothing is at `target` (FileExistsError otherwise)."""
     try:
@@ -213,10 +222,7 @@ def writing(target: Path, *, overwrite: bool = True, mode: int = 0o600) -> Itera
             yield handle
             handle.flush()
             fsync(handle.fileno())
-        if overwrite:
-            replace(temp, target)
-        else:
-            _place_new(temp, target)
+        place(temp, target, overwrite=overwrite)
     except BaseException:
         remove_quietly(temp)
         raise
