@@ -621,6 +621,30 @@ def _confirm(question: str) -> bool:
         return False
 
 
+def _tidy_after_recovery(store: Store, yes: bool) -> list[Path]:
+    """After a new passphrase was set with the recovery key: the damaged backups and
+    kept-aside files could not be re-wrapped and still open with the forgotten passphrase.
+    Removed after a confirmation (or --yes); returns those left."""
+    unreadable = list(store.rewrap_plan().unreadable)
+    if not unreadable:
+        return []
+    click.echo(
+        ngettext(
+            "{n} file of this store is damaged and could not be re-wrapped; it still opens "
+            "with the old passphrase:",
+            "{n} files of this store are damaged and could not be re-wrapped; they still open "
+            "with the old passphrase:",
+            len(unreadable),
+        ).format(n=len(unreadable)),
+        err=True,
+    )
+    for path in unreadable:
+        click.echo(f"  {path}", err=True)
+    if yes or _confirm(_("Remove them?")):
+        return store.remove_unreadable()
+    return unreadable
+
+
 def _warn_left(left: list[Path]) -> NoReturn:
     lines = [_("These files of the store still open with the old passphrase; delete them:")]
     lines.extend(f"  {path}" for path in left)
@@ -640,10 +664,15 @@ def _warn_left(left: list[Path]) -> NoReturn:
     type=click.Path(dir_okay=False, path_type=Path),
     help=N_("Read the new passphrase from this file."),
 )
+@option(
+    "--yes",
+    is_flag=True,
+    help=N_("Remove damaged backups that cannot be re-wrapped without asking."),
+)
 @_store_option
 @click.pass_context
 def recover(
-    ctx: click.Context, recovery_key_file: Path | None, new_passphrase_file: Path | None
+    ctx: click.Context, recovery_key_file: Path | None, new_passphrase_file: Path | None, yes: bool
 ) -> None:
     from tpsdesk.store.db import Store
     from tpsdesk.store.vault import StoreMissing
@@ -659,8 +688,13 @@ def recover(
         ctx, from_file=new_passphrase_file, env=NEW_PASSPHRASE_ENV, allow_current=False
     )
     store = Store.open_with_recovery(path, key, new)
-    store.close()
+    try:
+        left = _tidy_after_recovery(store, yes)
+    finally:
+        store.close()
     click.echo(_("The passphrase was reset. Use the new passphrase from now on."))
+    if left:
+        _warn_left(left)
 
 
 def _backup_list(path: Path) -> list[Path]:
@@ -730,6 +764,11 @@ def _list_kept_aside(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help=N_("Read the new passphrase from this file."),
 )
+@option(
+    "--yes",
+    is_flag=True,
+    help=N_("Remove damaged backups that cannot be re-wrapped without asking."),
+)
 @_store_option
 @click.pass_context
 def restore_backup(
@@ -738,6 +777,7 @@ def restore_backup(
     use_recovery: bool,
     recovery_key_file: Path | None,
     new_passphrase_file: Path | None,
+    yes: bool,
 ) -> None:
     from tpsdesk.store.db import Store
 
@@ -758,11 +798,18 @@ def restore_backup(
             ctx, from_file=new_passphrase_file, env=NEW_PASSPHRASE_ENV, allow_current=False
         )
         store = Store.restore_backup_with_recovery(path, source, key, new)
+        try:
+            # The damaged file just kept aside still holds the forgotten passphrase's wrap.
+            left = _tidy_after_recovery(store, yes)
+        finally:
+            store.close()
     else:
         # Asked every time: the backup must open with this store's passphrase.
-        store = Store.restore_backup(path, source, _passphrase(ctx))
-    store.close()
+        Store.restore_backup(path, source, _passphrase(ctx)).close()
+        left = []
     click.echo(_("Restored {backup} as the store {path}.").format(backup=str(source), path=path))
+    if left:
+        _warn_left(left)
 
 
 # These modules register their commands on `main` when imported.

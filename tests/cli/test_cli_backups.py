@@ -87,6 +87,9 @@ def test_restore_backup_of_another_store_is_refused(
 def test_restore_backup_with_the_recovery_key(
     runner: CliRunner, store_path: Path, tmp_path: Path
 ) -> None:
+    """Passphrase forgotten and store damaged: the recovery key restores this store's backup,
+    a new passphrase is set, and the damaged file kept aside (under the forgotten passphrase)
+    goes once confirmed."""
     key = init(runner)
     damage(store_path)
     key_file = tmp_path / "key.txt"
@@ -98,10 +101,32 @@ def test_restore_backup_with_the_recovery_key(
         "--recovery-key-file",
         str(key_file),
         env={"TPSDESK_PASSPHRASE": None, "TPSDESK_NEW_PASSPHRASE": NEW},
+        input="y\n",
     )
     assert restored.exit_code == 0, restored.output
+    assert "still opens with the old passphrase" in restored.stderr
+    assert aside_paths(store_path) == []
     assert run(runner, "identity", env={"TPSDESK_PASSPHRASE": NEW}).exit_code == 0
     assert run(runner, "identity").exit_code == 1
+
+
+def test_recover_names_damaged_files_it_leaves(
+    runner: CliRunner, store_path: Path, tmp_path: Path
+) -> None:
+    key = init(runner)
+    damage(store_path)
+    assert run(runner, "restore-backup", "1").exit_code == 0
+    (aside,) = aside_paths(store_path)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(key + "\n")
+    args = ("recover", "--recovery-key-file", str(key_file))
+    kept = run(runner, *args, env={"TPSDESK_NEW_PASSPHRASE": NEW}, input="n\n")
+    assert kept.exit_code == 1
+    assert "still open with the old passphrase" in kept.stderr and str(aside) in kept.stderr
+    assert aside.exists()
+    removed = run(runner, *args, "--yes", env={"TPSDESK_NEW_PASSPHRASE": NEW + " lagi"})
+    assert removed.exit_code == 0, removed.output
+    assert not aside.exists()
 
 
 def damaged_aside(runner: CliRunner, store_path: Path) -> Path:

@@ -23,8 +23,9 @@ from textual.pilot import Pilot
 
 from tpsdesk.store.vault import Vault, WrongPassphrase, aside_paths
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.screens.dashboard import DashboardScreen
 from tpsdesk.ui.screens.settings import SettingsScreen
-from tpsdesk.ui.screens.unlock import UnlockScreen
+from tpsdesk.ui.screens.unlock import RecoverScreen, UnlockScreen
 
 NEW_PASSPHRASE = "pohon mangga di halaman kantor"
 
@@ -133,3 +134,30 @@ async def test_passphrase_change_confirms_removing_a_damaged_kept_aside_file(
     with pytest.raises(WrongPassphrase):
         open_store(store_path)
     open_store(store_path, NEW_PASSPHRASE).close()
+
+
+async def test_f6_recovery_confirms_removing_a_damaged_kept_aside_file(store_path: Path) -> None:
+    recovery_key = create_store(store_path)
+    with open_store(store_path) as store:
+        add_area(store)
+    damage(store_path)
+    Vault.restore_backup(store_path, store_path.with_name(store_path.name + ".bak1"), PASSPHRASE)
+    (aside,) = aside_paths(store_path)
+
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, RecoverScreen)
+        await fill(pilot, "#recovery", recovery_key)
+        await fill(pilot, "#passphrase", NEW_PASSPHRASE)
+        await fill(pilot, "#confirm", NEW_PASSPHRASE)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert str(aside) in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.store is not None
+    assert not aside.exists()

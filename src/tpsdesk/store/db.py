@@ -482,6 +482,13 @@ class Store:
             self._check_open()
             return self._vault.rewrap_plan()
 
+    def remove_unreadable(self) -> list[Path]:
+        """Remove the damaged backups and kept-aside files (after a confirmation); returns
+        those that could not be removed."""
+        with self._lock:
+            self._check_open()
+            return self._vault.remove_unreadable()
+
     def change_passphrase(
         self, new_passphrase: str, *, remove_unreadable: bool = False
     ) -> list[Path]:

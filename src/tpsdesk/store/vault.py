@@ -1042,6 +1042,21 @@ class Vault:
                 (rewrap if self._reopen(other) is not None else unreadable).append(other)
             return RewrapPlan(rewrap=tuple(rewrap), unreadable=tuple(unreadable))
 
+    def remove_unreadable(self) -> list[Path]:
+        """Remove this store's other files that cannot be re-wrapped (see `rewrap_plan`),
+        once the person confirmed it; returns those that could not be removed."""
+        with self._mutex:
+            left: list[Path] = []
+            for other in self._other_files():
+                if self._reopen(other) is None:
+                    try:
+                        os.unlink(other)
+                    except OSError:
+                        left.append(other)
+            with contextlib.suppress(OSError):
+                _fsync_dir(self.path.parent)
+            return left
+
     def change_passphrase(
         self, new_passphrase: str, image: bytes, *, remove_unreadable: bool = False
     ) -> list[Path]:
