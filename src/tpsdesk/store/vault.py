@@ -858,7 +858,10 @@ def _check_same_store(
     if not hmac.compare_digest(store_id, unlocked.header.store_id):
         raise NotThisStore(source, store)
     recovery_raw = _recovery_bytes(recovery) if recovery is not None else None
+    # The backup's KEK serves every file with the same KDF salt (one derivation, not two).
     keks: dict[_Kdf, bytes] = {}
+    if unlocked.kek is not None:
+        keks[unlocked.header.kdf] = unlocked.kek
     for header in headers:
         if not hmac.compare_digest(header.store_id, store_id):
             continue
