@@ -149,7 +149,7 @@ class SettingsScreen(BaseScreen):
         finally:
             busy.display = False
         if not plan.unreadable:
-            self._apply(new, remove=False)
+            await self._apply_now(new, remove=False)
             return
         # A damaged backup or kept-aside file cannot be re-wrapped, and it still holds the
         # data key under the current passphrase: it goes, or the passphrase stays.
@@ -182,6 +182,10 @@ class SettingsScreen(BaseScreen):
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _apply(self, new: str, *, remove: bool) -> None:
+        await self._apply_now(new, remove=remove)
+
+    async def _apply_now(self, new: str, *, remove: bool) -> None:
+        """The change itself, inside a worker of the "store" group."""
         store = self.desk.require_store()
         busy = self.query_one("#busy")
         busy.display = True
