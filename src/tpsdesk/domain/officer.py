@@ -17,7 +17,7 @@ from tpsdesk.domain.phone import normalize_phone
 from tpsdesk.domain.post_names import find_post
 from tpsdesk.domain.posts import Post, PostCatalogue
 from tpsdesk.domain.problems import Problem, Severity, Sex, error, warning
-from tpsdesk.domain.text import text_problems
+from tpsdesk.domain.text import cell_text_problems
 from tpsdesk.i18n import N_, _
 
 NAME_MAX = 100
@@ -462,22 +462,13 @@ def validate_officer(
 _FIELD_ORDER = {name: index for index, name in enumerate(DRAFT_FIELDS)}
 
 
-_OUTER_SPACE = " \t\r\n"
-
-
 def _character_problems(draft: OfficerDraft) -> list[Problem]:
     problems: list[Problem] = []
     for name in DRAFT_FIELDS:
         value = getattr(draft, name)
-        if not isinstance(value, str) or not value:
-            continue
-        # Tabs and line ends around the text (a spreadsheet cell's trailing Enter) are dropped
-        # with the spaces and never stored; inside it they are refused. Blanked, not cut, so
-        # positions stay those of the text as typed.
-        inner = value.strip(_OUTER_SPACE)
-        lead = len(value) - len(value.lstrip(_OUTER_SPACE))
-        checked = " " * lead + inner + " " * (len(value) - lead - len(inner))
-        problems.extend(text_problems(name, checked, person_name=name in PERSON_NAME_FIELDS))
+        if isinstance(value, str) and value:
+            person_name = name in PERSON_NAME_FIELDS
+            problems.extend(cell_text_problems(name, value, person_name=person_name))
     return problems
 
 

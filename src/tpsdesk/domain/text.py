@@ -41,9 +41,13 @@ FIELD_LABELS: dict[str, str] = {
     "post_code": N_("Post"),
     "duty_start": N_("Duty start"),
     "duty_end": N_("Duty end"),
+    "kecamatan_code": N_("Kecamatan code"),
     "kecamatan_name": N_("Kecamatan name"),
+    "kelurahan_code": N_("Kelurahan code"),
     "kelurahan_name": N_("Kelurahan name"),
+    "tps_number": N_("TPS number"),
     "tps_address": N_("TPS address"),
+    "tps_voters": N_("Voters"),
 }
 
 # Kinds of refused characters: (problem code suffix, description), translated when shown.
@@ -110,3 +114,19 @@ def text_problems(field: str, value: str, *, person_name: bool = False) -> list[
             ).format(field=field_label(field), what=_(what), position=position, more=count - 1)
         problems.append(error(field, f"{field}.{code}", message))
     return problems
+
+
+_OUTER_SPACE = " \t\r\n"
+
+
+def cell_text_problems(field: str, value: str, *, person_name: bool = False) -> list[Problem]:
+    """`text_problems` of a value that is cleaned of the spaces around it before it is kept:
+    tabs and line ends there (a spreadsheet cell's trailing Enter) are dropped with the spaces,
+    never stored, so they are not refused; inside the text they are. Positions stay those of
+    the text as typed."""
+    if not isinstance(value, str):
+        return []
+    inner = value.strip(_OUTER_SPACE)
+    lead = len(value) - len(value.lstrip(_OUTER_SPACE))
+    blanked = " " * lead + inner + " " * (len(value) - lead - len(inner))
+    return text_problems(field, blanked, person_name=person_name)
