@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
 from tpsdesk.store.db import Store
 
 from . import test_cli_flow
+from .conftest import PASSPHRASE
 from .test_cli_flow import World
 
 world = test_cli_flow.world  # the fixture: a district and an enrolled laptop
@@ -102,3 +104,59 @@ def test_refusal_messages_are_escaped(world: World) -> None:
     refused = world.laptop.run("officers", "list", "--tps", "35.73.05.1001\r\x1b[2J/1")
     assert refused.exit_code == 1
     _clean(refused.output)
+
+
+# -- exports (SECURITY 29) ------------------------------------------------------------------
+
+
+def _legacy_store(runner: CliRunner, store_path: Path) -> None:
+    from tpsdesk.cli import main
+
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    assert runner.invoke(main, ["demo", "--officers", "5"]).exit_code == 0
+    store = Store.open(store_path, PASSPHRASE)
+    try:
+        with store.transaction() as session:
+            first = session.connection().execute(text("SELECT min(id) FROM officer")).scalar()
+            session.connection().execute(
+                text("UPDATE officer SET address = :a WHERE id = :id"),
+                {"a": "Jl. RAHASIA\x1b[2J No. 5", "id": first},
+            )
+    finally:
+        store.close()
+
+
+def test_export_bpjs_with_an_escape_in_an_address(
+    runner: CliRunner, store_path: Path, tmp_path: Path
+) -> None:
+    # Before: IllegalCharacterError and a traceback that printed the address.
+    from tpsdesk.cli import main
+
+    _legacy_store(runner, store_path)
+    for name in ("bpjs.xlsx", "bpjs.csv"):
+        result = runner.invoke(
+            main, ["--lang", "en", "export", "bpjs", "--out", str(tmp_path / name)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output and "RAHASIA" not in result.output
+        assert "fails validation" in result.stderr  # the officer is left out, with why
+
+
+def test_a_failed_export_prints_no_personal_data(
+    runner: CliRunner, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tpsdesk.cli import main
+    from tpsdesk.exchange import bpjs_export
+
+    _legacy_store(runner, store_path)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("Jl. RAHASIA No. 5, SITI")
+
+    monkeypatch.setattr(bpjs_export, "export_bpjs", broken)
+    out = tmp_path / "bpjs.xlsx"
+    result = runner.invoke(main, ["--lang", "en", "export", "bpjs", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "RAHASIA" not in result.output and "Traceback" not in result.output
+    assert f"The export to {out} failed (ValueError); nothing was written." in result.stderr
+    assert not out.exists()
