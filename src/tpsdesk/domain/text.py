@@ -124,7 +124,7 @@ def cell_text_problems(field: str, value: str, *, person_name: bool = False) -> 
     tabs and line ends there (a spreadsheet cell's trailing Enter) are dropped with the spaces,
     never stored, so they are not refused; inside the text they are. Positions stay those of
     the text as typed."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or (value.isascii() and value.isprintable()):
         return []
     inner = value.strip(_OUTER_SPACE)
     lead = len(value) - len(value.lstrip(_OUTER_SPACE))
