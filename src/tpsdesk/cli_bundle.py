@@ -402,7 +402,7 @@ def district_devices_approve(
         return
     click.echo(
         _("Approved: laptop {fingerprint}, area {area}.").format(
-            fingerprint=fingerprint, area=device.area_code
+            fingerprint=printable(fingerprint), area=printable(device.area_code)
         )
     )
     for outcome in outcomes:
@@ -424,7 +424,7 @@ def district_devices_revoke(ctx: click.Context, fingerprint: str) -> None:
         repo.revoke(store, fingerprint)
     click.echo(
         _("Revoked: laptop {fingerprint}. Its bundles are refused from now on.").format(
-            fingerprint=fingerprint
+            fingerprint=printable(fingerprint)
         )
     )
 
