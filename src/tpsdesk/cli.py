@@ -21,6 +21,7 @@ import click
 
 from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, set_language
 from tpsdesk.paths import resolve_store_path
+from tpsdesk.terminal import json_safe, printable, printable_lines
 
 if TYPE_CHECKING:
     from tpsdesk.store.db import Store
@@ -129,7 +130,7 @@ def _invoke_reporting(invoke: Callable[[click.Context], Any], ctx: click.Context
     try:
         return invoke(ctx)
     except _expected_errors() as exc:
-        click.echo(getattr(exc, "message", str(exc)), err=True)
+        click.echo(printable_lines(getattr(exc, "message", str(exc))), err=True)
         ctx.exit(1)
 
 
@@ -269,7 +270,7 @@ def _open_store(ctx: click.Context) -> Iterator[Store]:
 
 
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    click.echo(json_safe(json.dumps(value, ensure_ascii=False, sort_keys=True)))
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -403,7 +404,7 @@ def area_import(ctx: click.Context, file: Path) -> None:
 
 def _report_area_problems(problems: list[Any]) -> NoReturn:
     for problem in problems:
-        click.echo(problem.describe(), err=True)
+        click.echo(printable(problem.describe()), err=True)
     fail(
         ngettext(
             "Nothing was imported: the file has {n} problem.",
@@ -516,7 +517,7 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
                 for hit in page:
                     if previous is not None:
                         click.echo(previous + ",")
-                    previous = json.dumps(_hit_json(hit), ensure_ascii=False)
+                    previous = json_safe(json.dumps(_hit_json(hit), ensure_ascii=False))
             if previous is not None:
                 click.echo(previous)
             click.echo("]")
@@ -542,13 +543,13 @@ def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
                 count += 1
                 where = _tps_ref(hit) or hit.kelurahan_code or hit.kecamatan_code
                 cells = (
-                    hit.nik,
-                    _cut(hit.name, widths[1]),
+                    printable(hit.nik),
+                    _cut(printable(hit.name), widths[1]),  # an old store may hold ESC or CR
                     format_date(hit.birth_date),
-                    hit.sex,
-                    _cut(hit.post_name, widths[4]),
-                    where,
-                    status_label(hit.status),
+                    printable(hit.sex),
+                    _cut(printable(hit.post_name), widths[4]),
+                    printable(where or ""),
+                    printable(status_label(hit.status)),
                 )
                 click.echo(
                     "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()

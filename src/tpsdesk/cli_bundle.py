@@ -28,6 +28,7 @@ from tpsdesk.cli import (
 )
 from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
 from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.terminal import printable
 
 # -- field ----------------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ def bundle_inspect(file: Path, as_json: bool) -> None:
     rows = describe_header(container.header)
     width = max(len(label) for label, _value in rows)
     for label, value in rows:
-        click.echo(f"{label.ljust(width)}  {value}")
+        click.echo(printable(f"{label.ljust(width)}  {value}"))  # header text from a file
     click.echo(_("The signature was not checked: that needs the sender's trusted key."))
 
 
@@ -145,7 +146,7 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
         click.echo(
             "  "
             + ngettext("{status}: {count} officer", "{status}: {count} officers", count).format(
-                status=_status(status), count=count
+                status=printable(_status(status)), count=count
             )
         )
     for low, high in summary.gaps:
@@ -167,7 +168,7 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
     if to_fix:
         click.echo(_("To fix:"))
     for officer in to_fix:
-        click.echo(f"  {officer['name']} ({officer['post_name']}): {officer['reason']}")
+        click.echo(printable(f"  {officer['name']} ({officer['post_name']}): {officer['reason']}"))
 
 
 def _needing_fixes(store: Any) -> list[dict[str, Any]]:
@@ -235,7 +236,9 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
     def progress(done: int, total: int, name: str) -> None:
         # On a terminal only: a clerk merging a hundred files sees it move. Carriage returns
         # and spaces, no escape codes: old Windows consoles would print those as they are.
-        line = _("Merging {done}/{total}: {file}").format(done=done + 1, total=total, file=name)
+        line = _("Merging {done}/{total}: {file}").format(
+            done=done + 1, total=total, file=printable(name)
+        )
         click.echo("\r" + line.ljust(shown[0]), err=True, nl=False)
         shown[0] = len(line)
 
@@ -256,7 +259,7 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
             refused = True
             results.append({"file": outcome.file, "status": "refused", "reason": outcome.message})
             if not as_json:
-                click.echo(outcome.message, err=True)
+                click.echo(printable(outcome.message), err=True)
             continue
         results.append(outcome.to_json())
         refused = refused or outcome.status == "refused"
@@ -269,7 +272,7 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
 
 
 def _print_outcome(outcome: Any) -> None:
-    name = outcome.file
+    name = printable(outcome.file)
     if outcome.status in ("quarantined", "already_quarantined"):
         click.echo(
             _(
@@ -306,7 +309,7 @@ def _print_outcome(outcome: Any) -> None:
                 else _("the bundle")
             )
             for problem in rejection.problems:
-                click.echo(f"  {where}: {problem.message}", err=True)
+                click.echo(printable(f"  {where}: {problem.message}"), err=True)
     for low, high in report.gaps:
         click.echo(
             _(
@@ -339,6 +342,7 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
                 "status": d.status,
                 "status_label": _device_status(d.status),
                 "area": d.area_code,
+                "label": d.label,
                 "waiting": len(repo.quarantined(store, d.device_id)),
                 "missing": [list(g) for g in repo.gaps(store, d.device_id)],
             }
@@ -352,11 +356,12 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         click.echo(
             _("{fingerprint}  {status}  area {area}  waiting {waiting}").format(
-                fingerprint=row["fingerprint"],
-                status=f"{row['status_label']:12}",
-                area=row["area"],
+                fingerprint=printable(row["fingerprint"]),
+                status=f"{printable(row['status_label']):12}",
+                area=printable(row["area"]),
                 waiting=row["waiting"],
             )
+            + (f"  {printable(row['label'])}" if row["label"] else "")  # from a bundle header
         )
         for low, high in row["missing"]:
             click.echo("    " + _("missing changes {low}–{high}").format(low=low, high=high))
@@ -397,7 +402,7 @@ def district_devices_approve(
         return
     click.echo(
         _("Approved: laptop {fingerprint}, area {area}.").format(
-            fingerprint=fingerprint, area=device.area_code
+            fingerprint=printable(fingerprint), area=printable(device.area_code)
         )
     )
     for outcome in outcomes:
@@ -419,7 +424,7 @@ def district_devices_revoke(ctx: click.Context, fingerprint: str) -> None:
         repo.revoke(store, fingerprint)
     click.echo(
         _("Revoked: laptop {fingerprint}. Its bundles are refused from now on.").format(
-            fingerprint=fingerprint
+            fingerprint=printable(fingerprint)
         )
     )
 
@@ -460,9 +465,16 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
     if not rows:
         click.echo(_("No findings to review."))
     for row in rows:
-        click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
+        click.echo(
+            printable(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
+        )
         for person in row["people"]:
-            click.echo(f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}")
+            # An old store may hold CR or ESC in a name: printed raw, it rewrote the columns.
+            click.echo(
+                printable(
+                    f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}"
+                )
+            )
     if any(row["status"] == "open" for row in rows):
         click.echo(
             _(

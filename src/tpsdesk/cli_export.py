@@ -305,11 +305,11 @@ def export_bpjs_command(
     ctx: click.Context, out: Path, template_file: Path | None, force: bool, as_json: bool
 ) -> None:
     from tpsdesk.exchange.bpjs_export import bpjs_summary, export_bpjs, load_template
-    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, output_kind
+    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, export_failures, output_kind
 
     output_kind(out, (XLSX, CSV))  # before unlocking: a typo costs no passphrase
     template = load_template(template_file) if template_file is not None else None
-    with _open_store(ctx) as store:
+    with _open_store(ctx) as store, export_failures(out):
         result = export_bpjs(store, out, template=template, force=force)
     by_kind = result.excluded_by_kind()
     if as_json:
@@ -346,10 +346,10 @@ def export_bpjs_command(
 @click.pass_context
 def export_budget_command(ctx: click.Context, out: Path, force: bool, as_json: bool) -> None:
     from tpsdesk.exchange.budget_export import budget_summary, export_budget
-    from tpsdesk.exchange.xlsx_writer import XLSX, output_kind
+    from tpsdesk.exchange.xlsx_writer import XLSX, export_failures, output_kind
 
     output_kind(out, (XLSX,))
-    with _open_store(ctx) as store:
+    with _open_store(ctx) as store, export_failures(out):
         result = export_budget(store, out, force=force)
     budget = result.budget
     reasons = Counter(item.message for item in budget.not_counted)
@@ -388,10 +388,10 @@ def export_budget_command(ctx: click.Context, out: Path, force: bool, as_json: b
 @click.pass_context
 def export_completion_command(ctx: click.Context, out: Path, force: bool, as_json: bool) -> None:
     from tpsdesk.exchange.completion_export import completion_summary, export_completion
-    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, output_kind
+    from tpsdesk.exchange.xlsx_writer import CSV, XLSX, export_failures, output_kind
 
     output_kind(out, (XLSX, CSV))
-    with _open_store(ctx) as store:
+    with _open_store(ctx) as store, export_failures(out):
         result = export_completion(store, out, force=force)
     if as_json:
         _echo_json(

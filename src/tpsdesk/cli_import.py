@@ -16,6 +16,7 @@ import click
 from tpsdesk.cli import _echo_json, _open_store, _store_option, fail, officers, option
 from tpsdesk.cli_sync import district
 from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.terminal import printable
 
 
 def _column_json(column: Any) -> dict[str, Any]:
@@ -41,12 +42,16 @@ def _print_report(preview: Any) -> None:
     if sheet.sheet_name:
         click.echo(
             _("{file}, sheet {sheet}: header on row {row}").format(
-                file=sheet.path.name, sheet=f"“{sheet.sheet_name}”", row=sheet.header_row
+                file=printable(sheet.path.name),
+                sheet=f"“{printable(sheet.sheet_name)}”",  # names and headings come from files
+                row=sheet.header_row,
             )
         )
     else:
         click.echo(
-            _("{file}: header on line {row}").format(file=sheet.path.name, row=sheet.header_row)
+            _("{file}: header on line {row}").format(
+                file=printable(sheet.path.name), row=sheet.header_row
+            )
         )
     click.echo(_("Columns:"))
     for column in sheet.columns:
@@ -54,7 +59,7 @@ def _print_report(preview: Any) -> None:
             target = _("(ignored)") + (f" — {column.note}" if column.note else "")
         else:
             target = f"{_(TARGET_LABELS[column.field])} [{column.field}]"
-        click.echo(f"  {column.letter:>3}  {column.heading} → {target}")
+        click.echo(printable(f"  {column.letter:>3}  {column.heading} → {target}"))
     if sheet.missing:
         click.echo(
             _("No column for: {fields}").format(
@@ -67,12 +72,12 @@ def _print_report(preview: Any) -> None:
         click.echo(_("Invalid rows (not imported):"))
         for row in invalid:
             for problem in row.errors:
-                click.echo(f"  {problem.describe()}")
+                click.echo(printable(f"  {problem.describe()}"))
     warned = [p for row in preview.plan.rows if row.status != "invalid" for p in row.warnings]
     if warned:
         click.echo(_("Warnings (the rows are imported):"))
         for problem in warned:
-            click.echo(f"  {problem.describe()}")
+            click.echo(printable(f"  {problem.describe()}"))
 
 
 @officers.command(
@@ -237,7 +242,7 @@ def district_participants(
                 "{file}: {rows} rows — {record} to record (of which {replaced} replace an "
                 "earlier number), {unchanged} unchanged, {bad} cannot be used."
             ).format(
-                file=file.name,
+                file=printable(file.name),
                 rows=len(rows),
                 record=len(plan.to_record),
                 replaced=plan.replaced,
@@ -246,7 +251,7 @@ def district_participants(
             )
         )
         for problem in plan.problems:
-            click.echo("  " + problem.describe(), err=True)
+            click.echo(printable("  " + problem.describe()), err=True)
         if dry_run:
             click.echo(_("Dry run: nothing was written."))
         elif recorded:

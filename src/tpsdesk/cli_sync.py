@@ -27,6 +27,7 @@ from tpsdesk.cli import (
     option,
 )
 from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.terminal import printable
 
 if TYPE_CHECKING:
     from tpsdesk.sync.setup import EnrollResult
@@ -117,11 +118,11 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
             )
         )
     if own is not None:
-        click.echo(_("District: {name} ({code})").format(name=own.name, code=own.code))
+        click.echo(printable(_("District: {name} ({code})").format(name=own.name, code=own.code)))
     if pinned is not None:
         click.echo(
             _("Trusted district: {name} ({code}), fingerprint {fingerprint}").format(
-                name=pinned.name, code=pinned.code, fingerprint=pinned.fingerprint
+                name=printable(pinned.name), code=pinned.code, fingerprint=pinned.fingerprint
             )
         )
     if installed is not None:
@@ -324,7 +325,7 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
     # Checked before asking for the passphrase: a damaged file is refused without unlocking.
     with _sync_refusals():
         preview = read_setup_file(data, file=str(setup_file))
-    district = f"{preview.district_name} ({preview.district_code})"
+    district = printable(f"{preview.district_name} ({preview.district_code})")  # from a file
     if not as_json:
         click.echo(
             _("Setup file from district {district}, area {area}, version {version}.").format(
@@ -335,7 +336,7 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
     with _open_store(ctx) as store, _sync_refusals():
         result = enroll_store(store, data, confirm_fingerprint=check, file=str(setup_file))
     for warning in result.warnings:
-        click.echo(_("Warning: {warning}").format(warning=warning), err=True)
+        click.echo(printable(_("Warning: {warning}").format(warning=warning)), err=True)
     if as_json:
         _echo_json(_enroll_json(result))
         return

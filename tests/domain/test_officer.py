@@ -74,7 +74,7 @@ def test_cleaning() -> None:
         draft(
             nik="3573 0557 0880 0002",
             name="  SITI   AMINAH ",
-            address="Jl. Ijen\n No. 5",
+            address=" Jl. Ijen   No. 5 ",  # a line break is refused: test_text_* below
             postcode=" 65119 ",
             birth_date="17 Agustus 1980",
             sex="perempuan",
@@ -448,3 +448,66 @@ def test_valid_officers_round_trip(birth: date, sex: str) -> None:
         draft(nik=result.fields.nik, sex=str(result.fields.sex), birth_date=birth.isoformat())
     )
     assert again.fields is not None and again.fields.nik == nik
+
+
+# -- clean text (SECURITY 28) ---------------------------------------------------------------
+
+_HOSTILE_TEXT = ["\x1b[31m", "\x07", "\x00", "\r", "\n", "\t", "\u2028", "\u202e"]
+
+
+@pytest.mark.parametrize("field", DRAFT_FIELDS)
+@pytest.mark.parametrize("char", _HOSTILE_TEXT)
+def test_control_and_format_characters_are_refused_in_every_field(field: str, char: str) -> None:
+    others = {"sex": "perempuan", "mother_name": "SUTINAH", "duty_start": "01-11-2024",
+              "duty_end": "30-11-2024"}  # fmt: skip
+    value = others.get(field) or getattr(draft(), field)
+    hostile = value[:2] + char + value[2:]  # inside the text: around it, blanks are dropped
+    result = check(draft(**{field: hostile}))
+    assert result.fields is None
+    mine = result.for_field(field)
+    assert mine, field
+    assert all(p.code.startswith(f"{field}.") for p in mine)
+    assert {p.code.split(".", 1)[1] for p in mine} <= {
+        "control_character",
+        "line_break",
+        "tab",
+        "format_character",
+    }
+    for problem in result.problems:
+        assert char not in problem.message
+        assert value not in problem.message
+
+
+def test_surrounding_spaces_are_still_dropped_but_an_inner_line_break_is_not() -> None:
+    fields = check(draft(address="\t Jl. Ijen   No. 5 \r\n")).fields
+    assert fields is not None and fields.address == "Jl. Ijen No. 5"
+    result = check(draft(address=" Jl. Ijen\nNo. 5"))
+    assert result.fields is None
+    assert result.for_field("address")[0].message == (
+        "Address holds a line break at position 10: remove it"
+    )
+
+
+@pytest.mark.parametrize("field", ["name", "mother_name"])
+def test_emoji_in_names_of_people_are_refused(field: str) -> None:
+    result = check(draft(**{field: "SITI AMINAH \U0001f600"}))
+    assert result.fields is None
+    assert [p.code for p in result.for_field(field)] == [f"{field}.symbol"]
+
+
+def test_emoji_elsewhere_are_not_a_text_problem() -> None:
+    result = check(draft(address="Jl. Ijen No. 5 \u2764"))
+    assert result.problems == ()
+
+
+def test_accented_names_are_fine() -> None:
+    result = check(draft(name="JOSÉ ÁLVAREZ", mother_name="NGATIJO-WIDODO"))
+    assert result.errors == []
+    assert result.fields is not None and result.fields.name == "JOSÉ ÁLVAREZ"
+
+
+def test_name_with_a_control_character_is_not_quoted_back() -> None:
+    # Before: "may contain only letters…; found “\x1b”" printed the raw ESC back.
+    result = check(draft(name="SITI\x1b]0;pwned\x07AMINAH"))
+    assert [p.code for p in result.for_field("name")] == ["name.control_character"]
+    assert all("\x1b" not in p.message and "\x07" not in p.message for p in result.problems)

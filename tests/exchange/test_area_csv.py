@@ -139,7 +139,8 @@ def test_line_numbers_count_multiline_quoted_cells() -> None:
         "35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,x,\n"
     )
     result = parse_area_csv(text)
-    assert [(p.line, p.column) for p in result.problems] == [(4, "tps_number")]
+    # The line break inside the address is refused too (one-line text, SECURITY 28).
+    assert [(p.line, p.column) for p in result.problems] == [(2, "tps_address"), (4, "tps_number")]
 
 
 def test_read_area_csv_missing_file(tmp_path: Path) -> None:
@@ -169,3 +170,35 @@ def test_problems_are_in_the_chosen_language() -> None:
     indonesian = parse_area_csv(text).problems[0].describe()
     assert english.startswith("Line 2, column tps_number:")
     assert indonesian.startswith("Baris 2, kolom tps_number:")
+
+
+# -- clean text (SECURITY 28) ---------------------------------------------------------------
+
+
+def test_control_and_format_characters_are_refused_with_row_and_column() -> None:
+    text = (
+        f"{HEADER}\n"
+        "35.73.05,Lowok\x1b[2Jwaru,35.73.05.1001,Tlogomas,1,Jl. Raya\n"
+        '35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,2,"Jl. Raya\rRT 1"\n'
+        "35.73.05,Lowokwaru,35.73.05.1002,Din\u202eoyo,1,\n"
+        "35.73\x07.05,Lowokwaru,35.73.05.1003,Sumbersari,1,Jl. \u2028Bunga\n"
+        "35.73.05,Lowokwaru,35.73.05.1004,Ketawanggede,1,Jl. Raya \r\n"  # CRLF ends the line
+    )
+    result = parse_area_csv(text.encode())
+    assert [(p.line, p.column) for p in result.problems] == [
+        (2, "kecamatan_name"),
+        (3, "tps_address"),  # its quoted CR counts as a line end, as editors show it
+        (5, "kelurahan_name"),
+        (6, "kecamatan_code"),
+        (6, "tps_address"),
+    ]
+    messages = [p.describe() for p in result.problems]
+    assert messages[0] == (
+        "Line 2, column kecamatan_name: Kecamatan name holds a control character at "
+        "position 6: remove it"
+    )
+    assert messages[2].endswith("Kelurahan name holds an invisible formatting character at "
+                                "position 4: remove it")  # fmt: skip
+    for message in messages:
+        assert not any(ch in message for ch in "\x1b\x07\r\u202e\u2028")
+    assert [r.kelurahan_code for r in result.rows] == ["35.73.05.1004"]

@@ -118,3 +118,17 @@ def test_import_refuses_encrypted_and_old_workbooks(store: Store, tmp_path: Path
     with pytest.raises(AreaCsvError, match=r"cannot be read as an old Excel file \(\.xls\)"):
         import_area_csv(store, old)
     assert list_kecamatan(store) == []
+
+
+def test_import_refuses_a_control_character_in_a_sheet(store: Store, tmp_path: Path) -> None:
+    path = _area_xlsx(
+        tmp_path / "area.xlsx",
+        [["35.73.05", "Lowokwaru", "35.73.05.1001", "Tlogo\u202emas", 1, "Jl. Raya"]],
+    )
+    result, summary = import_area_csv(store, path)
+    assert summary is None
+    assert [p.describe() for p in result.problems] == [
+        "Row 2, column kelurahan_name: Kelurahan name holds an invisible formatting character "
+        "at position 6: remove it"
+    ]
+    assert list_kecamatan(store) == []

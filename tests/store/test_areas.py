@@ -141,3 +141,28 @@ def test_apply_area_rows_brings_back_deleted_tps_area(store: Store) -> None:
     summary = areas.apply_area_rows(store, ROWS)
     assert summary.new_tps == 1  # deleted TPS stay deleted; the number is live again as a new TPS
     assert areas.find_tps(store, f"{KEL_B}/1").id != tps.id
+
+
+# -- clean text (SECURITY 28) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["Lowok\x1b[2Jwaru", "Lowok\rwaru", "Lowok\u202ewaru", "A\u2028B"])
+def test_names_and_addresses_with_control_characters_are_refused(store: Store, bad: str) -> None:
+    with pytest.raises(areas.InvalidText) as refused:
+        areas.add_kecamatan(store, KEC, bad)
+    assert refused.value.message.startswith("Kecamatan name holds ")
+    assert bad not in refused.value.message
+    areas.add_kecamatan(store, KEC, "Lowokwaru")
+    with pytest.raises(areas.InvalidText, match=r"^Kelurahan name holds "):
+        areas.add_kelurahan(store, KEL_A, bad, KEC)
+    kel = areas.add_kelurahan(store, KEL_A, "Tunggulwulung", KEC)
+    with pytest.raises(areas.InvalidText, match=r"^TPS address holds "):
+        areas.add_tps(store, kel.code, 1, bad)
+    tps = areas.add_tps(store, kel.code, 1, "Jl. Mawar 1")
+    with pytest.raises(areas.InvalidText, match=r"^TPS address holds "):
+        areas.update_tps(store, tps.id, address=bad)
+    with pytest.raises(areas.InvalidText):
+        areas.apply_area_rows(store, [AreaRow(KEC, "Lowokwaru", KEL_A, bad, 2, "")])
+    assert [k.name for k in areas.list_kecamatan(store)] == ["Lowokwaru"]
+    assert [k.name for k in areas.list_kelurahan(store)] == ["Tunggulwulung"]
+    assert [(t.number, t.address) for t in areas.list_tps(store)] == [(1, "Jl. Mawar 1")]

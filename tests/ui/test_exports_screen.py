@@ -128,3 +128,27 @@ async def test_a_store_without_officers_is_told(area_store: Path, tmp_path: Path
         await settle(pilot)
         assert "There are no officers to export." in static_text(app, "#export-result")
         assert not (tmp_path / "b.xlsx").exists()
+
+
+async def test_an_unforeseen_failure_shows_no_personal_data(
+    sample_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SECURITY 29: an error's own text may quote a cell (an address); only its kind is shown.
+    from tpsdesk.exchange import bpjs_export
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("Jl. RAHASIA No. 5")
+
+    monkeypatch.setattr(bpjs_export, "export_bpjs", broken)
+    app = make_app(sample_store)
+    async with running(app) as pilot:
+        await open_exports(pilot)
+        out = tmp_path / "b.xlsx"
+        await fill(pilot, "#out-bpjs", str(out))
+        await pilot.press("f2")
+        await settle(pilot)
+        shown = static_text(app, "#export-result")
+        assert f"The export to {out} failed (ValueError); nothing was written." in shown
+        assert "RAHASIA" not in shown
+        assert isinstance(app.screen, ExportsScreen) and not app.screen.busy
+        assert not out.exists()

@@ -17,6 +17,7 @@ from tpsdesk.domain.phone import normalize_phone
 from tpsdesk.domain.post_names import find_post
 from tpsdesk.domain.posts import Post, PostCatalogue
 from tpsdesk.domain.problems import Problem, Severity, Sex, error, warning
+from tpsdesk.domain.text import cell_text_problems
 from tpsdesk.i18n import N_, _
 
 NAME_MAX = 100
@@ -87,6 +88,8 @@ class ValidationResult:
 
 
 DRAFT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(OfficerDraft))
+# Fields holding a person's name: emoji and symbols are refused there too.
+PERSON_NAME_FIELDS = frozenset({"name", "mother_name"})
 
 # Field labels for messages and forms; translate with _() when shown.
 FIELD_LABELS: dict[str, str] = {
@@ -426,6 +429,13 @@ def validate_officer(
                 )
             )
 
+    # Control and format characters (and emoji in names) are checked on the text exactly as
+    # typed, before spaces are collapsed: a field holding one reports only that, since the
+    # other checks of that field would judge (or quote) a value that is not what it seems.
+    unclean = _character_problems(draft)
+    if unclean:
+        bad_fields = {p.field for p in unclean}
+        problems = [p for p in problems if p.field not in bad_fields] + unclean
     ordered = tuple(sorted(problems, key=lambda p: _FIELD_ORDER.get(p.field, -1)))
     if any(p.severity is Severity.ERROR for p in ordered):
         return ValidationResult(None, ordered)
@@ -450,6 +460,16 @@ def validate_officer(
 
 
 _FIELD_ORDER = {name: index for index, name in enumerate(DRAFT_FIELDS)}
+
+
+def _character_problems(draft: OfficerDraft) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in DRAFT_FIELDS:
+        value = getattr(draft, name)
+        if isinstance(value, str) and value:
+            person_name = name in PERSON_NAME_FIELDS
+            problems.extend(cell_text_problems(name, value, person_name=person_name))
+    return problems
 
 
 def validate_field(

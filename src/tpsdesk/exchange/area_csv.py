@@ -23,6 +23,7 @@ from tpsdesk.domain.area import (
     normalize_kelurahan_code,
     parse_tps_number,
 )
+from tpsdesk.domain.text import cell_text_problems
 from tpsdesk.i18n import _
 from tpsdesk.store.areas import AreaRow
 
@@ -236,6 +237,13 @@ def _read_row(
         return " ".join(record[index].split())
 
     before = len(problems)
+    # Control and format characters are refused in every column, before the other checks: a
+    # column holding one reports only that (the others would judge, or quote, what it hides).
+    unclean: list[LineProblem] = []
+    for name, index in positions.items():
+        if index < len(record):
+            for problem in cell_text_problems(name, record[index]):
+                unclean.append(LineProblem(line, name, problem.message))
 
     kecamatan_code = ""
     raw = cell("kecamatan_code")
@@ -305,6 +313,9 @@ def _read_row(
                 )
             )
 
+    if unclean:
+        columns = {problem.column for problem in unclean}
+        problems[before:] = [p for p in problems[before:] if p.column not in columns] + unclean
     if len(problems) > before:
         return None
     return AreaRow(

@@ -33,6 +33,7 @@ from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import _
+from tpsdesk.terminal import printable
 
 Progress = Callable[[int, int], None]
 
@@ -55,6 +56,55 @@ class ExportError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+@contextlib.contextmanager
+def export_failures(out: Path) -> Iterator[None]:
+    """Around an export: a failure nobody foresaw becomes an ExportError naming only the kind
+    of error. Its own text may quote a cell (openpyxl's IllegalCharacterError quotes the whole
+    value, an address) and a traceback would print it: personal data on a screen or in a log.
+    The export's temporary files are gone by then (AtomicFiles), so nothing was written."""
+    from tpsdesk.store.db import StoreError
+
+    try:
+        yield
+    except (ExportError, StoreError):
+        raise
+    except OSError as exc:
+        raise _write_error(out, exc) from None
+    except Exception as exc:
+        raise ExportError(
+            _("The export to {file} failed ({error}); nothing was written.").format(
+                file=str(out), error=type(exc).__name__
+            )
+        ) from None
+
+
+# Characters a cell must not hold as they are (legacy data from before text was checked):
+# what XML 1.0 cannot carry (most C0 controls, lone surrogates, U+FFFE/U+FFFF) and what
+# changes how a cell reads (CR, U+202E, zero-width characters). They are written as visible
+# escapes, \x1b or \u202e, as the terminal shows them: an export never fails on them.
+_NONCHARACTERS = str.maketrans({"\ufffe": "\\ufffe", "\uffff": "\\uffff"})
+# A CSV cell starting with one of these is read as a formula by Excel or LibreOffice (OWASP,
+# "CSV Injection"): it gets a leading single quote.
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: str) -> str:
+    """`value` as an export cell holds it: control, format and separator characters (and
+    the two XML noncharacters) visibly escaped; any other text unchanged."""
+    if value.isascii() and value.isprintable():
+        return value
+    return printable(value).translate(_NONCHARACTERS)
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: text cleaned as `cell_text`, with a leading ' when it would start a
+    formula; numbers (int, Decimal, float) are left as they are."""
+    if not isinstance(value, str):
+        return value
+    text = cell_text(value)
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
 
 
 def written_lines(files: Iterable[Path]) -> list[str]:
@@ -280,24 +330,25 @@ class SheetWriter:
         self.rows += 1
 
     def _cell(self, value: Any, number_format: str | None = None) -> Cell:
-        cell = WriteOnlyCell(self.sheet, value=value)
+        if isinstance(value, str):
+            # openpyxl makes a formula of any str starting with "=": forced back to a string,
+            # the cell shows the text as it is and nothing in it ever runs.
+            cell = WriteOnlyCell(self.sheet, value=cell_text(value))
+            cell.data_type = "s"
+        else:
+            cell = WriteOnlyCell(self.sheet, value=value)
         if number_format is not None:
             cell.number_format = number_format
         return cell
 
     def text_row(self, values: Iterable[str]) -> None:
         """Every value a string cell formatted as Text: Excel keeps a NIK's 16 digits."""
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            cell.number_format = TEXT_FORMAT
-            cells.append(cell)
-        self._append(cells)
+        self._append([self._cell(value, TEXT_FORMAT) for value in values])
 
     def heading(self, values: Iterable[str]) -> None:
         cells = []
         for value in values:
-            cell = WriteOnlyCell(self.sheet, value=value)
+            cell = self._cell(value)
             cell.font = self._bold
             cells.append(cell)
         self._append(cells)
@@ -330,17 +381,32 @@ def rupiah_format(amount: Decimal) -> str:
 # -- CSV ----------------------------------------------------------------------------------
 
 
+class _CsvWriter:
+    """csv.writer's writerow/writerows with every cell passed through `csv_cell`."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 @contextlib.contextmanager
 def csv_writer(path: Path) -> Iterator[Any]:
-    """A csv.writer on the empty temporary file `path` made by `AtomicFiles.new` (UTF-8 with
-    BOM, CRLF line ends as Excel writes them)."""
+    """A CSV writer on the empty temporary file `path` made by `AtomicFiles.new` (UTF-8 with
+    BOM, CRLF line ends as Excel writes them) whose cells cannot start a formula
+    (`csv_cell`)."""
     try:
         raw = durable.open_own_temp(path)
     except OSError as exc:
         raise _write_error(path, exc) from None
     handle: IO[str] = io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="")
     with handle:
-        yield csv.writer(handle)
+        yield _CsvWriter(handle)
 
 
 # -- the settings printed on every export -------------------------------------------------

@@ -13,10 +13,24 @@ from typing import Any, cast
 
 from sqlmodel import Session, col, func, select
 
+from ..domain.text import text_problems
 from ..i18n import _, ngettext
-from .db import Conflict, NotFound, Store
+from .db import Conflict, NotFound, Store, StoreError
 from .models import Action, Kecamatan, Kelurahan, Officer, Tps
 from .versioning import changed_fields, content_of, stamp, state_of
+
+
+class InvalidText(StoreError):
+    """A name or address holding characters the store never keeps (control or format
+    characters); the message names the field and the position, not the value."""
+
+
+def check_text(field: str, value: str) -> None:
+    """Raise InvalidText if `value` of `field` ("kecamatan_name", "kelurahan_name",
+    "tps_address") holds a character refused in one-line text (`domain.text`)."""
+    problems = text_problems(field, value)
+    if problems:
+        raise InvalidText("; ".join(problem.message for problem in problems))
 
 
 class _Keep:
@@ -159,6 +173,7 @@ def _create(session: Session, row: Any) -> Any:
 
 
 def _upsert_kecamatan(session: Session, code: str, name: str, *, strict: bool) -> Kecamatan:
+    check_text("kecamatan_name", name)
     row = _by_code(session, Kecamatan, code)
     if row is None:
         return _create(session, Kecamatan(code=code, name=name))
@@ -172,6 +187,7 @@ def _upsert_kecamatan(session: Session, code: str, name: str, *, strict: bool) -
 def _upsert_kelurahan(
     session: Session, code: str, name: str, kecamatan_code: str, *, strict: bool
 ) -> Kelurahan:
+    check_text("kelurahan_name", name)
     live_kecamatan(session, kecamatan_code)
     row = _by_code(session, Kelurahan, code)
     if row is None:
@@ -201,6 +217,7 @@ def add_kelurahan(store: Store, code: str, name: str, kecamatan_code: str) -> Ke
 def add_tps(
     store: Store, kelurahan_code: str, number: int, address: str = "", voters: int | None = None
 ) -> Tps:
+    check_text("tps_address", address)
     with store.transaction() as session:
         live_kelurahan(session, kelurahan_code)
         if find_tps_row(session, kelurahan_code, number) is not None:
@@ -215,6 +232,8 @@ def add_tps(
 
 def update_tps(store: Store, tps_id: str, *, address: Any = KEEP, voters: Any = KEEP) -> Tps:
     """Change a TPS's address and/or voter count; stamps only if something changed."""
+    if address is not KEEP:
+        check_text("tps_address", address)
     with store.transaction() as session:
         tps = live_tps(session, tps_id)
         values: dict[str, Any] = {}
@@ -285,6 +304,10 @@ def apply_area_rows(store: Store, rows: Iterable[AreaRow]) -> AreaImportSummary:
     rows name it. Importing the same rows again changes and stamps nothing.
     """
     rows = list(rows)
+    for area in rows:  # parse_area_rows has said where; this guards every other caller
+        check_text("kecamatan_name", area.kecamatan_name)
+        check_text("kelurahan_name", area.kelurahan_name)
+        check_text("tps_address", area.tps_address)
     new_kec = new_kel = new_tps = updated = unchanged = 0
     with store.transaction() as session:
         kecamatan = {row.code: row for row in session.exec(select(Kecamatan))}

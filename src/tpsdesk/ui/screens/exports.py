@@ -26,6 +26,7 @@ from tpsdesk.exchange.xlsx_writer import (
     CSV,
     XLSX,
     ExportError,
+    export_failures,
     output_kind,
     privacy_note,
     side_path,
@@ -267,14 +268,15 @@ class ExportsScreen(BaseScreen):
     def _run(self, kind: str, out: Path, force: bool) -> None:
         store = self.desk.require_store()
         try:
-            lines = run_export(
-                store,
-                kind,
-                out,
-                force=force,
-                today=self.desk.today,
-                progress=self._progress_from_thread,
-            )
+            with export_failures(out):  # an unforeseen error never shows a cell's text
+                lines = run_export(
+                    store,
+                    kind,
+                    out,
+                    force=force,
+                    today=self.desk.today,
+                    progress=self._progress_from_thread,
+                )
         except (ExportError, StoreError) as failure:
             self.app.call_from_thread(self._finished, [failure.message], True)
             return
