@@ -602,7 +602,7 @@ def passphrase_change(ctx: click.Context, new_passphrase_file: Path | None, yes:
                 err=True,
             )
             for path in unreadable:
-                click.echo(f"  {path}", err=True)
+                click.echo(f"  {printable(str(path))}", err=True)
             if not yes and not _confirm(_("Remove them and change the passphrase?")):
                 fail(_("The passphrase was not changed; nothing was removed."))
         new = _new_passphrase(
@@ -640,7 +640,7 @@ def _tidy_after_recovery(store: Store, yes: bool) -> list[Path]:
         err=True,
     )
     for path in unreadable:
-        click.echo(f"  {path}", err=True)
+        click.echo(f"  {printable(str(path))}", err=True)
     if yes or _confirm(_("Remove them?")):
         return store.remove_unreadable()
     return unreadable
@@ -648,7 +648,7 @@ def _tidy_after_recovery(store: Store, yes: bool) -> list[Path]:
 
 def _warn_left(left: list[Path]) -> NoReturn:
     lines = [_("These files of the store still open with the old passphrase; delete them:")]
-    lines.extend(f"  {path}" for path in left)
+    lines.extend(f"  {path}" for path in left)  # printed through printable_lines
     fail("\n".join(lines))
 
 
@@ -737,7 +737,7 @@ def _list_kept_aside(path: Path) -> None:
     if kept:
         click.echo(_("Damaged files kept aside by a restore (delete them when no longer needed):"))
         for aside in kept:
-            click.echo(f"  {aside}")
+            click.echo(f"  {printable(str(aside))}")
 
 
 @main.command(
