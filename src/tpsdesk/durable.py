@@ -77,9 +77,6 @@ _TRANSIENT_REPLACE_ERRORS: tuple[type[OSError], ...] = (
     (PermissionError,) if sys.platform == "win32" else ()
 )
 _REPLACE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-# Where hard links are refused (FAT32 USB sticks, some network shares).
-_NO_LINK_ERRNOS = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
-
 
 def temp_name(target: Path) -> Path:
     """An unpredictable temporary name beside `target`."""
@@ -196,11 +193,10 @@ def _place_new(temp: Path, target: Path) -> None:
         os.link(temp, target)
     except FileExistsError:
         raise
-    except OSError as exc:
-        if exc.errno not in _NO_LINK_ERRNOS:
-            raise
-        # No hard links here: a checked replace, racy only against someone writing the
-        # same name in the same instant, which on a USB stick is no one.
+    except OSError:
+        # No hard links here (FAT32 USB sticks, some shares; each OS says so with another
+        # error): a checked replace, racy only against someone writing the same name in the
+        # same instant, which on a USB stick is no one. A real failure recurs in the replace.
         if os.path.lexists(target):
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
         replace(temp, target)
