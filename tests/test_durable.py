@@ -225,3 +225,11 @@ def test_bundle_export_does_not_follow_a_planted_symlink(tmp_path: Path) -> None
     finally:
         laptop.close()
         hq.close()
+
+
+@posix_only
+def test_a_fifo_at_the_temp_name_neither_blocks_nor_is_written(tmp_path: Path) -> None:
+    fifo = tmp_path / "temp"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        durable.open_own_temp(fifo)  # would wait forever for a reader without O_NONBLOCK

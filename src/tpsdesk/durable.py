@@ -64,9 +64,12 @@ _CREATE_FLAGS = (
     | getattr(os, "O_BINARY", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
+# Reopening by name: never through a symlink, and never blocking on a FIFO planted there
+# (O_NONBLOCK changes nothing for a regular file).
 _REOPEN_FLAGS = (
     os.O_WRONLY
     | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_BINARY", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
@@ -77,6 +80,7 @@ _TRANSIENT_REPLACE_ERRORS: tuple[type[OSError], ...] = (
     (PermissionError,) if sys.platform == "win32" else ()
 )
 _REPLACE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
 
 def temp_name(target: Path) -> Path:
     """An unpredictable temporary name beside `target`."""
@@ -148,7 +152,8 @@ def fsync_dir(folder: Path) -> None:
 
 def fsync_path(path: Path) -> None:
     """fsync a file we wrote by name, without following a symlink planted there."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     try:
         fsync(fd)
     finally:
