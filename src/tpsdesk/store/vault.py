@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import struct
 import threading
 import unicodedata
@@ -682,13 +683,8 @@ def _copy_via_temp(data: bytes, dst: Path, store: Path) -> None:
 def _newest_backup(path: Path) -> Path | None:
     """The newest backup that is at least structurally sound (no key needed to check)."""
     for candidate in backup_paths(path):
-        try:
-            with open(candidate, "rb") as handle:  # enough for any sound prefix and header
-                data = handle.read(PREFIX.size + MAX_HEADER_BYTES + TAG_BYTES)
-            _parse(data, candidate)
-        except (OSError, VaultError, _Malformed):
-            continue
-        return candidate
+        if _header_of(candidate) is not None:
+            return candidate
     return None
 
 
@@ -821,10 +817,12 @@ class RewrapPlan:
 def _header_of(path: Path) -> _Header | None:
     """The header of the store file at `path` if it is structurally sound (no key needed)."""
     try:
-        size = os.stat(path).st_size
-        with open(path, "rb") as handle:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read
+            return None
+        with open(path, "rb") as handle:  # enough for any sound prefix and header
             data = handle.read(PREFIX.size + MAX_HEADER_BYTES)
-        return _parse(data, path, file_size=size).header
+        return _parse(data, path, file_size=info.st_size).header
     except (OSError, VaultError, _Malformed):
         return None
 
