@@ -619,6 +619,7 @@ def _confirm(question: str) -> bool:
     try:
         return click.confirm(question, default=False, err=True)
     except click.Abort:
+        click.echo(err=True)  # end the prompt's line
         return False
 
 
