@@ -60,12 +60,12 @@ def _read_travelling_file(path: Path) -> bytes:
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
-    """Write `data` to a new file (never over an existing one), flushed to disk."""
+    """Write `data` to a new file (never over an existing one, never through a symlink),
+    complete or not at all (tpsdesk.durable)."""
+    from tpsdesk import durable
+
     try:
-        with path.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        durable.write_atomic(path, data, overwrite=False)
     except FileExistsError:
         fail(_("{file} already exists: choose another name.").format(file=str(path)))
     except OSError as exc:

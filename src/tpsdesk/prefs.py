@@ -4,9 +4,9 @@ the store is unlocked."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from tpsdesk import durable
 from tpsdesk.paths import config_dir
 
 PREFS_FILENAME = "preferences.json"
@@ -33,9 +33,7 @@ def save_pref(key: str, value: str) -> None:
     path = _prefs_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps(prefs, sort_keys=True), encoding="utf-8")
-        os.replace(temp, path)
+        durable.write_atomic(path, json.dumps(prefs, sort_keys=True).encode("utf-8"))
     except OSError:
         pass
 

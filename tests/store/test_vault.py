@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tpsdesk import durable
 from tpsdesk.store import vault as vault_module
 from tpsdesk.store.vault import (
     DamagedStore,
@@ -680,8 +681,8 @@ def test_replace_retries_while_a_file_is_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = make_store(tmp_path)
-    monkeypatch.setattr(vault_module, "_TRANSIENT_REPLACE_ERRORS", (PermissionError,))
-    monkeypatch.setattr(vault_module, "_REPLACE_DELAYS", (0.001, 0.001, 0.001))
+    monkeypatch.setattr(durable, "_TRANSIENT_REPLACE_ERRORS", (PermissionError,))
+    monkeypatch.setattr(durable, "_REPLACE_DELAYS", (0.001, 0.001, 0.001))
     real_replace = os.replace
     failures = {"left": 2}
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
+import io
 import os
 import re
 import tempfile
@@ -26,6 +28,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 
+from tpsdesk import durable
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
@@ -174,7 +177,7 @@ class AtomicFiles:
 
     def __init__(self, *, force: bool) -> None:
         self.force = force
-        self._pending: list[tuple[Path, Path]] = []
+        self._pending: list[tuple[Path, Path, os.stat_result]] = []
         self._scratch: list[Path] = []
         self._sheets: list[SheetWriter] = []
         self.written: list[Path] = []
@@ -183,16 +186,20 @@ class AtomicFiles:
         return self
 
     def new(self, target: Path) -> Path:
+        """A new empty temporary file beside `target` (see tpsdesk.durable: exclusive, never
+        through a symlink, unpredictable name), to be written with `csv_writer` or
+        `save_workbook`."""
         refuse_existing([target], self.force)
+        temp = durable.temp_name(target)
         try:
-            handle, name = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
-            )
+            fd = durable.create_exclusive(temp)
+            try:
+                created = os.fstat(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise _write_error(target, exc) from None
-        os.close(handle)
-        temp = Path(name)
-        self._pending.append((temp, target))
+        self._pending.append((temp, target, created))
         return temp
 
     def scratch(self, near: Path) -> Path:
@@ -227,15 +234,17 @@ class AtomicFiles:
             self._discard()
             return
         try:
-            for temp, _target in self._pending:
-                _fsync_file(temp)
+            for temp, _target, created in self._pending:
+                if not durable.same_file(temp, created):  # swapped while it was written
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(temp))
+                durable.fsync_path(temp)
             # Checked again at the end: the target may have appeared while we wrote.
-            refuse_existing((target for _temp, target in self._pending), self.force)
-            for temp, target in self._pending:
-                os.replace(temp, target)
+            refuse_existing((target for _temp, target, _created in self._pending), self.force)
+            for temp, target, _created in self._pending:
+                durable.place(temp, target, overwrite=self.force)
                 self.written.append(target)
-            for folder in {target.parent for _temp, target in self._pending}:
-                _fsync_folder(folder)
+            for folder in {target.parent for _temp, target, _created in self._pending}:
+                durable.fsync_dir(folder)
         except OSError as error:
             self._discard()
             raise _write_error(self._pending[0][1], error) from None
@@ -258,9 +267,8 @@ class AtomicFiles:
         self._scratch = []
 
     def _discard(self) -> None:
-        for temp, _target in self._pending:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        for temp, _target, _created in self._pending:
+            durable.remove_quietly(temp)
         self._pending = []
 
 
@@ -272,21 +280,6 @@ def _write_error(target: Path, exc: OSError) -> ExportError:
     )
 
 
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a folder for fsync; NTFS journals the rename
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # -- XLSX ---------------------------------------------------------------------------------
 
 
@@ -295,8 +288,10 @@ def new_workbook() -> Workbook:
 
 
 def save_workbook(workbook: Workbook, path: Path) -> None:
+    """Save into the empty temporary file `path` made by `AtomicFiles.new`."""
     try:
-        workbook.save(path)
+        with durable.open_own_temp(path) as handle:
+            workbook.save(handle)
     except OSError as exc:
         raise _write_error(path, exc) from None
 
@@ -402,12 +397,14 @@ class _CsvWriter:
 
 @contextlib.contextmanager
 def csv_writer(path: Path) -> Iterator[Any]:
-    """A CSV writer on `path` (UTF-8 with BOM, CRLF line ends as Excel writes them) whose
-    cells cannot start a formula (`csv_cell`)."""
+    """A CSV writer on the empty temporary file `path` made by `AtomicFiles.new` (UTF-8 with
+    BOM, CRLF line ends as Excel writes them) whose cells cannot start a formula
+    (`csv_cell`)."""
     try:
-        handle: IO[str] = path.open("w", encoding=CSV_ENCODING, newline="")
+        raw = durable.open_own_temp(path)
     except OSError as exc:
         raise _write_error(path, exc) from None
+    handle: IO[str] = io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="")
     with handle:
         yield _CsvWriter(handle)
 

@@ -30,7 +30,7 @@ from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
 from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
-from .vault import KdfParams, Vault
+from .vault import KdfParams, RewrapPlan, Vault
 from .versioning import (
     META_DEVICE_COUNTER,
     META_DEVICE_ID,
@@ -250,6 +250,26 @@ class Store:
         return cls._from_image(Path(path), vault, image, new_device_reason="restored")
 
     @classmethod
+    def restore_backup_with_recovery(
+        cls,
+        path: str | os.PathLike[str],
+        backup: str | os.PathLike[str],
+        recovery_key: str,
+        new_passphrase: str,
+    ) -> Store:
+        """`restore_backup` for someone who forgot the passphrase: the backup must open with
+        this store's recovery key; a new passphrase is set at once."""
+        Vault.restore_backup(Path(path), Path(backup), recovery=recovery_key)
+        vault, image = Vault.open_with_recovery(Path(path), recovery_key)
+        store = cls._from_image(Path(path), vault, image, new_device_reason="restored")
+        try:
+            store.change_passphrase(new_passphrase)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
     def _from_image(
         cls, path: Path, vault: Vault, image: bytes, *, new_device_reason: str | None
     ) -> Store:
@@ -455,12 +475,32 @@ class Store:
             self._check_open()
             return self._vault.check_passphrase(passphrase)
 
-    def change_passphrase(self, new_passphrase: str) -> None:
+    def rewrap_plan(self) -> RewrapPlan:
+        """The backups and kept-aside files a passphrase change re-wraps, and those it cannot
+        (damaged): ask before `change_passphrase(..., remove_unreadable=True)`."""
+        with self._lock:
+            self._check_open()
+            return self._vault.rewrap_plan()
+
+    def remove_unreadable(self) -> list[Path]:
+        """Remove the damaged backups and kept-aside files (after a confirmation); returns
+        those that could not be removed."""
+        with self._lock:
+            self._check_open()
+            return self._vault.remove_unreadable()
+
+    def change_passphrase(
+        self, new_passphrase: str, *, remove_unreadable: bool = False
+    ) -> list[Path]:
+        """Set a new passphrase for the store and its other files (see `Vault`); returns the
+        files left under an older passphrase."""
         with self._lock:
             self._check_open()
             if self._session is not None or self._conn.in_transaction:
                 raise TransactionOpen(_("The store cannot be saved while a change is still open."))
-            self._vault.change_passphrase(new_passphrase, self._conn.serialize())
+            return self._vault.change_passphrase(
+                new_passphrase, self._conn.serialize(), remove_unreadable=remove_unreadable
+            )
 
     def backups(self) -> list[Path]:
         return self._vault.backups()

@@ -13,10 +13,9 @@ import json
 import os
 import re
 import secrets
+import stat
 import struct
-import sys
 import threading
-import time
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,19 +30,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tpsdesk import durable
 from tpsdesk.i18n import _
 from tpsdesk.store.lock import StoreLock
 from tpsdesk.store.passphrase import PassphraseStrength, passphrase_strength
-
-if sys.platform != "win32":
-    import fcntl
 
 __all__ = [
     "DamagedStore",
     "KdfParams",
     "NotAStore",
+    "NotThisStore",
     "PassphraseRequired",
     "PassphraseStrength",
+    "RewrapPlan",
     "SaveFailed",
     "StoreExists",
     "StoreLocked",
@@ -54,6 +53,8 @@ __all__ = [
     "VaultError",
     "WrongPassphrase",
     "WrongRecoveryKey",
+    "aside_paths",
+    "backup_paths",
     "normalize_recovery_key",
     "passphrase_strength",
 ]
@@ -93,14 +94,6 @@ LABEL_PAYLOAD_KEY = {1: b"tpsdesk-store-v1 payload-key\n", 2: b"tpsdesk-store-v2
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 _RECOVERY_CHARS = RECOVERY_KEY_BYTES * 8 // 5
-
-# Windows: antivirus and sync tools briefly hold files open, and os.replace then fails with
-# PermissionError. On POSIX the same error is permanent, so only Windows retries.
-_TRANSIENT_REPLACE_ERRORS: tuple[type[OSError], ...] = (
-    (PermissionError,) if sys.platform == "win32" else ()
-)
-_REPLACE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-
 
 # --------------------------------------------------------------------------- errors
 
@@ -187,6 +180,25 @@ class UnsafeParameters(VaultError):
             "The store file asks for unsafe key settings, so it was not opened. It may have "
             "been tampered with: restore a backup."
         )
+
+
+class NotThisStore(VaultError):
+    """A file offered as a backup that is not one of this store's: refused, nothing changed."""
+
+    def __init__(self, backup: Path, path: Path, *, unconfirmed: bool = False) -> None:
+        self.backup = backup
+        if unconfirmed:
+            message = _(
+                "{backup} cannot be checked against the store {path}: none of the store's "
+                "files opens with what was typed. Nothing was changed. Choose one of this "
+                "store's own backups."
+            )
+        else:
+            message = _(
+                "{backup} is not a backup of the store {path}: it belongs to another store. "
+                "Nothing was changed. Choose one of this store's own backups."
+            )
+        super().__init__(message.format(backup=backup, path=path))
 
 
 class StoreExists(VaultError):
@@ -571,11 +583,11 @@ def _recovery_bytes(text: str) -> bytes:
 
 
 def _temp_pattern(path: Path) -> re.Pattern[str]:
-    return re.compile(re.escape(path.name) + r"\.tmp-[0-9a-f]{16}")
+    return durable.temp_pattern(path)
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{secrets.token_hex(8)}")
+    return durable.temp_name(path)
 
 
 def backup_paths(path: Path) -> list[Path]:
@@ -583,43 +595,29 @@ def backup_paths(path: Path) -> list[Path]:
     return [path.with_name(f"{path.name}.bak{i}") for i in range(1, BACKUP_COUNT + 1)]
 
 
-def _fsync(fd: int) -> None:
-    if sys.platform == "darwin":  # plain fsync on macOS stops at the drive's cache
-        try:
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-            return
-        except OSError:
-            pass
-    os.fsync(fd)
+def aside_paths(path: Path) -> list[Path]:
+    """Damaged store files that a restore kept aside (`<name>.damaged-<UTC time>[-n]`)."""
+    pattern = re.compile(re.escape(path.name) + r"\.damaged-\d{8}T\d{6}Z(?:-\d+)?")
+    try:
+        names = sorted(os.listdir(path.parent))
+    except OSError:
+        return []
+    return [path.parent / name for name in names if pattern.fullmatch(name)]
 
 
 def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a directory for fsync
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        _fsync(fd)
-    finally:
-        os.close(fd)
+    durable.fsync_dir(folder)
 
 
 def _write_new_file(target: Path, chunks: list[bytes]) -> None:
-    """Create `target` exclusively (mode 0600), write `chunks`, fsync, close."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(target, flags, 0o600)
+    """Create `target` exclusively (mode 0600, no symlink followed), write `chunks`, fsync."""
+    fd = durable.create_exclusive(target)
     try:
         for chunk in chunks:
-            _write_all(fd, chunk)
-        _fsync(fd)
+            durable.write_all(fd, chunk)
+        durable.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 def _write_sealed(
@@ -629,37 +627,28 @@ def _write_sealed(
     `header`, encrypting and writing a chunk at a time; fsync, close."""
     encryptor = _payload_cipher(data_key, header).encryptor()
     encryptor.authenticate_additional_data(prefix)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(target, flags, 0o600)
+    fd = durable.create_exclusive(target)
     try:
-        _write_all(fd, prefix)
+        durable.write_all(fd, prefix)
         chunk = bytearray(CHUNK_BYTES + 16)  # update_into wants a block of slack
         out = memoryview(chunk)
         source = memoryview(image)
         for start in range(0, len(source), CHUNK_BYTES):
             size = encryptor.update_into(source[start : start + CHUNK_BYTES], chunk)
-            _write_all(fd, out[:size])
+            durable.write_all(fd, out[:size])
         encryptor.finalize()
-        _write_all(fd, encryptor.tag)
-        _fsync(fd)
+        durable.write_all(fd, encryptor.tag)
+        durable.fsync(fd)
     finally:
         os.close(fd)
 
 
 def _replace(src: Path, dst: Path) -> None:
-    for delay in (*_REPLACE_DELAYS, None):
-        try:
-            os.replace(src, dst)
-            return
-        except _TRANSIENT_REPLACE_ERRORS:
-            if delay is None:
-                raise
-            time.sleep(delay)
+    durable.replace(src, dst)
 
 
 def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+    durable.remove_quietly(path)
 
 
 def _read(path: Path) -> bytes:
@@ -694,13 +683,8 @@ def _copy_via_temp(data: bytes, dst: Path, store: Path) -> None:
 def _newest_backup(path: Path) -> Path | None:
     """The newest backup that is at least structurally sound (no key needed to check)."""
     for candidate in backup_paths(path):
-        try:
-            with open(candidate, "rb") as handle:  # enough for any sound prefix and header
-                data = handle.read(PREFIX.size + MAX_HEADER_BYTES + TAG_BYTES)
-            _parse(data, candidate)
-        except (OSError, VaultError, _Malformed):
-            continue
-        return candidate
+        if _header_of(candidate) is not None:
+            return candidate
     return None
 
 
@@ -820,6 +804,82 @@ def _verify(temp: Path, header: _Header, prefix: bytes, data_key: bytes, image: 
             decryptor.finalize_with_tag(tag)
         except InvalidTag:
             _mismatch()
+
+
+@dataclass(frozen=True)
+class RewrapPlan:
+    """A store's other files as a passphrase change will treat them."""
+
+    rewrap: tuple[Path, ...]  # re-wrapped under the new passphrase
+    unreadable: tuple[Path, ...]  # damaged: cannot be re-wrapped, so removed once confirmed
+
+
+def _header_of(path: Path) -> _Header | None:
+    """The header of the store file at `path` if it is structurally sound (no key needed)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read
+            return None
+        with open(path, "rb") as handle:  # enough for any sound prefix and header
+            data = handle.read(PREFIX.size + MAX_HEADER_BYTES)
+        return _parse(data, path, file_size=info.st_size).header
+    except (OSError, VaultError, _Malformed):
+        return None
+
+
+def _same_path(one: Path, other: Path) -> bool:
+    return os.path.normcase(os.path.abspath(one)) == os.path.normcase(os.path.abspath(other))
+
+
+def _check_same_store(
+    store: Path, source: Path, unlocked: _Unlocked, passphrase: str | None, recovery: str | None
+) -> None:
+    """Refuse (`NotThisStore`) a backup that is not of the store at `store`.
+
+    The store is known by its other files: the store file, its backups and the files kept
+    aside, the first structurally sound one giving the store id. The backup must carry that
+    id, and its data key must equal the one that the same passphrase (or recovery key)
+    unwraps from one of those files. The store id alone is not enough: it is in clear in
+    every header, so a file made elsewhere could copy it; the data key (random, fixed for the
+    store's life) cannot be copied without opening one of the store's files.
+    When no file of the store can be read at all, only a file in one of the store's own
+    backup or kept-aside places, or any backup where no store file exists, is accepted.
+    """
+    places = (*backup_paths(store), *aside_paths(store))
+    others = [other for other in (store, *places) if not _same_path(other, source)]
+    headers = [header for other in others if (header := _header_of(other)) is not None]
+    if not headers:
+        if any(_same_path(source, place) for place in places) or not os.path.lexists(store):
+            return
+        raise NotThisStore(source, store, unconfirmed=True)
+    store_id = headers[0].store_id
+    if not hmac.compare_digest(store_id, unlocked.header.store_id):
+        raise NotThisStore(source, store)
+    recovery_raw = _recovery_bytes(recovery) if recovery is not None else None
+    # The backup's KEK serves every file with the same KDF salt (one derivation, not two).
+    keks: dict[_Kdf, bytes] = {}
+    if unlocked.kek is not None:
+        keks[unlocked.header.kdf] = unlocked.kek
+    for header in headers:
+        if not hmac.compare_digest(header.store_id, store_id):
+            continue
+        if recovery_raw is not None:
+            kek = _recovery_kek(recovery_raw, store_id)
+            data_key = _unwrap(kek, header.recovery_wrap, _recovery_wrap_aad(store_id))
+        else:
+            assert passphrase is not None
+            try:
+                if header.kdf not in keks:
+                    keks[header.kdf] = _passphrase_kek(passphrase, header.kdf)
+            except UnsafeParameters:
+                continue
+            wrap_aad = _passphrase_wrap_aad(header.kdf, store_id)
+            data_key = _unwrap(keks[header.kdf], header.passphrase_wrap, wrap_aad)
+        if data_key is not None:
+            if hmac.compare_digest(data_key, unlocked.data_key):
+                return
+            raise NotThisStore(source, store)
+    raise NotThisStore(source, store, unconfirmed=True)
 
 
 def _utc_stamp() -> str:
@@ -973,10 +1033,41 @@ class Vault:
             )
             return unwrapped is not None and hmac.compare_digest(unwrapped, data_key)
 
-    def change_passphrase(self, new_passphrase: str, image: bytes) -> None:
+    def rewrap_plan(self) -> RewrapPlan:
+        """What a passphrase change will do to this store's other files (backups and damaged
+        files kept aside): which it re-wraps, and which it cannot (to confirm their removal)."""
+        with self._mutex:
+            rewrap: list[Path] = []
+            unreadable: list[Path] = []
+            for other in self._other_files():
+                (rewrap if self._reopen(other) is not None else unreadable).append(other)
+            return RewrapPlan(rewrap=tuple(rewrap), unreadable=tuple(unreadable))
+
+    def remove_unreadable(self) -> list[Path]:
+        """Remove this store's other files that cannot be re-wrapped (see `rewrap_plan`),
+        once the person confirmed it; returns those that could not be removed."""
+        with self._mutex:
+            left: list[Path] = []
+            for other in self._other_files():
+                if self._reopen(other) is None:
+                    try:
+                        os.unlink(other)
+                    except OSError:
+                        left.append(other)
+            with contextlib.suppress(OSError):
+                _fsync_dir(self.path.parent)
+            return left
+
+    def change_passphrase(
+        self, new_passphrase: str, image: bytes, *, remove_unreadable: bool = False
+    ) -> list[Path]:
         """Re-wrap the data key for `new_passphrase` (new salt) and save `image` with it.
 
-        Backups are re-wrapped too, so the old passphrase opens none of this store's files.
+        The backups and the damaged files kept aside are re-wrapped too, so the old
+        passphrase opens none of this store's files: each holds the data key, which opens
+        them all. A file that cannot be re-wrapped (damaged) is removed if
+        `remove_unreadable` (the person confirmed it, see `rewrap_plan`). Returns the files
+        left under an older passphrase (not removed, or not writable).
         """
         if not new_passphrase:
             raise PassphraseRequired()
@@ -997,7 +1088,7 @@ class Vault:
                 generation=old.generation + 1,
             )
             self._write(header, image, kek=kek)
-            self._rewrap_backups()
+            return self._rewrap_others(remove_unreadable)
 
     def _require_key(self) -> bytes:
         if self._data_key is None:
@@ -1029,28 +1120,53 @@ class Vault:
                 raise SaveFailed(exc) from exc
             raise
 
-    def _rewrap_backups(self) -> None:
-        """Reseal each readable backup under the current header's key wraps."""
+    def _other_files(self) -> list[Path]:
+        """Backups and kept-aside files of this store that exist (symlinks included)."""
+        names = (*backup_paths(self.path), *aside_paths(self.path))
+        return [other for other in names if os.path.lexists(other)]
+
+    def _reopen(self, other: Path) -> tuple[_Parsed, bytes] | None:
+        """(structure, image) of another file of this store, or None if it cannot be opened
+        with this store's data key: damaged, not a store, or another store's file."""
         data_key = self._require_key()
-        for backup in self.backups():
-            try:
-                data = _read(backup)
-                parsed = _parse(data, backup)
-                plain = _open_payload(data, parsed, data_key)
-            except (VaultError, _Malformed):
+        try:
+            data = _read(other)
+            parsed = _parse(data, other)
+        except (VaultError, _Malformed):
+            return None
+        if not hmac.compare_digest(parsed.header.store_id, self._header.store_id):
+            return None
+        plain = _open_payload(data, parsed, data_key)
+        return None if plain is None else (parsed, plain)
+
+    def _rewrap_others(self, remove_unreadable: bool) -> list[Path]:
+        """Reseal each backup and kept-aside file under the current header's key wraps."""
+        data_key = self._require_key()
+        left: list[Path] = []
+        for other in self._other_files():
+            opened = self._reopen(other)
+            if opened is None:
+                if remove_unreadable:
+                    try:
+                        os.unlink(other)
+                        continue
+                    except OSError:
+                        pass
+                left.append(other)
                 continue
-            if plain is None:  # damaged, or another store's file: leave it alone
-                continue
+            parsed, plain = opened
             template = replace(self._header, generation=parsed.header.generation)
             header, prefix = _seal_header(template)
             temp = _temp_name(self.path)
             try:
                 _write_sealed(temp, header, prefix, data_key, plain)
-                _replace(temp, backup)
+                _replace(temp, other)
             except OSError:
                 _remove_quietly(temp)
+                left.append(other)
         with contextlib.suppress(OSError):
             _fsync_dir(self.path.parent)
+        return left
 
     # ---- closing
 
@@ -1076,17 +1192,29 @@ class Vault:
 
     @staticmethod
     def restore_backup(
-        path: str | os.PathLike[str], backup: str | os.PathLike[str], passphrase: str
+        path: str | os.PathLike[str],
+        backup: str | os.PathLike[str],
+        passphrase: str | None = None,
+        *,
+        recovery: str | None = None,
     ) -> None:
         """Put `backup` in place of the (damaged) store at `path`.
 
-        The backup must open with `passphrase`. The old main file is kept beside it as
-        `<name>.damaged-<UTC time>`; the store file is never absent during the swap.
+        The backup must open with `passphrase` (or the `recovery` key) and be a backup of THIS
+        store (`_check_same_store`); otherwise nothing changes. The old main file is kept
+        beside it as `<name>.damaged-<UTC time>`; the store file is never absent during the
+        swap.
         """
+        if not passphrase and recovery is None:
+            raise PassphraseRequired()
+        if recovery is not None:
+            normalize_recovery_key(recovery)
         store, source = Path(path), Path(backup)
         with StoreLock(store):
             data = _read(source)
-            _unlock(data, source, passphrase=passphrase)  # raises if it does not open
+            # raises if it does not open
+            unlocked = _unlock(data, source, passphrase=passphrase, recovery=recovery)
+            _check_same_store(store, source, unlocked, passphrase, recovery)
             try:
                 if store.exists():
                     aside = store.with_name(f"{store.name}.damaged-{_utc_stamp()}")

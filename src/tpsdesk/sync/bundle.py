@@ -10,7 +10,6 @@ anything is decrypted; an approved laptop's rows go to the merge engine in one t
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tpsdesk import durable
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
 from tpsdesk.sync.changes import mark_sent, rows_to_send
@@ -165,21 +165,15 @@ def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
 def export_bundle(store: Store, out_dir: Path) -> ExportResult:
     """Write the bundle into `out_dir` (created if missing) and mark its officers sent.
 
-    The file is written under a temporary name and renamed, so a USB stick pulled out half
-    way never holds a truncated bundle under the real name."""
+    Written through `tpsdesk.durable` (an exclusive temporary file with an unpredictable name,
+    never through a symlink planted beside it, fsynced, then renamed), so a USB stick pulled
+    out half way never holds a truncated bundle under the real name."""
     header, data = build_bundle(store)
     path = out_dir / suggested_file_name(header)
-    temp = path.with_name(path.name + ".part")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with temp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
+        durable.write_atomic(path, data)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
         reason = error.strerror or error.__class__.__name__
         raise Unwritable(path, reason) from None
     mark_sent(store, header["seq_to"])

@@ -8,10 +8,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
 
-from tpsdesk.i18n import N_, _, get_language
+from tpsdesk.i18n import N_, _, get_language, ngettext
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import VaultError
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.screens.confirm import ConfirmScreen
 
 
 class SettingsScreen(BaseScreen):
@@ -141,7 +142,55 @@ class SettingsScreen(BaseScreen):
                 self.query_one("#error", Static).update(_("The current passphrase is not right."))
                 self.query_one("#current", Input).focus()
                 return
-            await self.in_thread(store.change_passphrase, new)
+            plan = await self.in_thread(store.rewrap_plan)
+        except VaultError as failure:
+            self.query_one("#error", Static).update(failure.message)
+            return
+        finally:
+            busy.display = False
+        if not plan.unreadable:
+            await self._apply_now(new, remove=False)
+            return
+        # A damaged backup or kept-aside file cannot be re-wrapped, and it still holds the
+        # data key under the current passphrase: it goes, or the passphrase stays.
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._apply(new, remove=True)
+            else:
+                self.query_one("#error", Static).update(
+                    _("The passphrase was not changed; nothing was removed.")
+                )
+
+        files = "\n".join(str(path) for path in plan.unreadable)
+        self.app.push_screen(
+            ConfirmScreen(
+                ngettext(
+                    "This file of the store is damaged and cannot be re-wrapped; it would "
+                    "still open with the current passphrase:\n{files}\nRemove it and change "
+                    "the passphrase?",
+                    "These files of the store are damaged and cannot be re-wrapped; they "
+                    "would still open with the current passphrase:\n{files}\nRemove them and "
+                    "change the passphrase?",
+                    len(plan.unreadable),
+                ).format(files=files),
+                yes=_("Remove (Y)"),
+                no=_("Keep (N)"),
+            ),
+            callback=answered,
+        )
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _apply(self, new: str, *, remove: bool) -> None:
+        await self._apply_now(new, remove=remove)
+
+    async def _apply_now(self, new: str, *, remove: bool) -> None:
+        """The change itself, inside a worker of the "store" group."""
+        store = self.desk.require_store()
+        busy = self.query_one("#busy")
+        busy.display = True
+        try:
+            left = await self.in_thread(store.change_passphrase, new, remove_unreadable=remove)
         except VaultError as failure:
             self.query_one("#error", Static).update(failure.message)
             return
@@ -150,6 +199,12 @@ class SettingsScreen(BaseScreen):
         for field_id in ("current", "new", "confirm"):
             self.query_one(f"#{field_id}", Input).value = ""
         self.notify(_("Passphrase changed. Use the new one from now on."))
+        if left:
+            self.query_one("#error", Static).update(
+                _("These files of the store still open with the old passphrase; delete them:")
+                + "\n"
+                + "\n".join(str(path) for path in left)
+            )
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -10,11 +10,12 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Footer, Input, Label, LoadingIndicator, Static
 
-from tpsdesk.i18n import N_, _
-from tpsdesk.store.db import StoreError
+from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import DamagedStore, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.screens.confirm import ConfirmScreen
 
 
 class UnlockScreen(BaseScreen):
@@ -109,7 +110,12 @@ class UnlockScreen(BaseScreen):
 
     def action_restore_backup(self) -> None:
         passphrase = self.query_one("#passphrase", Input).value
-        if self.backup is None or not passphrase:
+        if self.backup is None:
+            return
+        if not passphrase:
+            # The backup must open with this store's passphrase: it is asked, never skipped.
+            self._show_error(_("Enter the passphrase, then press F7 again."))
+            self.query_one("#passphrase", Input).focus()
             return
         self._restore(self.backup, passphrase)
 
@@ -205,19 +211,59 @@ class RecoverScreen(BaseScreen):
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _reset(self, key: str, passphrase: str) -> None:
-        from tpsdesk.store.db import Store
-
         busy = self.query_one("#busy")
         busy.display = True
         try:
             store = await self.in_thread(
                 Store.open_with_recovery, self.desk.store_path, key, passphrase
             )
+            plan = await self.in_thread(store.rewrap_plan)
         except (VaultError, StoreError) as error:
             self.query_one("#error", Static).update(error.message)
             return
         finally:
             busy.display = False
+        if not plan.unreadable:
+            self._finish(store)
+            return
+        # Damaged backups or kept-aside files could not be re-wrapped: they still open with
+        # the forgotten passphrase. Removed once the person agrees.
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove_then_finish(store)
+            else:
+                self._finish(store, left=list(plan.unreadable))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                ngettext(
+                    "This file of the store is damaged and could not be re-wrapped; it still "
+                    "opens with the old passphrase:\n{files}\nRemove it?",
+                    "These files of the store are damaged and could not be re-wrapped; they "
+                    "still open with the old passphrase:\n{files}\nRemove them?",
+                    len(plan.unreadable),
+                ).format(files="\n".join(str(path) for path in plan.unreadable)),
+                yes=_("Remove (Y)"),
+                no=_("Keep (N)"),
+            ),
+            callback=answered,
+        )
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _remove_then_finish(self, store: Store) -> None:
+        left = await self.in_thread(store.remove_unreadable)
+        self._finish(store, left=left)
+
+    def _finish(self, store: Store, *, left: list[Path] | None = None) -> None:
         self.notify(_("New passphrase set. Use it from now on."))
+        if left:
+            self.notify(
+                _("These files of the store still open with the old passphrase; delete them:")
+                + "\n"
+                + "\n".join(str(path) for path in left),
+                severity="warning",
+                timeout=30,
+            )
         self.app.pop_screen()
         self.desk.store_opened(store)
