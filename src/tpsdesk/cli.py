@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, set_language
+from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, os_error_text, set_language
 from tpsdesk.paths import resolve_store_path
 
 if TYPE_CHECKING:
@@ -176,11 +176,7 @@ def _read_secret_file(path: Path) -> str:
         with path.open("rb") as handle:
             data = handle.read(MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        fail(
-            _("Could not read {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
-        )
+        fail(_("Could not read {file}: {reason}").format(file=str(path), reason=os_error_text(exc)))
     if len(data) > MAX_SECRET_FILE_BYTES:
         fail(_("{file} is too large to hold a passphrase.").format(file=str(path)))
     try:

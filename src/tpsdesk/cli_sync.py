@@ -26,7 +26,7 @@ from tpsdesk.cli import (
     main,
     option,
 )
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 
 if TYPE_CHECKING:
     from tpsdesk.sync.setup import EnrollResult
@@ -51,11 +51,7 @@ def _read_travelling_file(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(MAX_FILE + 1)
     except OSError as exc:
-        fail(
-            _("Could not read {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
-        )
+        fail(_("Could not read {file}: {reason}").format(file=str(path), reason=os_error_text(exc)))
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
@@ -69,9 +65,7 @@ def _write_new_file(path: Path, data: bytes) -> None:
         fail(_("{file} already exists: choose another name.").format(file=str(path)))
     except OSError as exc:
         fail(
-            _("Could not write {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
+            _("Could not write {file}: {reason}").format(file=str(path), reason=os_error_text(exc))
         )
 
 

@@ -23,7 +23,7 @@ from tpsdesk.domain.area import (
     normalize_kelurahan_code,
     parse_tps_number,
 )
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, os_error_text
 from tpsdesk.store.areas import AreaRow
 
 if TYPE_CHECKING:
@@ -424,7 +424,7 @@ def read_area_csv(path: Path) -> AreaParseResult:
         raise AreaCsvError(_("{file} is a folder, not a file").format(file=str(path))) from None
     except OSError as exc:
         raise AreaCsvError(
-            _("{file} cannot be read: {reason}").format(file=str(path), reason=exc.strerror)
+            _("{file} cannot be read: {reason}").format(file=str(path), reason=os_error_text(exc))
         ) from None
     return parse_area_csv(data)
 
