@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from tpsdesk.click_i18n import USAGE_METAVARS, translate_click
 from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, os_error_text, set_language
 from tpsdesk.paths import resolve_store_path
 
@@ -35,6 +36,8 @@ PROMPT_ATTEMPTS = 3
 LIST_PAGE = 1000
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+translate_click()  # click's usage errors, headings and prompts follow --lang too
 
 
 def kdf_params_from_env() -> KdfParams | None:
@@ -100,6 +103,17 @@ class _Translated:
             super().format_help_text(ctx, formatter)  # type: ignore[misc]
         finally:
             self.help = original
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [_(USAGE_METAVARS[p]) if p in USAGE_METAVARS else p for p in pieces]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        # click makes the help option once and keeps its text: give it the current language.
+        help_option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
+        if help_option is not None:
+            help_option.help = _("Show this message and exit.")
+        return help_option
 
     def get_short_help_str(self, limit: int = 45) -> str:
         original = self.help, self.short_help

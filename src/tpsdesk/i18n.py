@@ -65,6 +65,11 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction only (translated later with `ngettext()`)."""
+    return singular, plural
+
+
 # Operating-system errors in the user's language: `strerror` is English whatever the language.
 _OS_ERRORS: dict[int, str] = {
     errno.ENOENT: N_("no such file or folder"),

@@ -44,3 +44,79 @@ def test_operating_system_errors_have_indonesian_texts() -> None:
     assert os_error_text(MemoryError()) == "galat tak terduga (MemoryError)"
     set_language("en")
     assert os_error_text(FileNotFoundError(errno.ENOENT, "x")) == "no such file or folder"
+
+
+# English words click writes on its own: none may appear in Indonesian output.
+CLICK_ENGLISH = (
+    "Usage",
+    "Error",
+    "Missing",
+    "argument",
+    "Try ",
+    "for help",
+    "No such",
+    "OPTIONS",
+    "Invalid value",
+    "is not a valid",
+    "integer",
+    "COMMAND",
+)
+
+
+def test_click_usage_errors_are_in_indonesian(runner: CliRunner) -> None:
+    for args, expected in (
+        (["bundle", "inspect"], "Argumen belum diberikan"),
+        (["bundle", "inspect", "--bogus", "x"], "Tidak ada opsi '--bogus'"),
+        (["bundle", "nope"], "Tidak ada perintah 'nope'"),
+        (["demo", "--officers", "abc"], "bukan rentang bilangan yang sah"),
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Penggunaan:" in result.output and "Galat:" in result.output, result.output
+        assert expected in result.output, result.output
+        english = [word for word in CLICK_ENGLISH if word in result.output]
+        assert english == [], (args, english, result.output)
+    # The same error in English when English is chosen: the language follows --lang.
+    english = runner.invoke(main, ["--lang", "en", "bundle", "inspect"])
+    assert "Usage:" in english.output and "Missing argument" in english.output
+
+
+def test_click_help_and_prompts_are_in_indonesian(runner: CliRunner) -> None:
+    import click
+
+    help_text = runner.invoke(main, ["bundle", "inspect", "--help"]).output
+    assert "Opsi:" in help_text and "Tampilkan pesan ini lalu keluar." in help_text
+    assert "Options:" not in help_text and "Show this message" not in help_text
+
+    @click.command()
+    def ask() -> None:
+        click.prompt("Sandi", confirmation_prompt=True)
+
+    from tpsdesk.i18n import set_language
+
+    set_language("id")
+    asked = runner.invoke(ask, input="a\nb\nc\nc\n")
+    assert "Ulangi untuk konfirmasi" in asked.output
+    assert "kedua nilai yang dimasukkan tidak sama" in asked.output
+    assert "Repeat" not in asked.output and "Error" not in asked.output
+
+
+def test_every_click_message_is_in_the_catalogue() -> None:
+    # A click upgrade that adds or rewords a message must not slip English back in.
+    import os
+
+    import click
+    from babel.messages.extract import extract_from_dir
+
+    from tpsdesk.click_i18n import CLICK_MESSAGES, CLICK_PLURALS
+
+    ours = set(CLICK_MESSAGES) | set(CLICK_PLURALS)
+    theirs = {
+        message if isinstance(message, str) else tuple(message)
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            os.path.dirname(click.__file__),
+            method_map=[("**.py", "python")],
+            keywords={"_": None, "ngettext": (1, 2)},
+        )
+    }
+    assert theirs - ours == set()
