@@ -109,11 +109,25 @@ def bundle_inspect(file: Path, as_json: bool) -> None:
     if as_json:
         _echo_json(container.header)
         return
-    rows = describe_header(container.header)
+    setup_fp = _setup_fingerprint(data) if container.header["kind"] == "setup" else None
+    rows = describe_header(container.header, district_fingerprint=setup_fp)
     width = max(len(label) for label, _value in rows)
     for label, value in rows:
         click.echo(f"{label.ljust(width)}  {value}")
     click.echo(_("The signature was not checked: that needs the sender's trusted key."))
+
+
+def _setup_fingerprint(data: bytes) -> str | None:
+    """The district fingerprint a setup file carries (its payload is not encrypted), so that
+    `bundle inspect` shows the number read over the phone; None for other files or when the
+    file does not check out (the header alone is still shown)."""
+    from tpsdesk.sync.errors import SyncError
+    from tpsdesk.sync.setup import read_setup_file
+
+    try:
+        return read_setup_file(data).fingerprint
+    except SyncError:
+        return None
 
 
 @main.group(cls=_Group, help=N_("Receipts from the district."))

@@ -69,6 +69,12 @@ def _write_new_file(path: Path, data: bytes) -> None:
         )
 
 
+def _district_fingerprint_line(fingerprint: str) -> str:
+    return _("District fingerprint (the one read over the phone): {fingerprint}").format(
+        fingerprint=fingerprint
+    )
+
+
 # -- tpsdesk identity (replaces the plain one of cli.py) --------------------------------------
 
 
@@ -103,21 +109,30 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(_("Role: {role}").format(role=_role_label(me.role)))
     click.echo(_("Device id: {device_id}").format(device_id=me.device_id))
-    click.echo(_("Fingerprint: {fingerprint}").format(fingerprint=me.fingerprint))
+    # One number is "the district fingerprint" everywhere (identity, setup-file, inspect,
+    # enrol): the one read over the phone. Any other key fingerprint says it is not that one.
     if me.encryption_fingerprint is not None:
+        click.echo(_district_fingerprint_line(me.fingerprint))
         click.echo(
-            _("Encryption key fingerprint: {fingerprint}").format(
-                fingerprint=me.encryption_fingerprint
-            )
+            _(
+                "Encryption key alone (a technical check, not the fingerprint read over the "
+                "phone): {fingerprint}"
+            ).format(fingerprint=me.encryption_fingerprint)
+        )
+    else:
+        click.echo(
+            _(
+                "This laptop's fingerprint (read it to the district office when it approves "
+                "this laptop): {fingerprint}"
+            ).format(fingerprint=me.fingerprint)
         )
     if own is not None:
         click.echo(_("District: {name} ({code})").format(name=own.name, code=own.code))
     if pinned is not None:
         click.echo(
-            _("Trusted district: {name} ({code}), fingerprint {fingerprint}").format(
-                name=pinned.name, code=pinned.code, fingerprint=pinned.fingerprint
-            )
+            _("Trusted district: {name} ({code})").format(name=pinned.name, code=pinned.code)
         )
+        click.echo(_district_fingerprint_line(pinned.fingerprint))
     if installed is not None:
         click.echo(
             _("Area: {area} (setup file version {version})").format(
@@ -247,11 +262,8 @@ def district_setup_file(
             date=format_date(content.expires_at.date()),
         )
     )
-    click.echo(
-        _("District fingerprint (read it to the laptop's user by phone): {fingerprint}").format(
-            fingerprint=content.fingerprint
-        )
-    )
+    click.echo(_district_fingerprint_line(content.fingerprint))
+    click.echo(_("Read it to the laptop's user by phone when the laptop enrols."))
 
 
 # -- tpsdesk enroll ------------------------------------------------------------------------------
@@ -264,8 +276,9 @@ def _prompt_fingerprint(district: str) -> Callable[[str], bool]:
     def confirm(expected: str) -> bool:
         click.echo(
             _(
-                "Call the district office ({district}) and ask them to read their fingerprint "
-                "to you. Type it here (spaces do not matter)."
+                "Call the district office ({district}) and ask them to read the district "
+                "fingerprint to you (the one `tpsdesk identity` shows them as read over the "
+                "phone). Type it here (spaces do not matter)."
             ).format(district=district),
             err=True,
         )
@@ -337,9 +350,7 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
         click.echo(_("District {district} is now trusted.").format(district=district))
     else:
         click.echo(_("Setup file version {version} installed.").format(version=result.version))
-    click.echo(
-        _("District fingerprint: {fingerprint}").format(fingerprint=result.district_fingerprint)
-    )
+    click.echo(_district_fingerprint_line(result.district_fingerprint))
     summary = result.summary
     click.echo(
         ngettext(
