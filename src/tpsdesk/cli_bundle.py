@@ -578,6 +578,7 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                 "details": json.loads(f.details or "{}"),
                 "resolution": json.loads(f.resolution) if f.resolution else None,
                 "people": _people(store, repo.finding_rows(f)) if f.table_name == "officer" else [],
+                "versions": _conflict_versions(store, f),
             }
             for f in findings
         ]
@@ -590,13 +591,83 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
         click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
         for person in row["people"]:
             click.echo(f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}")
+        for version in row["versions"]:
+            click.echo(
+                "    "
+                + _("version {number} ({version}): {values}").format(
+                    number=version["number"],
+                    version=version["version"],
+                    values=_version_values(version),
+                )
+            )
     if any(row["status"] == "open" for row in rows):
         click.echo(
             _(
-                "To decide: tpsdesk district findings resolve ID --keep OFFICER_ID "
-                "(or --keep-both, or --keep OFFICER_ID --set FIELD=VALUE to correct it)"
+                "To decide: tpsdesk district findings resolve ID --keep OFFICER_ID (a duplicate) "
+                "or --keep NUMBER (a version of a conflict); or --keep-both; add --set "
+                "FIELD=VALUE to correct the kept record. The start of an id is enough."
             )
         )
+
+
+def _conflict_versions(store: Any, finding: Any) -> list[dict[str, Any]]:
+    """The versions in conflict, numbered from 1 in the finding's own order (the first is the
+    one shown meanwhile), each with the values in which the versions differ: what the clerk
+    picks with `--keep NUMBER`. [] for other findings."""
+    from sqlmodel import col, select
+
+    from tpsdesk.store.models import SyncFields
+    from tpsdesk.sync.district_models import FindingKind, RowVersion
+
+    if finding.kind != FindingKind.CONFLICT.value:
+        return []
+    heads = [(str(d), int(c)) for d, c in json.loads(finding.details or "{}").get("heads", [])]
+    row_ids = json.loads(finding.row_ids)
+    if not heads or not row_ids:
+        return []
+    with store.read() as session:
+        query = select(RowVersion).where(
+            RowVersion.row_id == row_ids[0], col(RowVersion.device).in_([d for d, _c in heads])
+        )
+        stored = {(v.device, v.counter): v for v in session.exec(query)}
+    values = {key: json.loads(stored[key].values) if key in stored else {} for key in heads}
+    differing = sorted(
+        name
+        for name in set().union(*(v.keys() for v in values.values()))
+        if name not in SyncFields.SYNC_COLUMNS
+        and len({json.dumps(v.get(name), sort_keys=True) for v in values.values()}) > 1
+    )
+    return [
+        {
+            "number": number,
+            "version": f"{device}:{counter}",
+            "deleted": bool(stored[(device, counter)].deleted)
+            if (device, counter) in stored
+            else False,
+            "values": {name: values[(device, counter)].get(name) for name in differing},
+        }
+        for number, (device, counter) in enumerate(heads, start=1)
+    ]
+
+
+def _version_values(version: dict[str, Any]) -> str:
+    if version["deleted"]:
+        return _("removed")
+    shown = [f"{name}={_printable(value)}" for name, value in version["values"].items()]
+    return ", ".join(shown) or _("the same values")
+
+
+def _printable(value: Any) -> str:
+    """A value as one terminal line: control and format characters escaped, never obeyed."""
+    import unicodedata
+
+    text = "—" if value is None else str(value)
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"}
+        else ch
+        for ch in text
+    )
 
 
 def _finding_status(status: str) -> str:
@@ -647,7 +718,12 @@ def _kind(kind: str) -> str:
 @district_findings.command("resolve", help=N_("Resolve a finding: keep one, keep both, or edit."))
 @click.argument("finding_id")
 @option(
-    "--keep", help=N_("The officer id (duplicates) or version DEVICE:COUNTER (conflicts) to keep.")
+    "--keep",
+    help=N_(
+        "What to keep: an officer id (duplicates), or the number of a version as "
+        "`district findings` lists it, or DEVICE:COUNTER (conflicts). The start of an id is "
+        "enough."
+    ),
 )
 @option("--keep-both", is_flag=True, help=N_("Keep every record as it is."))
 @option(
@@ -690,11 +766,85 @@ def district_findings_resolve(
     if decision != repo.Decision.KEEP_BOTH and keep is None and not values:
         fail(_("Say what to keep: --keep ID, or --keep-both."))
     with _open_store(ctx) as store, _sync_refusals():
-        matches = [f for f in repo.list_findings(store) if f.id.startswith(finding_id)]
-        if len(matches) != 1:
-            fail(_("No single finding starts with {id}.").format(id=finding_id))
-        repo.resolve_finding(store, matches[0].id, decision, keep=keep, values=values, note=note)
+        finding = _finding_by_prefix(repo.list_findings(store), finding_id)
+        if keep is not None:
+            keep = _kept(store, finding, keep)
+        repo.resolve_finding(store, finding.id, decision, keep=keep, values=values, note=note)
     click.echo(_("Resolved. The decision goes to the laptop with its next receipt."))
+
+
+def _by_prefix(prefix: str, candidates: list[str]) -> list[str]:
+    """The candidates `prefix` names: itself when it is one of them, else those it starts
+    (case ignored: ids are lower-case hex, people may type them in capitals)."""
+    wanted = prefix.strip().lower()
+    if wanted in candidates:
+        return [wanted]
+    return [c for c in candidates if wanted and c.lower().startswith(wanted)]
+
+
+def _finding_by_prefix(findings: list[Any], prefix: str) -> Any:
+    matches = _by_prefix(prefix, [f.id for f in findings])
+    if not matches:
+        fail(
+            _("No finding starts with {prefix}: see `tpsdesk district findings`.").format(
+                prefix=prefix
+            )
+        )
+    if len(matches) > 1:
+        fail(
+            _(
+                "More than one finding starts with {prefix}: {candidates}. Type more of its id."
+            ).format(prefix=prefix, candidates=", ".join(m[:12] for m in matches))
+        )
+    return next(f for f in findings if f.id == matches[0])
+
+
+def _kept(store: Any, finding: Any, keep: str) -> str:
+    """`--keep` as the merge engine takes it: a version number or the start of a version
+    (conflicts), or the start of an officer id (duplicates), made whole; refused when it names
+    nothing or more than one, with the candidates."""
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.district_models import FindingKind
+
+    if finding.kind == FindingKind.CONFLICT.value:
+        versions = [v["version"] for v in _conflict_versions(store, finding)]
+        text = keep.strip()
+        if text.isdigit():
+            number = int(text)
+            if not 1 <= number <= len(versions):
+                fail(
+                    _("This conflict has no version {number}: choose from 1 to {count}.").format(
+                        number=number, count=len(versions)
+                    )
+                )
+            return versions[number - 1]
+        matches = _by_prefix(text, versions)
+        if len(matches) == 1:
+            return matches[0]
+        numbered = ", ".join(f"{n} ({v})" for n, v in enumerate(versions, start=1))
+        fail(
+            _(
+                "{keep} names no single version of this conflict; its versions: {candidates}."
+            ).format(keep=keep, candidates=numbered)
+        )
+    if finding.kind in (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value):
+        officers = repo.finding_rows(finding)
+        matches = _by_prefix(keep, officers)
+        if not matches:
+            fail(
+                _(
+                    "No officer of this finding starts with {prefix}; its officers: {candidates}."
+                ).format(prefix=keep, candidates=", ".join(officers))
+            )
+        if len(matches) > 1:
+            fail(
+                _(
+                    "More than one officer of this finding starts with {prefix}: {candidates}. "
+                    "Type more of the id."
+                ).format(prefix=keep, candidates=", ".join(matches))
+            )
+        return matches[0]
+    return keep
 
 
 @district.command("receipt", help=N_("Write the signed receipt for one laptop."))
