@@ -98,9 +98,7 @@ def test_conflicting_versions_are_listed_with_numbers_and_kept_by_number(
     short = conflict["id"][:6]
     beyond = office.run("district", "findings", "resolve", short, "--keep", "3")
     assert beyond.exit_code == 1 and "no version 3" in beyond.stderr
-    resolved = office.run(
-        "district", "findings", "resolve", short, "--keep", str(wanted["number"])
-    )
+    resolved = office.run("district", "findings", "resolve", short, "--keep", str(wanted["number"]))
     assert resolved.exit_code == 0, resolved.output
     store_officers = office.run("officers", "list", "--json")
     names_now = {o["name"] for o in json.loads(store_officers.stdout)}
@@ -116,7 +114,6 @@ def test_the_device_counter_form_still_works(office: Office) -> None:
 
 def test_finding_and_officer_id_prefixes(office: Office) -> None:
     duplicate = _of_kind(office, "duplicate_nik")
-    conflict = _of_kind(office, "conflict")
     # Unknown finding prefix.
     unknown = office.run("district", "findings", "resolve", "zzz", "--keep-both")
     assert unknown.exit_code == 1 and "No finding starts with zzz" in unknown.stderr
