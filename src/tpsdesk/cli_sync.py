@@ -303,6 +303,7 @@ def _enroll_json(result: EnrollResult) -> dict[str, Any]:
         "unchanged": result.summary.unchanged,
         "kept_local": result.summary.kept_local,
         "kept_in_use": list(result.summary.kept_in_use),
+        "adopted": result.summary.adopted,
         "warnings": list(result.warnings),
     }
 
@@ -361,6 +362,16 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
             area=result.area, n=summary.new, updated=summary.updated, unchanged=summary.unchanged
         )
     )
+    if summary.adopted:
+        click.echo(
+            ngettext(
+                "{n} place typed on this laptop before was matched to the district's by its "
+                "code; its officers are kept there.",
+                "{n} places typed on this laptop before were matched to the district's by "
+                "their codes; their officers are kept there.",
+                summary.adopted,
+            ).format(n=summary.adopted)
+        )
     click.echo(
         _("This laptop's fingerprint (read it back to the district office): {fingerprint}").format(
             fingerprint=result.laptop_fingerprint

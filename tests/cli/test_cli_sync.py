@@ -130,6 +130,28 @@ def test_setup_file_and_enrolment(district: Desk, laptop: Desk, tmp_path: Path) 
     assert again.exit_code == 1 and "older than the one installed" in again.stderr
 
 
+def test_a_laptop_that_typed_its_area_first_enrols(
+    district: Desk, laptop: Desk, tmp_path: Path
+) -> None:
+    # Refused before with "Enrol with a new, empty store": the typed area is adopted by code.
+    csv = tmp_path / "typed.csv"
+    csv.write_text(
+        AREA_CSV.split("\n", 1)[0]
+        + "\n"
+        + "\n".join(line for line in AREA_CSV.splitlines()[1:] if KEL_A in line)
+        + "\n",
+        encoding="utf-8",
+    )
+    laptop.ok("area", "import", str(csv))
+    path = setup_file(district, tmp_path / "usb")
+    fp = district.identity()["fingerprint"]
+    result = laptop.ok("enroll", str(path), "--fingerprint", fp)
+    assert "matched to the district's" in result.stdout
+    data = json.loads(laptop.ok("enroll", str(setup_file(district, tmp_path / "usb2")),
+                                "--json").stdout)  # fmt: skip
+    assert data["adopted"] == 0 and data["first"] is False
+
+
 def test_one_district_fingerprint_everywhere_it_is_shown(
     district: Desk, laptop: Desk, tmp_path: Path
 ) -> None:
