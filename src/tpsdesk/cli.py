@@ -134,6 +134,11 @@ class _Group(_Translated, click.Group):
     command_class = _Command
     group_class = type  # subgroups are made with the same class as their parent
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the saved preference, before click prints any usage or help
+            _choose_language(None)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         return _invoke_reporting(super().invoke, ctx)
 
@@ -149,6 +154,15 @@ def _invoke_reporting(invoke: Callable[[click.Context], Any], ctx: click.Context
 
 def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*names, cls=_Option, **kwargs)
+
+
+def _choose_language(language: str | None) -> str | None:
+    """--lang, else the saved preference, else TPSDESK_LANG or Indonesian: set while the
+    options are parsed, so that --help and click's own errors use it too."""
+    from tpsdesk import prefs
+
+    set_language(language or prefs.preferred_language())
+    return language
 
 
 # -- state shared by the commands ---------------------------------------------------------
@@ -304,6 +318,8 @@ def _echo_json(value: Any) -> None:
     "--lang",
     "language",
     type=click.Choice(LANGUAGES),
+    is_eager=True,  # before --help, which prints and exits while options are still parsed
+    callback=lambda _ctx, _param, value: _choose_language(value),
     help=N_("Language of messages: id (Indonesian, the default) or en (English)."),
 )
 @option(
@@ -315,10 +331,7 @@ def _echo_json(value: Any) -> None:
 def main(
     ctx: click.Context, store_arg: Path | None, language: str | None, passphrase_file: Path | None
 ) -> None:
-    from tpsdesk import prefs
-
-    # First of all: everything printed from here on is in the chosen language.
-    set_language(language or prefs.preferred_language())
+    # The language was chosen first of all (_choose_language): everything is printed in it.
     ctx.obj = CliState(store_arg=store_arg, passphrase_file=passphrase_file, language=language)
     if ctx.invoked_subcommand is None:
         from tpsdesk.ui.app import run_app  # the only path that imports textual

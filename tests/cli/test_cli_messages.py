@@ -120,3 +120,12 @@ def test_every_click_message_is_in_the_catalogue() -> None:
         )
     }
     assert theirs - ours == set()
+
+
+def test_help_follows_lang_given_before_it(runner: CliRunner) -> None:
+    # --help prints while the options are still being parsed: --lang must already count.
+    english = runner.invoke(main, ["--lang", "en", "--help"])
+    assert english.exit_code == 0 and "Usage:" in english.output
+    assert "Show this message and exit." in english.output and "Penggunaan" not in english.output
+    indonesian = runner.invoke(main, ["--help"])
+    assert "Penggunaan:" in indonesian.output and "Usage" not in indonesian.output
