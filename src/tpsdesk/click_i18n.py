@@ -10,6 +10,7 @@ extracts click's own msgids and checks each is here, so a click upgrade cannot s
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -50,6 +51,35 @@ TYPE_NAMES = {
     "DateTime": N_("datetime"),
     "File": N_("filename"),
 }
+
+# The words of tpsdesk's own argument and option metavars (`FILE`, `FIELD=VALUE`), upper-case
+# names click derives from parameter names: translated wherever click prints them (usage
+# lines, help, "Missing argument 'FILE'").
+METAVAR_WORDS = {
+    "AREA": N_("AREA"),
+    "BACKUP": N_("BACKUP"),
+    "DEVICE": N_("DEVICE"),
+    "END": N_("END"),
+    "FIELD": N_("FIELD"),
+    "FILE": N_("FILE"),
+    "FILES": N_("FILES"),
+    "FINDING_ID": N_("FINDING_ID"),
+    "FINGERPRINT": N_("FINGERPRINT"),
+    "HEADING": N_("HEADING"),
+    "POST": N_("POST"),
+    "SETUP_FILE": N_("SETUP_FILE"),
+    "START": N_("START"),
+    "VALUE": N_("VALUE"),
+}
+_WORD = re.compile(r"[A-Z][A-Z_]*")
+
+
+def translate_metavar(text: str) -> str:
+    """`FIELD=VALUE` → `ISIAN=NILAI` in Indonesian; words not listed stay as they are."""
+    return _WORD.sub(
+        lambda m: _(METAVAR_WORDS[m.group()]) if m.group() in METAVAR_WORDS else m.group(), text
+    )
+
 
 CLICK_MESSAGES = (
     N_("d"),  # i18n: days, in a progress bar's estimate
@@ -178,3 +208,17 @@ def translate_click() -> None:
     path_type = getattr(types, "Path", None)
     if isinstance(path_type, type):
         setattr(path_type, "name", property(_path_name, _ignore_name))  # noqa: B010
+    _translate_metavars(importlib.import_module("click.core"))
+
+
+def _translate_metavars(core: Any) -> None:
+    """Argument and option metavars through `translate_metavar` (once: marked when done)."""
+    argument, option = core.Argument, core.Option
+    if getattr(argument, "_tpsdesk_metavars", False):
+        return
+    readable = argument.human_readable_name
+    argument_metavar, option_metavar = argument.make_metavar, option.make_metavar
+    argument.human_readable_name = property(lambda self: translate_metavar(readable.fget(self)))
+    argument.make_metavar = lambda self, ctx: translate_metavar(argument_metavar(self, ctx))
+    option.make_metavar = lambda self, ctx: translate_metavar(option_metavar(self, ctx))
+    argument._tpsdesk_metavars = True

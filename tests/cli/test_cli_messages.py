@@ -60,12 +60,13 @@ CLICK_ENGLISH = (
     "is not a valid",
     "integer",
     "COMMAND",
+    "FILE",  # our own argument names are translated too
 )
 
 
 def test_click_usage_errors_are_in_indonesian(runner: CliRunner) -> None:
     for args, expected in (
-        (["bundle", "inspect"], "Argumen belum diberikan"),
+        (["bundle", "inspect"], "Argumen belum diberikan 'BERKAS'"),
         (["bundle", "inspect", "--bogus", "x"], "Tidak ada opsi '--bogus'"),
         (["bundle", "nope"], "Tidak ada perintah 'nope'"),
         (["demo", "--officers", "abc"], "bukan rentang bilangan yang sah"),
