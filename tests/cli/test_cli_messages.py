@@ -130,3 +130,31 @@ def test_help_follows_lang_given_before_it(runner: CliRunner) -> None:
     assert "Show this message and exit." in english.output and "Penggunaan" not in english.output
     indonesian = runner.invoke(main, ["--help"])
     assert "Penggunaan:" in indonesian.output and "Usage" not in indonesian.output
+
+
+def test_every_argument_name_of_the_command_line_is_translatable() -> None:
+    # A new argument named in English would slip into Indonesian usage lines otherwise.
+    import re
+
+    import click
+
+    from tpsdesk.click_i18n import METAVAR_WORDS
+
+    def commands(command: click.Command) -> list[click.Command]:
+        found = [command]
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                found.extend(commands(sub))
+        return found
+
+    missing = set()
+    for command in commands(main):
+        for param in command.params:
+            if isinstance(param, click.Argument):
+                text = param.metavar or (param.name or "").upper()
+            elif isinstance(param, click.Option) and param.metavar:
+                text = param.metavar
+            else:
+                continue
+            missing |= {w for w in re.findall(r"[A-Z][A-Z_]*", text) if w not in METAVAR_WORDS}
+    assert missing <= {"RP"}, missing
