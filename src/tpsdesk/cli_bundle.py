@@ -316,6 +316,10 @@ def _bundle_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[tuple[str, 
         in_folder = path.is_dir()
         found: list[tuple[tuple[str, int, str], Path]] = []
         for entry in _folder_files(path) if in_folder else [path]:
+            if in_folder and entry.name.endswith(".part"):
+                # What `bundle export` was writing when it stopped: never a whole bundle.
+                skipped.append((entry.name, _("an unfinished copy")))
+                continue
             header = _peek_header(entry)
             kind = header.get("kind") if header is not None else None
             if kind is not None and kind != Kind.BUNDLE.value:

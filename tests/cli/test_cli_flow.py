@@ -366,6 +366,7 @@ def test_merge_of_a_folder_skips_what_is_not_a_bundle(world: World, sent: Path) 
     district.ok("district", "receipt", world.laptop_fp, "--out", usb / "r1.tpsr")
     (usb / "notes.txt").write_text("bawa flashdisk", encoding="utf-8")
     (usb / "sub").mkdir()
+    (usb / "x.tpsb.part").write_bytes(sent.read_bytes()[:100])  # an export cut short
     world.laptop.ok("demo", "--officers", "2")
     newer = Path(world.export()["written"])
     result = district.ok("district", "merge", usb)
@@ -373,6 +374,7 @@ def test_merge_of_a_folder_skips_what_is_not_a_bundle(world: World, sent: Path) 
     assert f"{world.setup.name}: not a bundle (a setup file); skipped." in out
     assert "r1.tpsr: not a bundle (a receipt); skipped." in out
     assert "notes.txt: not a bundle (not a tpsdesk file); skipped." in out
+    assert "x.tpsb.part: not a bundle (an unfinished copy); skipped." in out
     assert f"{sent.name}: merged before" in out and f"{newer.name}: merged" in out
     assert len(district.officers()) == 5
     data = district.json("district", "merge", usb)
