@@ -1,7 +1,8 @@
 """Keep the message catalogues in step with the code.
 
     uv run python scripts/catalog.py          extract, merge into id.po, compile id.mo
-    uv run python scripts/catalog.py --check  exit 1 if a message lacks a translation
+    uv run python scripts/catalog.py --check  exit 1 if a message lacks a translation, or a
+                                              translation's placeholders differ from its id's
     uv run python scripts/catalog.py --add F.json   also take translations from F.json
                                                     ({"English msgid": "Indonesian", ...};
                                                     a plural: a list of its forms)
@@ -12,7 +13,10 @@ Message ids are the English texts passed to `_()`, `N_()` and `ngettext()` in sr
 from __future__ import annotations
 
 import json
+import re
+import string
 import sys
+from collections import Counter
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -24,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "tpsdesk"
 PO = SRC / "locale" / "id" / "LC_MESSAGES" / "tpsdesk.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# Nn_ marks a singular/plural pair for extraction only (click's own plural texts).
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "Nn_": (1, 2)}
+# printf-style names, as in click's "%(prog)s, version %(version)s".
+_PERCENT = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
 
 def extract() -> Catalog:
@@ -58,6 +65,47 @@ def missing_translations(catalog: Catalog, template: Catalog) -> list[str]:
     return missing
 
 
+def placeholders(text: str) -> Counter[str]:
+    """The placeholders `str.format` and `%` would fill in `text`, each with its conversion
+    and format spec (`{name}`, `{name!r}` and `{name:>5}` are three different ones)."""
+    found: Counter[str] = Counter()
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        parsed = []
+        found["<unbalanced braces>"] += 1
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        found["{" + field + suffix + "}"] += 1
+    for name in _PERCENT.finditer(text):
+        found[name.group(0)] += 1
+    return found
+
+
+def placeholder_mismatches(catalog: Catalog) -> list[str]:
+    """One line per translation whose placeholders differ from its message id's: singular
+    form against the singular id, every other form against the plural id."""
+    problems = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        ids = (message.id,) if isinstance(message.id, str) else tuple(message.id)
+        forms = (message.string,) if isinstance(message.string, str) else tuple(message.string)
+        for index, form in enumerate(forms):
+            if not form:
+                continue
+            source = ids[min(index, len(ids) - 1)]
+            want, got = placeholders(source), placeholders(form)
+            if want != got:
+                problems.append(
+                    f"{source!r} (form {index}): expected {sorted(want.elements())}, "
+                    f"translation has {sorted(got.elements())}"
+                )
+    return problems
+
+
 def _json_files(argv: list[str]) -> list[Path]:
     return [Path(argv[i + 1]) for i, arg in enumerate(argv[:-1]) if arg == "--add"]
 
@@ -84,7 +132,10 @@ def main(argv: list[str]) -> int:
         missing = missing_translations(catalog, template)
         for message_id in missing:
             print(f"untranslated: {message_id!r}")
-        return 1 if missing else 0
+        mismatches = placeholder_mismatches(catalog)
+        for problem in mismatches:
+            print(f"placeholders differ: {problem}")
+        return 1 if missing or mismatches else 0
     catalog.update(template, no_fuzzy_matching=True)
     for extra in _json_files(argv):
         added = _add_translations(catalog, json.loads(extra.read_text(encoding="utf-8")))
@@ -96,6 +147,8 @@ def main(argv: list[str]) -> int:
         write_mo(handle, catalog)
     missing = missing_translations(catalog, template)
     print(f"{len(template)} messages, {len(missing)} without an Indonesian translation")
+    for problem in placeholder_mismatches(catalog):
+        print(f"placeholders differ: {problem}")
     return 0
 
 

@@ -63,3 +63,31 @@ def test_indonesian_is_the_default_and_english_is_selectable(monkeypatch) -> Non
 def test_mo_file_loads_with_stdlib_gettext() -> None:
     translation = gettext.translation("tpsdesk", PO.parent.parent.parent, languages=["id"])
     assert translation.gettext("Search") == "Cari"
+
+
+def test_every_translation_keeps_the_placeholders_of_its_message_id() -> None:
+    # A translation writing {lembar} where the English says {sheet} ends in KeyError at the
+    # moment the message is shown (export bpjs with an excluded officer did).
+    script = load_catalog_script()
+    problems = script.placeholder_mismatches(script.load_po())
+    assert problems == [], "\n".join(problems[:10])
+
+
+def test_placeholder_check_compares_names_conversions_specs_and_plural_forms() -> None:
+    from babel.messages.catalog import Catalog
+
+    script = load_catalog_script()
+    catalog = Catalog(locale="id")
+    catalog.add("fine {a} {b!r} {c:>5}", "baik {c:>5} {b!r} {a}")
+    catalog.add("renamed {sheet}", "diganti {lembar}")
+    catalog.add("conversion {name!r}", "konversi {name}")
+    catalog.add("spec {n:>5}", "format {n}")
+    catalog.add("printf %(prog)s", "printf %(program)s")
+    catalog.add(("{n} file", "{n} files"), ("{n} berkas", "{count} berkas"))
+    catalog.add(("one was given", "{len} were given"), ("satu diberikan", "{len} diberikan"))
+    problems = script.placeholder_mismatches(catalog)
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    for source in ("renamed", "conversion", "spec", "printf", "{n} files"):
+        assert source in text
+    assert "fine" not in text and "were given" not in text

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, set_language
+from tpsdesk.click_i18n import USAGE_METAVARS, translate_click
+from tpsdesk.i18n import LANGUAGES, N_, _, ngettext, os_error_text, set_language
 from tpsdesk.paths import resolve_store_path
 from tpsdesk.terminal import json_safe, printable, printable_lines
 
@@ -36,6 +37,8 @@ PROMPT_ATTEMPTS = 3
 LIST_PAGE = 1000
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+translate_click()  # click's usage errors, headings and prompts follow --lang too
 
 
 def kdf_params_from_env() -> KdfParams | None:
@@ -102,6 +105,17 @@ class _Translated:
         finally:
             self.help = original
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [_(USAGE_METAVARS[p]) if p in USAGE_METAVARS else p for p in pieces]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        # click makes the help option once and keeps its text: give it the current language.
+        help_option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
+        if help_option is not None:
+            help_option.help = _("Show this message and exit.")
+        return help_option
+
     def get_short_help_str(self, limit: int = 45) -> str:
         original = self.help, self.short_help
         self.help = _(self.help) if self.help else self.help
@@ -121,6 +135,11 @@ class _Group(_Translated, click.Group):
     command_class = _Command
     group_class = type  # subgroups are made with the same class as their parent
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the saved preference, before click prints any usage or help
+            _choose_language(None)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         return _invoke_reporting(super().invoke, ctx)
 
@@ -136,6 +155,15 @@ def _invoke_reporting(invoke: Callable[[click.Context], Any], ctx: click.Context
 
 def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*names, cls=_Option, **kwargs)
+
+
+def _choose_language(language: str | None) -> str | None:
+    """--lang, else the saved preference, else TPSDESK_LANG or Indonesian: set while the
+    options are parsed, so that --help and click's own errors use it too."""
+    from tpsdesk import prefs
+
+    set_language(language or prefs.preferred_language())
+    return language
 
 
 # -- state shared by the commands ---------------------------------------------------------
@@ -177,11 +205,7 @@ def _read_secret_file(path: Path) -> str:
         with path.open("rb") as handle:
             data = handle.read(MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        fail(
-            _("Could not read {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
-        )
+        fail(_("Could not read {file}: {reason}").format(file=str(path), reason=os_error_text(exc)))
     if len(data) > MAX_SECRET_FILE_BYTES:
         fail(_("{file} is too large to hold a passphrase.").format(file=str(path)))
     try:
@@ -295,6 +319,8 @@ def _echo_json(value: Any) -> None:
     "--lang",
     "language",
     type=click.Choice(LANGUAGES),
+    is_eager=True,  # before --help, which prints and exits while options are still parsed
+    callback=lambda _ctx, _param, value: _choose_language(value),
     help=N_("Language of messages: id (Indonesian, the default) or en (English)."),
 )
 @option(
@@ -306,10 +332,7 @@ def _echo_json(value: Any) -> None:
 def main(
     ctx: click.Context, store_arg: Path | None, language: str | None, passphrase_file: Path | None
 ) -> None:
-    from tpsdesk import prefs
-
-    # First of all: everything printed from here on is in the chosen language.
-    set_language(language or prefs.preferred_language())
+    # The language was chosen first of all (_choose_language): everything is printed in it.
     ctx.obj = CliState(store_arg=store_arg, passphrase_file=passphrase_file, language=language)
     if ctx.invoked_subcommand is None:
         from tpsdesk.ui.app import run_app  # the only path that imports textual

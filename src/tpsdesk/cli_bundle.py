@@ -27,7 +27,7 @@ from tpsdesk.cli import (
     option,
 )
 from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.terminal import printable
 
 # -- field ----------------------------------------------------------------------------------
@@ -110,11 +110,25 @@ def bundle_inspect(file: Path, as_json: bool) -> None:
     if as_json:
         _echo_json(container.header)
         return
-    rows = describe_header(container.header)
+    setup_fp = _setup_fingerprint(data) if container.header["kind"] == "setup" else None
+    rows = describe_header(container.header, district_fingerprint=setup_fp)
     width = max(len(label) for label, _value in rows)
     for label, value in rows:
         click.echo(printable(f"{label.ljust(width)}  {value}"))  # header text from a file
     click.echo(_("The signature was not checked: that needs the sender's trusted key."))
+
+
+def _setup_fingerprint(data: bytes) -> str | None:
+    """The district fingerprint a setup file carries (its payload is not encrypted), so that
+    `bundle inspect` shows the number read over the phone; None for other files or when the
+    file does not check out (the header alone is still shown)."""
+    from tpsdesk.sync.errors import SyncError
+    from tpsdesk.sync.setup import read_setup_file
+
+    try:
+        return read_setup_file(data).fingerprint
+    except SyncError:
+        return None
 
 
 @main.group(cls=_Group, help=N_("Receipts from the district."))
@@ -217,8 +231,14 @@ def _status(status: str) -> str:
 # -- district -------------------------------------------------------------------------------
 
 
-@district.command("merge", help=N_("Merge bundle files; bundles of laptops not yet approved wait."))
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@district.command(
+    "merge",
+    help=N_(
+        "Merge bundle files, or every bundle in a folder; bundles of laptops not yet approved "
+        "wait. Receipts, setup files and other files are skipped."
+    ),
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
@@ -228,6 +248,14 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
     def reader(file: Path) -> Any:
         return lambda: _read_travelling_file(file)
 
+    candidates, skipped = _bundle_files(files)
+    if not as_json:
+        for name, reason in skipped:
+            click.echo(
+                _("{file}: not a bundle ({reason}); skipped.").format(file=name, reason=reason)
+            )
+        if not candidates:
+            click.echo(_("No bundle to merge."))
     # The district store is written once, after every file (a save per bundle would rewrite
     # the whole image each time); outcomes are reported only once that save is done. A crash
     # before it loses nothing that cannot be merged again from the same files.
@@ -242,18 +270,22 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
         click.echo("\r" + line.ljust(shown[0]), err=True, nl=False)
         shown[0] = len(line)
 
-    show = len(files) > 1 and sys.stderr.isatty() and not as_json
-    with _open_store(ctx) as store, store.saving_once():
-        outcomes = receive_files(
-            store,
-            [(file.name, reader(file)) for file in files],
-            refusals=(CliFailure,),
-            progress=progress if show else None,
-        )
+    show = len(candidates) > 1 and sys.stderr.isatty() and not as_json
+    outcomes: list[Any] = []
+    if candidates:
+        with _open_store(ctx) as store, store.saving_once():
+            outcomes = receive_files(
+                store,
+                [(file.name, reader(file)) for file in candidates],
+                refusals=(CliFailure,),
+                progress=progress if show else None,
+            )
     if show:
         click.echo("\r" + " " * shown[0] + "\r", err=True, nl=False)
     refused = False
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = [
+        {"file": name, "status": "skipped", "reason": reason} for name, reason in skipped
+    ]
     for outcome in outcomes:
         if isinstance(outcome, ReceiveFailure):
             refused = True
@@ -269,6 +301,105 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
         _echo_json(results)
     if refused:
         ctx.exit(1)
+
+
+def _bundle_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The bundles to merge among `paths` (a folder stands for the files in it), and the
+    (name, why) of the files skipped as not a bundle: receipts, setup files, other files.
+
+    Only the header is peeked at: a file whose header cannot be read is still given to the
+    merge when its name says bundle (.tpsb) or it starts like a tpsdesk file, so a damaged
+    bundle is refused with its reason, never skipped in silence. A folder's bundles go in the
+    order of their laptop and first change number, whatever their names."""
+    from tpsdesk.sync.container import FILE_SUFFIX, Kind
+
+    bundles: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        in_folder = path.is_dir()
+        found: list[tuple[tuple[str, int, str], Path]] = []
+        for entry in _folder_files(path) if in_folder else [path]:
+            if in_folder and entry.name.endswith(".part"):
+                # What `bundle export` was writing when it stopped: never a whole bundle.
+                skipped.append((entry.name, _("an unfinished copy")))
+                continue
+            header = _peek_header(entry)
+            kind = header.get("kind") if header is not None else None
+            if kind is not None and kind != Kind.BUNDLE.value:
+                skipped.append((entry.name, _kind_name(str(kind))))
+            elif (
+                kind is None
+                and entry.suffix.lower() != FILE_SUFFIX[Kind.BUNDLE]
+                and entry.exists()
+                and not _starts_like_tpsdesk(entry)
+            ):
+                skipped.append((entry.name, _("not a tpsdesk file")))
+            else:  # a bundle, or a damaged or missing one: the merge says why
+                found.append((_bundle_order(header, entry.name), entry))
+        if in_folder:
+            found.sort(key=lambda pair: pair[0])
+        bundles.extend(entry for _order, entry in found)
+    return bundles, skipped
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The files directly in `folder` (sub-folders are not entered)."""
+    try:
+        return sorted(entry for entry in folder.iterdir() if entry.is_file())
+    except OSError as exc:
+        fail(
+            _("Could not read {file}: {reason}").format(file=str(folder), reason=os_error_text(exc))
+        )
+
+
+def _starts_like_tpsdesk(path: Path) -> bool:
+    from tpsdesk.sync.container import MAGIC
+
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(MAGIC))
+    except OSError:
+        return True  # unreadable: the merge reports why
+    return (bool(start) and MAGIC.startswith(start[: len(MAGIC)])) or start == MAGIC
+
+
+def _bundle_order(header: dict[str, Any] | None, name: str) -> tuple[str, int, str]:
+    if header is None:
+        return ("", 0, name)
+    sender = header.get("sender")
+    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    seq = header.get("seq_from")
+    return (
+        sender_id if isinstance(sender_id, str) else "",
+        seq if isinstance(seq, int) and not isinstance(seq, bool) else 0,
+        name,
+    )
+
+
+def _kind_name(kind: str) -> str:
+    from tpsdesk.sync.container import kind_label
+
+    return _("a {kind}").format(kind=kind_label(kind))
+
+
+def _peek_header(path: Path) -> dict[str, Any] | None:
+    """The header of a tpsdesk file, read without its payload; None when the file cannot be
+    read or does not start like a tpsdesk file (the merge then says exactly why)."""
+    from tpsdesk.sync.container import MAGIC, MAX_HEADER
+
+    prefix = len(MAGIC) + 1
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(prefix + 4)
+            if len(start) < prefix + 4 or start[: len(MAGIC)] != MAGIC:
+                return None
+            length = int.from_bytes(start[prefix:], "big")
+            if length > MAX_HEADER:
+                return None
+            header = json.loads(handle.read(length).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -456,6 +587,7 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                 "details": json.loads(f.details or "{}"),
                 "resolution": json.loads(f.resolution) if f.resolution else None,
                 "people": _people(store, repo.finding_rows(f)) if f.table_name == "officer" else [],
+                "versions": _conflict_versions(store, f),
             }
             for f in findings
         ]
@@ -475,13 +607,73 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                     f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}"
                 )
             )
+        for version in row["versions"]:
+            click.echo(
+                "    "
+                + _("version {number} ({version}): {values}").format(
+                    number=version["number"],
+                    version=version["version"],
+                    values=_version_values(version),
+                )
+            )
     if any(row["status"] == "open" for row in rows):
         click.echo(
             _(
-                "To decide: tpsdesk district findings resolve ID --keep OFFICER_ID "
-                "(or --keep-both, or --keep OFFICER_ID --set FIELD=VALUE to correct it)"
+                "To decide: tpsdesk district findings resolve ID --keep OFFICER_ID (a duplicate) "
+                "or --keep NUMBER (a version of a conflict); or --keep-both; add --set "
+                "FIELD=VALUE to correct the kept record. The start of an id is enough."
             )
         )
+
+
+def _conflict_versions(store: Any, finding: Any) -> list[dict[str, Any]]:
+    """The versions in conflict, numbered from 1 in the finding's own order (the first is the
+    one shown meanwhile), each with the values in which the versions differ: what the clerk
+    picks with `--keep NUMBER`. [] for other findings."""
+    from sqlmodel import col, select
+
+    from tpsdesk.store.models import SyncFields
+    from tpsdesk.sync.district_models import FindingKind, RowVersion
+
+    if finding.kind != FindingKind.CONFLICT.value:
+        return []
+    heads = [(str(d), int(c)) for d, c in json.loads(finding.details or "{}").get("heads", [])]
+    row_ids = json.loads(finding.row_ids)
+    if not heads or not row_ids:
+        return []
+    with store.read() as session:
+        query = select(RowVersion).where(
+            RowVersion.row_id == row_ids[0], col(RowVersion.device).in_([d for d, _c in heads])
+        )
+        stored = {(v.device, v.counter): v for v in session.exec(query)}
+    values = {key: json.loads(stored[key].values) if key in stored else {} for key in heads}
+    differing = sorted(
+        name
+        for name in set().union(*(v.keys() for v in values.values()))
+        if name not in SyncFields.SYNC_COLUMNS
+        and len({json.dumps(v.get(name), sort_keys=True) for v in values.values()}) > 1
+    )
+    return [
+        {
+            "number": number,
+            "version": f"{device}:{counter}",
+            "deleted": bool(stored[(device, counter)].deleted)
+            if (device, counter) in stored
+            else False,
+            "values": {name: values[(device, counter)].get(name) for name in differing},
+        }
+        for number, (device, counter) in enumerate(heads, start=1)
+    ]
+
+
+def _version_values(version: dict[str, Any]) -> str:
+    if version["deleted"]:
+        return _("removed")
+    shown = [
+        f"{name}={printable('—' if value is None else str(value))}"
+        for name, value in version["values"].items()
+    ]
+    return ", ".join(shown) or _("the same values")
 
 
 def _finding_status(status: str) -> str:
@@ -532,7 +724,12 @@ def _kind(kind: str) -> str:
 @district_findings.command("resolve", help=N_("Resolve a finding: keep one, keep both, or edit."))
 @click.argument("finding_id")
 @option(
-    "--keep", help=N_("The officer id (duplicates) or version DEVICE:COUNTER (conflicts) to keep.")
+    "--keep",
+    help=N_(
+        "What to keep: an officer id (duplicates), or the number of a version as "
+        "`district findings` lists it, or DEVICE:COUNTER (conflicts). The start of an id is "
+        "enough."
+    ),
 )
 @option("--keep-both", is_flag=True, help=N_("Keep every record as it is."))
 @option(
@@ -575,11 +772,85 @@ def district_findings_resolve(
     if decision != repo.Decision.KEEP_BOTH and keep is None and not values:
         fail(_("Say what to keep: --keep ID, or --keep-both."))
     with _open_store(ctx) as store, _sync_refusals():
-        matches = [f for f in repo.list_findings(store) if f.id.startswith(finding_id)]
-        if len(matches) != 1:
-            fail(_("No single finding starts with {id}.").format(id=finding_id))
-        repo.resolve_finding(store, matches[0].id, decision, keep=keep, values=values, note=note)
+        finding = _finding_by_prefix(repo.list_findings(store), finding_id)
+        if keep is not None:
+            keep = _kept(store, finding, keep)
+        repo.resolve_finding(store, finding.id, decision, keep=keep, values=values, note=note)
     click.echo(_("Resolved. The decision goes to the laptop with its next receipt."))
+
+
+def _by_prefix(prefix: str, candidates: list[str]) -> list[str]:
+    """The candidates `prefix` names: itself when it is one of them, else those it starts
+    (case ignored: ids are lower-case hex, people may type them in capitals)."""
+    wanted = prefix.strip().lower()
+    if wanted in candidates:
+        return [wanted]
+    return [c for c in candidates if wanted and c.lower().startswith(wanted)]
+
+
+def _finding_by_prefix(findings: list[Any], prefix: str) -> Any:
+    matches = _by_prefix(prefix, [f.id for f in findings])
+    if not matches:
+        fail(
+            _("No finding starts with {prefix}: see `tpsdesk district findings`.").format(
+                prefix=prefix
+            )
+        )
+    if len(matches) > 1:
+        fail(
+            _(
+                "More than one finding starts with {prefix}: {candidates}. Type more of its id."
+            ).format(prefix=prefix, candidates=", ".join(m[:12] for m in matches))
+        )
+    return next(f for f in findings if f.id == matches[0])
+
+
+def _kept(store: Any, finding: Any, keep: str) -> str:
+    """`--keep` as the merge engine takes it: a version number or the start of a version
+    (conflicts), or the start of an officer id (duplicates), made whole; refused when it names
+    nothing or more than one, with the candidates."""
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.district_models import FindingKind
+
+    if finding.kind == FindingKind.CONFLICT.value:
+        versions = [v["version"] for v in _conflict_versions(store, finding)]
+        text = keep.strip()
+        if text.isdigit():
+            number = int(text)
+            if not 1 <= number <= len(versions):
+                fail(
+                    _("This conflict has no version {number}: choose from 1 to {count}.").format(
+                        number=number, count=len(versions)
+                    )
+                )
+            return versions[number - 1]
+        matches = _by_prefix(text, versions)
+        if len(matches) == 1:
+            return matches[0]
+        numbered = ", ".join(f"{n} ({v})" for n, v in enumerate(versions, start=1))
+        fail(
+            _(
+                "{keep} names no single version of this conflict; its versions: {candidates}."
+            ).format(keep=keep, candidates=numbered)
+        )
+    if finding.kind in (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value):
+        officers = repo.finding_rows(finding)
+        matches = _by_prefix(keep, officers)
+        if not matches:
+            fail(
+                _(
+                    "No officer of this finding starts with {prefix}; its officers: {candidates}."
+                ).format(prefix=keep, candidates=", ".join(officers))
+            )
+        if len(matches) > 1:
+            fail(
+                _(
+                    "More than one officer of this finding starts with {prefix}: {candidates}. "
+                    "Type more of the id."
+                ).format(prefix=keep, candidates=", ".join(matches))
+            )
+        return matches[0]
+    return keep
 
 
 @district.command("receipt", help=N_("Write the signed receipt for one laptop."))

@@ -26,7 +26,7 @@ from tpsdesk.cli import (
     main,
     option,
 )
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.terminal import printable
 
 if TYPE_CHECKING:
@@ -52,11 +52,7 @@ def _read_travelling_file(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(MAX_FILE + 1)
     except OSError as exc:
-        fail(
-            _("Could not read {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
-        )
+        fail(_("Could not read {file}: {reason}").format(file=str(path), reason=os_error_text(exc)))
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
@@ -70,10 +66,14 @@ def _write_new_file(path: Path, data: bytes) -> None:
         fail(_("{file} already exists: choose another name.").format(file=str(path)))
     except OSError as exc:
         fail(
-            _("Could not write {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
+            _("Could not write {file}: {reason}").format(file=str(path), reason=os_error_text(exc))
         )
+
+
+def _district_fingerprint_line(fingerprint: str) -> str:
+    return _("District fingerprint (the one read over the phone): {fingerprint}").format(
+        fingerprint=fingerprint
+    )
 
 
 # -- tpsdesk identity (replaces the plain one of cli.py) --------------------------------------
@@ -110,21 +110,32 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(_("Role: {role}").format(role=_role_label(me.role)))
     click.echo(_("Device id: {device_id}").format(device_id=me.device_id))
-    click.echo(_("Fingerprint: {fingerprint}").format(fingerprint=me.fingerprint))
+    # One number is "the district fingerprint" everywhere (identity, setup-file, inspect,
+    # enrol): the one read over the phone. Any other key fingerprint says it is not that one.
     if me.encryption_fingerprint is not None:
+        click.echo(_district_fingerprint_line(me.fingerprint))
         click.echo(
-            _("Encryption key fingerprint: {fingerprint}").format(
-                fingerprint=me.encryption_fingerprint
-            )
+            _(
+                "Encryption key alone (a technical check, not the fingerprint read over the "
+                "phone): {fingerprint}"
+            ).format(fingerprint=me.encryption_fingerprint)
+        )
+    else:
+        click.echo(
+            _(
+                "This laptop's fingerprint (read it to the district office when it approves "
+                "this laptop): {fingerprint}"
+            ).format(fingerprint=me.fingerprint)
         )
     if own is not None:
         click.echo(printable(_("District: {name} ({code})").format(name=own.name, code=own.code)))
     if pinned is not None:
         click.echo(
-            _("Trusted district: {name} ({code}), fingerprint {fingerprint}").format(
-                name=printable(pinned.name), code=pinned.code, fingerprint=pinned.fingerprint
+            _("Trusted district: {name} ({code})").format(
+                name=printable(pinned.name), code=pinned.code
             )
         )
+        click.echo(_district_fingerprint_line(pinned.fingerprint))
     if installed is not None:
         click.echo(
             _("Area: {area} (setup file version {version})").format(
@@ -254,11 +265,8 @@ def district_setup_file(
             date=format_date(content.expires_at.date()),
         )
     )
-    click.echo(
-        _("District fingerprint (read it to the laptop's user by phone): {fingerprint}").format(
-            fingerprint=content.fingerprint
-        )
-    )
+    click.echo(_district_fingerprint_line(content.fingerprint))
+    click.echo(_("Read it to the laptop's user by phone when the laptop enrols."))
 
 
 # -- tpsdesk enroll ------------------------------------------------------------------------------
@@ -271,8 +279,9 @@ def _prompt_fingerprint(district: str) -> Callable[[str], bool]:
     def confirm(expected: str) -> bool:
         click.echo(
             _(
-                "Call the district office ({district}) and ask them to read their fingerprint "
-                "to you. Type it here (spaces do not matter)."
+                "Call the district office ({district}) and ask them to read the district "
+                "fingerprint to you (the one `tpsdesk identity` shows them as read over the "
+                "phone). Type it here (spaces do not matter)."
             ).format(district=district),
             err=True,
         )
@@ -297,6 +306,7 @@ def _enroll_json(result: EnrollResult) -> dict[str, Any]:
         "unchanged": result.summary.unchanged,
         "kept_local": result.summary.kept_local,
         "kept_in_use": list(result.summary.kept_in_use),
+        "adopted": result.summary.adopted,
         "warnings": list(result.warnings),
     }
 
@@ -344,9 +354,7 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
         click.echo(_("District {district} is now trusted.").format(district=district))
     else:
         click.echo(_("Setup file version {version} installed.").format(version=result.version))
-    click.echo(
-        _("District fingerprint: {fingerprint}").format(fingerprint=result.district_fingerprint)
-    )
+    click.echo(_district_fingerprint_line(result.district_fingerprint))
     summary = result.summary
     click.echo(
         ngettext(
@@ -357,6 +365,16 @@ def enroll(ctx: click.Context, setup_file: Path, fingerprint: str | None, as_jso
             area=result.area, n=summary.new, updated=summary.updated, unchanged=summary.unchanged
         )
     )
+    if summary.adopted:
+        click.echo(
+            ngettext(
+                "{n} place typed on this laptop before was matched to the district's by its "
+                "code; its officers are kept there.",
+                "{n} places typed on this laptop before were matched to the district's by "
+                "their codes; their officers are kept there.",
+                summary.adopted,
+            ).format(n=summary.adopted)
+        )
     click.echo(
         _("This laptop's fingerprint (read it back to the district office): {fingerprint}").format(
             fingerprint=result.laptop_fingerprint

@@ -344,12 +344,12 @@ def test_damaged_and_wrong_files_are_refused_by_merge(world: World, sent: Path) 
     district.refused("district", "merge", empty, says=empty.name)
     missing = tmp / "missing.tpsb"
     district.refused("district", "merge", missing, says=[str(missing), "Could not read"])
-    folder = district.run("district", "merge", tmp)  # click's own usage error
-    assert folder.exit_code == 2 and "is a directory" in folder.stderr
-    district.refused("district", "merge", world.setup, says=[world.setup.name, "not a bundle"])
+    # A setup file or a receipt is no bundle: named and skipped, not an error.
+    skipped = district.ok("district", "merge", world.setup).stdout
+    assert world.setup.name in skipped and "not a bundle (a setup file)" in skipped
     receipt = world.usb / "r.tpsr"
     district.ok("district", "receipt", world.laptop_fp, "--out", receipt)
-    district.refused("district", "merge", receipt, says="not a bundle")
+    assert "not a bundle (a receipt)" in district.ok("district", "merge", receipt).stdout
 
     # One bad file among good ones: the good one is merged, the exit status says 1.
     result = district.run("district", "merge", "--json", junk, bundle)
@@ -357,6 +357,35 @@ def test_damaged_and_wrong_files_are_refused_by_merge(world: World, sent: Path) 
     statuses = [r["status"] for r in json.loads(result.stdout)]
     assert statuses == ["refused", "merged"]
     assert len(district.officers()) == 4
+
+
+def test_merge_of_a_folder_skips_what_is_not_a_bundle(world: World, sent: Path) -> None:
+    # The usb folder holds the setup file, a receipt, a note and two bundles (one merged
+    # before): every bundle is merged, the rest named as skipped, and the exit status is 0.
+    district, usb = world.district, world.usb
+    district.ok("district", "receipt", world.laptop_fp, "--out", usb / "r1.tpsr")
+    (usb / "notes.txt").write_text("bawa flashdisk", encoding="utf-8")
+    (usb / "sub").mkdir()
+    (usb / "x.tpsb.part").write_bytes(sent.read_bytes()[:100])  # an export cut short
+    world.laptop.ok("demo", "--officers", "2")
+    newer = Path(world.export()["written"])
+    result = district.ok("district", "merge", usb)
+    out = result.stdout
+    assert f"{world.setup.name}: not a bundle (a setup file); skipped." in out
+    assert "r1.tpsr: not a bundle (a receipt); skipped." in out
+    assert "notes.txt: not a bundle (not a tpsdesk file); skipped." in out
+    assert "x.tpsb.part: not a bundle (an unfinished copy); skipped." in out
+    assert f"{sent.name}: merged before" in out and f"{newer.name}: merged" in out
+    assert len(district.officers()) == 5
+    data = district.json("district", "merge", usb)
+    by_file = {row["file"]: row["status"] for row in data}
+    assert by_file[world.setup.name] == by_file["r1.tpsr"] == by_file["notes.txt"] == "skipped"
+    assert by_file[sent.name] == by_file[newer.name] == "merged"
+    # Only skipped files: nothing to merge, still no error.
+    only = world.tmp / "only"
+    only.mkdir()
+    (only / "notes.txt").write_text("x", encoding="utf-8")
+    assert "No bundle to merge." in district.ok("district", "merge", only).stdout
 
 
 def test_bundle_for_another_district(world: World, runner: CliRunner) -> None:

@@ -98,7 +98,7 @@ def test_district_init_identity_and_settings(district: Desk) -> None:
     assert (data["district_name"], data["district_code"]) == ("Kota Malang", "35.73")
     plain = district.ok("identity").stdout
     assert data["fingerprint"] in plain and data["encryption_fingerprint"] in plain
-    assert "Encryption key fingerprint" in plain
+    assert "not the fingerprint read over the phone" in plain
     shown = json.loads(district.ok("district", "settings", "--json").stdout)
     assert shown == {"name": "Kota Malang", "code": "35.73"}
     bad = district.run("district", "settings", "--code", "35")
@@ -128,6 +128,67 @@ def test_setup_file_and_enrolment(district: Desk, laptop: Desk, tmp_path: Path) 
     assert json.loads(officers.stdout) == []
     again = laptop.run("enroll", str(path))
     assert again.exit_code == 1 and "older than the one installed" in again.stderr
+
+
+def test_a_laptop_that_typed_its_area_first_enrols(
+    district: Desk, laptop: Desk, tmp_path: Path
+) -> None:
+    # Refused before with "Enrol with a new, empty store": the typed area is adopted by code.
+    csv = tmp_path / "typed.csv"
+    csv.write_text(
+        AREA_CSV.split("\n", 1)[0]
+        + "\n"
+        + "\n".join(line for line in AREA_CSV.splitlines()[1:] if KEL_A in line)
+        + "\n",
+        encoding="utf-8",
+    )
+    laptop.ok("area", "import", str(csv))
+    path = setup_file(district, tmp_path / "usb")
+    fp = district.identity()["fingerprint"]
+    result = laptop.ok("enroll", str(path), "--fingerprint", fp)
+    assert "matched to the district's" in result.stdout
+    data = json.loads(laptop.ok("enroll", str(setup_file(district, tmp_path / "usb2")),
+                                "--json").stdout)  # fmt: skip
+    assert data["adopted"] == 0 and data["first"] is False
+
+
+def test_one_district_fingerprint_everywhere_it_is_shown(
+    district: Desk, laptop: Desk, tmp_path: Path
+) -> None:
+    # Two 30-digit numbers appeared with no word on which to read over the phone: the district
+    # fingerprint now carries one label in identity, setup-file, inspect and enrol, and every
+    # other key fingerprint says it is not that one.
+    fp = district.identity()["fingerprint"]
+    line = f"District fingerprint (the one read over the phone): {fp}"
+    identity = district.ok("identity").stdout
+    assert line in identity
+    assert fp not in identity.replace(line, "")
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    made = district.ok("district", "setup-file", KEL_A, "--out", str(folder)).stdout
+    assert line in made
+    path = next(folder.iterdir())
+    inspected = district.ok("bundle", "inspect", str(path)).stdout
+    rows = [row for row in inspected.splitlines() if row.startswith("District fingerprint")]
+    assert len(rows) == 1 and rows[0].endswith(fp) and "read over the phone" in rows[0]
+    assert "District signing key (a technical check" in inspected
+    # A setup file for one laptop names the laptop as recipient: the district's number is
+    # still shown, read from the file's district keys.
+    me = laptop.identity()["fingerprint"]
+    target = district.ok(
+        "district", "setup-file", KEL_A, "--out", str(tmp_path / "one.tpss"), "--target", me
+    ).stdout
+    assert line in target
+    one = district.ok("bundle", "inspect", str(tmp_path / "one.tpss")).stdout
+    assert "Recipient laptop fingerprint" in one and me in one
+    rows = [row for row in one.splitlines() if row.startswith("District fingerprint")]
+    assert len(rows) == 1 and rows[0].endswith(fp) and "read over the phone" in rows[0]
+    prompt = laptop.run("enroll", str(path), input=fp + "\n")
+    assert prompt.exit_code == 0, prompt.output
+    assert "read the district fingerprint" in prompt.stderr
+    assert line in prompt.stdout
+    trusted = laptop.ok("identity").stdout
+    assert line in trusted and "This laptop's fingerprint" in trusted
 
 
 def test_enrolment_at_the_prompt(district: Desk, laptop: Desk, tmp_path: Path) -> None:

@@ -751,7 +751,7 @@ def test_save_failure_is_reported_and_vault_stays_usable(
     monkeypatch.setattr(os, "write", disk_full)
     with pytest.raises(SaveFailed) as caught:
         vault.save(b"lost")
-    assert "No space left on device" in caught.value.message
+    assert "no space left on the disk" in caught.value.message  # i18n.os_error_text
     monkeypatch.setattr(os, "write", real_write)
     assert vault.generation == 0
     vault.save(b"kept")

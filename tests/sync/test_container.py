@@ -377,10 +377,20 @@ def test_describe_header(make: Any) -> None:
     finally:
         i18n.set_language(None)
     assert described["File id"] == header["file_id"]
-    assert described["Sender key fingerprint"] == fingerprint(
-        base64.b64decode(header["sender"]["signing_key"])
-    )
-    assert described["Recipient key fingerprint"] == header["recipient"]["fingerprint"]
+    sender = fingerprint(base64.b64decode(header["sender"]["signing_key"]))
+    recipient = header["recipient"]["fingerprint"]
+    district_label = "District fingerprint (the one read over the phone)"
+    if header["kind"] == "bundle":
+        assert described["Laptop fingerprint (compared when the district approves it)"] == sender
+        assert [label for label in described if label.startswith("District encryption key")]
+    else:
+        signing = [k for k in described if k.startswith("District signing key")]
+        assert [described[k] for k in signing] == [sender]
+        assert "not the fingerprint read over the phone" in signing[0]
+    if header["kind"] == "setup" and header["recipient"]["id"] == "all":
+        assert described[district_label] == recipient
+    else:
+        assert district_label not in described and recipient in described.values()
     if header["kind"] == "bundle":
         assert described["Sequence numbers"] == "1–2"
     else:

@@ -48,6 +48,7 @@ from tpsdesk.sync.setup import (
     AreaNotInDistrict,
     BadArea,
     BadTarget,
+    DataOutsideArea,
     DistrictNotSet,
     FingerprintMismatch,
     FingerprintRequired,
@@ -471,17 +472,80 @@ def test_an_expired_setup_file_is_applied_with_a_warning(district: District, fie
     assert installed_setup(field) is not None
 
 
-def test_a_store_with_its_own_area_is_not_enrolled(
+def test_a_store_with_typed_data_enrols_and_keeps_it(
     district: District, field: Store, field_path: Path
 ) -> None:
+    # The area and officers were typed before the district's setup file arrived: the file's
+    # kecamatan, kelurahan and TPS 1 are matched by code and number and adopted (the district's
+    # ids, names and versions), the officers follow their TPS, a TPS only this laptop has stays.
+    from tpsdesk.sync.changes import rows_to_send
+
+    areas.add_kecamatan(field, KEC, "Lowokwaru (typed)")
+    areas.add_kelurahan(field, KEL_A, "Tunggul wulung", KEC)
+    typed_tps1 = areas.add_tps(field, KEL_A, 1, "Jl. Mawar").id
+    own_tps7 = areas.add_tps(field, KEL_A, 7, "Balai RW 7").id
+    at_tps1 = add_officer(field, make_fields(), tps_id=typed_tps1).id
+    at_tps7 = add_officer(field, make_fields(post="kpps_ketua"), tps_id=own_tps7).id
+
+    result = enroll(field, district.setup(), confirm_fingerprint=district.fingerprint)
+
+    assert result.first and result.summary.adopted == 3  # kecamatan, kelurahan, TPS 1
+    assert result.summary.new == 1  # TPS 2
+    with field.read() as session:
+        tps1 = areas.find_tps_row(session, KEL_A, 1)
+        assert tps1 is not None and tps1.id == district.tps["a1"] and tps1.address == "Jl. Mawar 1"
+        assert session.get(Tps, typed_tps1) is None
+        kelurahan = session.exec(select(Kelurahan)).one()
+        assert kelurahan.name == "Tunggulwulung"
+        assert session.exec(select(Kecamatan)).one().name == "Lowokwaru"
+    placed = {o.id: o.tps_id for o in areas_officers(field)}
+    assert placed == {at_tps1: district.tps["a1"], at_tps7: own_tps7}
+    # What goes to the district: both officers at the district's TPS id or the laptop's own
+    # TPS 7, never a typed id the district does not know.
+    sent, _low, _high = rows_to_send(field)
+    by_table: dict[str, set[str]] = {}
+    for row in sent:
+        by_table.setdefault(row["table"], set()).add(row["values"]["id"])
+    assert by_table["officer"] == {at_tps1, at_tps7}
+    assert by_table.get("tps", set()) == {own_tps7}
+    assert "kecamatan" not in by_table and "kelurahan" not in by_table
+
+
+def areas_officers(store: Store) -> list[Any]:
+    from tpsdesk.store.models import Officer
+
+    with store.read() as session:
+        return list(session.exec(select(Officer)))
+
+
+def test_a_store_with_data_outside_the_area_is_not_enrolled(
+    district: District, field: Store, field_path: Path
+) -> None:
+    # Typed data the district would refuse (another kelurahan): a clear refusal, no change.
     areas.add_kecamatan(field, KEC, "Lowokwaru")
+    areas.add_kelurahan(field, KEL_B, "Tlogomas", KEC)
+    areas.add_tps(field, KEL_B, 1, "Jl. Kenanga 1")
     before = snapshot(field, field_path)
-    with pytest.raises(AreaConflict) as caught:
+    with pytest.raises(DataOutsideArea) as caught:
         enroll(field, district.setup(), confirm_fingerprint=district.fingerprint)
-    assert KEC in caught.value.message
+    assert KEL_B in caught.value.message and KEL_A in caught.value.message
     assert snapshot(field, field_path) == before
     with field.read() as session:
         assert len(list(session.exec(select(Kecamatan)))) == 1
+    # The same store enrols with the setup file of its own kelurahan.
+    result = enroll(field, district.setup(KEL_B), confirm_fingerprint=district.fingerprint)
+    assert result.summary.adopted == 3
+
+
+def test_a_setup_update_still_refuses_a_place_under_another_id(
+    district: District, field: Store
+) -> None:
+    # After the first enrolment nothing is adopted: this store's rows may have been sent.
+    enroll(field, district.setup(), confirm_fingerprint=district.fingerprint)
+    areas.add_tps(field, KEL_A, 3, "Jl. Baru")
+    areas.add_tps(district.store, KEL_A, 3, "Jl. Baru 3")
+    with pytest.raises(AreaConflict):
+        enroll(field, district.setup(), confirm_fingerprint=district.fingerprint)
 
 
 def test_flipping_any_byte_is_refused(district: District, field: Store, field_path: Path) -> None:

@@ -24,7 +24,7 @@ from tpsdesk.domain.area import (
     parse_tps_number,
 )
 from tpsdesk.domain.text import cell_text_problems
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, os_error_text
 from tpsdesk.store.areas import AreaRow
 
 if TYPE_CHECKING:
@@ -435,7 +435,7 @@ def read_area_csv(path: Path) -> AreaParseResult:
         raise AreaCsvError(_("{file} is a folder, not a file").format(file=str(path))) from None
     except OSError as exc:
         raise AreaCsvError(
-            _("{file} cannot be read: {reason}").format(file=str(path), reason=exc.strerror)
+            _("{file} cannot be read: {reason}").format(file=str(path), reason=os_error_text(exc))
         ) from None
     return parse_area_csv(data)
 

@@ -41,7 +41,7 @@ from tpsdesk.exchange.xlsx_writer import (
     settings_lines,
     side_path,
 )
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, OfficerStatus, Tps
 from tpsdesk.store.pay_settings import load_pay_settings
@@ -193,7 +193,7 @@ def load_template(path: Path) -> BpjsTemplate:
     except OSError as exc:
         raise TemplateError(
             _("Could not read the BPJS template {file}: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
+                file=str(path), reason=os_error_text(exc)
             )
         ) from None
     if len(raw) > MAX_TEMPLATE_BYTES:

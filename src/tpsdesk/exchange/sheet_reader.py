@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, os_error_text
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 Row = tuple[int, list[Cell]]
@@ -82,9 +82,7 @@ def _head(path: Path) -> bytes:
         raise SheetError(_("{file} is a folder, not a file").format(file=str(path))) from None
     except OSError as exc:
         raise SheetError(
-            _("{file} cannot be read: {reason}").format(
-                file=str(path), reason=exc.strerror or exc.__class__.__name__
-            )
+            _("{file} cannot be read: {reason}").format(file=str(path), reason=os_error_text(exc))
         ) from None
 
 

@@ -32,7 +32,7 @@ from tpsdesk import durable
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, os_error_text
 from tpsdesk.terminal import printable
 
 Progress = Callable[[int, int], None]
@@ -274,9 +274,7 @@ class AtomicFiles:
 
 def _write_error(target: Path, exc: OSError) -> ExportError:
     return ExportError(
-        _("Could not write {file}: {reason}").format(
-            file=str(target), reason=exc.strerror or exc.__class__.__name__
-        )
+        _("Could not write {file}: {reason}").format(file=str(target), reason=os_error_text(exc))
     )
 
 

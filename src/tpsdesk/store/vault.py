@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tpsdesk import durable
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, os_error_text
 from tpsdesk.store.lock import StoreLock
 from tpsdesk.store.passphrase import PassphraseStrength, passphrase_strength
 
@@ -110,7 +110,7 @@ class VaultError(Exception):
 
     @classmethod
     def io(cls, path: Path, exc: OSError) -> VaultError:
-        reason = exc.strerror or exc.__class__.__name__
+        reason = os_error_text(exc)
         return cls(
             _("Could not use the file {path}: {reason}. Check the folder and try again.").format(
                 path=path, reason=reason
@@ -228,7 +228,7 @@ class SaveFailed(VaultError):
     """The save did not complete; the previous saved version is still in place."""
 
     def __init__(self, exc: BaseException) -> None:
-        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        reason = os_error_text(exc)
         super().__init__(
             _(
                 "Could not save the store: {reason}. The last saved version is safe; free disk "

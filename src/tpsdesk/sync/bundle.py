@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tpsdesk import durable
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import N_, _, os_error_text
 from tpsdesk.store.db import Store
 from tpsdesk.sync.changes import mark_sent, rows_to_send
 from tpsdesk.sync.container import (
@@ -174,7 +174,7 @@ def export_bundle(store: Store, out_dir: Path) -> ExportResult:
         out_dir.mkdir(parents=True, exist_ok=True)
         durable.write_atomic(path, data)
     except OSError as error:
-        reason = error.strerror or error.__class__.__name__
+        reason = os_error_text(error)
         raise Unwritable(path, reason) from None
     mark_sent(store, header["seq_to"])
     return ExportResult(
@@ -221,7 +221,7 @@ def read_bundle_file(path: Path) -> bytes:
     except IsADirectoryError:
         raise Unreadable(N_("this is a folder, not a file"), file=path) from None
     except OSError as error:
-        raise Unreadable(str(error.strerror or error), file=path) from None
+        raise Unreadable(os_error_text(error), file=path) from None
 
 
 def receive_bundle(

@@ -547,14 +547,38 @@ def _role_label(role: str) -> str:
     return _(labels[role]) if role in labels else role
 
 
-def describe_header(header: dict[str, Any]) -> list[tuple[str, str]]:
+DISTRICT_FINGERPRINT_LABEL = N_("District fingerprint (the one read over the phone)")
+
+
+def describe_header(
+    header: dict[str, Any], *, district_fingerprint: str | None = None
+) -> list[tuple[str, str]]:
     """(label, value) pairs for `bundle inspect`, labels translated, in reading order.
 
+    Only one number is called "the district fingerprint": the one people read over the phone
+    (both district keys; a setup file for all laptops names it as its recipient, and
+    `district_fingerprint` gives it when the caller read it from a setup file's payload). The
+    other key fingerprints are labelled as technical checks, so nobody reads the wrong one.
     The header must have passed `validate_header` (parse_container does that)."""
     from tpsdesk.sync.changes import table_label
 
     kind = Kind(header["kind"])
     sender, recipient, payload = header["sender"], header["recipient"], header["payload"]
+    sender_fingerprint = fingerprint(_raw_key(sender["signing_key"], "sender"))
+    if kind is Kind.BUNDLE:
+        sender_label = _("Laptop fingerprint (compared when the district approves it)")
+        recipient_label = _(
+            "District encryption key (a technical check, not the fingerprint read over the phone)"
+        )
+    else:
+        sender_label = _(
+            "District signing key (a technical check, not the fingerprint read over the phone)"
+        )
+        recipient_label = (
+            _(DISTRICT_FINGERPRINT_LABEL)
+            if recipient["id"] == RECIPIENT_ALL
+            else _("Recipient laptop fingerprint")
+        )
     rows: list[tuple[str, str]] = [
         (_("Kind"), _kind_label(kind)),
         (_("Format version"), str(header["format"])),
@@ -563,13 +587,15 @@ def describe_header(header: dict[str, Any]) -> list[tuple[str, str]]:
         (_("District"), f"{header['district']['name']} ({header['district']['code']})"),
         (_("Area"), header["area"]),
         (_("Sender"), f"{sender['id']} ({_role_label(sender['role'])})"),
-        (_("Sender key fingerprint"), fingerprint(_raw_key(sender["signing_key"], "sender"))),
+        (sender_label, sender_fingerprint),
         (
             _("Recipient"),
             _("all laptops") if recipient["id"] == RECIPIENT_ALL else recipient["id"],
         ),
-        (_("Recipient key fingerprint"), recipient["fingerprint"]),
+        (recipient_label, recipient["fingerprint"]),
     ]
+    if district_fingerprint is not None and recipient_label != _(DISTRICT_FINGERPRINT_LABEL):
+        rows.append((_(DISTRICT_FINGERPRINT_LABEL), district_fingerprint))
     if kind is Kind.BUNDLE:
         rows.append((_("Sequence numbers"), f"{header['seq_from']}–{header['seq_to']}"))
         counts = ", ".join(

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, cast
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from tpsdesk.domain.area import (
     TPS_MAX,
@@ -192,6 +192,15 @@ class AreaConflict(SetupRefused):
     )
 
 
+class DataOutsideArea(SetupRefused):
+    code = "data_outside_area"
+    reason = N_(
+        "This laptop already holds {places}, outside the area of this setup file ({area}): "
+        "the district would refuse them. Nothing was changed. Ask the district office for the "
+        "setup file of that area, or enrol with a new, empty store."
+    )
+
+
 class BadTarget(SetupRefused):
     code = "bad_target"
     reason = N_(
@@ -311,6 +320,9 @@ class AreaLoadSummary:
     unchanged: int = 0
     kept_local: int = 0  # rows this laptop changed after the district's version
     kept_in_use: tuple[str, ...] = ()  # TPS the district removed that still have officers here
+    # Rows typed here before the first enrolment that the district's file matched by code
+    # (kecamatan, kelurahan) or kelurahan and number (TPS): they took the district's id.
+    adopted: int = 0
 
 
 @dataclass(frozen=True)
@@ -844,17 +856,30 @@ def _what(row: SyncFields) -> str:
     ]
 
 
-def load_area_rows(session: Session, rows: Sequence[SyncFields]) -> AreaLoadSummary:
+def load_area_rows(
+    session: Session, rows: Sequence[SyncFields], *, adopt_area: str | None = None
+) -> AreaLoadSummary:
     """Insert or update area rows with the ids and versions they carry, stamping nothing.
 
     Runs inside the caller's write transaction. A row the laptop has not got is inserted as
     it is; one it has with another version takes the incoming values and version, unless the
     laptop's row already descends from it; a TPS the district removed that still has live
-    officers here stays (named in the summary). A place (code, or kelurahan and TPS number)
-    that the laptop has under another id is an AreaConflict. No change-log entries: these rows
-    came from the district, so they are not sent back.
+    officers here stays (named in the summary). No change-log entries: these rows came from
+    the district, so they are not sent back.
+
+    A place (code, or kelurahan and TPS number) that the laptop has under another id is an
+    AreaConflict, except at the first enrolment (`adopt_area`: the setup file's area): what
+    was typed before is then kept, never stranded. Data outside that area is refused first
+    (DataOutsideArea: the district would refuse it); each local row the file matches is
+    adopted: it takes the district's id, values and version, and the officers at an adopted
+    TPS point to the district's id. Nothing was ever sent from this store before its first
+    enrolment, so no other store knows the old ids.
     """
-    new = updated = unchanged = kept_local = 0
+    if adopt_area is not None:
+        outside = _outside_area(session, adopt_area)
+        if outside:
+            raise DataOutsideArea(places=", ".join(outside), area=adopt_area)
+    new = updated = unchanged = kept_local = adopted = 0
     kept_in_use: list[str] = []
     fresh: list[SyncFields] = []
     # Known rows first: a TPS removed and added again arrives as a tombstone of the old id
@@ -904,7 +929,11 @@ def load_area_rows(session: Session, rows: Sequence[SyncFields]) -> AreaLoadSumm
                 select(Kelurahan).where(col(Kelurahan.code) == incoming.code)
             ).first()
         if other is not None and other.id != incoming.id:
-            raise AreaConflict(what=_what(incoming), place=_place(incoming))
+            if adopt_area is None:
+                raise AreaConflict(what=_what(incoming), place=_place(incoming))
+            remember(session, _adopt(session, other, incoming))
+            adopted += 1
+            continue
         session.add(incoming)
         session.flush()
         remember(session, incoming)
@@ -915,7 +944,55 @@ def load_area_rows(session: Session, rows: Sequence[SyncFields]) -> AreaLoadSumm
         unchanged=unchanged,
         kept_local=kept_local,
         kept_in_use=tuple(kept_in_use),
+        adopted=adopted,
     )
+
+
+def _adopt(
+    session: Session, local: SyncFields, incoming: SyncFields
+) -> Kecamatan | Kelurahan | Tps:
+    """The local row becomes the district's: its id, values and version. Officers at a TPS
+    follow it to the new id (their foreign key is checked at commit)."""
+    model = type(local)
+    old_id = local.id
+    session.expunge(local)
+    if isinstance(local, Tps):
+        session.execute(
+            update(Officer).where(col(Officer.tps_id) == old_id).values(tps_id=incoming.id)
+        )
+    values = {name: getattr(incoming, name) for name in model.model_fields}
+    session.execute(update(model).where(col(model.id) == old_id).values(**values))
+    session.flush()
+    found = session.get(model, incoming.id)
+    assert found is not None
+    return cast("Kecamatan | Kelurahan | Tps", found)
+
+
+def _inside(code: str | None, area: str) -> bool:
+    return code is not None and (code == area or code.startswith(area + "."))
+
+
+def _outside_area(session: Session, area: str) -> list[str]:
+    """The live places and officers' places this store holds outside `area` (a kelurahan or
+    kecamatan code), named by code, at most ten; the kecamatan of a kelurahan area is inside."""
+    places: set[str] = set()
+    for kecamatan in session.exec(select(Kecamatan).where(col(Kecamatan.deleted).is_(False))):
+        if not (_inside(kecamatan.code, area) or area.startswith(kecamatan.code + ".")):
+            places.add(kecamatan.code)
+    for kelurahan in session.exec(select(Kelurahan).where(col(Kelurahan.deleted).is_(False))):
+        if not _inside(kelurahan.code, area):
+            places.add(kelurahan.code)
+    for tps in session.exec(select(Tps).where(col(Tps.deleted).is_(False))):
+        if not _inside(tps.kelurahan_code, area):
+            places.add(_place(tps))
+    officer_places = select(Officer.kelurahan_code, Officer.kecamatan_code).where(
+        col(Officer.deleted).is_(False)
+    )
+    for kelurahan_code, kecamatan_code in session.exec(officer_places.distinct()):
+        where = kelurahan_code or kecamatan_code
+        if not _inside(where, area):
+            places.add(_("officers of {place}").format(place=where))
+    return sorted(places)[:10]
 
 
 # -- field: enrolment -------------------------------------------------------------------------
@@ -935,7 +1012,10 @@ def _install(
     """Load the area, pin the district, record the setup file, create the laptop identity:
     one transaction."""
     with store.transaction() as session:
-        summary = load_area_rows(session, content.rows)
+        # First enrolment: what was typed before is adopted where the file matches it.
+        summary = load_area_rows(
+            session, content.rows, adopt_area=content.area if pin is None else None
+        )
         pinned = PinnedDistrict(
             code=content.district_code,
             name=content.district_name,
@@ -1067,6 +1147,7 @@ __all__ = [
     "AreaConflict",
     "AreaLoadSummary",
     "BadSignature",
+    "DataOutsideArea",
     "EnrollResult",
     "InstalledSetup",
     "IssuedSetup",

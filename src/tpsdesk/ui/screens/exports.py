@@ -32,7 +32,7 @@ from tpsdesk.exchange.xlsx_writer import (
     side_path,
     written_lines,
 )
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.pay_settings import load_pay_settings
 from tpsdesk.ui.screens.base import BaseScreen
@@ -282,7 +282,7 @@ class ExportsScreen(BaseScreen):
             return
         except OSError as failure:
             message = _("{file} cannot be written: {reason}").format(
-                file=str(out), reason=failure.strerror or type(failure).__name__
+                file=str(out), reason=os_error_text(failure)
             )
             self.app.call_from_thread(self._finished, [message], True)
             return

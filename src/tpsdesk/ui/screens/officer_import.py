@@ -44,7 +44,7 @@ from tpsdesk.exchange.officer_sheet import (
     save_mapping,
 )
 from tpsdesk.exchange.sheet_reader import SheetError
-from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.store import areas
 from tpsdesk.store.db import StoreError
 from tpsdesk.store.models import Kelurahan
@@ -262,7 +262,7 @@ class OfficerImportScreen(BaseScreen):
             self.app.call_from_thread(
                 self._failed,
                 _("{file} cannot be read: {reason}").format(
-                    file=str(path), reason=failure.strerror or type(failure).__name__
+                    file=str(path), reason=os_error_text(failure)
                 ),
             )
             return
