@@ -94,7 +94,7 @@ def test_inspect_escapes_header_text(world: World, monkeypatch: pytest.MonkeyPat
     # Headers are checked when read (sync.container); the printout does not rely on it.
     import tpsdesk.sync.container as container
 
-    monkeypatch.setattr(container, "describe_header", lambda _h: [("District", HOSTILE)])
+    monkeypatch.setattr(container, "describe_header", lambda _h, **_kw: [("District", HOSTILE)])
     result = world.laptop.ok("bundle", "inspect", world.setup)
     _clean(result.stdout)
     assert "District  SITI\\r\\x1b[2J\\x07AMINAH\\u202e" in result.stdout
