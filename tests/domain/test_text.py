@@ -102,3 +102,13 @@ def test_indonesian_names_with_punctuation_and_accents_are_fine(name: str) -> No
 )
 def test_ordinary_text_is_fine(value: str) -> None:
     assert text_problems("address", value) == []
+
+
+def test_a_spreadsheet_cell_s_line_breaks_and_tabs_fold_into_spaces() -> None:
+    from tpsdesk.domain.text import fold_cell_breaks
+
+    assert fold_cell_breaks("Jl. Ijen\nNo. 5") == "Jl. Ijen No. 5"
+    assert fold_cell_breaks("Jl. Ijen\r\n\tNo. 5") == "Jl. Ijen No. 5"
+    # Only what a cell holds for Alt+Enter or a paste: other breaks stay, to be refused.
+    assert fold_cell_breaks("Jl.\u2028Ijen") == "Jl.\u2028Ijen"
+    assert text_problems("address", fold_cell_breaks("Jl. Ijen\nNo. 5")) == []

@@ -139,8 +139,9 @@ def test_line_numbers_count_multiline_quoted_cells() -> None:
         "35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,x,\n"
     )
     result = parse_area_csv(text)
-    # The line break inside the address is refused too (one-line text, SECURITY 28).
-    assert [(p.line, p.column) for p in result.problems] == [(2, "tps_address"), (4, "tps_number")]
+    # The line break inside the address (Alt+Enter) is read as a space.
+    assert [(p.line, p.column) for p in result.problems] == [(4, "tps_number")]
+    assert result.rows[0].tps_address == "Jl. Raya Tlogomas"
 
 
 def test_read_area_csv_missing_file(tmp_path: Path) -> None:
@@ -179,7 +180,7 @@ def test_control_and_format_characters_are_refused_with_row_and_column() -> None
     text = (
         f"{HEADER}\n"
         "35.73.05,Lowok\x1b[2Jwaru,35.73.05.1001,Tlogomas,1,Jl. Raya\n"
-        '35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,2,"Jl. Raya\rRT 1"\n'
+        '35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,2,"Jl. Raya\vRT 1"\n'
         "35.73.05,Lowokwaru,35.73.05.1002,Din\u202eoyo,1,\n"
         "35.73\x07.05,Lowokwaru,35.73.05.1003,Sumbersari,1,Jl. \u2028Bunga\n"
         "35.73.05,Lowokwaru,35.73.05.1004,Ketawanggede,1,Jl. Raya \r\n"  # CRLF ends the line
@@ -187,10 +188,10 @@ def test_control_and_format_characters_are_refused_with_row_and_column() -> None
     result = parse_area_csv(text.encode())
     assert [(p.line, p.column) for p in result.problems] == [
         (2, "kecamatan_name"),
-        (3, "tps_address"),  # its quoted CR counts as a line end, as editors show it
-        (5, "kelurahan_name"),
-        (6, "kecamatan_code"),
-        (6, "tps_address"),
+        (3, "tps_address"),  # a vertical tab: not a line break a cell may hold
+        (4, "kelurahan_name"),
+        (5, "kecamatan_code"),
+        (5, "tps_address"),
     ]
     messages = [p.describe() for p in result.problems]
     assert messages[0] == (

@@ -12,6 +12,7 @@ personal data.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from tpsdesk.domain.problems import Problem, error
@@ -117,6 +118,15 @@ def text_problems(field: str, value: str, *, person_name: bool = False) -> list[
 
 
 _OUTER_SPACE = " \t\r\n"
+# What a spreadsheet cell holds for Alt+Enter (LF, or CR LF from some exporters) and the tab a
+# paste brings: an import reads them as the space they stand for. Only imports fold them; a
+# form field or a bundle row holding one is refused (`text_problems`).
+_CELL_BREAKS = re.compile(r"[\r\n\t]+")
+
+
+def fold_cell_breaks(value: str) -> str:
+    """A spreadsheet cell's line breaks and tabs as single spaces (Alt+Enter in an address)."""
+    return _CELL_BREAKS.sub(" ", value) if isinstance(value, str) else value
 
 
 def cell_text_problems(field: str, value: str, *, person_name: bool = False) -> list[Problem]:

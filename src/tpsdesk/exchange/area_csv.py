@@ -23,7 +23,7 @@ from tpsdesk.domain.area import (
     normalize_kelurahan_code,
     parse_tps_number,
 )
-from tpsdesk.domain.text import cell_text_problems
+from tpsdesk.domain.text import cell_text_problems, fold_cell_breaks
 from tpsdesk.i18n import _, os_error_text
 from tpsdesk.store.areas import AreaRow
 
@@ -237,12 +237,13 @@ def _read_row(
         return " ".join(record[index].split())
 
     before = len(problems)
-    # Control and format characters are refused in every column, before the other checks: a
+    # A cell's line breaks are read as spaces (Alt+Enter); other control and format
+    # characters are refused in every column, before the other checks: a
     # column holding one reports only that (the others would judge, or quote, what it hides).
     unclean: list[LineProblem] = []
     for name, index in positions.items():
         if index < len(record):
-            for problem in cell_text_problems(name, record[index]):
+            for problem in cell_text_problems(name, fold_cell_breaks(record[index])):
                 unclean.append(LineProblem(line, name, problem.message))
 
     kecamatan_code = ""
