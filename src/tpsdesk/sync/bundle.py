@@ -262,11 +262,10 @@ def receive_bundle(
     twice, and only the device list is asked again (it may have changed meanwhile)."""
     require_district(store)
     try:
-        ready = prefetched is not None and prefetched.container is not None
-        container = prefetched.container if ready and prefetched else parse_bundle(data)
-        assert container is not None
+        verified = prefetched.container if prefetched is not None else None
+        container = verified or parse_bundle(data)
         device = known_sender(store, container.sender_id, container.sender_key)
-        if not ready:
+        if verified is None:
             verify_container(container, container.sender_key)
             # A file for another office is refused at once: it must not wait in quarantine
             # here (it could never be opened) nor register its laptop as pending.
@@ -287,7 +286,7 @@ def receive_bundle(
             status = "quarantined" if kept else "already_quarantined"
             return ReceiveOutcome(file, status, container.sender_id, shown)
         with paused_gc():
-            if ready and prefetched is not None:
+            if verified is not None and prefetched is not None:
                 plaintext = prefetched.plaintext
                 today = prefetched.today
                 checked = prefetched.result_for(device.area_code, store.catalogue, today)
