@@ -531,17 +531,27 @@ def test_prefetched_files_are_not_verified_again(
         add_officer(laptop, serial)
         paths.append(export_bundle(laptop, tmp / "usb").path)
     verified = [0]
-    for module in (bundle_module, prefetch_module):
-        original = module.verify_container
+    original = bundle_module.verify_container
 
-        def counting(*args: Any, _original: Any = original, **kwargs: Any) -> None:
-            verified[0] += 1
-            _original(*args, **kwargs)
+    def counting(*args: Any, **kwargs: Any) -> None:
+        verified[0] += 1
+        original(*args, **kwargs)
 
-        monkeypatch.setattr(module, "verify_container", counting)
+    # Files are opened ahead by bundle.py's own steps (the prefetcher has none of its own).
+    assert not hasattr(prefetch_module, "verify_container")
+    monkeypatch.setattr(bundle_module, "verify_container", counting)
+    handed: list[bool] = []
+    receive = bundle_module.receive_bundle
+
+    def spy(*args: Any, prefetched: Any = None, **kwargs: Any) -> Any:
+        handed.append(prefetched is not None and prefetched.container is not None)
+        return receive(*args, prefetched=prefetched, **kwargs)
+
+    monkeypatch.setattr(bundle_module, "receive_bundle", spy)
     outcomes = receive_files(
         hq, [(p.name, functools.partial(read_bundle_file, p)) for p in paths], prefetch=True
     )
     assert [getattr(o, "status", o) for o in outcomes] == ["merged"] * 4
+    assert handed == [False, True, True, True]  # the first file is read at its turn
     assert verified == [4]
     assert officers.count_officers(hq) == 5

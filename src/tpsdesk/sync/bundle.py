@@ -22,6 +22,7 @@ from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
 from tpsdesk.sync.changes import mark_sent, rows_to_send
 from tpsdesk.sync.container import (
+    Container,
     Kind,
     encode_key,
     parse_container,
@@ -39,7 +40,7 @@ from tpsdesk.sync.district import (
     require_district,
     waiting_files,
 )
-from tpsdesk.sync.district_models import BundleStatus, DeviceStatus
+from tpsdesk.sync.district_models import BundleStatus, Device, DeviceStatus
 from tpsdesk.sync.errors import (
     BadSignature,
     DecryptionFailed,
@@ -264,12 +265,10 @@ def receive_bundle(
     try:
         verified = prefetched.container if prefetched is not None else None
         container = verified or parse_bundle(data)
-        device = known_sender(store, container.sender_id, container.sender_key)
         if verified is None:
-            verify_container(container, container.sender_key)
-            # A file for another office is refused at once: it must not wait in quarantine
-            # here (it could never be opened) nor register its laptop as pending.
-            check_recipient(container, district_encryption_key(store))
+            device = _authenticate(store, container)
+        else:  # verified ahead: only the device list may have changed since
+            device = known_sender(store, container.sender_id, container.sender_key)
         shown = key_fingerprint(container.sender_key)
         if device is None or device.status == DeviceStatus.PENDING.value:
             header = container.header
@@ -311,6 +310,33 @@ def receive_bundle(
     return ReceiveOutcome(file, report.status, container.sender_id, shown, report)
 
 
+def _authenticate(store: Store, container: Container) -> Device | None:
+    """Steps 3–5 of `receive_bundle`: the sender (refused when its device id is known under
+    another key, or revoked), the signature, the recipient. The laptop, or None if new."""
+    device = known_sender(store, container.sender_id, container.sender_key)
+    # The header's key is the approved one for a known laptop (checked just above).
+    verify_container(container, container.sender_key)
+    # A file for another office is refused at once: it must not wait in quarantine here (it
+    # could never be opened) nor register its laptop as pending.
+    check_recipient(container, district_encryption_key(store))
+    return device
+
+
+def _open_ahead(store: Store, data: bytes) -> tuple[Container, str, bytes] | None:
+    """For the prefetcher: steps 2–5 and 7 of `receive_bundle` on a file of a laptop approved
+    now — (container, the laptop's area, plaintext); None for any other file, which is then
+    read at its turn with the usual messages."""
+    try:
+        container = parse_bundle(data)
+        device = _authenticate(store, container)
+        if device is None or device.status != DeviceStatus.APPROVED.value:
+            return None
+        plaintext = decrypt_bundle(container, district_encryption_key(store))
+    except SyncError:
+        return None
+    return container, device.area_code, plaintext
+
+
 @dataclass(frozen=True)
 class ReceiveFailure:
     """A file that could not be read at all (the message names it and says why)."""
@@ -341,7 +367,7 @@ def receive_files(
     day = today or date.today()
     caught: tuple[type[Exception], ...] = (SyncError, *refusals)
     results: list[ReceiveOutcome | ReceiveFailure] = []
-    with BundlePrefetcher(store, enabled=enabled) as ahead:
+    with BundlePrefetcher(store, enabled=enabled, opener=_open_ahead) as ahead:
         for index, (name, read) in enumerate(files):
             if progress is not None:
                 progress(index, len(files), name)
