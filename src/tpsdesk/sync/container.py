@@ -50,9 +50,10 @@ KiB = 1024
 MAX_FILE = 64 * MiB
 MAX_HEADER = 16 * KiB
 MAX_PAYLOAD = 64 * MiB
-# A kecamatan of ~50,000 officers at ~1 KB a row on the wire is ~50 MB unpacked; its first
-# bundle also holds the area's TPS rows. Headroom of about 1.3× in size and 2× in rows.
-MAX_DECOMPRESSED = 64 * MiB  # payload.size may claim no more than this
+# A kecamatan of ~50,000 officers at up to ~2 KB a row on the wire (~0.9 KB typical) is up to
+# ~100 MB unpacked; its first bundle also holds the area's TPS rows. A laptop cannot split its
+# changes over several bundles, so a cap below that would refuse every bundle it ever sends.
+MAX_DECOMPRESSED = 128 * MiB  # payload.size may claim no more than this
 MAX_ROWS = 100_000  # payload.rows may claim no more than this
 MAX_DEPTH = 8  # nesting of JSON objects/arrays, header and rows alike
 MAX_TEXT = 200  # characters in any header string
