@@ -162,15 +162,19 @@ def json_depth(value: Any) -> int:
     """Nesting of objects and arrays (a scalar is 0, `{}` is 1), level by level: only
     containers are visited, so a wide row costs a few steps, not one per value."""
     depth = 0
-    level = [value] if isinstance(value, dict | list) else []
+    level = [value] if type(value) in _CONTAINERS else []
     while level:
         depth += 1
         below: list[Any] = []
         for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            below.extend(child for child in children if isinstance(child, dict | list))
+            children = item.values() if type(item) is dict else item
+            below += [child for child in children if type(child) in _CONTAINERS]
         level = below
     return depth
+
+
+# Exact types: what json.loads builds (no subclasses), and a set lookup is the quickest test.
+_CONTAINERS = frozenset({dict, list})
 
 
 def _loads(text: str, *, check_duplicates: bool) -> Any:

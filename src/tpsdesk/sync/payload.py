@@ -31,7 +31,6 @@ from tpsdesk.sync.container import (
     Kind,
     build_container,
     canonical_json,
-    json_depth,
     kind_label,
     parse_container,
     validate_header,
@@ -157,7 +156,7 @@ FILE_BOUNDS = LineBounds(
 
 # A JSON string, escapes included, up to its closing quote — or to the end of the line when
 # it has none, so that a broken line costs one pass (possessive: no backtracking).
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)')
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)')
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _OPENERS = frozenset(b"[{")
 
@@ -174,28 +173,24 @@ def _nesting(structure: bytes) -> int:
     return deepest
 
 
-def _scan_line(line: bytes, bounds: LineBounds) -> tuple[int, bool]:
-    """(JSON objects and arrays in the line, whether its nesting must be checked once it is
-    parsed), from its bytes alone; PayloadTooLarge past the line's bounds.
+def _scan_line(line: bytes, bounds: LineBounds) -> int:
+    """The JSON objects and arrays in a line, from its bytes alone, before it is parsed;
+    PayloadTooLarge past the line's bounds.
 
     Counting brackets is a C-speed scan and an upper bound (a bracket inside a text counts
-    too); the slower look without the texts is taken only when that bound is over a cap."""
+    too): when it is within the nesting cap, no cap can be crossed. Otherwise the texts are
+    cut out (one regular-expression pass) and the brackets left are counted and their
+    nesting measured exactly."""
     count = line.count(b"{") + line.count(b"[")
-    if count <= bounds.max_depth:  # depth ≤ count: no cap can be crossed
-        return count, False
-    if (
-        count <= bounds.max_line_containers
-        and _nesting(line.translate(None, _NOT_BRACKETS)) <= bounds.max_depth
-    ):
-        # A bracket inside a text could hide real depth: the parsed value is checked.
-        return count, True
+    if count <= bounds.max_depth:  # nesting ≤ count ≤ max_depth < max_line_containers
+        return count
     structure = _STRING.sub(b"", line).translate(None, _NOT_BRACKETS)
     count = structure.count(b"{") + structure.count(b"[")
     if count > bounds.max_line_containers:
         raise PayloadTooLarge(N_("JSON objects and arrays in one line"), bounds.max_line_containers)
     if _nesting(structure) > bounds.max_depth:
         raise PayloadTooLarge(N_("nesting depth"), bounds.max_depth)
-    return count, False
+    return count
 
 
 def decode_lines(
@@ -224,14 +219,10 @@ def decode_lines(
                 raise PayloadTooLarge(N_("line length"), bounds.max_line)
             if len(values) > max_rows:  # the manifest is not a row
                 raise PayloadTooLarge(N_("number of rows"), max_rows)
-            count, check_depth = _scan_line(line, bounds)
-            containers += count
+            containers += _scan_line(line, bounds)
             if containers > bounds.max_containers:
                 raise PayloadTooLarge(N_("JSON objects and arrays in all"), bounds.max_containers)
-            value = _parse_line(line, check_duplicates=False)
-            if check_depth and json_depth(value) > bounds.max_depth:
-                raise PayloadTooLarge(N_("nesting depth"), bounds.max_depth)
-            values.append(value)
+            values.append(_parse_line(line, check_duplicates=False))
     if partial:
         raise Malformed(N_("the last line of the payload has no newline"))
     if not values:
