@@ -453,7 +453,7 @@ def _print_outcome(outcome: Any) -> None:
     "devices",
     cls=_Group,
     invoke_without_command=True,
-    help=N_("Field laptops: list them, approve or revoke one by its fingerprint."),
+    help=N_("Field laptops: list them; approve, dismiss or revoke one by its fingerprint."),
 )
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
@@ -512,7 +512,7 @@ def district_devices_approve(
 ) -> None:
     from tpsdesk.store.areas import live_kecamatan, live_kelurahan
     from tpsdesk.sync import district as repo
-    from tpsdesk.sync.bundle import merge_released
+    from tpsdesk.sync.bundle import ReceiveFailure, merge_released
     from tpsdesk.sync.identity import district_settings
     from tpsdesk.sync.setup import AreaNotInDistrict, normalize_area
 
@@ -528,18 +528,50 @@ def district_devices_approve(
         device = repo.approve(store, fingerprint, area=area)
         with store.saving_once():
             outcomes = merge_released(store, device.device_id)
+    # A waiting file that fails is skipped with its reason; the others are merged.
+    failed = [o for o in outcomes if isinstance(o, ReceiveFailure)]
+    merged = [o for o in outcomes if not isinstance(o, ReceiveFailure)]
     if as_json:
-        _echo_json({"device_id": device.device_id, "merged": [o.to_json() for o in outcomes]})
-        return
-    click.echo(
-        _("Approved: laptop {fingerprint}, area {area}.").format(
-            fingerprint=printable(fingerprint), area=printable(device.area_code)
+        _echo_json(
+            {
+                "device_id": device.device_id,
+                "merged": [o.to_json() for o in merged],
+                "failed": [{"file": o.file, "code": o.code, "reason": o.message} for o in failed],
+            }
         )
-    )
-    for outcome in outcomes:
-        _print_outcome(outcome)
-    if any(o.status == "refused" for o in outcomes):
+    else:
+        click.echo(
+            _("Approved: laptop {fingerprint}, area {area}.").format(
+                fingerprint=printable(fingerprint), area=printable(device.area_code)
+            )
+        )
+        for outcome in merged:
+            _print_outcome(outcome)
+        for failure in failed:
+            click.echo(printable(failure.message), err=True)
+    if failed or any(o.status == "refused" for o in merged):
         ctx.exit(1)
+
+
+@district_devices.command(
+    "dismiss",
+    help=N_("Dismiss a laptop waiting for approval: it and its waiting bundles are removed."),
+)
+@click.argument("fingerprint")
+@_store_option
+@click.pass_context
+def district_devices_dismiss(ctx: click.Context, fingerprint: str) -> None:
+    from tpsdesk.sync import district as repo
+
+    with _open_store(ctx) as store, _sync_refusals():
+        removed = repo.dismiss(store, fingerprint)
+    click.echo(
+        ngettext(
+            "Dismissed: laptop {fingerprint} and its {n} waiting bundle.",
+            "Dismissed: laptop {fingerprint} and its {n} waiting bundles.",
+            removed,
+        ).format(fingerprint=fingerprint, n=removed)
+    )
 
 
 @district_devices.command(

@@ -326,8 +326,9 @@ _DELETE = object()
         ("area", 3573),
         ("payload.encoding", "jsonl+gzip"),
         ("payload.encryption", "hpke-x25519-sha256-chacha20poly1305"),
-        ("payload.size", 64 * 1024 * 1024 + 1),
+        ("payload.size", 128 * 1024 * 1024 + 1),  # container.MAX_DECOMPRESSED + 1
         ("payload.rows", -1),
+        ("payload.rows", 100_001),  # container.MAX_ROWS + 1
         ("version", 0),
         ("expires_at", _DELETE),
         ("seq_from", 1),  # a field of another kind

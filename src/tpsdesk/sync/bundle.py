@@ -9,7 +9,6 @@ anything is decrypted; an approved laptop's rows go to the merge engine in one t
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,30 +25,47 @@ from tpsdesk.sync.container import (
     Container,
     Kind,
     encode_key,
-    kind_label,
     parse_container,
     suggested_file_name,
     verify_container,
 )
 from tpsdesk.sync.district import (
-    DeviceRevoked,
-    get_device,
+    DeviceKeyMismatch,
+    bundle_record,
+    key_fingerprint,
+    known_sender,
     quarantine,
-    register_pending,
-    release,
+    quarantined_data,
+    refuse_waiting,
     require_district,
+    waiting_files,
 )
-from tpsdesk.sync.district_models import DeviceStatus
-from tpsdesk.sync.errors import Malformed, SyncError, TooLarge, WrongRecipient
-from tpsdesk.sync.fingerprint import fingerprints_match, format_fingerprint
-from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
+from tpsdesk.sync.district_models import BundleStatus, Device, DeviceStatus
+from tpsdesk.sync.errors import (
+    BadSignature,
+    DecryptionFailed,
+    Malformed,
+    ManifestMismatch,
+    NotATpsdeskFile,
+    PayloadTooLarge,
+    SyncError,
+    TooLarge,
+    UnsupportedFormat,
+    WrongRecipient,
+)
 from tpsdesk.sync.identity import (
     district_encryption_key,
     ensure_device_identity,
     signing_key,
 )
-from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
-from tpsdesk.sync.payload import decrypt_bundle, seal_bundle, unpack_bundle
+from tpsdesk.sync.merge import IncomingBundle, MergeReport, canonical, merge_bundle
+from tpsdesk.sync.payload import (
+    check_recipient,
+    decrypt_bundle,
+    parse_bundle,
+    seal_bundle,
+    unpack_bundle,
+)
 from tpsdesk.sync.prefetch import Prefetched, paused_gc
 from tpsdesk.sync.setup import installed_setup, pinned_district
 
@@ -227,55 +243,92 @@ def read_bundle_file(path: Path) -> bytes:
 def receive_bundle(
     store: Store, data: bytes, *, file: str, prefetched: Prefetched | None = None
 ) -> ReceiveOutcome:
-    """Quarantine, refuse or merge one bundle file (see the module docstring).
+    """Quarantine, refuse or merge one bundle file, reading it once and in one direction, in
+    SECURITY.md's order (docs/sync-design.md, "Reading a bundle at the district"):
 
-    `prefetched`: the file's rows already being checked in another process
-    (`sync.prefetch`); used only if they fit, else the file is read here."""
-    from tpsdesk.sync.fingerprint import fingerprint as key_fingerprint
+    parse (size cap, structure, strict header) → sender: a device id known under another key
+    or revoked is refused → signature (by the key the header names: for a known laptop that
+    is its approved key) → recipient is this office → a laptop not yet approved: its file
+    waits in quarantine, still encrypted (capped) → decrypt → decode within bounds → row
+    checks and the merge (`merge.merge_bundle`) → report.
 
+    `prefetched`: the file already parsed, verified and decrypted here by the prefetcher
+    (`sync.prefetch`), its rows being checked in another process; those steps are not done
+    twice, and only the device list is asked again (it may have changed meanwhile)."""
     require_district(store)
     try:
-        container = parse_container(data)
-        if container.kind is not Kind.BUNDLE:
-            raise Malformed(
-                N_("the file is a {kind}, not a bundle"), kind=kind_label(container.kind)
+        verified = prefetched.container if prefetched is not None else None
+        container = verified or parse_bundle(data)
+        if verified is None:
+            device = _authenticate(store, container)
+        else:  # verified ahead: only the device list may have changed since
+            device = known_sender(store, container.sender_id, container.sender_key)
+        shown = key_fingerprint(container.sender_key)
+        if device is None or device.status == DeviceStatus.PENDING.value:
+            header = container.header
+            kept = quarantine(
+                store,
+                file_id=container.file_id,
+                device_id=container.sender_id,
+                seq_from=header["seq_from"],
+                seq_to=header["seq_to"],
+                area=header["area"],
+                data=data,
+                signing_key=container.sender_key,
             )
-        # The header's own key must have signed it, or nothing about the file can be trusted.
-        verify_container(container, container.sender_key)
-        ours = x25519_fingerprint(x25519_raw(district_encryption_key(store)))
-        # A file for another office is refused at once: it must not wait in quarantine here
-        # (it could never be opened) nor register its laptop as pending.
-        named = container.header["recipient"]["fingerprint"]
-        if not fingerprints_match(named, ours):
-            raise WrongRecipient(named)
+            status = "quarantined" if kept else "already_quarantined"
+            return ReceiveOutcome(file, status, container.sender_id, shown)
+        with paused_gc():
+            if verified is not None and prefetched is not None:
+                plaintext = prefetched.plaintext
+                today = prefetched.today
+                checked = prefetched.result_for(device.area_code, store.catalogue, today)
+            else:
+                plaintext = decrypt_bundle(container, district_encryption_key(store))
+                today, checked = date.today(), None
+            # Checked over there: the rows themselves are not needed here any more.
+            rows = [] if checked is not None else unpack_bundle(container, plaintext)[1]
+            header = container.header
+            bundle = IncomingBundle(
+                file_id=container.file_id,
+                sender_id=container.sender_id,
+                sender_key=container.sender_key,
+                area=header["area"],
+                seq_from=header["seq_from"],
+                seq_to=header["seq_to"],
+                rows=rows,
+            )
+            report = merge_bundle(store, bundle, today=today, checked=checked)
     except SyncError as error:
         raise error.with_file(file) from None
-    header = container.header
-    sender_id = container.sender_id
-    shown_fingerprint = key_fingerprint(container.sender_key)
-    device = get_device(store, sender_id)
-    if device is None or device.status == DeviceStatus.PENDING.value:
-        if device is None:
-            register_pending(
-                store, device_id=sender_id, signing_key=container.sender_key, area=header["area"]
-            )
-        kept = quarantine(
-            store,
-            file_id=container.file_id,
-            device_id=sender_id,
-            seq_from=header["seq_from"],
-            seq_to=header["seq_to"],
-            area=header["area"],
-            data=data,
-        )
-        return ReceiveOutcome(
-            file, "quarantined" if kept else "already_quarantined", sender_id, shown_fingerprint
-        )
-    with paused_gc():
-        report = _open_and_merge(
-            store, container, data, file=file, recipient=ours, prefetched=prefetched
-        )
-    return ReceiveOutcome(file, report.status, sender_id, shown_fingerprint, report)
+    return ReceiveOutcome(file, report.status, container.sender_id, shown, report)
+
+
+def _authenticate(store: Store, container: Container) -> Device | None:
+    """Steps 3–5 of `receive_bundle`: the sender (refused when its device id is known under
+    another key, or revoked), the signature, the recipient. The laptop, or None if new."""
+    device = known_sender(store, container.sender_id, container.sender_key)
+    # The header's key is the approved one for a known laptop (checked just above).
+    verify_container(container, container.sender_key)
+    # A file for another office is refused at once: it must not wait in quarantine here (it
+    # could never be opened) nor register its laptop as pending.
+    check_recipient(container, district_encryption_key(store))
+    return device
+
+
+def _open_ahead(store: Store, data: bytes) -> tuple[Container, str, bytes] | None:
+    """For the prefetcher: steps 2–5 and 7 of `receive_bundle` on a file of a laptop approved
+    now — (container, the laptop's area, plaintext); None for any other file, which is then
+    read at its turn with the usual messages."""
+    try:
+        container = parse_bundle(data)
+        device = _authenticate(store, container)
+        if device is None or device.status != DeviceStatus.APPROVED.value:
+            return None
+        plaintext = decrypt_bundle(container, district_encryption_key(store))
+    except SyncError:
+        return None
+    return container, device.area_code, plaintext
 
 
 @dataclass(frozen=True)
@@ -284,6 +337,7 @@ class ReceiveFailure:
 
     file: str
     message: str
+    code: str = ""  # the SyncError's code, when it was one
 
 
 def receive_files(
@@ -298,15 +352,16 @@ def receive_files(
     """`receive_bundle` for each (name, read) in order, each its own transaction. A SyncError,
     or one of `refusals` raised by `read` (it must have a `message`), becomes a ReceiveFailure
     and the next file is taken. With many files (`prefetch` None: `prefetch_enabled`), the
-    files after the current one are decoded and checked in a second process meanwhile.
-    `progress(done, total, name)` is called before each file (done = files finished)."""
+    files after the current one are opened here and their rows decoded and checked in a
+    second process meanwhile. `progress(done, total, name)` is called before each file (done
+    = files finished)."""
     from tpsdesk.sync.prefetch import DEPTH, BundlePrefetcher, prefetch_enabled
 
     enabled = prefetch_enabled(len(files)) if prefetch is None else prefetch
     day = today or date.today()
     caught: tuple[type[Exception], ...] = (SyncError, *refusals)
     results: list[ReceiveOutcome | ReceiveFailure] = []
-    with BundlePrefetcher(store, enabled=enabled) as ahead:
+    with BundlePrefetcher(store, enabled=enabled, opener=_open_ahead) as ahead:
         for index, (name, read) in enumerate(files):
             if progress is not None:
                 progress(index, len(files), name)
@@ -318,63 +373,58 @@ def receive_files(
                     data = read()
                 results.append(receive_bundle(store, data, file=name, prefetched=prefetched))
             except caught as error:
-                results.append(ReceiveFailure(name, str(getattr(error, "message", error))))
+                code = error.code if isinstance(error, SyncError) else ""
+                results.append(ReceiveFailure(name, str(getattr(error, "message", error)), code))
     return results
 
 
-def _open_and_merge(
-    store: Store,
-    container: Container,
-    data: bytes,
-    *,
-    file: str,
-    recipient: str,
-    prefetched: Prefetched | None = None,
-) -> MergeReport:
-    device = get_device(store, container.sender_id)
-    assert device is not None
-    if device.status == DeviceStatus.REVOKED.value:
-        raise DeviceRevoked(format_fingerprint(device.fingerprint), file=file)
-
-    def allowed(sender_id: str, key: bytes) -> bool:
-        return device.status == DeviceStatus.APPROVED.value
-
-    today = date.today() if prefetched is None else prefetched.today
-    try:
-        opened, plaintext = decrypt_bundle(
-            data,
-            expected_recipient_fingerprint=recipient,
-            district_private_x25519=district_encryption_key(store),
-            trusted_sender_key=base64.b64decode(device.signing_key),
-            is_sender_allowed=allowed,
-            file=file,
-        )
-        checked = (
-            None
-            if prefetched is None
-            else prefetched.result_for(device.area_code, store.catalogue, today)
-        )
-        # Checked over there: the rows themselves are not needed here any more.
-        rows = [] if checked is not None else unpack_bundle(opened, plaintext, file=file)[1]
-        header = opened.header
-        bundle = IncomingBundle(
-            file_id=opened.file_id,
-            sender_id=opened.sender_id,
-            sender_key=opened.sender_key,
-            area=header["area"],
-            seq_from=header["seq_from"],
-            seq_to=header["seq_to"],
-            rows=rows,
-        )
-        return merge_bundle(store, bundle, today=today, checked=checked)
-    except SyncError as error:
-        raise error.with_file(file) from None
+# Refusals that say the waiting file itself can never be merged: it is recorded as refused and
+# dropped. Any other (a version clash, a missing reference) leaves it waiting, to be merged
+# once what it needs has arrived.
+_FILE_REFUSALS = (
+    Malformed,
+    PayloadTooLarge,
+    ManifestMismatch,
+    DecryptionFailed,
+    BadSignature,
+    WrongRecipient,
+    TooLarge,
+    NotATpsdeskFile,
+    UnsupportedFormat,
+    DeviceKeyMismatch,
+)
 
 
-def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome]:
-    """After approval: merge every bundle of this laptop that waited in quarantine."""
-    outcomes = []
-    for file_id, data in release(store, device_id):
+def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome | ReceiveFailure]:
+    """After approval: merge every bundle of this laptop that waited in quarantine, one at a
+    time. A file that fails is skipped with a ReceiveFailure saying why, and the others are
+    merged; a file that can never be merged (damaged, forged, over a bound) is recorded as
+    refused and dropped from quarantine, so it does not fail every later approval again."""
+    outcomes: list[ReceiveOutcome | ReceiveFailure] = []
+    for file_id in waiting_files(store, device_id):
+        data = quarantined_data(store, file_id)
+        if data is None:
+            continue
         name = _("waiting bundle {id}").format(id=file_id[:8])
-        outcomes.append(receive_bundle(store, data, file=name))
+        try:
+            outcomes.append(receive_bundle(store, data, file=name))
+        except SyncError as error:
+            if isinstance(error, _FILE_REFUSALS):
+                _refuse_waiting(store, file_id, error.code)
+            outcomes.append(ReceiveFailure(name, error.message, error.code))
     return outcomes
+
+
+def _refuse_waiting(store: Store, file_id: str, reason: str) -> None:
+    record = bundle_record(store, file_id)
+    if record is None:
+        return
+    report = MergeReport(
+        file_id,
+        record.device_id,
+        record.seq_from,
+        record.seq_to,
+        BundleStatus.REFUSED.value,
+        reason,
+    )
+    refuse_waiting(store, file_id, reason=reason, report=canonical(report.to_json()))

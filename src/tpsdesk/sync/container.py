@@ -50,8 +50,11 @@ KiB = 1024
 MAX_FILE = 64 * MiB
 MAX_HEADER = 16 * KiB
 MAX_PAYLOAD = 64 * MiB
-MAX_DECOMPRESSED = 64 * MiB  # payload.size may claim no more than this
-MAX_ROWS = 1_000_000  # payload.rows may claim no more than this
+# A kecamatan of ~50,000 officers at up to ~2 KB a row on the wire (~0.9 KB typical) is up to
+# ~100 MB unpacked; its first bundle also holds the area's TPS rows. A laptop cannot split its
+# changes over several bundles, so a cap below that would refuse every bundle it ever sends.
+MAX_DECOMPRESSED = 128 * MiB  # payload.size may claim no more than this
+MAX_ROWS = 100_000  # payload.rows may claim no more than this
 MAX_DEPTH = 8  # nesting of JSON objects/arrays, header and rows alike
 MAX_TEXT = 200  # characters in any header string
 MAX_INT = 2**53 - 1  # integers stay exact in every JSON reader (RFC 7493 I-JSON)
@@ -155,19 +158,23 @@ def _parse_int(text: str) -> int:
     return value
 
 
-def _depth(value: Any) -> int:
+def json_depth(value: Any) -> int:
     """Nesting of objects and arrays (a scalar is 0, `{}` is 1), level by level: only
     containers are visited, so a wide row costs a few steps, not one per value."""
     depth = 0
-    level = [value] if isinstance(value, dict | list) else []
+    level = [value] if type(value) in _CONTAINERS else []
     while level:
         depth += 1
         below: list[Any] = []
         for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            below.extend(child for child in children if isinstance(child, dict | list))
+            children = item.values() if type(item) is dict else item
+            below += [child for child in children if type(child) in _CONTAINERS]
         level = below
     return depth
+
+
+# Exact types: what json.loads builds (no subclasses), and a set lookup is the quickest test.
+_CONTAINERS = frozenset({dict, list})
 
 
 def _loads(text: str, *, check_duplicates: bool) -> Any:
@@ -200,7 +207,7 @@ def parse_canonical_json(data: bytes, *, check_duplicates: bool = True) -> dict[
     value = _loads(text, check_duplicates=check_duplicates)
     if not isinstance(value, dict):
         _malformed(N_("the JSON is not an object"))
-    if _depth(value) > MAX_DEPTH + 1:
+    if json_depth(value) > MAX_DEPTH + 1:
         _malformed(N_("the JSON is nested too deeply"))
     if _dumps(value) != text:
         _malformed(N_("the JSON is not in canonical form"))

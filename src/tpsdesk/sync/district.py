@@ -8,13 +8,14 @@ header says. Every refusal is a `SyncError` whose message is translated.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect
-from sqlmodel import Session, col, select
+from sqlalchemy import func, inspect
+from sqlmodel import Session, col, delete, select
 
 from tpsdesk.i18n import _
 from tpsdesk.store.models import utcnow
@@ -99,6 +100,69 @@ class UnknownDevice(_AboutLaptop):
         )
 
 
+class NotDismissable(_AboutLaptop):
+    """Only a laptop still waiting for approval can be dismissed."""
+
+    code = "not_dismissable"
+
+    def __init__(self, fingerprint: str, status: str, **kwargs: Any) -> None:
+        self.status = status
+        super().__init__(fingerprint, **kwargs)
+
+    def problem(self) -> str:
+        if self.status == DeviceStatus.REVOKED.value:
+            return _(
+                "The laptop with key fingerprint {fingerprint} is revoked, not waiting for "
+                "approval: only a waiting laptop can be dismissed."
+            ).format(fingerprint=self.fingerprint)
+        return _(
+            "The laptop with key fingerprint {fingerprint} is approved, not waiting for "
+            "approval: only a waiting laptop can be dismissed. To stop its bundles, revoke it."
+        ).format(fingerprint=self.fingerprint)
+
+
+class QuarantineFull(SyncError):
+    """Waiting bundles of laptops not yet approved are capped: anyone holding a setup file
+    can write bundles, and they must not fill the district store."""
+
+    code = "quarantine_full"
+
+    def __init__(self, files: int, size: int, *, fingerprint: str = "", **kwargs: Any) -> None:
+        self.files = files
+        self.size = size
+        self.fingerprint = fingerprint  # set when the cap of one laptop was hit
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        mib = self.size // (1024 * 1024)
+        if self.fingerprint:
+            return _(
+                "The bundle was not kept: the laptop with key fingerprint {fingerprint} "
+                "already has as many bundles waiting for approval as the district keeps for "
+                "one laptop ({files} files or {mib} MiB). Compare its fingerprint and approve "
+                "it, or dismiss it: tpsdesk district devices."
+            ).format(fingerprint=self.fingerprint, files=self.files, mib=mib)
+        return _(
+            "The bundle was not kept: bundles of laptops not yet approved already fill what "
+            "the district keeps for them ({files} files or {mib} MiB in all). Approve or "
+            "dismiss waiting laptops first: tpsdesk district devices."
+        ).format(files=self.files, mib=mib)
+
+
+class TooManyPending(SyncError):
+    code = "too_many_pending"
+
+    def __init__(self, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def problem(self) -> str:
+        return _(
+            "The bundle was not kept: {limit} laptops already wait for approval, the most the "
+            "district keeps. Approve or dismiss waiting laptops first: tpsdesk district devices."
+        ).format(limit=self.limit)
+
+
 class FileIdReused(SyncError):
     code = "file_id_reused"
 
@@ -155,12 +219,44 @@ def list_devices(store: Store, status: DeviceStatus | None = None) -> list[Devic
         return list(session.exec(query))
 
 
+# Caps on what laptops not yet approved can make the district keep (SECURITY.md test 27).
+# Anyone holding a setup file can write bundles under fresh keys; a real laptop sends a few
+# bundles before a clerk phones its user and approves it.
+MAX_PENDING = 100  # laptops waiting for approval
+QUARANTINE_FILES_PER_KEY = 20  # waiting bundles of one laptop key
+QUARANTINE_BYTES_PER_KEY = 64 * 1024 * 1024
+QUARANTINE_FILES = 500  # waiting bundles in all
+QUARANTINE_BYTES = 512 * 1024 * 1024
+
+
+def _add_pending(
+    session: Session, *, device_id: str, signing_key: bytes, area: str, label: str = ""
+) -> Device:
+    pending = session.exec(
+        select(func.count()).select_from(Device).where(Device.status == DeviceStatus.PENDING.value)
+    ).one()
+    if pending >= MAX_PENDING:
+        raise TooManyPending(MAX_PENDING)
+    device = Device(
+        device_id=device_id,
+        fingerprint=fingerprint_digits(signing_key),
+        signing_key=base64.b64encode(signing_key).decode("ascii"),
+        area_code=area,
+        label=label,
+    )
+    session.add(device)
+    audit(session, state_of(session), "device_pending", table_name="sync_device",
+          row_id=device_id)  # fmt: skip
+    return device
+
+
 def register_pending(
     store: Store, *, device_id: str, signing_key: bytes, area: str, label: str = ""
 ) -> Device:
     """Remember a laptop from a bundle header (pending until approved); idempotent.
 
-    A device id already known with another key is refused (`DeviceKeyMismatch`).
+    A device id already known with another key is refused (`DeviceKeyMismatch`); a new
+    laptop past `MAX_PENDING` waiting ones, `TooManyPending`.
     """
     require_district(store)
     encoded = base64.b64encode(signing_key).decode("ascii")
@@ -170,17 +266,24 @@ def register_pending(
             if device.signing_key != encoded:
                 raise DeviceKeyMismatch()
             return device
-        device = Device(
-            device_id=device_id,
-            fingerprint=fingerprint_digits(signing_key),
-            signing_key=encoded,
-            area_code=area,
-            label=label,
+        return _add_pending(
+            session, device_id=device_id, signing_key=signing_key, area=area, label=label
         )
-        session.add(device)
-        audit(session, state_of(session), "device_pending", table_name="sync_device",
-              row_id=device_id)  # fmt: skip
-        return device
+
+
+def known_sender(store: Store, device_id: str, signing_key: bytes) -> Device | None:
+    """The laptop a bundle names, if the district knows it (None: a new laptop). A device id
+    known under another key is refused (`DeviceKeyMismatch`) and a revoked laptop too
+    (`DeviceRevoked`): before anything of the file is verified, decrypted or kept, so a
+    forged file can never wait under a real laptop's device id."""
+    device = get_device(store, device_id)
+    if device is None:
+        return None
+    if not hmac.compare_digest(device.signing_key, base64.b64encode(signing_key).decode("ascii")):
+        raise DeviceKeyMismatch()
+    if device.status == DeviceStatus.REVOKED.value:
+        raise DeviceRevoked(format_key_fingerprint(signing_key))
+    return device
 
 
 def _by_fingerprint(session: Session, fingerprint: str) -> list[Device]:
@@ -256,6 +359,17 @@ class QuarantineEntry:
     received_at: datetime
 
 
+def _held(session: Session, signing_key: str | None = None) -> tuple[int, int]:
+    """(files, bytes) waiting in quarantine: in all, or of the laptops with this key."""
+    query = select(func.count(), func.coalesce(func.sum(func.length(QuarantinedBundle.data)), 0))
+    if signing_key is not None:
+        query = query.join(Device, col(Device.device_id) == col(QuarantinedBundle.device_id)).where(
+            Device.signing_key == signing_key
+        )
+    files, size = session.exec(query).one()
+    return int(files), int(size)
+
+
 def quarantine(
     store: Store,
     *,
@@ -265,13 +379,40 @@ def quarantine(
     seq_to: int,
     area: str,
     data: bytes,
+    signing_key: bytes | None = None,
 ) -> bool:
     """Keep the raw bundle of a laptop not yet approved until it is; False if the file id is
-    already known (quarantined, merged or refused: nothing to keep)."""
+    already known (quarantined, merged or refused: nothing to keep).
+
+    With `signing_key`, an unknown laptop is registered as pending in the same transaction
+    (`TooManyPending` past `MAX_PENDING`) and a known one must have that key
+    (`DeviceKeyMismatch`). Past the caps per laptop key or in all: `QuarantineFull`, and
+    nothing is kept or registered."""
     require_district(store)
     with store.transaction() as session:
         if session.get(ReceivedBundle, file_id) is not None:
             return False
+        device = session.get(Device, device_id)
+        if signing_key is not None:
+            if device is None:
+                device = _add_pending(
+                    session, device_id=device_id, signing_key=signing_key, area=area
+                )
+            elif not hmac.compare_digest(
+                device.signing_key, base64.b64encode(signing_key).decode("ascii")
+            ):
+                raise DeviceKeyMismatch()
+        if device is not None:
+            files, size = _held(session, device.signing_key)
+            if files + 1 > QUARANTINE_FILES_PER_KEY or size + len(data) > QUARANTINE_BYTES_PER_KEY:
+                raise QuarantineFull(
+                    QUARANTINE_FILES_PER_KEY,
+                    QUARANTINE_BYTES_PER_KEY,
+                    fingerprint=format_key_fingerprint(base64.b64decode(device.signing_key)),
+                )
+        files, size = _held(session)
+        if files + 1 > QUARANTINE_FILES or size + len(data) > QUARANTINE_BYTES:
+            raise QuarantineFull(QUARANTINE_FILES, QUARANTINE_BYTES)
         session.add(
             ReceivedBundle(
                 file_id=file_id,
@@ -286,6 +427,61 @@ def quarantine(
         audit(session, state_of(session), "bundle_quarantine", table_name="sync_received_bundle",
               row_id=file_id)  # fmt: skip
     return True
+
+
+def refuse_waiting(store: Store, file_id: str, *, reason: str, report: str) -> None:
+    """A bundle that waited in quarantine and could not be merged once its laptop was
+    approved (damaged, forged, over a bound): recorded as refused with `reason` (an error
+    code) and `report` (a MergeReport as canonical JSON, for replays), its raw file dropped."""
+    require_district(store)
+    with store.transaction() as session:
+        received = session.get(ReceivedBundle, file_id)
+        if received is not None:
+            received.status = BundleStatus.REFUSED.value
+            received.reason = reason
+            received.report = report
+            session.add(received)
+        held = session.get(QuarantinedBundle, file_id)
+        if held is not None:
+            session.delete(held)
+        audit(session, state_of(session), "bundle_refuse", table_name="sync_received_bundle",
+              row_id=file_id, note=reason)  # fmt: skip
+
+
+def dismiss(store: Store, fingerprint: str) -> int:
+    """Forget a laptop still waiting for approval (not recognised when its user was phoned,
+    or made up): it and its waiting bundles are removed, audited; returns how many bundles.
+    Approved or revoked laptops are refused (`NotDismissable`): their history stays. A later
+    bundle of a dismissed laptop makes it wait again, as a new one."""
+    require_district(store)
+    with store.transaction() as session:
+        found = _by_fingerprint(session, fingerprint)
+        if not found:
+            raise UnknownDevice(fingerprint)
+        waiting = [d for d in found if d.status == DeviceStatus.PENDING.value]
+        if not waiting:
+            shown = format_key_fingerprint(base64.b64decode(found[0].signing_key))
+            raise NotDismissable(shown, found[0].status)
+        removed = 0
+        for device in waiting:
+            held = select(QuarantinedBundle.file_id).where(
+                QuarantinedBundle.device_id == device.device_id
+            )
+            file_ids = list(session.exec(held))
+            removed += len(file_ids)
+            session.exec(
+                delete(QuarantinedBundle).where(col(QuarantinedBundle.file_id).in_(file_ids))
+            )
+            session.exec(
+                delete(ReceivedBundle).where(
+                    col(ReceivedBundle.device_id) == device.device_id,
+                    col(ReceivedBundle.status) == BundleStatus.QUARANTINED.value,
+                )
+            )
+            session.delete(device)
+            audit(session, state_of(session), "device_dismiss", table_name="sync_device",
+                  row_id=device.device_id, note=str(len(file_ids)))  # fmt: skip
+        return removed
 
 
 def quarantined(store: Store, device_id: str | None = None) -> list[QuarantineEntry]:
@@ -320,17 +516,23 @@ def quarantined_data(store: Store, file_id: str) -> bytes | None:
         return None if held is None else bytes(held.data)
 
 
-def release(store: Store, device_id: str) -> list[tuple[str, bytes]]:
-    """(file id, raw file) of every bundle of an approved laptop waiting in quarantine, in
-    sequence order, for the glue to read and merge; empty while not approved."""
+def waiting_files(store: Store, device_id: str) -> list[str]:
+    """The file ids of an approved laptop's bundles waiting in quarantine, in sequence order
+    (read each with `quarantined_data` to merge it); empty while not approved."""
     device = get_device(store, device_id)
     if device is None or device.status != DeviceStatus.APPROVED.value:
         return []
+    return [entry.file_id for entry in quarantined(store, device_id)]
+
+
+def release(store: Store, device_id: str) -> list[tuple[str, bytes]]:
+    """(file id, raw file) of every bundle of an approved laptop waiting in quarantine, in
+    sequence order; empty while not approved."""
     out = []
-    for entry in quarantined(store, device_id):
-        data = quarantined_data(store, entry.file_id)
+    for file_id in waiting_files(store, device_id):
+        data = quarantined_data(store, file_id)
         if data is not None:
-            out.append((entry.file_id, data))
+            out.append((file_id, data))
     return out
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hmac
 import itertools
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,6 +25,7 @@ from tpsdesk.sync.container import (
     ENCRYPTION_HPKE,
     ENCRYPTION_NONE,
     MAX_DECOMPRESSED,
+    MAX_DEPTH,
     MAX_ROWS,
     Container,
     Kind,
@@ -125,27 +128,100 @@ def _decompressed_chunks(data: bytes, max_size: int) -> Iterable[bytes]:
         raise Malformed(N_("there are extra bytes after the compressed payload"))
 
 
+@dataclass(frozen=True)
+class LineBounds:
+    """What one payload may hold beyond its size and row count, checked on each line's bytes
+    before `json.loads` builds anything from it (docs/formats.md, "Limits")."""
+
+    max_line: int  # bytes in one line, newline excluded
+    max_depth: int  # nesting of objects/arrays in one line (`{}` is 1)
+    max_line_containers: int  # JSON objects and arrays in one line
+    max_containers: int  # JSON objects and arrays in the whole payload
+
+
+# Bundles come from laptops, so from whoever holds an approved laptop: tight bounds that fit
+# what tpsdesk writes. A row is ~1 KB with 3 containers (row, values, history) plus one per
+# device in its history, nested 3 deep (row → history → [device, counter]).
+BUNDLE_BOUNDS = LineBounds(
+    max_line=64 * 1024, max_depth=5, max_line_containers=64, max_containers=500_000
+)
+# Setup files and receipts are signed by the district key the laptop pinned; looser bounds
+# (a setup file's post catalogue is one larger line), still far from what hurts.
+FILE_BOUNDS = LineBounds(
+    max_line=MAX_LINE,
+    max_depth=MAX_DEPTH + 1,
+    max_line_containers=4096,
+    max_containers=1_000_000,
+)
+
+# A JSON string, escapes included, up to its closing quote — or to the end of the line when
+# it has none, so that a broken line costs one pass (possessive: no backtracking).
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)')
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_OPENERS = frozenset(b"[{")
+
+
+def _nesting(structure: bytes) -> int:
+    """The deepest nesting of a run of brackets (nothing but `[]{}`)."""
+    depth = deepest = 0
+    for byte in structure:
+        if byte in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _scan_line(line: bytes, bounds: LineBounds) -> int:
+    """The JSON objects and arrays in a line, from its bytes alone, before it is parsed;
+    PayloadTooLarge past the line's bounds.
+
+    Counting brackets is a C-speed scan and an upper bound (a bracket inside a text counts
+    too): when it is within the nesting cap, no cap can be crossed. Otherwise the texts are
+    cut out (one regular-expression pass) and the brackets left are counted and their
+    nesting measured exactly."""
+    count = line.count(b"{") + line.count(b"[")
+    if count <= bounds.max_depth:  # nesting ≤ count ≤ max_depth < max_line_containers
+        return count
+    structure = _STRING.sub(b"", line).translate(None, _NOT_BRACKETS)
+    count = structure.count(b"{") + structure.count(b"[")
+    if count > bounds.max_line_containers:
+        raise PayloadTooLarge(N_("JSON objects and arrays in one line"), bounds.max_line_containers)
+    if _nesting(structure) > bounds.max_depth:
+        raise PayloadTooLarge(N_("nesting depth"), bounds.max_depth)
+    return count
+
+
 def decode_lines(
-    data: bytes, *, max_size: int, max_rows: int = MAX_ROWS
+    data: bytes,
+    *,
+    max_size: int,
+    max_rows: int = MAX_ROWS,
+    bounds: LineBounds = FILE_BOUNDS,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
     """(manifest, rows, unpacked size). Every line must be a canonical JSON object ending in
-    a newline; PayloadTooLarge past `max_size` unpacked bytes, MAX_LINE bytes in one line or
-    `max_rows` rows; Malformed for anything else wrong."""
+    a newline. PayloadTooLarge, while unpacking and before a line is parsed, past `max_size`
+    unpacked bytes, `max_rows` rows or any of `bounds`; Malformed for anything else wrong."""
     max_size = min(max_size, MAX_DECOMPRESSED)
     values: list[dict[str, Any]] = []
     partial = b""
     size = 0
+    containers = 0
     for chunk in _decompressed_chunks(data, max_size):
         size += len(chunk)
         lines = (partial + chunk).split(b"\n")
         partial = lines.pop()
-        if len(partial) > MAX_LINE:
-            raise PayloadTooLarge(N_("line length"), MAX_LINE)
+        if len(partial) > bounds.max_line:
+            raise PayloadTooLarge(N_("line length"), bounds.max_line)
         for line in lines:
-            if len(line) > MAX_LINE:
-                raise PayloadTooLarge(N_("line length"), MAX_LINE)
+            if len(line) > bounds.max_line:
+                raise PayloadTooLarge(N_("line length"), bounds.max_line)
             if len(values) > max_rows:  # the manifest is not a row
                 raise PayloadTooLarge(N_("number of rows"), max_rows)
+            containers += _scan_line(line, bounds)
+            if containers > bounds.max_containers:
+                raise PayloadTooLarge(N_("JSON objects and arrays in all"), bounds.max_containers)
             values.append(_parse_line(line, check_duplicates=False))
     if partial:
         raise Malformed(N_("the last line of the payload has no newline"))
@@ -155,10 +231,10 @@ def decode_lines(
 
 
 def decode_rows(
-    data: bytes, *, max_size: int, max_rows: int = MAX_ROWS
+    data: bytes, *, max_size: int, max_rows: int = MAX_ROWS, bounds: LineBounds = FILE_BOUNDS
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(manifest, rows) from a payload made by `encode_rows`, bounded (see `decode_lines`)."""
-    manifest, rows, _size = decode_lines(data, max_size=max_size, max_rows=max_rows)
+    manifest, rows, _size = decode_lines(data, max_size=max_size, max_rows=max_rows, bounds=bounds)
     return manifest, rows
 
 
@@ -255,13 +331,64 @@ def seal_signed(
 def _unpack(container: Container, payload: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Bounded decompression, then the manifest and the counts against the header."""
     claimed = container.header["payload"]
-    manifest, rows, size = decode_lines(payload, max_size=claimed["size"], max_rows=claimed["rows"])
+    bounds = BUNDLE_BOUNDS if container.kind is Kind.BUNDLE else FILE_BOUNDS
+    manifest, rows, size = decode_lines(
+        payload, max_size=claimed["size"], max_rows=claimed["rows"], bounds=bounds
+    )
     check_manifest(manifest, container.header, container.kind)
     if size != claimed["size"]:
         raise ManifestMismatch("payload.size")
     if len(rows) != claimed["rows"]:
         raise ManifestMismatch("payload.rows")
     return manifest, rows
+
+
+def parse_bundle(data: bytes) -> Container:
+    """Steps 1–3 of reading a bundle: size cap, structure and strict header (`parse_container`),
+    and the kind must be `bundle`. Done once: every later step takes this container."""
+    container = parse_container(data)
+    if container.kind is not Kind.BUNDLE:
+        raise Malformed(N_("the file is a {kind}, not a bundle"), kind=kind_label(container.kind))
+    return container
+
+
+def check_recipient(
+    container: Container,
+    district_private_x25519: X25519PrivateKey,
+    expected_recipient_fingerprint: str | None = None,
+) -> None:
+    """Step 6: WrongRecipient unless the header names our X25519 key (and, if given, the
+    fingerprint the caller expects)."""
+    ours = x25519_fingerprint(x25519_raw(district_private_x25519))
+    named = container.header["recipient"]["fingerprint"]
+    if not fingerprints_match(named, ours) or (
+        expected_recipient_fingerprint is not None
+        and not fingerprints_match(named, expected_recipient_fingerprint)
+    ):
+        raise WrongRecipient(named)
+
+
+def decrypt_bundle(container: Container, district_private_x25519: X25519PrivateKey) -> bytes:
+    """Step 7: the still compressed plaintext of a bundle whose container passed steps 1–6
+    (the caller's job: `open_bundle`, or `bundle.receive_bundle` at the district). HPKE's
+    `info` binds the header bytes, so a header swapped onto this payload does not open."""
+    return open_from(
+        district_private_x25519, container.payload, BUNDLE_INFO_LABEL + container.header_bytes
+    )
+
+
+def unpack_bundle(
+    container: Container, plaintext: bytes, *, file: str | os.PathLike[str] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Steps 8–9: a decrypted bundle's manifest and rows, decoded within `BUNDLE_BOUNDS` and
+    the header's claims, then the manifest and counts against the header (no key needed: it
+    may run in another process)."""
+    try:
+        return _unpack(container, plaintext)
+    except SyncError as exc:
+        if file is not None:
+            exc.with_file(file)
+        raise
 
 
 def open_bundle(
@@ -281,49 +408,10 @@ def open_bundle(
     and counts equal the header. Nothing is decrypted before the signature and recipient
     checks pass. Every refusal is a SyncError naming `file` (if given).
 
-    The same as `decrypt_bundle` then `unpack_bundle`."""
-    container, plaintext = decrypt_bundle(
-        data,
-        expected_recipient_fingerprint=expected_recipient_fingerprint,
-        district_private_x25519=district_private_x25519,
-        trusted_sender_key=trusted_sender_key,
-        is_sender_allowed=is_sender_allowed,
-        file=file,
-    )
-    manifest, rows = unpack_bundle(container, plaintext, file=file)
-    return container, manifest, rows
-
-
-def unpack_bundle(
-    container: Container, plaintext: bytes, *, file: str | os.PathLike[str] | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A decrypted bundle's manifest and rows: bounded decompression, then the manifest and
-    counts against the header (no key needed: it may run in another process)."""
+    The district's own reader (`bundle.receive_bundle`) runs the same steps, with its device
+    list as the sender check and quarantine for laptops not yet approved."""
     try:
-        return _unpack(container, plaintext)
-    except SyncError as exc:
-        if file is not None:
-            exc.with_file(file)
-        raise
-
-
-def decrypt_bundle(
-    data: bytes,
-    *,
-    expected_recipient_fingerprint: str,
-    district_private_x25519: X25519PrivateKey,
-    trusted_sender_key: bytes | None,
-    is_sender_allowed: SenderCheck | None = None,
-    file: str | os.PathLike[str] | None = None,
-) -> tuple[Container, bytes]:
-    """The first half of `open_bundle`, up to and including decryption: the container and
-    its still compressed plaintext."""
-    try:
-        container = parse_container(data)
-        if container.kind is not Kind.BUNDLE:
-            raise Malformed(
-                N_("the file is a {kind}, not a bundle"), kind=kind_label(container.kind)
-            )
+        container = parse_bundle(data)
         if is_sender_allowed is not None and not is_sender_allowed(
             container.sender_id, container.sender_key
         ):
@@ -333,23 +421,14 @@ def decrypt_bundle(
         ):
             raise BadSignature()
         verify_container(container, container.sender_key)
-        ours = x25519_fingerprint(x25519_raw(district_private_x25519))
-        named = container.header["recipient"]["fingerprint"]
-        if not (
-            fingerprints_match(named, expected_recipient_fingerprint)
-            and fingerprints_match(named, ours)
-        ):
-            raise WrongRecipient(named)
-        plaintext = open_from(
-            district_private_x25519,
-            container.payload,
-            BUNDLE_INFO_LABEL + container.header_bytes,
-        )
+        check_recipient(container, district_private_x25519, expected_recipient_fingerprint)
+        plaintext = decrypt_bundle(container, district_private_x25519)
+        manifest, rows = _unpack(container, plaintext)
     except SyncError as exc:
         if file is not None:
             exc.with_file(file)
         raise
-    return container, plaintext
+    return container, manifest, rows
 
 
 def open_signed(

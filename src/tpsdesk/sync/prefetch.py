@@ -3,17 +3,19 @@ current file (a district merging many files at once: `tpsdesk district merge F..
 
 Only the work that needs no key and no store moves there: decompressing, decoding and
 checking the rows (`payload.unpack_bundle`, `merge.check_bundle_rows`), about half of the
-time a merge takes. Everything that decides stays here and runs again, in its usual order,
-when the file's turn comes: signature, recipient, the laptop's approval, decryption, the
-merge. A prefetched result is used only when it was checked for the laptop's area, the post
-catalogue and the day the merge uses. Any failure over there (a bad file, a worker that
-died) means the file is simply read here, as without prefetching, so the person sees the
+time a merge takes; only the decrypted, still compressed plaintext and the header cross.
+Reading the file ahead — parsing, the sender, signature and recipient checks, decryption —
+is not done here but by the `opener` the caller hands in (`bundle.receive_bundle`'s own steps),
+once: when the file's turn comes, `receive_bundle` takes that verified container and
+plaintext and asks only the device list again (a laptop revoked meanwhile is still refused),
+then merges. A prefetched check is used only when it was made for the laptop's area, the post
+catalogue and the day the merge uses. Any failure ahead (a bad file, a worker that died)
+means the file is simply read at its turn, as without prefetching, so the person sees the
 same messages either way.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import gc
 import multiprocessing
@@ -26,14 +28,13 @@ from datetime import date
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import get_language, set_language
 from tpsdesk.store.db import Store
-from tpsdesk.sync.container import Container, Kind, parse_container
-from tpsdesk.sync.district import get_device
-from tpsdesk.sync.district_models import DeviceStatus
-from tpsdesk.sync.errors import SyncError
-from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
-from tpsdesk.sync.identity import district_encryption_key
+from tpsdesk.sync.container import Container
 from tpsdesk.sync.merge import CheckedRows, check_bundle_rows
-from tpsdesk.sync.payload import decrypt_bundle, unpack_bundle
+from tpsdesk.sync.payload import unpack_bundle
+
+# Opens a file ahead of its turn: (verified container, the laptop's approved area, decrypted
+# plaintext), or None when the file is to be read at its turn (see `bundle.receive_files`).
+Opener = Callable[[Store, bytes], tuple[Container, str, bytes] | None]
 
 # Fewer files than this are merged without a second process: starting one (a fresh Python
 # importing tpsdesk) costs about as much as checking a few bundles.
@@ -50,6 +51,9 @@ class Prefetched:
     area: str
     catalogue: PostCatalogue
     today: date
+    # The file as verified and decrypted here (None: not usable, read the file at its turn).
+    container: Container | None = None
+    plaintext: bytes = b""
 
     def result_for(self, area: str, catalogue: PostCatalogue, today: date) -> CheckedRows | None:
         """The checked rows if they fit, else None. A check not yet started is cancelled (it
@@ -96,9 +100,10 @@ class BundlePrefetcher:
     """Hands the files after the current one to a worker process. Use as a context manager;
     `enabled=False` makes every method a no-op (files are then read only in this process)."""
 
-    def __init__(self, store: Store, *, enabled: bool) -> None:
+    def __init__(self, store: Store, *, enabled: bool, opener: Opener) -> None:
         self._store = store
         self._enabled = enabled
+        self._opener = opener
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[int, tuple[bytes, Prefetched | None]] = {}
 
@@ -135,34 +140,21 @@ class BundlePrefetcher:
         self._pending[index] = (data, self._submit(data, file, today))
 
     def _submit(self, data: bytes, file: str, today: date) -> Prefetched | None:
-        try:
-            container = parse_container(data)
-            if container.kind is not Kind.BUNDLE:
-                return None
-            device = get_device(self._store, container.sender_id)
-            if device is None or device.status != DeviceStatus.APPROVED.value:
-                return None
-            private = district_encryption_key(self._store)
-            container, plaintext = decrypt_bundle(
-                data,
-                expected_recipient_fingerprint=x25519_fingerprint(x25519_raw(private)),
-                district_private_x25519=private,
-                trusted_sender_key=base64.b64decode(device.signing_key),
-                file=file,
-            )
-        except SyncError:
+        opened = self._opener(self._store, data)
+        if opened is None:
             return None
+        container, area, plaintext = opened
         catalogue = self._store.catalogue
-        # Only the header travels: the ciphertext and signed bytes are not needed over there.
+        # Only the header travels: the ciphertext and signed bytes are not needed any more.
         light = dataclasses.replace(container, payload=b"", signed_bytes=b"")
         try:
             future = self._executor().submit(
-                _unpack_and_check, light, plaintext, device.area_code, catalogue, today
+                _unpack_and_check, light, plaintext, area, catalogue, today
             )
         except (BrokenProcessPool, RuntimeError, OSError):
             self._enabled = False  # no second process here: carry on without one
             return None
-        return Prefetched(future, device.area_code, catalogue, today)
+        return Prefetched(future, area, catalogue, today, light, plaintext)
 
     def take(self, index: int) -> tuple[bytes | None, Prefetched | None]:
         """The bytes read ahead for file number `index` (None if not read) and its check."""
