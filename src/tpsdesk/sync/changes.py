@@ -99,6 +99,13 @@ def _histories(session: Session, devices: list[str]) -> dict[str, dict[str, int]
     out: dict[str, dict[str, int]] = {}
     for row_id, device, counter in session.exec(query):
         out.setdefault(row_id, {})[device] = int(counter)
+    # The district's versions a resolved correction was decided knowing (sync.corrections).
+    from tpsdesk.sync.corrections import known_versions
+
+    for row_id, known in known_versions(session).items():
+        row = out.setdefault(row_id, {})
+        for device, counter in known.items():
+            row[device] = max(row.get(device, 0), counter)
     return out
 
 
@@ -183,7 +190,9 @@ def _wire_rows(
 
 
 def mark_sent(store: Store, seq_to: int) -> int:
-    """After a bundle up to `seq_to` was written: its officers that were ready become sent.
+    """After a bundle up to `seq_to` was written: its officers that were ready become sent,
+    and so do those the district asked to fix that were changed since (the fix travels; the
+    district's next receipt says what it thinks of it).
 
     The status is this laptop's own bookkeeping, so it changes without a new version (a new
     version would make the next bundle carry the row again, for ever). Returns how many
@@ -200,9 +209,11 @@ def mark_sent(store: Store, seq_to: int) -> int:
                 .where(
                     col(Officer.id).in_(chunk),
                     col(Officer.deleted).is_(False),
-                    col(Officer.status) == OfficerStatus.READY.value,
+                    col(Officer.status).in_(
+                        [OfficerStatus.READY.value, OfficerStatus.NEEDS_FIX.value]
+                    ),
                 )
-                .values(status=OfficerStatus.SENT.value)
+                .values(status=OfficerStatus.SENT.value, status_reason="")
                 .execution_options(synchronize_session="evaluate")
             )
             changed += int(getattr(result, "rowcount", 0) or 0)
