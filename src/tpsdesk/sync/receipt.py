@@ -448,7 +448,8 @@ _PLACE_LABELS = {
 }
 
 
-def _field_label(name: str) -> str:
+def field_label(name: str) -> str:
+    """An officer column as people read it, in this laptop's language."""
     from tpsdesk.domain.officer import FIELD_LABELS
 
     label = FIELD_LABELS.get(name) or _PLACE_LABELS.get(name)
@@ -463,7 +464,7 @@ def reason_text(reason: dict[str, Any]) -> str:
         return _(
             "The district corrected {fields} of this record; ask the district office for the "
             "new values and type them here too."
-        ).format(fields=", ".join(_field_label(str(name)) for name in fields[:20]))
+        ).format(fields=", ".join(field_label(str(name)) for name in fields[:20]))
     template = REASONS.get(code)
     if template is None:
         return _("The district asks for a check of this record ({code}).").format(code=code)
