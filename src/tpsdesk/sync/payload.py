@@ -278,13 +278,13 @@ def open_receipt(
     keys: dict[str, X25519PrivateKey],
     check_recipient: Callable[[dict[str, Any]], None] | None = None,
     file: str | os.PathLike[str] | None = None,
-) -> tuple[Container, list[dict[str, Any]]]:
+) -> tuple[Container, dict[str, Any], list[dict[str, Any]]]:
     """Read a receipt of either format, signed by `trusted_key` (the pinned district key):
 
     size cap → strict header → kind → signature → `check_recipient(header["recipient"])` (it
     raises to refuse) → (format 2) the recipient id is one of `keys` (the laptop's device ids),
     else WrongRecipient → decrypt with its key → bounded decompression → manifest and counts
-    equal the header. Returns the container and entries."""
+    equal the header. Returns the container, manifest and entries."""
     try:
         container = parse_container(data)
         if container.kind is not Kind.RECEIPT:
@@ -303,12 +303,12 @@ def open_receipt(
             if key is None:
                 raise WrongRecipient(recipient["fingerprint"])
             payload = open_from(key, payload, RECEIPT_INFO_LABEL + container.header_bytes)
-        _manifest, rows = _unpack(container, payload)
+        manifest, rows = _unpack(container, payload)
     except SyncError as exc:
         if file is not None:
             exc.with_file(file)
         raise
-    return container, rows
+    return container, manifest, rows
 
 
 def _unpack(container: Container, payload: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:

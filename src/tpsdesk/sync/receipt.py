@@ -497,7 +497,7 @@ def import_receipt(store: Store, data: bytes, *, file: str) -> ReceiptSummary:
                 fingerprint=recipient["fingerprint"],
             )
 
-    container, entries = open_receipt(
+    container, _manifest, entries = open_receipt(
         data,
         trusted_key=district.signing_public,
         keys=receipt_keys(store),
