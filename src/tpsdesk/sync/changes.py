@@ -37,6 +37,9 @@ from tpsdesk.store.versioning import audit, get_meta, last_seq, set_meta, state_
 # StoreMeta keys: {device_id: last seq the district acknowledged} and the last seq exported.
 META_ACKED_SEQ = "sync.acked_seq"
 META_SENT_SEQ = "sync.sent_seq"
+# {device_id: last seq exported under it}: a receipt acknowledging more than that for the id
+# shows the store was put back to an older copy (sync.receipt).
+META_SENT_SEQS = "sync.sent_seqs"
 
 MODELS: dict[str, type[SyncFields]] = {str(model.__tablename__): model for model in SYNCED_TABLES}
 
@@ -219,6 +222,9 @@ def mark_sent(store: Store, seq_to: int) -> int:
             changed += int(getattr(result, "rowcount", 0) or 0)
         previous = int(get_meta(session, META_SENT_SEQ, 0) or 0)
         set_meta(session, META_SENT_SEQ, max(previous, seq_to))
+        sent = dict(get_meta(session, META_SENT_SEQS, {}) or {})
+        sent[store.device_id] = max(int(sent.get(store.device_id, 0)), seq_to)
+        set_meta(session, META_SENT_SEQS, sent)
         audit(session, state_of(session), "bundle_sent", note=json.dumps({"seq_to": seq_to}))
     return changed
 

@@ -32,7 +32,13 @@ from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, OfficerStatus
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
-from tpsdesk.sync.changes import META_ACKED_SEQ, META_SENT_SEQ, acked_seqs, row_to_wire
+from tpsdesk.sync.changes import (
+    META_ACKED_SEQ,
+    META_SENT_SEQ,
+    META_SENT_SEQS,
+    acked_seqs,
+    row_to_wire,
+)
 from tpsdesk.sync.container import (
     FORMAT_VERSION,
     RECEIPT_FORMAT_ENCRYPTED,
@@ -538,13 +544,17 @@ def import_receipt(store: Store, data: bytes, *, file: str) -> ReceiptSummary:
 
 
 def _sent_so_far(session: Session, device_id: str) -> int:
-    """The highest sequence number this store ever gave `device_id` (or exported under it)."""
+    """The highest sequence number this store exported under `device_id` (an id that exported
+    only under an earlier tpsdesk, which kept just the last one exported: that, for the current
+    id; the id's own last change for an earlier one)."""
+    sent = get_meta(session, META_SENT_SEQS, None)
+    if isinstance(sent, dict) and isinstance(sent.get(device_id), int):
+        return int(sent[device_id])
+    if device_id == state_of(session).device_id:
+        return int(get_meta(session, META_SENT_SEQ, 0) or 0)
     from tpsdesk.store.versioning import last_seq
 
-    made = last_seq(session, device_id)
-    if device_id == state_of(session).device_id:
-        made = max(made, int(get_meta(session, META_SENT_SEQ, 0) or 0))
-    return made
+    return last_seq(session, device_id)
 
 
 def _apply_entries(
@@ -590,7 +600,7 @@ def _apply_entries(
         # The district holds changes of this id that this store never made (or other ones
         # under the same numbers): its store was put back to an older copy. Only what this
         # copy itself sent counts as acknowledged; the rest goes again, under a new id.
-        safe = min(acknowledged, int(get_meta(session, META_SENT_SEQ, 0) or 0), sent)
+        safe = min(acknowledged, sent)
         if rollback_from is not None:
             safe = min(safe, rollback_from - 1)
         set_meta(session, META_ROLLBACK, {"device_id": device_id, "safe_seq": max(safe, 0)})
