@@ -420,3 +420,22 @@ def test_a_removed_duplicate_is_not_kept_twice_nor_left_to_fix(world) -> None:  
     _header, again = build_receipt(hq, laptop.device_id)
     summary = import_receipt(laptop, again, file="r2.tpsr")
     assert summary.kept_local == 0 and summary.updated_rows == 0
+
+
+def test_a_district_store_made_before_the_receipt_key_gets_the_column(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from tpsdesk.sync.district_models import ensure_district_tables
+
+    hq = district_store(tmp_path / "d.store")
+    try:
+        with hq.transaction() as session:
+            session.connection().exec_driver_sql(
+                "ALTER TABLE sync_device DROP COLUMN encryption_key"
+            )
+        ensure_district_tables(hq)
+        with hq.read() as session:
+            columns = {c["name"] for c in inspect(session.connection()).get_columns("sync_device")}
+        assert "encryption_key" in columns
+    finally:
+        hq.close()
