@@ -200,9 +200,8 @@ def ensure_district_tables(store: Store) -> None:
         )
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
-    missing = [table for table in _tables() if table.name not in existing]
-    with store.read() as session:
         new_columns = _missing_columns(session.connection(), existing)
+    missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
     nothing = not missing and not missing_indexes and not redundant and not stale_keys
