@@ -124,7 +124,16 @@ def _knows(value: Any) -> dict[str, int] | None:
 
 def _place_exists(session: Session, values: dict[str, Any]) -> bool:
     """Whether the correction's TPS/kelurahan/kecamatan is live on this laptop (a place it
-    does not hold would break the store's references)."""
+    does not hold would break the store's references). Remembered for the session: a
+    receipt names the same few places again and again."""
+    key = (values["tps_id"], values["kelurahan_code"], values["kecamatan_code"])
+    known: dict[tuple[Any, ...], bool] = session.info.setdefault("tpsdesk.places_live", {})
+    if key not in known:
+        known[key] = _places_live(session, values)
+    return known[key]
+
+
+def _places_live(session: Session, values: dict[str, Any]) -> bool:
     if values["tps_id"] is not None:
         tps = session.get(Tps, values["tps_id"])
         if tps is None or tps.deleted:

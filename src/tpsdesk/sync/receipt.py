@@ -570,31 +570,35 @@ def _apply_entries(
     statuses: dict[str, int] = defaultdict(int)
     updated = kept = corrected = conflicts = 0
     rollback_from: int | None = None
-    for entry in entries:
-        kind = entry.get("type")
-        if kind == "ack":
-            if entry.get("device_id") != device_id or type(entry.get("seq")) is not int:
+    held = _officers_named(session, entries)
+    # Each entry changes one officer: a flush before every read made 1,000 entries cost
+    # seconds. The reads inside (places, meta) do not depend on the officers changed.
+    with session.no_autoflush:
+        for entry in entries:
+            kind = entry.get("type")
+            if kind == "ack":
+                if entry.get("device_id") != device_id or type(entry.get("seq")) is not int:
+                    raise Malformed(N_("a receipt entry is invalid"), file=file)
+                acknowledged = max(acknowledged, int(entry["seq"]))
+            elif kind == "gap":
+                found_gaps.append((int(entry["from"]), int(entry["to"])))
+            elif kind == "rollback":
+                start = entry.get("from")
+                if entry.get("device_id") != device_id or type(start) is not int or start < 1:
+                    raise Malformed(N_("a receipt entry is invalid"), file=file)
+                rollback_from = start if rollback_from is None else min(rollback_from, start)
+            elif kind == "officer":
+                officer = held.get(str(entry.get("id", "")))
+                if officer is None:
+                    continue
+                status, change = _apply_officer(session, officer, entry, file)
+                statuses[status] += 1
+                updated += change in ("removed", "applied")
+                kept += change == "kept"
+                corrected += change == "applied"
+                conflicts += change == "conflict"
+            else:
                 raise Malformed(N_("a receipt entry is invalid"), file=file)
-            acknowledged = max(acknowledged, int(entry["seq"]))
-        elif kind == "gap":
-            found_gaps.append((int(entry["from"]), int(entry["to"])))
-        elif kind == "rollback":
-            start = entry.get("from")
-            if entry.get("device_id") != device_id or type(start) is not int or start < 1:
-                raise Malformed(N_("a receipt entry is invalid"), file=file)
-            rollback_from = start if rollback_from is None else min(rollback_from, start)
-        elif kind == "officer":
-            outcome = _apply_officer(session, entry, file)
-            if outcome is None:
-                continue
-            status, change = outcome
-            statuses[status] += 1
-            updated += change in ("removed", "applied")
-            kept += change == "kept"
-            corrected += change == "applied"
-            conflicts += change == "conflict"
-        else:
-            raise Malformed(N_("a receipt entry is invalid"), file=file)
     sent = _sent_so_far(session, device_id)
     if acknowledged > sent or rollback_from is not None:
         # The district holds changes of this id that this store never made (or other ones
@@ -615,12 +619,21 @@ def _apply_entries(
     )  # fmt: skip
 
 
-def _apply_officer(session: Session, entry: dict[str, Any], file: str) -> tuple[str, str] | None:
+def _officers_named(session: Session, entries: list[dict[str, Any]]) -> dict[str, Officer]:
+    """The officers the receipt's entries name that this laptop holds, read in chunks."""
+    ids = sorted({str(e.get("id", "")) for e in entries if e.get("type") == "officer"})
+    held: dict[str, Officer] = {}
+    for start in range(0, len(ids), 500):
+        query = select(Officer).where(col(Officer.id).in_(ids[start : start + 500]))
+        held.update((officer.id, officer) for officer in session.exec(query))
+    return held
+
+
+def _apply_officer(
+    session: Session, officer: Officer, entry: dict[str, Any], file: str
+) -> tuple[str, str]:
     """Apply one officer entry: (status given, what changed: "removed", "applied",
-    "conflict", "kept" or ""), or None for an officer this laptop does not hold."""
-    officer = session.get(Officer, str(entry.get("id", "")))
-    if officer is None:
-        return None
+    "conflict", "kept" or "")."""
     status = str(entry.get("status", ""))
     if status not in {s.value for s in OfficerStatus}:
         raise Malformed(N_("a receipt entry is invalid"), file=file)
