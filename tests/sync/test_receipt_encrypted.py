@@ -439,3 +439,18 @@ def test_a_district_store_made_before_the_receipt_key_gets_the_column(tmp_path: 
         assert "encryption_key" in columns
     finally:
         hq.close()
+
+
+def test_a_laptop_enrolled_before_receipt_keys_gets_one_with_its_signing_key_kept(world) -> None:  # type: ignore[no-untyped-def]
+    from tpsdesk.store.versioning import set_meta
+    from tpsdesk.sync.identity import META_RECEIPT_KEYS, device_identity
+
+    _hq, laptop, _tmp = world
+    before = ensure_device_identity(laptop)
+    with laptop.transaction() as session:
+        set_meta(session, META_RECEIPT_KEYS, {})  # as an earlier tpsdesk left it
+    old = device_identity(laptop)
+    assert old is not None and old.receipt_public is None
+    after = ensure_device_identity(laptop)
+    assert after.public_key == before.public_key and after.fingerprint == before.fingerprint
+    assert after.receipt_public is not None and after.receipt_public != before.receipt_public
