@@ -112,6 +112,13 @@ def test_bundle_announces_the_receipt_key_and_the_district_records_it(world) -> 
         )
     key = receipt_keys(laptop)[laptop.device_id]
     assert x25519_raw(key) == identity.receipt_public
+    # `bundle inspect` shows it, as the fingerprint of an X25519 key.
+    from tpsdesk.sync.container import describe_header
+    from tpsdesk.sync.hpke import x25519_fingerprint
+
+    header = parse_container(read_bundle_file(next((tmp / "usb").iterdir()))).header
+    shown = dict(describe_header(header))
+    assert shown["Receipt key fingerprint"] == x25519_fingerprint(identity.receipt_public)
 
 
 def test_v2_receipt_holds_no_kpj_nor_corrected_value_in_clear_and_applies_the_correction(

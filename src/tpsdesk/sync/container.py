@@ -42,7 +42,7 @@ from tpsdesk.sync.errors import (
     UnsupportedFormat,
 )
 from tpsdesk.sync.fingerprint import fingerprint
-from tpsdesk.sync.hpke import is_low_order
+from tpsdesk.sync.hpke import is_low_order, x25519_fingerprint
 
 MAGIC = b"TPSDFILE"
 FORMAT_VERSION = 1
@@ -595,6 +595,9 @@ def describe_header(header: dict[str, Any]) -> list[tuple[str, str]]:
             f"{table_label(name)}: {n}" for name, n in sorted(header["counts"].items())
         )
         rows.append((_("Counts"), counts or "—"))
+        if "encryption_key" in header:
+            key = _raw_key(header["encryption_key"], "encryption_key")
+            rows.append((_("Receipt key fingerprint"), x25519_fingerprint(key)))
     else:
         rows.append((_("Version"), str(header["version"])))
         if kind is Kind.SETUP:
