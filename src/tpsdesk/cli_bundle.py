@@ -192,6 +192,12 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
                 "office to approve it: fingerprint {fingerprint}."
             ).format(fingerprint=summary.new_fingerprint)
         )
+    for place, reason in summary.refused_places:
+        click.echo(
+            _("The district refused {place}: {reason}").format(
+                place=_shown(place), reason=_shown(reason)
+            )
+        )
     if to_fix:
         click.echo(_("To fix:"))
     for officer in to_fix:

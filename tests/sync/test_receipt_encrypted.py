@@ -239,7 +239,12 @@ def test_correction_meeting_a_local_change_is_shown_side_by_side_and_resolved(
 
 
 def _record_report(
-    hq: Store, device_id: str, seq: tuple[int, int], accepted: list[str], rejected: list[str]
+    hq: Store,
+    device_id: str,
+    seq: tuple[int, int],
+    accepted: list[str],
+    rejected: list[str],
+    places: tuple[str, ...] = (),
 ) -> None:
     """The report a per-row merge stores (merged, with `rejected` rows), written by hand."""
     report = {
@@ -268,6 +273,15 @@ def _record_report(
                 ],
             }
             for row_id in rejected
+        ]
+        + [
+            {
+                "index": 1,
+                "table": "tps",
+                "id": row_id,
+                "problems": [{"field": "number", "code": "tps.taken", "message": "Taken."}],
+            }
+            for row_id in places
         ],
         "gaps": [],
     }
@@ -298,10 +312,16 @@ def test_refused_rows_come_back_to_fix_and_go_with_the_next_bundle(world) -> Non
     fresh = add_officer(laptop, 3)
     good2 = add_officer(laptop, 4)
     exported = export_bundle(laptop, tmp / "usb2")
-    _record_report(hq, device_id, (exported.seq_from, exported.seq_to), [good2], [bad, fresh])
+    from tpsdesk.store import areas
+
+    tps = areas.find_tps(laptop, f"{KEL}/3")
+    seqs = (exported.seq_from, exported.seq_to)
+    _record_report(hq, device_id, seqs, [good2], [bad, fresh], places=(tps.id,))
     _header, data = build_receipt(hq, device_id)
     summary = import_receipt(laptop, data, file="r.tpsr")
     assert summary.acknowledged_seq == exported.seq_to
+    [(place, why)] = summary.refused_places
+    assert place == f"TPS 3 ({KEL})" and "Taken." in why
     for officer_id in (bad, fresh):
         officer = officers.get_officer(laptop, officer_id)
         assert officer is not None and officer.status == "needs_fix"

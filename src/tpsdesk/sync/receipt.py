@@ -177,11 +177,14 @@ def _open_reasons(session: Session, row_ids: set[str]) -> dict[str, list[dict[st
     return reasons
 
 
-def _rejections(session: Session, device_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The laptop's officer rows the district refused, with its reasons, read from the
+_PLACE_TABLES = frozenset({"kecamatan", "kelurahan", "tps"})
+
+
+def _rejections(session: Session, device_id: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """row id → (table, reasons) of the laptop's rows the district refused, read from the
     report of every bundle of the laptop (merged or refused), oldest first: a row a later
     bundle brought again and the district took (or found unchanged) is no longer refused."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     query = (
         select(ReceivedBundle)
         .where(
@@ -198,13 +201,15 @@ def _rejections(session: Session, device_id: str) -> dict[str, list[dict[str, An
                     out.pop(str(ref.get("id", "")), None)
         for rejected in report.get("rejected", []):
             row_id = str(rejected.get("id") or "")
-            if not row_id or rejected.get("table") not in ("officer", "", None):
-                continue  # a refusal of the whole file, or of a place: no officer to mark
+            table = str(rejected.get("table") or "officer")
+            if not row_id or table not in _PLACE_TABLES | {"officer"}:
+                continue  # a refusal of the whole file: nothing of the laptop's to mark
             problems = [p for p in rejected.get("problems", []) if isinstance(p, dict)]
             detail = "; ".join(str(p.get("message", "")) for p in problems)
             fields = sorted({str(p.get("field")) for p in problems if p.get("field")})
             codes = [str(p.get("code", "")) for p in problems]
-            out[row_id] = [{"code": "rejected", "detail": detail, "codes": codes, "fields": fields}]
+            reason = {"code": "rejected", "detail": detail, "codes": codes, "fields": fields}
+            out[row_id] = (table, [reason])
     return out
 
 
@@ -302,7 +307,9 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
     ]
     with store.transaction() as session:
         rollback = _rollback_reported(session, device.device_id)
-        if rollback is not None:
+        # Entry types a laptop of an earlier tpsdesk does not know go in format 2 only (such a
+        # laptop has no receipt key, so it gets format 1 and can still import it).
+        if rollback is not None and encrypted:
             entries.append(rollback)
         row_ids = _laptop_rows(session, device.device_id)
         reasons = _open_reasons(session, set(row_ids))
@@ -316,20 +323,25 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
                     session,
                     officer,
                     device.device_id,
-                    reasons.get(row_id, []) + rejected.pop(row_id, []),
+                    reasons.get(row_id, []) + rejected.pop(row_id, ("", []))[1],
                     encrypted=encrypted,
                 )
             )
         # Rows the district refused and never took: the laptop still has to fix them.
-        for row_id, problems in sorted(rejected.items()):
-            entries.append(
-                {
-                    "type": "officer",
-                    "id": row_id,
-                    "status": OfficerStatus.NEEDS_FIX.value,
-                    "reasons": problems,
-                }
-            )
+        for row_id, (table, problems) in sorted(rejected.items()):
+            if table == "officer":
+                entries.append(
+                    {
+                        "type": "officer",
+                        "id": row_id,
+                        "status": OfficerStatus.NEEDS_FIX.value,
+                        "reasons": problems,
+                    }
+                )
+            elif encrypted:
+                entries.append(
+                    {"type": "refused_row", "table": table, "id": row_id, "reasons": problems}
+                )
         versions = dict(get_meta(session, META_RECEIPT_VERSIONS, {}) or {})
         version = int(versions.get(device.device_id, 0)) + 1
         versions[device.device_id] = version
@@ -430,6 +442,8 @@ class ReceiptSummary:
     # (with new keys); the district must approve it (its fingerprint) before it merges.
     new_device_id: str | None = None
     new_fingerprint: str | None = None
+    # Places (kecamatan, kelurahan, TPS) the district refused: (what, reason), translated.
+    refused_places: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -444,6 +458,7 @@ class ReceiptSummary:
             "encrypted": self.encrypted,
             "new_device_id": self.new_device_id,
             "new_fingerprint": self.new_fingerprint,
+            "refused_places": [{"place": p, "reason": r} for p, r in self.refused_places],
         }
 
 
@@ -570,6 +585,7 @@ def _apply_entries(
     statuses: dict[str, int] = defaultdict(int)
     updated = kept = corrected = conflicts = 0
     rollback_from: int | None = None
+    refused_places: list[tuple[str, str]] = []
     held = _officers_named(session, entries)
     # Each entry changes one officer: a flush before every read made 1,000 entries cost
     # seconds. The reads inside (places, meta) do not depend on the officers changed.
@@ -587,6 +603,12 @@ def _apply_entries(
                 if entry.get("device_id") != device_id or type(start) is not int or start < 1:
                     raise Malformed(N_("a receipt entry is invalid"), file=file)
                 rollback_from = start if rollback_from is None else min(rollback_from, start)
+            elif kind == "refused_row":
+                place = _place_name(session, entry.get("table"), entry.get("id"))
+                if place is None:
+                    raise Malformed(N_("a receipt entry is invalid"), file=file)
+                reasons = [r for r in entry.get("reasons") or [] if isinstance(r, dict)]
+                refused_places.append((place, " ".join(reason_text(r) for r in reasons)))
             elif kind == "officer":
                 officer = held.get(str(entry.get("id", "")))
                 if officer is None:
@@ -615,8 +637,25 @@ def _apply_entries(
     set_meta(session, META_ACKED_SEQ, acked)
     return ReceiptSummary(
         version, acknowledged, tuple(found_gaps), dict(statuses), updated, kept,
-        corrected=corrected, conflicts=conflicts,
+        corrected=corrected, conflicts=conflicts, refused_places=tuple(refused_places),
     )  # fmt: skip
+
+
+def _place_name(session: Session, table: Any, row_id: Any) -> str | None:
+    """A refused place as people read it ("TPS 3 (35.73.05.1001)"), or None if the entry is
+    not a place row."""
+    from tpsdesk.store.models import Kecamatan, Kelurahan, Tps
+    from tpsdesk.sync.changes import table_label
+
+    models: dict[str, Any] = {"tps": Tps, "kelurahan": Kelurahan, "kecamatan": Kecamatan}
+    if table not in models or not isinstance(row_id, str) or not row_id:
+        return None
+    row = session.get(models[table], row_id)
+    if row is None:
+        return f"{table_label(table)} {row_id[:8]}"
+    if isinstance(row, Tps):
+        return f"{table_label(table)} {row.number} ({row.kelurahan_code})"
+    return f"{table_label(table)} {row.code} {row.name}"
 
 
 def _officers_named(session: Session, entries: list[dict[str, Any]]) -> dict[str, Officer]:
