@@ -481,3 +481,21 @@ def test_a_laptop_enrolled_before_receipt_keys_gets_one_with_its_signing_key_kep
     after = ensure_device_identity(laptop)
     assert after.public_key == before.public_key and after.fingerprint == before.fingerprint
     assert after.receipt_public is not None and after.receipt_public != before.receipt_public
+
+
+def test_the_same_correction_typed_on_the_laptop_leaves_no_conflict_for_later_edits(world) -> None:  # type: ignore[no-untyped-def]
+    hq, laptop, tmp = world
+    officer_id = add_officer(laptop, 1)
+    _approved(hq, laptop, tmp / "usb")
+    _renamed(hq, officer_id, "PETUGAS BENAR")  # the clerk…
+    _renamed(laptop, officer_id, "PETUGAS BENAR")  # …and the laptop's user, alike
+    outcome = _send(hq, laptop, tmp / "usb2")
+    assert outcome.report is not None and outcome.report.conflicts == ()  # type: ignore[attr-defined]
+    _header, data = build_receipt(hq, laptop.device_id)
+    summary = import_receipt(laptop, data, file="r.tpsr")
+    assert summary.statuses == {"accepted": 1} and summary.conflicts == 0
+    # A later edit here is made knowing the district's version too.
+    _renamed(laptop, officer_id, "PETUGAS BENAR LAGI")
+    outcome = _send(hq, laptop, tmp / "usb3")
+    assert outcome.report is not None and outcome.report.conflicts == ()  # type: ignore[attr-defined]
+    assert officers.get_officer(hq, officer_id).name == "PETUGAS BENAR LAGI"  # type: ignore[union-attr]

@@ -411,17 +411,26 @@ def _officer_entry(
             # A removal travels back as a tombstone: versions only, no personal data.
             entry["tombstone"] = _version_of(officer)
         elif encrypted:
-            wire = row_to_wire(officer, 0)["values"]
-            entry["correction"] = {
-                "version": _version_of(officer),
-                "values": {name: wire[name] for name in CORRECTABLE},
-                "knows": _versions_known(session, officer),
-            }
+            entry["correction"] = _correction(session, officer)
             if officer.bpjs_number:
                 entry["bpjs_number"] = officer.bpjs_number
         else:
             entry["changed_by_district"] = True
+    elif encrypted and not sent and not officer.deleted:
+        # The district shows its own version with the laptop's values (the laptop typed the
+        # same correction): sent all the same, so the laptop's next edit names that version in
+        # its history and does not meet it as a conflict.
+        entry["correction"] = _correction(session, officer)
     return entry
+
+
+def _correction(session: Session, officer: Officer) -> dict[str, Any]:
+    wire = row_to_wire(officer, 0)["values"]
+    return {
+        "version": _version_of(officer),
+        "values": {name: wire[name] for name in CORRECTABLE},
+        "knows": _versions_known(session, officer),
+    }
 
 
 # -- field ----------------------------------------------------------------------------------
