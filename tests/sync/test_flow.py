@@ -356,11 +356,14 @@ def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(wo
     second = export_bundle(laptop, tmp / "usb")
     outcome = receive_bundle(hq, read_bundle_file(second.path), file=second.path.name)
     assert outcome.report is not None and outcome.report.conflicts == ()
+    _forget_receipt_key(hq, waiting.device_id)  # format 1 again
     _header, receipt = build_receipt(hq, waiting.fingerprint)
     summary = import_receipt(laptop, receipt, file="r.tpsr")
     assert summary.statuses == {"accepted": 1}
 
-    # A different correction on the laptop is a conflict, and the receipt says so.
+    # A format 1 receipt does not carry the district's version, so a different correction
+    # on the laptop is a conflict, and the receipt says so (a format 2 receipt makes it a
+    # plain later edit: test_receipt_encrypted).
     _renamed(laptop, officer_id, "PETUGAS LAIN")
     third = export_bundle(laptop, tmp / "usb")
     outcome = receive_bundle(hq, read_bundle_file(third.path), file=third.path.name)
