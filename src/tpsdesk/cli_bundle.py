@@ -1,7 +1,8 @@
 """Bundle, merge and receipt commands of the `tpsdesk` command line.
 
-Field: `bundle export`, `receipt import`. Anyone: `bundle inspect`. District: `district merge`,
-`district devices` (approve, revoke), `district findings` (resolve), `district receipt`.
+Field: `bundle export`, `receipt import`, `receipt corrections`. Anyone: `bundle inspect`.
+District: `district merge`, `district devices` (approve, revoke), `district findings`
+(resolve), `district receipt`.
 Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported. Exit status 1 when any file
 was refused or any bundle refused; the reason is printed, never a traceback.
 """
@@ -179,10 +180,134 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
                 summary.kept_local,
             ).format(count=summary.kept_local)
         )
+    if summary.corrected:
+        click.echo(
+            ngettext(
+                "{count} record took the district's correction.",
+                "{count} records took the district's correction.",
+                summary.corrected,
+            ).format(count=summary.corrected)
+        )
+    if summary.conflicts:
+        click.echo(
+            ngettext(
+                "{count} correction of the district meets a change made here; compare both "
+                "values with: tpsdesk receipt corrections",
+                "{count} corrections of the district meet a change made here; compare both "
+                "values with: tpsdesk receipt corrections",
+                summary.conflicts,
+            ).format(count=summary.conflicts)
+        )
+    if summary.new_device_id is not None:
+        click.echo(
+            _(
+                "The district holds changes of this laptop that this store never made: the "
+                "store was put back to an older copy. This laptop now has a new identity, so "
+                "nothing it sends can clash; nothing typed here is lost. Ask the district "
+                "office to approve it: fingerprint {fingerprint}."
+            ).format(fingerprint=summary.new_fingerprint)
+        )
+    for place, reason in summary.refused_places:
+        click.echo(
+            _("The district refused {place}: {reason}").format(
+                place=_shown(place), reason=_shown(reason)
+            )
+        )
     if to_fix:
         click.echo(_("To fix:"))
     for officer in to_fix:
         click.echo(printable(f"  {officer['name']} ({officer['post_name']}): {officer['reason']}"))
+
+
+@receipt.command(
+    "corrections",
+    help=N_(
+        "List the district's corrections that meet a change made here, with both values; "
+        "take the district's values or keep this laptop's."
+    ),
+)
+@option("--take", "take", metavar="ID", help=N_("Take the district's values for this officer."))
+@option("--keep", "keep", metavar="ID", help=N_("Keep this laptop's values for this officer."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def receipt_corrections(
+    ctx: click.Context, take: str | None, keep: str | None, as_json: bool
+) -> None:
+    from tpsdesk.sync.corrections import list_corrections, resolve_correction
+    from tpsdesk.sync.receipt import field_label
+
+    if take is not None and keep is not None:
+        fail(_("Choose one: --take or --keep."))
+    with _open_store(ctx) as store:
+        pending = list_corrections(store)
+        ref = take if take is not None else keep
+        if ref is not None:
+            matches = [c for c in pending if c.officer_id.startswith(ref.strip().lower())]
+            if len(matches) != 1:
+                fail(
+                    _("No single waiting correction has an officer id starting with {ref}.")
+                    .format(ref=ref)
+                )  # fmt: skip
+            resolve_correction(store, matches[0].officer_id, take=take is not None)
+            click.echo(
+                _("The district's values were taken; they go with the next bundle.")
+                if take is not None
+                else _("This laptop's values were kept; they go with the next bundle.")
+            )
+            return
+        names = _officer_names(store, [c.officer_id for c in pending])
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "id": c.officer_id,
+                    "fields": [
+                        {"field": f.field, "mine": _shown(f.mine), "district": _shown(f.district)}
+                        for f in c.fields
+                    ],
+                }
+                for c in pending
+            ]
+        )
+        return
+    if not pending:
+        click.echo(_("No correction from the district is waiting."))
+        return
+    for correction in pending:
+        click.echo(f"{correction.officer_id[:8]}  {names.get(correction.officer_id, '')}")
+        for item in correction.fields:
+            click.echo(
+                "  "
+                + _("{field}: here {mine} | district {district}").format(
+                    field=field_label(item.field),
+                    mine=_shown(item.mine),
+                    district=_shown(item.district),
+                )
+            )
+    click.echo(
+        _(
+            "Take the district's values: tpsdesk receipt corrections --take ID; keep this "
+            "laptop's: --keep ID."
+        )
+    )
+
+
+def _shown(value: Any) -> str:
+    """A value for the terminal: dates as ISO text, nothing as "—", control characters
+    escaped (what is printed must not rewrite the terminal)."""
+    if value is None or value == "":
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _officer_names(store: Any, ids: list[str]) -> dict[str, str]:
+    from tpsdesk.store.models import Officer
+
+    with store.read() as session:
+        found = (session.get(Officer, officer_id) for officer_id in ids)
+        return {o.id: _shown(o.name) for o in found if o is not None}
 
 
 def _needing_fixes(store: Any) -> list[dict[str, Any]]:
@@ -199,9 +324,10 @@ def _needing_fixes(store: Any) -> list[dict[str, Any]]:
         return post.name if post is not None else code
 
     with store.read() as session:
+        # A removed officer (a duplicate the district took out) has nothing left to fix.
         query = (
             select(Officer)
-            .where(Officer.status == OfficerStatus.NEEDS_FIX.value)
+            .where(Officer.status == OfficerStatus.NEEDS_FIX.value, col(Officer.deleted).is_(False))
             .order_by(col(Officer.name), col(Officer.id))
         )
         return [
@@ -908,15 +1034,26 @@ def district_receipt(ctx: click.Context, device: str, out: Path, as_json: bool) 
         header, data = build_receipt(store, device)
     out_file = out / suggested_file_name(header) if out.is_dir() else out
     _write_new_file(out_file, data)
+    encrypted = header["payload"]["encryption"] != "none"
     if as_json:
         _echo_json(
             {
                 "written": str(out_file),
                 "version": header["version"],
                 "acknowledged_seq": header["for_seq_to"],
+                "encrypted": encrypted,
             }
         )
         return
+    if not encrypted:
+        click.echo(
+            _(
+                "This laptop has not told the district its receipt key yet (it runs an older "
+                "tpsdesk, or no bundle of it was merged since): the receipt is not encrypted, "
+                "so it carries no BPJS numbers and no corrected values, only which fields "
+                "were corrected."
+            )
+        )
     click.echo(
         _("Wrote {file}: receipt number {version}, every change up to {seq} acknowledged.").format(
             file=str(out_file), version=header["version"], seq=header["for_seq_to"]

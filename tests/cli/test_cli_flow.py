@@ -613,3 +613,52 @@ def test_a_laptop_restored_from_an_old_backup(world: World, sent: Path) -> None:
     assert report["conflicts"] == [] and report["duplicates"] == []
     assert len(district.officers()) == 6
     assert district.json("district", "findings") == []
+
+
+def _rename(world: World, desk: Desk, officer_id: str, name: str) -> None:
+    from dataclasses import replace
+
+    from tpsdesk.domain.officer import OfficerFields
+    from tpsdesk.domain.problems import Sex
+    from tpsdesk.store import officers
+    from tpsdesk.store.db import Store
+
+    store = Store.open(desk.path, world.passphrase)
+    try:
+        o = officers.get_officer(store, officer_id)
+        assert o is not None
+        fields = OfficerFields(
+            nik=o.nik, name=o.name, birth_place=o.birth_place, birth_date=o.birth_date,
+            sex=Sex(o.sex), address=o.address, postcode=o.postcode, phone=o.phone,
+            email=o.email, mother_name=o.mother_name, marital_status=o.marital_status,
+            post_code=o.post_code, duty_start=o.duty_start, duty_end=o.duty_end,
+        )  # fmt: skip
+        officers.update_officer(store, officer_id, replace(fields, name=name))
+    finally:
+        store.close()
+
+
+def test_a_correction_meeting_a_local_change_through_the_command_line(world: World) -> None:
+    district, laptop, usb = world.district, world.laptop, world.usb
+    officer_id = add_officer(world, laptop, nik="3573054101800001", name="Siti Rahayu")
+    world.export()
+    district.ok("district", "merge", *sorted(usb.glob("*.tpsb")))
+    district.ok("district", "devices", "approve", world.laptop_fp)
+    _rename(world, district, officer_id, "Siti Rahayu Ningsih")  # the clerk
+    _rename(world, laptop, officer_id, "Siti Rahajoe")  # the laptop, meanwhile
+    written = district.ok("district", "receipt", world.laptop_fp, "--out", usb / "r.tpsr")
+    assert "not encrypted" not in written.stdout
+    assert b"Ningsih" not in (usb / "r.tpsr").read_bytes()
+    imported = laptop.ok("receipt", "import", usb / "r.tpsr").stdout
+    assert "meets a change made here" in imported
+    listed = laptop.ok("receipt", "corrections").stdout
+    assert officer_id[:8] in listed and "Siti Rahajoe" in listed and "Ningsih" in listed
+    [shown] = laptop.json("receipt", "corrections")
+    assert shown["fields"] == [
+        {"field": "name", "mine": "Siti Rahajoe", "district": "Siti Rahayu Ningsih"}
+    ]
+    laptop.refused("receipt", "corrections", "--take", "zzzz", says="zzzz")
+    assert "taken" in laptop.ok("receipt", "corrections", "--take", officer_id[:8]).stdout
+    assert "No correction" in laptop.ok("receipt", "corrections").stdout
+    [mine] = laptop.officers()
+    assert mine["name"] == "Siti Rahayu Ningsih"

@@ -315,6 +315,16 @@ def _renamed(store: Store, officer_id: str, name: str) -> None:
     officers.update_officer(store, officer_id, fields)
 
 
+def _forget_receipt_key(hq: Store, device_id: str) -> None:
+    from tpsdesk.sync.district_models import Device
+
+    with hq.transaction() as session:
+        device = session.get(Device, device_id)
+        assert device is not None and device.encryption_key is not None
+        device.encryption_key = None
+        session.add(device)
+
+
 def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(world) -> None:  # type: ignore[no-untyped-def]
     hq, laptop, tmp = world
     officer_id = add_officer(laptop, 1)
@@ -323,9 +333,12 @@ def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(wo
     district.approve(hq, waiting.fingerprint)
     merge_released(hq, waiting.device_id)
 
-    # The clerk corrects the name; the receipt says which field (not its value)…
+    # The clerk corrects the name; a format 1 receipt (a laptop of an earlier tpsdesk, whose
+    # receipt key the district does not know) says which field, not its value…
+    _forget_receipt_key(hq, waiting.device_id)
     _renamed(hq, officer_id, "PETUGAS BENAR")
     _header, told = build_receipt(hq, waiting.fingerprint)
+    assert _header["format"] == 1
     assert import_receipt(laptop, told, file="r0.tpsr").statuses == {"needs_fix": 1}
     shown = officers.get_officer(laptop, officer_id)
     assert shown is not None and shown.status == "needs_fix"
@@ -343,11 +356,14 @@ def test_the_same_correction_at_the_district_and_on_the_laptop_is_no_conflict(wo
     second = export_bundle(laptop, tmp / "usb")
     outcome = receive_bundle(hq, read_bundle_file(second.path), file=second.path.name)
     assert outcome.report is not None and outcome.report.conflicts == ()
+    _forget_receipt_key(hq, waiting.device_id)  # format 1 again
     _header, receipt = build_receipt(hq, waiting.fingerprint)
     summary = import_receipt(laptop, receipt, file="r.tpsr")
     assert summary.statuses == {"accepted": 1}
 
-    # A different correction on the laptop is a conflict, and the receipt says so.
+    # A format 1 receipt does not carry the district's version, so a different correction
+    # on the laptop is a conflict, and the receipt says so (a format 2 receipt makes it a
+    # plain later edit: test_receipt_encrypted).
     _renamed(laptop, officer_id, "PETUGAS LAIN")
     third = export_bundle(laptop, tmp / "usb")
     outcome = receive_bundle(hq, read_bundle_file(third.path), file=third.path.name)

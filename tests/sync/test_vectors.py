@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tpsdesk.sync import errors
-from tpsdesk.sync.payload import open_bundle, open_signed
+from tpsdesk.sync.payload import open_bundle, open_receipt, open_signed
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 KEYS: dict[str, Any] = json.loads((VECTORS / "keys.json").read_text(encoding="utf-8"))
@@ -34,6 +34,14 @@ def read(name: str, reader: str) -> tuple[Any, dict[str, Any], list[dict[str, An
     if reader == "setup":
         return open_signed(
             data, trusted_key=bytes.fromhex(district["ed25519_public"]), kind="setup", file=name
+        )
+    if reader == "receipt":
+        laptop_key = X25519PrivateKey.from_private_bytes(bytes.fromhex(laptop["x25519_private"]))
+        return open_receipt(
+            data,
+            trusted_key=bytes.fromhex(district["ed25519_public"]),
+            keys={laptop["id"]: laptop_key},
+            file=name,
         )
     private = X25519PrivateKey.from_private_bytes(bytes.fromhex(district["x25519_private"]))
     if reader == "bundle":
@@ -65,6 +73,8 @@ def test_index_covers_every_failure_mode() -> None:
         "setup", "bundle", "bad_magic", "bad_version", "truncated", "extended",
         "header_not_canonical", "duplicate_key", "float", "header_too_large", "bad_signature",
         "flipped_payload_byte", "wrong_recipient", "manifest_mismatch", "bomb", "low_order_key",
+        "receipt_v1", "receipt_v2", "receipt_other_laptop_key", "receipt_v2_in_clear",
+        "receipt_swapped_payload", "low_order_receipt_key",
     }  # fmt: skip
     assert required <= names
     for entry in INDEX["vectors"]:
@@ -106,3 +116,29 @@ def test_setup_vector_contents() -> None:
 
 def test_keys_file_matches_the_generator() -> None:
     assert _make_vectors().keys_json() == KEYS
+
+
+def test_receipt_v1_vector_is_rebuilt_byte_for_byte() -> None:
+    assert _make_vectors().build_receipt_v1() == (VECTORS / "receipt_v1.tpsr").read_bytes()
+
+
+def test_receipt_v2_vector_carries_values_only_encrypted() -> None:
+    """SECURITY test 34: the KPJ number and the clerk's corrected value are inside the
+    encrypted payload of a format 2 receipt, never in its clear bytes."""
+    made = _make_vectors()
+    data = (VECTORS / "receipt_v2.tpsr").read_bytes()
+    container, _manifest, entries = read("receipt_v2.tpsr", "receipt")
+    assert container.header["format"] == 2
+    assert container.header["payload"]["encryption"].startswith("hpke")
+    said = json.dumps(entries)
+    assert made.KPJ in said and made.CORRECTED_NAME in said
+    assert made.KPJ.encode() not in data and made.CORRECTED_NAME.encode() not in data
+
+
+def test_receipt_v1_vector_has_no_personal_data() -> None:
+    made = _make_vectors()
+    container, _manifest, entries = read("receipt_v1.tpsr", "receipt")
+    assert container.header["format"] == 1
+    said = json.dumps(entries)
+    assert made.KPJ not in said and made.CORRECTED_NAME not in said
+    assert '"fields": ["name"]' in said and "bpjs_number" not in said

@@ -327,6 +327,15 @@ class Store:
         if changed:
             self.save()
 
+    def start_new_device(self, reason: str) -> str:
+        """Give this store a new device id now (saved); returns it. For a laptop whose store
+        was put back to an older copy in place (a receipt acknowledged more than it sent):
+        what it writes from now on cannot reuse the old id's version numbers."""
+        with self.transaction() as session:
+            self._start_new_device(session, reason)
+        self._load_meta()
+        return self.device_id
+
     def _start_new_device(self, session: Session, reason: str) -> None:
         old_id = get_meta(session, META_DEVICE_ID)
         history = session.get(DeviceHistory, old_id) or DeviceHistory(device_id=old_id)

@@ -32,6 +32,7 @@ from tpsdesk.sync.container import (
 from tpsdesk.sync.district import (
     DeviceKeyMismatch,
     bundle_record,
+    get_device,
     key_fingerprint,
     known_sender,
     quarantine,
@@ -147,9 +148,12 @@ def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
     setup = installed_setup(store)
     if district is None or setup is None:
         raise NotEnrolled()
+    from tpsdesk.sync.receipt import finish_rollback
+
+    finish_rollback(store)  # a receipt found this store went back in time: new id first
     identity = ensure_device_identity(store)
     key = signing_key(store)
-    assert key is not None  # ensure_device_identity made it
+    assert key is not None and identity.receipt_public is not None  # ensure_… made them
     rows, seq_from, seq_to = rows_to_send(store)
     if not rows or seq_to < seq_from:
         raise NothingToSend()
@@ -169,6 +173,8 @@ def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
         "recipient": {"id": district.device_id, "fingerprint": district.encryption_fingerprint},
         "district": {"code": district.code, "name": district.name},
         "area": setup.area,
+        # Signed with the rest: the district encrypts this laptop's receipts to it.
+        "encryption_key": encode_key(identity.receipt_public),
         "seq_from": seq_from,
         "seq_to": seq_to,
         "counts": counts,
@@ -289,6 +295,7 @@ def receive_bundle(
             # Checked over there: the rows themselves are not needed here any more.
             rows = [] if checked is not None else unpack_bundle(container, plaintext)[1]
             header = container.header
+            record_receipt_key(store, device.device_id, header.get("encryption_key"))
             bundle = IncomingBundle(
                 file_id=container.file_id,
                 sender_id=container.sender_id,
@@ -393,6 +400,22 @@ _FILE_REFUSALS = (
     UnsupportedFormat,
     DeviceKeyMismatch,
 )
+
+
+def record_receipt_key(store: Store, device_id: str, encoded: Any) -> None:
+    """Remember the X25519 key an approved laptop announced in a bundle it signed (checked,
+    not low-order, by `validate_header`), so its receipts can be encrypted to it. Written only
+    when it changes: a transaction of its own (inside a merge batch it saves with the batch)."""
+    if not isinstance(encoded, str):
+        return  # a laptop of an earlier tpsdesk: its receipts stay format 1
+    device = get_device(store, device_id)
+    if device is None or device.encryption_key == encoded:
+        return
+    with store.transaction() as session:
+        current = session.get(Device, device_id)
+        if current is not None:
+            current.encryption_key = encoded
+            session.add(current)
 
 
 def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome | ReceiveFailure]:

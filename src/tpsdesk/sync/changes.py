@@ -37,6 +37,9 @@ from tpsdesk.store.versioning import audit, get_meta, last_seq, set_meta, state_
 # StoreMeta keys: {device_id: last seq the district acknowledged} and the last seq exported.
 META_ACKED_SEQ = "sync.acked_seq"
 META_SENT_SEQ = "sync.sent_seq"
+# {device_id: last seq exported under it}: a receipt acknowledging more than that for the id
+# shows the store was put back to an older copy (sync.receipt).
+META_SENT_SEQS = "sync.sent_seqs"
 
 MODELS: dict[str, type[SyncFields]] = {str(model.__tablename__): model for model in SYNCED_TABLES}
 
@@ -99,6 +102,13 @@ def _histories(session: Session, devices: list[str]) -> dict[str, dict[str, int]
     out: dict[str, dict[str, int]] = {}
     for row_id, device, counter in session.exec(query):
         out.setdefault(row_id, {})[device] = int(counter)
+    # The district's versions a resolved correction was decided knowing (sync.corrections).
+    from tpsdesk.sync.corrections import known_versions
+
+    for row_id, known in known_versions(session).items():
+        row = out.setdefault(row_id, {})
+        for device, counter in known.items():
+            row[device] = max(row.get(device, 0), counter)
     return out
 
 
@@ -183,7 +193,9 @@ def _wire_rows(
 
 
 def mark_sent(store: Store, seq_to: int) -> int:
-    """After a bundle up to `seq_to` was written: its officers that were ready become sent.
+    """After a bundle up to `seq_to` was written: its officers that were ready become sent,
+    and so do those the district asked to fix that were changed since (the fix travels; the
+    district's next receipt says what it thinks of it).
 
     The status is this laptop's own bookkeeping, so it changes without a new version (a new
     version would make the next bundle carry the row again, for ever). Returns how many
@@ -200,14 +212,19 @@ def mark_sent(store: Store, seq_to: int) -> int:
                 .where(
                     col(Officer.id).in_(chunk),
                     col(Officer.deleted).is_(False),
-                    col(Officer.status) == OfficerStatus.READY.value,
+                    col(Officer.status).in_(
+                        [OfficerStatus.READY.value, OfficerStatus.NEEDS_FIX.value]
+                    ),
                 )
-                .values(status=OfficerStatus.SENT.value)
+                .values(status=OfficerStatus.SENT.value, status_reason="")
                 .execution_options(synchronize_session="evaluate")
             )
             changed += int(getattr(result, "rowcount", 0) or 0)
         previous = int(get_meta(session, META_SENT_SEQ, 0) or 0)
         set_meta(session, META_SENT_SEQ, max(previous, seq_to))
+        sent = dict(get_meta(session, META_SENT_SEQS, {}) or {})
+        sent[store.device_id] = max(int(sent.get(store.device_id, 0)), seq_to)
+        set_meta(session, META_SENT_SEQS, sent)
         audit(session, state_of(session), "bundle_sent", note=json.dumps({"seq_to": seq_to}))
     return changed
 

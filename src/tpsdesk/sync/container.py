@@ -42,9 +42,13 @@ from tpsdesk.sync.errors import (
     UnsupportedFormat,
 )
 from tpsdesk.sync.fingerprint import fingerprint
+from tpsdesk.sync.hpke import is_low_order, x25519_fingerprint
 
 MAGIC = b"TPSDFILE"
 FORMAT_VERSION = 1
+# Header "format" of a receipt encrypted to the laptop's X25519 key (docs/formats.md,
+# "Receipts"); format 1 receipts are signed only and hold no personal data.
+RECEIPT_FORMAT_ENCRYPTED = 2
 MiB = 1024 * 1024
 KiB = 1024
 MAX_FILE = 64 * MiB
@@ -225,6 +229,10 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.SETUP: frozenset({"version", "expires_at"}),
     Kind.RECEIPT: frozenset({"version", "for_seq_to"}),
 }
+# Fields a header of that kind may hold or leave out (older writers did not have them).
+OPTIONAL_FIELDS: dict[Kind, frozenset[str]] = {
+    Kind.BUNDLE: frozenset({"encryption_key"}),  # the laptop's X25519 key for receipts
+}
 SENDER_ROLE = {Kind.BUNDLE: "field", Kind.SETUP: "district", Kind.RECEIPT: "district"}
 ENCRYPTIONS = {
     Kind.BUNDLE: frozenset({ENCRYPTION_HPKE}),
@@ -299,9 +307,16 @@ def validate_header(header: Any) -> Kind:
     if raw_kind not in {k.value for k in Kind}:
         _bad_field("kind")
     kind = Kind(raw_kind)
-    _fields(header, "", COMMON_FIELDS | KIND_FIELDS[kind])
-    if header["format"] != FORMAT_VERSION or isinstance(header["format"], bool):
+    optional = OPTIONAL_FIELDS.get(kind, frozenset()) & set(header)
+    _fields(header, "", COMMON_FIELDS | KIND_FIELDS[kind] | optional)
+    formats = {FORMAT_VERSION, RECEIPT_FORMAT_ENCRYPTED} if kind is Kind.RECEIPT else {1}
+    if isinstance(header["format"], bool) or header["format"] not in formats:
         _bad_field("format")
+    # A low-order key would make what is encrypted to it readable by anyone.
+    if "encryption_key" in header and is_low_order(
+        _raw_key(header["encryption_key"], "encryption_key")
+    ):
+        _bad_field("encryption_key")
     file_id = header["file_id"]
     try:
         if not isinstance(file_id, str) or str(uuid.UUID(file_id)) != file_id:
@@ -333,6 +348,10 @@ def validate_header(header: Any) -> Kind:
         _bad_field("payload.encoding")
     if payload["encryption"] not in ENCRYPTIONS[kind]:
         _bad_field("payload.encryption")
+    if kind is Kind.RECEIPT and (payload["encryption"] == ENCRYPTION_HPKE) != (
+        header["format"] == RECEIPT_FORMAT_ENCRYPTED
+    ):
+        _bad_field("payload.encryption")  # format 2 receipts are encrypted, format 1 never
     _integer(payload["size"], "payload.size", 0, MAX_DECOMPRESSED)
     _integer(payload["rows"], "payload.rows", 0, MAX_ROWS)
 
@@ -609,6 +628,9 @@ def describe_header(
             f"{table_label(name)}: {n}" for name, n in sorted(header["counts"].items())
         )
         rows.append((_("Counts"), counts or "—"))
+        if "encryption_key" in header:
+            key = _raw_key(header["encryption_key"], "encryption_key")
+            rows.append((_("Receipt key fingerprint"), x25519_fingerprint(key)))
     else:
         rows.append((_("Version"), str(header["version"])))
         if kind is Kind.SETUP:

@@ -63,6 +63,9 @@ class Device(SQLModel, table=True):
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     approved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # base64 raw X25519 key the laptop announced in its latest merged bundle (signed): its
+    # receipts are encrypted to it. None for a laptop of an earlier tpsdesk.
+    encryption_key: str | None = None
 
 
 class ReceivedBundle(SQLModel, table=True):
@@ -170,6 +173,22 @@ NAME_KEY_UNICODE_META = "district.name_key_unicode"
 DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
+def _missing_columns(connection: Any, existing: set[str]) -> list[str]:
+    """ALTER TABLE statements adding the nullable columns later versions gave the district
+    tables (e.g. sync_device.encryption_key) to a store made before them."""
+    statements = []
+    inspector = inspect(connection)
+    for table in _tables():
+        if table.name not in existing:
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                statements.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+    return statements
+
+
 def ensure_district_tables(store: Store) -> None:
     """Create the district tables and indexes in `store` if it lacks any, and drop indexes
     it no longer needs (a saved transaction of its own)."""
@@ -181,14 +200,18 @@ def ensure_district_tables(store: Store) -> None:
         )
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
+        new_columns = _missing_columns(session.connection(), existing)
     missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
-    if not missing and not missing_indexes and not redundant and not stale_keys:
+    nothing = not missing and not missing_indexes and not redundant and not stale_keys
+    if nothing and not new_columns:
         return
     with store.transaction() as session:
         connection = session.connection()
         SQLModel.metadata.create_all(connection, tables=missing)
+        for sql in new_columns:
+            connection.exec_driver_sql(sql)
         for sql in missing_indexes:
             connection.exec_driver_sql(sql)
         for name in redundant:

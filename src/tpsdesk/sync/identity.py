@@ -1,9 +1,11 @@
 """This store's identity for sync: its role, device id and keys.
 
-Field store: an Ed25519 signing key belonging to the device id. The private key lives only
-inside the encrypted store (StoreMeta, which is never synced). A store copied elsewhere or
-restored from a backup gets a new device id from the store layer, and with it a new key here,
-so the copy cannot pass for the original laptop.
+Field store: an Ed25519 signing key belonging to the device id, and an X25519 key the district
+encrypts its receipts to (announced, signed, in every bundle header). The private keys live
+only inside the encrypted store (StoreMeta, which is never synced). A store copied elsewhere or
+restored from a backup gets a new device id from the store layer, and with it new keys here,
+so the copy cannot pass for the original laptop. The X25519 keys of earlier device ids are
+kept: a receipt the district wrote for an earlier id must still open.
 
 District store: the district identity — an Ed25519 signing key (setup files, receipts) and an
 X25519 key (HPKE: laptops encrypt their bundles to it). Every enrolled laptop has pinned these
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
 
 # StoreMeta key: {"device_id": str, "private_key": base64 of the raw 32-byte Ed25519 seed}.
 META_SIGNING_KEY = "device_signing_key"
+# StoreMeta key of a field store: {device_id: base64 raw X25519 private key} — the receipt keys
+# of this store's device ids (earlier ones kept, see the module docstring).
+META_RECEIPT_KEYS = "device_receipt_keys"
 # StoreMeta key of a district store: {"signing_key": base64 raw Ed25519 seed, "encryption_key":
 # base64 raw X25519 private key, "created_at": ISO UTC}. Not tied to the device id (see above).
 META_DISTRICT_KEYS = "district_keys"
@@ -80,6 +85,9 @@ class DeviceIdentity:
     public_key: bytes  # raw Ed25519, 32 bytes
     # A district's X25519 key: then `fingerprint` is the district fingerprint of both keys.
     encryption_public: bytes | None = None
+    # A laptop's X25519 key for receipts (raw public). Not part of its fingerprint: the bundle
+    # header that announces it is signed by the key the fingerprint names.
+    receipt_public: bytes | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -323,7 +331,46 @@ def device_identity(store: Store) -> DeviceIdentity | None:
     key = signing_key(store)
     if key is None:
         return None
-    return DeviceIdentity(role=store.role, device_id=store.device_id, public_key=_raw_public(key))
+    receipt = receipt_key(store)
+    return DeviceIdentity(
+        role=store.role,
+        device_id=store.device_id,
+        public_key=_raw_public(key),
+        receipt_public=None if receipt is None else _raw_x25519_public(receipt),
+    )
+
+
+def receipt_keys(store: Store) -> dict[str, X25519PrivateKey]:
+    """A field store's receipt keys by device id (the current one and earlier ones)."""
+    if store.role != "field":
+        return {}
+    with store.read() as session:
+        value = get_meta(session, META_RECEIPT_KEYS, {})
+    keys: dict[str, X25519PrivateKey] = {}
+    if isinstance(value, dict):
+        for device_id, encoded in value.items():
+            secret = _b64_private(encoded)
+            if secret is not None:
+                keys[str(device_id)] = X25519PrivateKey.from_private_bytes(secret)
+    return keys
+
+
+def receipt_key(store: Store) -> X25519PrivateKey | None:
+    """The X25519 key of this laptop's current device id, or None if it has none yet."""
+    return receipt_keys(store).get(store.device_id)
+
+
+def _ensure_receipt_key(session: Any, device_id: str) -> None:
+    value = get_meta(session, META_RECEIPT_KEYS, {})
+    keys = dict(value) if isinstance(value, dict) else {}
+    if _b64_private(keys.get(device_id, "")) is not None:
+        return
+    secret = X25519PrivateKey.generate()
+    keys[device_id] = base64.b64encode(
+        secret.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    ).decode("ascii")
+    set_meta(session, META_RECEIPT_KEYS, keys)
+    audit(session, state_of(session), "receipt_key_create", table_name="store_meta")
 
 
 def ensure_device_identity(store: Store) -> DeviceIdentity:
@@ -337,7 +384,7 @@ def ensure_device_identity(store: Store) -> DeviceIdentity:
         assert identity is not None
         return identity
     identity = device_identity(store)
-    if identity is not None:
+    if identity is not None and identity.receipt_public is not None:
         return identity
     with store.transaction() as session:
         key = _load_key(get_meta(session, META_SIGNING_KEY), store.device_id)
@@ -350,4 +397,8 @@ def ensure_device_identity(store: Store) -> DeviceIdentity:
                 {"device_id": store.device_id, "private_key": base64.b64encode(seed).decode()},
             )
             audit(session, state_of(session), "signing_key_create", table_name="store_meta")
-    return DeviceIdentity(role=store.role, device_id=store.device_id, public_key=_raw_public(key))
+        # An enrolled laptop of an earlier tpsdesk has a signing key but no receipt key yet.
+        _ensure_receipt_key(session, store.device_id)
+    identity = device_identity(store)
+    assert identity is not None and identity.receipt_public is not None
+    return identity

@@ -328,6 +328,65 @@ def seal_signed(
     return build_container(header, encoded, signing_key)
 
 
+RECEIPT_INFO_LABEL = b"tpsdesk-receipt-v2\x00"
+
+
+def seal_receipt(
+    header: dict[str, Any],
+    rows: Iterable[dict[str, Any]],
+    signing_key: Ed25519PrivateKey,
+    laptop_x25519_public: bytes,
+) -> bytes:
+    """A format 2 receipt: entries compressed, encrypted to the laptop's X25519 key (HPKE, the
+    bundles' suite, `info` = receipt label ‖ header bytes), signed by the district. A low-order
+    laptop key is Malformed."""
+    if header.get("kind") != Kind.RECEIPT.value:
+        raise ValueError("seal_receipt needs a receipt header")
+    header, encoded = _with_payload(header, None, rows, ENCRYPTION_HPKE)
+    ciphertext = seal_to(laptop_x25519_public, encoded, RECEIPT_INFO_LABEL + canonical_json(header))
+    return build_container(header, ciphertext, signing_key)
+
+
+def open_receipt(
+    data: bytes,
+    *,
+    trusted_key: bytes,
+    keys: dict[str, X25519PrivateKey],
+    check_recipient: Callable[[dict[str, Any]], None] | None = None,
+    file: str | os.PathLike[str] | None = None,
+) -> tuple[Container, dict[str, Any], list[dict[str, Any]]]:
+    """Read a receipt of either format, signed by `trusted_key` (the pinned district key):
+
+    size cap → strict header → kind → signature → `check_recipient(header["recipient"])` (it
+    raises to refuse) → (format 2) the recipient id is one of `keys` (the laptop's device ids),
+    else WrongRecipient → decrypt with its key → bounded decompression → manifest and counts
+    equal the header. Returns the container, manifest and entries."""
+    try:
+        container = parse_container(data)
+        if container.kind is not Kind.RECEIPT:
+            raise Malformed(
+                N_("the file is a {kind}, not a {expected}"),
+                kind=kind_label(container.kind),
+                expected=kind_label(Kind.RECEIPT),
+            )
+        verify_container(container, trusted_key)
+        if check_recipient is not None:
+            check_recipient(container.header["recipient"])
+        payload = container.payload
+        if container.header["payload"]["encryption"] != ENCRYPTION_NONE:
+            recipient = container.header["recipient"]
+            key = keys.get(str(recipient["id"]))
+            if key is None:
+                raise WrongRecipient(recipient["fingerprint"])
+            payload = open_from(key, payload, RECEIPT_INFO_LABEL + container.header_bytes)
+        manifest, rows = _unpack(container, payload)
+    except SyncError as exc:
+        if file is not None:
+            exc.with_file(file)
+        raise
+    return container, manifest, rows
+
+
 def _unpack(container: Container, payload: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Bounded decompression, then the manifest and the counts against the header."""
     claimed = container.header["payload"]

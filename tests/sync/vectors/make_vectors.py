@@ -2,10 +2,13 @@
 
     uv run python tests/sync/vectors/make_vectors.py
 
+    uv run python tests/sync/vectors/make_vectors.py --receipts   # only the receipt vectors
+
 Keys are fixed (keys.json). Everything signed but not encrypted is deterministic (Ed25519
 signatures, zlib and canonical JSON are) and `test_vectors.py` checks that the stored setup
-file is rebuilt byte for byte. HPKE encapsulation is randomised, so the bundle files differ on
-every run: the tests read the stored ones and never regenerate them. Rerun this only when the
+file and format 1 receipt are rebuilt byte for byte. HPKE encapsulation is randomised, so the
+bundle files (and format 2 receipts) differ on every run: the tests read the stored ones and
+never regenerate them. Rerun this only when the
 format changes, and commit the result.
 """
 
@@ -24,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from tpsdesk.sync.container import (
     ENCODING_JSONL_ZLIB,
     ENCRYPTION_HPKE,
+    ENCRYPTION_NONE,
     MAX_DECOMPRESSED,
     MAX_HEADER,
     assemble,
@@ -35,9 +39,11 @@ from tpsdesk.sync.fingerprint import fingerprint
 from tpsdesk.sync.hpke import SUITE, x25519_fingerprint, x25519_raw
 from tpsdesk.sync.payload import (
     BUNDLE_INFO_LABEL,
+    RECEIPT_INFO_LABEL,
     encode_lines,
     manifest_for,
     seal_bundle,
+    seal_receipt,
     seal_signed,
 )
 
@@ -51,6 +57,8 @@ def _seed(label: str) -> bytes:
 DISTRICT_SIGNING = Ed25519PrivateKey.from_private_bytes(_seed("district ed25519"))
 DISTRICT_X25519 = X25519PrivateKey.from_private_bytes(_seed("district x25519"))
 LAPTOP_SIGNING = Ed25519PrivateKey.from_private_bytes(_seed("laptop ed25519"))
+LAPTOP_X25519 = X25519PrivateKey.from_private_bytes(_seed("laptop x25519"))
+OTHER_LAPTOP_X25519 = X25519PrivateKey.from_private_bytes(_seed("other laptop x25519"))
 OTHER_LAPTOP_SIGNING = Ed25519PrivateKey.from_private_bytes(_seed("other laptop ed25519"))
 OTHER_DISTRICT_SIGNING = Ed25519PrivateKey.from_private_bytes(_seed("other district ed25519"))
 OTHER_DISTRICT_X25519 = X25519PrivateKey.from_private_bytes(_seed("other district x25519"))
@@ -77,10 +85,13 @@ def keys_json() -> dict[str, Any]:
             "ed25519_seed": _seed("laptop ed25519").hex(),
             "ed25519_public": raw_public_key(LAPTOP_SIGNING).hex(),
             "ed25519_fingerprint": fingerprint(raw_public_key(LAPTOP_SIGNING)),
+            "x25519_private": _seed("laptop x25519").hex(),
+            "x25519_public": x25519_raw(LAPTOP_X25519).hex(),
         },
         "other_laptop": {
             "ed25519_seed": _seed("other laptop ed25519").hex(),
             "ed25519_public": raw_public_key(OTHER_LAPTOP_SIGNING).hex(),
+            "x25519_private": _seed("other laptop x25519").hex(),
         },
         "other_district": {
             "ed25519_seed": _seed("other district ed25519").hex(),
@@ -161,6 +172,130 @@ def bundle_rows() -> list[dict[str, Any]]:
         officer(1, "Siti Rahayu", "3573054101800001"),
         officer(2, "Agus Prasetyo", "3573050202850002"),
     ]
+
+
+KPJ = "24019876543"  # a BPJS participant number (KPJ): personal data
+CORRECTED_NAME = "Siti Rahayu Ningsih"  # a clerk's corrected value: personal data
+OFFICER_ID = "0ff1ce00-0000-4000-8000-000000000001"
+
+
+def receipt_header(format_: int, version: int = 4) -> dict[str, Any]:
+    return {
+        "kind": "receipt",
+        "format": format_,
+        "file_id": f"2ece1970-0000-4000-8000-00000000000{format_}",
+        "created_at": "2025-01-22T09:00:00Z",
+        "sender": {
+            "id": DISTRICT_ID,
+            "role": "district",
+            "signing_key": encode_key(raw_public_key(DISTRICT_SIGNING)),
+        },
+        "recipient": {"id": LAPTOP_ID, "fingerprint": fingerprint(raw_public_key(LAPTOP_SIGNING))},
+        "district": {"code": "35.73", "name": "KPU Kota Malang"},
+        "area": "35.73.05.1001",
+        "version": version,
+        "for_seq_to": 2,
+    }
+
+
+def _officer_version(device: str, counter: int, base: tuple[str, int] | None) -> dict[str, Any]:
+    return {
+        "version_device": device,
+        "version_counter": counter,
+        "base_device": None if base is None else base[0],
+        "base_counter": None if base is None else base[1],
+    }
+
+
+def receipt_entries(encrypted: bool) -> list[dict[str, Any]]:
+    """An acknowledgement, one enrolled officer, one corrected by a clerk: format 2 carries the
+    KPJ number and the corrected values, format 1 neither (field names only)."""
+    enrolled: dict[str, Any] = {"type": "officer", "id": OFFICER_ID, "status": "enrolled"}
+    changed: dict[str, Any] = {
+        "type": "officer",
+        "id": "0ff1ce00-0000-4000-8000-000000000002",
+        "status": "needs_fix",
+        "reasons": [{"code": "changed", "fields": ["name"]}],
+    }
+    if encrypted:
+        enrolled["bpjs_number"] = KPJ
+        values: dict[str, Any] = {
+            "nik": "3573050202850002", "name": CORRECTED_NAME, "birth_place": "Malang",
+            "birth_date": "1985-02-02", "sex": "L", "address": "Jl. Mawar 1", "postcode": None,
+            "phone": None, "email": None, "mother_name": None, "marital_status": None,
+            "post_code": "kpps_anggota", "duty_start": None, "duty_end": None,
+            "tps_id": "7b500000-0000-4000-8000-000000000001",
+            "kelurahan_code": "35.73.05.1001", "kecamatan_code": "35.73.05",
+        }  # fmt: skip
+        changed["correction"] = {
+            "version": _officer_version(DISTRICT_ID, 7, (LAPTOP_ID, 2)),
+            "values": values,
+            "knows": {DISTRICT_ID: 7, LAPTOP_ID: 2},
+        }
+    else:
+        changed["changed_by_district"] = True
+    return [
+        {"type": "ack", "device_id": LAPTOP_ID, "seq": 2},
+        enrolled,
+        changed,
+    ]
+
+
+def build_receipt_v1() -> bytes:
+    """A format 1 receipt (signed, not encrypted, no personal data): deterministic."""
+    return seal_signed(receipt_header(1), None, receipt_entries(False), DISTRICT_SIGNING)
+
+
+def build_receipt_v2(laptop_key: X25519PrivateKey = LAPTOP_X25519) -> bytes:
+    """A format 2 receipt, encrypted to `laptop_key` (randomised: HPKE)."""
+    return seal_receipt(
+        receipt_header(2), receipt_entries(True), DISTRICT_SIGNING, x25519_raw(laptop_key)
+    )
+
+
+def build_receipt_failures(v2: bytes) -> dict[str, tuple[str, str, bytes]]:
+    out: dict[str, tuple[str, str, bytes]] = {}
+    # Encrypted to another laptop's key, everything else right: only the key holder reads it.
+    out["receipt_other_laptop_key.tpsr"] = (
+        "receipt",
+        "DecryptionFailed",
+        build_receipt_v2(OTHER_LAPTOP_X25519),
+    )
+    # Format 2 sent in clear: a writer that would leak the KPJ numbers is refused.
+    header = receipt_header(2)
+    encoded, size, count = encode_lines(manifest_for(header), receipt_entries(True))
+    header["payload"] = {
+        "encoding": ENCODING_JSONL_ZLIB,
+        "encryption": ENCRYPTION_NONE,
+        "size": size,
+        "rows": count,
+    }
+    out["receipt_v2_in_clear.tpsr"] = (
+        "receipt",
+        "Malformed",
+        assemble(canonical_json(header), encoded, DISTRICT_SIGNING.sign),
+    )
+    # The payload of the valid receipt under another receipt's header, re-signed by the
+    # district: HPKE's info binds the header, so it does not open.
+    other = receipt_header(2, version=5)
+    other["payload"] = json.loads(v2[13 : 13 + int.from_bytes(v2[9:13], "big")])["payload"]
+    out["receipt_swapped_payload.tpsr"] = (
+        "receipt",
+        "DecryptionFailed",
+        assemble(canonical_json(other), _payload_of(v2), DISTRICT_SIGNING.sign),
+    )
+    # A bundle announcing a low-order receipt key (SECURITY test 22): refused.
+    header = bundle_header()
+    header["encryption_key"] = encode_key(LOW_ORDER_POINT)
+    plain_header, encoded = _filled_bundle_header()
+    header["payload"] = plain_header["payload"]
+    out["low_order_receipt_key.tpsb"] = (
+        "bundle",
+        "Malformed",
+        _sealed(header, encoded, DISTRICT_X25519),
+    )
+    assert RECEIPT_INFO_LABEL  # the label the info of format 2 starts with
+    return out
 
 
 def build_setup() -> bytes:
@@ -322,6 +457,10 @@ def build_failures(setup: bytes, bundle: bytes) -> dict[str, tuple[str, str, byt
 
 READERS = {
     "setup": "open_signed(data, trusted_key=district.ed25519_public, kind='setup')",
+    "receipt": (
+        "open_receipt(data, trusted_key=district.ed25519_public, "
+        "keys={laptop.id: laptop.x25519_private})"
+    ),
     "bundle": (
         "open_bundle(data, expected_recipient_fingerprint=district.x25519_fingerprint, "
         "district_private_x25519=district.x25519_private, "
@@ -334,17 +473,35 @@ READERS = {
 }
 
 
-def main() -> None:
-    (HERE / "keys.json").write_text(json.dumps(keys_json(), indent=2) + "\n", encoding="utf-8")
-    setup = build_setup()
-    bundle = seal_bundle(
-        bundle_header(), None, bundle_rows(), LAPTOP_SIGNING, x25519_raw(DISTRICT_X25519)
-    )
-    files: dict[str, tuple[str, str, bytes]] = {
-        "setup.tpss": ("setup", "ok", setup),
-        "bundle.tpsb": ("bundle", "ok", bundle),
-        **build_failures(setup, bundle),
+def receipt_files() -> dict[str, tuple[str, str, bytes]]:
+    v2 = build_receipt_v2()
+    return {
+        "receipt_v1.tpsr": ("receipt", "ok", build_receipt_v1()),
+        "receipt_v2.tpsr": ("receipt", "ok", v2),
+        **build_receipt_failures(v2),
     }
+
+
+def main(receipts_only: bool = False) -> None:
+    """Write every vector; `receipts_only` (command line: --receipts) writes only the receipt
+    vectors and keys.json and keeps the stored others (their HPKE bytes would change)."""
+    (HERE / "keys.json").write_text(json.dumps(keys_json(), indent=2) + "\n", encoding="utf-8")
+    files: dict[str, tuple[str, str, bytes]] = {}
+    if receipts_only:
+        kept = json.loads((HERE / "index.json").read_text(encoding="utf-8"))["vectors"]
+        for entry in kept:
+            if entry["reader"] != "receipt" and entry["file"] != "low_order_receipt_key.tpsb":
+                data = (HERE / entry["file"]).read_bytes()
+                files[entry["file"]] = (entry["reader"], entry["expect"], data)
+    else:
+        setup = build_setup()
+        bundle = seal_bundle(
+            bundle_header(), None, bundle_rows(), LAPTOP_SIGNING, x25519_raw(DISTRICT_X25519)
+        )
+        files["setup.tpss"] = ("setup", "ok", setup)
+        files["bundle.tpsb"] = ("bundle", "ok", bundle)
+        files.update(build_failures(setup, bundle))
+    files.update(receipt_files())
     vectors = []
     for name, (reader, expect, data) in files.items():
         (HERE / name).write_bytes(data)
@@ -355,4 +512,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(receipts_only="--receipts" in sys.argv[1:])

@@ -21,9 +21,10 @@ from tpsdesk.domain.officer import OfficerDraft, validate_field, validate_office
 from tpsdesk.domain.problems import Problem, Severity
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import officers
-from tpsdesk.store.db import StoreError
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Officer
 from tpsdesk.store.officers import OfficerHit
+from tpsdesk.sync.corrections import Correction
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
@@ -153,6 +154,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                         max_length=200,
                     )
                 yield Static("", id=f"msg-{name}", classes="field-message")
+                # The district's value, when its correction meets a change made here.
+                yield Static("", id=f"district-{name}", classes="field-info")
                 if name == "nik":
                     yield Static("", id="nik-info", classes="field-info")
                     yield Static("", id="duplicate", classes="field-warning")
@@ -193,6 +196,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.loaded = draft
         assert officer is not None
         self._show_status(officer)
+        self._show_correction(await self.in_thread(_correction_for, store, officer_id))
         for name, _label in TEXT_FIELDS:
             if name in self.inputs:
                 self.inputs[name].value = getattr(draft, name)
@@ -213,6 +217,33 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             text += " — " + officer.status_reason
         line.update(text)
         line.display = officer.status in {"needs_fix", "enrolled", "accepted"}
+        self._status_text = text
+
+    def _show_correction(self, correction: Correction | None) -> None:
+        """The district's value beside each field its correction set otherwise than this
+        laptop (`tpsdesk receipt corrections` takes it or keeps this laptop's)."""
+        from rich.text import Text
+
+        from tpsdesk.sync.receipt import field_label
+
+        if correction is None:
+            return
+        elsewhere: list[str] = []
+        for item in correction.fields:
+            shown = item.district
+            value = format_date(shown) if isinstance(shown, date) else str(shown or "—")
+            widgets = self.query(f"#district-{item.field}")
+            if not widgets:
+                elsewhere.append(f"{field_label(item.field)}: {value}")
+                continue
+            widget = widgets.first(Static)
+            widget.update(Text(_("District's value: {value}").format(value=value)))
+            widget.display = True
+        if elsewhere:
+            line = self.query_one("#status-line", Static)
+            note = _("The district's values: {values}").format(values="; ".join(elsewhere))
+            line.update(Text(f"{getattr(self, '_status_text', '')} — {note}"))
+            line.display = True
 
     # -- reading the form ---------------------------------------------------------------------
 
@@ -467,6 +498,12 @@ def where(hit: OfficerHit) -> str:
     return _("{post}, {unit}").format(
         post=hit.post_name, unit=hit.kelurahan_name or hit.kecamatan_code
     )
+
+
+def _correction_for(store: Store, officer_id: str) -> Correction | None:
+    from tpsdesk.sync.corrections import correction_for
+
+    return correction_for(store, officer_id)
 
 
 def draft_from_officer(officer: Officer) -> OfficerDraft:
