@@ -66,6 +66,7 @@ METAVAR_WORDS = {
     "FINDING_ID": N_("FINDING_ID"),
     "FINGERPRINT": N_("FINGERPRINT"),
     "HEADING": N_("HEADING"),
+    "ID": N_("ID"),
     "POST": N_("POST"),
     "SETUP_FILE": N_("SETUP_FILE"),
     "START": N_("START"),
