@@ -1,0 +1,424 @@
+"""Limits a spreadsheet must stay within before any reader builds anything from it.
+
+A spreadsheet is a small file that can stand for a huge amount of work: a 2 MB .xlsx may
+inflate to one 2 GiB cell, declare a hundred million shared strings or twenty million empty
+rows, and a CSV line may hold a million columns. openpyxl and calamine build what the file
+describes, so the file is measured first, in bounded memory and time, and refused with a
+message naming the limit it broke (docs/spreadsheets.md lists them):
+
+- the file's size (`MAX_FILE_BYTES`);
+- for a zip (XLSX, ODS): the number of parts, each part's declared AND actual inflated size
+  (`MAX_PART_BYTES`) and their sum (`MAX_UNZIPPED_BYTES`), measured while inflating;
+- in its XML parts (read with expat, no tree built): no DTD (no entity tricks), at most
+  `MAX_XML_ELEMENTS` elements, no text longer than a cell may be (`MAX_CELL_CHARS`), at most
+  `MAX_SHARED_STRINGS` shared strings, and in each sheet at most `MAX_SHEET_ROWS` rows and
+  `MAX_COLUMNS` columns counted WITH the empty ones before a value (which readers fill in),
+  `MAX_CELLS` cells in all.
+
+`sheet_reader` also applies the row, column and cell limits to the rows it streams (CSV, and
+as a second fence for the others).
+"""
+
+from __future__ import annotations
+
+import copy
+import pyexpat
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from tpsdesk.i18n import _, format_number
+
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000
+MAX_PART_BYTES = 64 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
+MAX_XML_ELEMENTS = 4_000_000
+MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
+MAX_SHARED_STRINGS = 500_000
+MAX_SHEET_ROWS = 100_000  # row numbers, empty rows included
+MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
+MAX_CELLS = 10_000_000  # cells a reader fills in, empty ones before a value included
+MAX_LINE_CHARS = 4 * 1024 * 1024  # one CSV line
+
+_CHUNK = 1 << 20
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ROWS_REPEATED = f"{_ODS_TABLE}}}number-rows-repeated"
+_COLUMNS_REPEATED = f"{_ODS_TABLE}}}number-columns-repeated"
+_VALUE_TYPE = f"{_ODS_OFFICE}}}value-type"
+_ODS_COUNTED = frozenset({"table", "table-row", "table-cell", "covered-table-cell"})
+
+
+class SheetError(Exception):
+    """The file cannot be read as a spreadsheet; `message` is translated and names the file.
+
+    Defined here, below the reader, so that a broken limit is one (`sheet_reader` exports it).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SheetLimitError(SheetError):
+    """A limit was reached; the message names the file and the limit."""
+
+
+def _megabytes(size: int) -> str:
+    return _("{n} MB").format(n=format_number(size // (1024 * 1024)))
+
+
+def too_many_rows(name: str) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file}: a sheet has more than {n} rows, counting the empty ones, the most a "
+            "spreadsheet may have: delete the empty rows below the data, or split the file"
+        ).format(file=name, n=format_number(MAX_SHEET_ROWS))
+    )
+
+
+def too_many_columns(name: str, row: int) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file}, row {row}: more than {n} columns, the most a spreadsheet may have: delete "
+            "the columns to the right of the data"
+        ).format(file=name, row=row, n=format_number(MAX_COLUMNS))
+    )
+
+
+def too_many_cells(name: str) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file} has more than {n} cells, counting the empty ones before a value, the most "
+            "a spreadsheet may have: delete empty rows and columns, or split the file"
+        ).format(file=name, n=format_number(MAX_CELLS))
+    )
+
+
+def cell_too_long(name: str, row: int | None, column: str | None) -> SheetLimitError:
+    if row is not None and column is not None:
+        return SheetLimitError(
+            _(
+                "{file}, row {row}, column {column}: the cell holds more than {n} characters, "
+                "the most a cell may hold"
+            ).format(file=name, row=row, column=column, n=format_number(MAX_CELL_CHARS))
+        )
+    return SheetLimitError(
+        _("{file}: a cell holds more than {n} characters, the most a cell may hold").format(
+            file=name, n=format_number(MAX_CELL_CHARS)
+        )
+    )
+
+
+def line_too_long(name: str, line: int) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file}, line {line}: the line is longer than {n} characters, the most a line may be"
+        ).format(file=name, line=line, n=format_number(MAX_LINE_CHARS))
+    )
+
+
+def check_file_size(path: Path) -> None:
+    """Refuse a file larger than MAX_FILE_BYTES (before reading any of it)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the reader says what is wrong with the file
+    if size > MAX_FILE_BYTES:
+        raise SheetLimitError(
+            _(
+                "{file} is larger than {size}, the most a spreadsheet may be: split it into "
+                "several files"
+            ).format(file=path.name, size=_megabytes(MAX_FILE_BYTES))
+        )
+
+
+def _damaged(name: str) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file} is damaged and cannot be read: open it in Excel or LibreOffice, save it "
+            "again, and import it again"
+        ).format(file=name)
+    )
+
+
+def check_zip(handle: IO[bytes], name: str) -> None:
+    """Inflate every part of a zip-based workbook (XLSX, ODS) once, measuring it, and scan its
+    XML parts; SheetLimitError at the first limit broken or damage found.
+
+    zipfile itself stops a part at its declared size (then fails its CRC); the part is read
+    here with the limit as its size, so a part holding more than it declares is named so.
+    """
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _damaged(name) from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_ZIP_ENTRIES:
+            raise SheetLimitError(
+                _("{file} holds more than {n} parts, the most a spreadsheet may have").format(
+                    file=name, n=format_number(MAX_ZIP_ENTRIES)
+                )
+            )
+        declared = 0
+        for entry in entries:
+            declared += entry.file_size
+            if entry.file_size > MAX_PART_BYTES or declared > MAX_UNZIPPED_BYTES:
+                raise _unzips_too_big(name)
+        scanner = XmlScanner(name)
+        inflated = 0
+        for entry in entries:
+            if entry.is_dir():
+                continue
+            feed = scanner.part(entry.filename) if _is_xml(entry.filename) else None
+            probe = copy.copy(entry)
+            probe.file_size = MAX_PART_BYTES + 1  # read past a lying size, up to the limit
+            actual = 0
+            try:
+                with archive.open(probe) as part:
+                    while chunk := part.read(_CHUNK):
+                        actual += len(chunk)
+                        inflated += len(chunk)
+                        if actual > entry.file_size:
+                            raise SheetLimitError(
+                                _(
+                                    "{file} is damaged: a part holds more than the size it "
+                                    "declares (a zip bomb?)"
+                                ).format(file=name)
+                            )
+                        if inflated > MAX_UNZIPPED_BYTES:
+                            raise _unzips_too_big(name)
+                        if feed is not None:
+                            feed(chunk, False)
+                    if feed is not None:
+                        feed(b"", True)
+            except SheetLimitError:
+                raise
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
+                    NotImplementedError, pyexpat.ExpatError, zlib.error):  # fmt: skip
+                # A broken deflate stream, a bad CRC, an encrypted or unknown-method part,
+                # malformed XML: what openpyxl or calamine would fail on too, later.
+                raise _damaged(name) from None
+
+
+def _unzips_too_big(name: str) -> SheetLimitError:
+    return SheetLimitError(
+        _(
+            "{file} unpacks to more than {size} (or one of its parts to more than {part}), the "
+            "most a spreadsheet may hold: split it into several files"
+        ).format(file=name, size=_megabytes(MAX_UNZIPPED_BYTES), part=_megabytes(MAX_PART_BYTES))
+    )
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels"))
+
+
+def _column_index(reference: str) -> int:
+    """ "AB12" → 28 (1-based); 0 when the reference has no letters."""
+    index = 0
+    for char in reference:
+        if "A" <= char <= "Z":
+            index = index * 26 + ord(char) - 64
+        elif "a" <= char <= "z":
+            index = index * 26 + ord(char) - 96
+        else:
+            break
+        if index > MAX_COLUMNS:
+            return index
+    return index
+
+
+def _row_number(reference: str) -> int:
+    digits = reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    return int(digits) if digits.isdigit() and len(digits) < 10 else 0
+
+
+def _positive(text: Any, default: int) -> int:
+    if isinstance(text, str) and text.isdigit() and len(text) < 10:
+        return max(int(text), 1)
+    return default
+
+
+class XmlScanner:
+    """Counts what the XML parts of one workbook describe, with expat and no tree: the
+    budgets (elements, cells, shared strings) are for the whole workbook."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.elements = 0
+        self.cells = 0
+        self.shared_strings = 0
+
+    def part(self, part_name: str) -> Callable[[bytes, bool], Any]:
+        """A `feed(data, final)` for one part."""
+        return _PartScanner(self, part_name).parser.Parse
+
+
+class _PartScanner:
+    def __init__(self, workbook: XmlScanner, part_name: str) -> None:
+        self.workbook = workbook
+        self.name = workbook.name
+        self.root: str | None = None
+        self.text = 0
+        self.in_rich = False  # inside a shared string / inline string (text runs add up)
+        # XLSX sheet
+        self.row = 0
+        self.column = 0
+        self.row_width = 0
+        # ODS table
+        self.ods_rows = 0
+        self.ods_pending_rows = 0
+        self.ods_row_repeat = 1
+        self.ods_row_value = False
+        self.ods_columns = 0
+        self.ods_pending_columns = 0
+        self.ods_cell_repeat = 1
+        self.ods_cell_value = False
+        self.ods_in_cell = False
+        parser = pyexpat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = self._doctype
+        parser.EntityDeclHandler = self._doctype
+        parser.StartElementHandler = self._start
+        parser.CharacterDataHandler = self._chars
+        self.parser = parser
+
+    def _doctype(self, *_args: Any) -> None:
+        raise SheetLimitError(
+            _(
+                "{file} contains an XML document type declaration, which spreadsheets never "
+                "have: it is refused"
+            ).format(file=self.name)
+        )
+
+    def _chars(self, data: str) -> None:
+        self.text += len(data)
+        if self.ods_in_cell and not self.ods_cell_value and data.strip():
+            self.ods_cell_value = True
+        if self.text > MAX_CELL_CHARS:
+            row = self.row or None
+            raise cell_too_long(self.name, row, _letters(self.column) if row else None)
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        workbook = self.workbook
+        workbook.elements += 1
+        if workbook.elements > MAX_XML_ELEMENTS:
+            raise SheetLimitError(
+                _(
+                    "{file} holds more than {n} XML elements, the most a spreadsheet may "
+                    "have: split it into several files"
+                ).format(file=self.name, n=format_number(MAX_XML_ELEMENTS))
+            )
+        local = tag[tag.rfind("}") + 1 :]
+        if self.root is None:
+            self.root = local
+            if local == "document-content":
+                self.parser.EndElementHandler = self._ods_end
+        if local in ("si", "is"):
+            self.in_rich = True
+            self.text = 0
+            if local == "si" and self.root == "sst":
+                workbook.shared_strings += 1
+                if workbook.shared_strings > MAX_SHARED_STRINGS:
+                    raise SheetLimitError(
+                        _(
+                            "{file} holds more than {n} different texts (shared strings), the "
+                            "most a spreadsheet may have: split it into several files"
+                        ).format(file=self.name, n=format_number(MAX_SHARED_STRINGS))
+                    )
+            return
+        if self.root == "worksheet" and local in ("row", "c"):
+            self.in_rich = False
+            self.text = 0
+            if local == "row":
+                self._xlsx_row(attrs)
+            else:
+                self._xlsx_cell(attrs)
+            return
+        if self.root == "document-content" and local in _ODS_COUNTED:
+            self._ods_start(local, attrs)
+            return
+        if not self.in_rich and not self.ods_in_cell:
+            self.text = 0
+
+    # -- XLSX sheets: a reader fills every row up to its last cell, and every gap in rows
+
+    def _xlsx_row(self, attrs: dict[str, str]) -> None:
+        self._end_xlsx_row()
+        number = _positive(attrs.get("r"), 0)
+        self.row = number if number else self.row + 1
+        self.column = 0
+        if self.row > MAX_SHEET_ROWS:
+            raise too_many_rows(self.name)
+
+    def _xlsx_cell(self, attrs: dict[str, str]) -> None:
+        reference = attrs.get("r")
+        index = _column_index(reference) if reference else 0
+        self.column = index if index else self.column + 1
+        if self.column > MAX_COLUMNS:
+            raise too_many_columns(self.name, self.row)
+        if reference and not self.row:
+            self.row = _row_number(reference)
+        self.row_width = max(self.row_width, self.column)
+        if self.workbook.cells + self.row_width > MAX_CELLS:
+            raise too_many_cells(self.name)
+
+    def _end_xlsx_row(self) -> None:
+        self.workbook.cells += self.row_width
+        self.row_width = 0
+
+    # -- ODS tables: repeated rows and cells count once a value follows them (LibreOffice
+    # writes a repeated empty row down to the last row of every sheet; readers skip it)
+
+    def _ods_start(self, local: str, attrs: dict[str, str]) -> None:
+        if local == "table":
+            self.ods_rows = self.ods_pending_rows = 0
+        elif local == "table-row":
+            self.ods_row_repeat = _positive(attrs.get(_ROWS_REPEATED), 1)
+            self.ods_row_value = False
+            self.ods_columns = self.ods_pending_columns = 0
+        else:
+            self.ods_in_cell = True
+            self.ods_cell_repeat = _positive(attrs.get(_COLUMNS_REPEATED), 1)
+            self.ods_cell_value = _VALUE_TYPE in attrs
+            self.text = 0
+
+    def _ods_end(self, tag: str) -> None:
+        local = tag[tag.rfind("}") + 1 :]
+        if local in ("table-cell", "covered-table-cell"):
+            self.ods_in_cell = False
+            if self.ods_cell_value:
+                self.ods_columns += self.ods_pending_columns + self.ods_cell_repeat
+                self.ods_pending_columns = 0
+                self.ods_row_value = True
+                if self.ods_columns > MAX_COLUMNS:
+                    raise too_many_columns(self.name, self.ods_rows + self.ods_pending_rows + 1)
+            else:
+                self.ods_pending_columns += self.ods_cell_repeat
+        elif local == "table-row":
+            if self.ods_row_value:
+                self.ods_rows += self.ods_pending_rows + self.ods_row_repeat
+                self.ods_pending_rows = 0
+                if self.ods_rows > MAX_SHEET_ROWS:
+                    raise too_many_rows(self.name)
+                self.workbook.cells += self.ods_row_repeat * self.ods_columns
+                if self.workbook.cells > MAX_CELLS:
+                    raise too_many_cells(self.name)
+            else:
+                self.ods_pending_rows += self.ods_row_repeat
+                if self.ods_pending_rows > MAX_SHEET_ROWS:
+                    # Empty rows cost nothing until a value follows; keep the count small.
+                    self.ods_pending_rows = MAX_SHEET_ROWS + 1
+
+
+def _letters(index: int) -> str:
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters or "A"
