@@ -97,7 +97,7 @@ def test_millions_of_shared_strings_are_refused_at_the_limit(tmp_path: Path) -> 
     sheet = part(SHEET, sheet_xml(HEADER))
     path = write_zip(tmp_path / "teks.xlsx", workbook_parts(sheet, strings))
     assert refusal(path) == (
-        "teks.xlsx holds more than 500,000 different texts (shared strings), the most a "
+        "teks.xlsx holds more than 1,000,000 different texts (shared strings), the most a "
         "spreadsheet may have: split it into several files"
     )
 

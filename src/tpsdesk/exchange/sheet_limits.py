@@ -37,7 +37,7 @@ MAX_PART_BYTES = 64 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
 MAX_XML_ELEMENTS = 4_000_000
 MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
-MAX_SHARED_STRINGS = 500_000
+MAX_SHARED_STRINGS = 1_000_000
 MAX_SHEET_ROWS = 100_000  # row numbers, empty rows included
 MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
 MAX_CELLS = 10_000_000  # cells a reader fills in, empty ones before a value included
@@ -50,6 +50,7 @@ _ROWS_REPEATED = f"{_ODS_TABLE}}}number-rows-repeated"
 _COLUMNS_REPEATED = f"{_ODS_TABLE}}}number-columns-repeated"
 _VALUE_TYPE = f"{_ODS_OFFICE}}}value-type"
 _ODS_COUNTED = frozenset({"table", "table-row", "table-cell", "covered-table-cell"})
+_COUNTED = frozenset({"si", "is", "row", "c", *_ODS_COUNTED})
 
 
 class SheetError(Exception):
@@ -256,7 +257,14 @@ class XmlScanner:
 
     def part(self, part_name: str) -> Callable[[bytes, bool], Any]:
         """A `feed(data, final)` for one part."""
-        return _PartScanner(self, part_name).parser.Parse
+        scanner = _PartScanner(self, part_name)
+
+        def feed(data: bytes, final: bool) -> None:
+            scanner.parser.Parse(data, final)
+            if final:
+                self.elements += scanner.elements
+
+        return feed
 
 
 class _PartScanner:
@@ -264,6 +272,8 @@ class _PartScanner:
         self.workbook = workbook
         self.name = workbook.name
         self.root: str | None = None
+        self.elements = 0
+        self.budget = MAX_XML_ELEMENTS - workbook.elements
         self.text = 0
         self.in_rich = False  # inside a shared string / inline string (text runs add up)
         # XLSX sheet
@@ -305,9 +315,9 @@ class _PartScanner:
             raise cell_too_long(self.name, row, _letters(self.column) if row else None)
 
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
-        workbook = self.workbook
-        workbook.elements += 1
-        if workbook.elements > MAX_XML_ELEMENTS:
+        # Called for every element: the common case (nothing to count) is kept short.
+        self.elements += 1
+        if self.elements > self.budget:
             raise SheetLimitError(
                 _(
                     "{file} holds more than {n} XML elements, the most a spreadsheet may "
@@ -315,6 +325,12 @@ class _PartScanner:
                 ).format(file=self.name, n=format_number(MAX_XML_ELEMENTS))
             )
         local = tag[tag.rfind("}") + 1 :]
+        if local in _COUNTED or self.root is None:
+            self._counted(local, attrs)
+        elif not (self.in_rich or self.ods_in_cell):
+            self.text = 0
+
+    def _counted(self, local: str, attrs: dict[str, str]) -> None:
         if self.root is None:
             self.root = local
             if local == "document-content":
@@ -323,6 +339,7 @@ class _PartScanner:
             self.in_rich = True
             self.text = 0
             if local == "si" and self.root == "sst":
+                workbook = self.workbook
                 workbook.shared_strings += 1
                 if workbook.shared_strings > MAX_SHARED_STRINGS:
                     raise SheetLimitError(
@@ -331,19 +348,16 @@ class _PartScanner:
                             "most a spreadsheet may have: split it into several files"
                         ).format(file=self.name, n=format_number(MAX_SHARED_STRINGS))
                     )
-            return
-        if self.root == "worksheet" and local in ("row", "c"):
+        elif self.root == "worksheet" and local in ("row", "c"):
             self.in_rich = False
             self.text = 0
             if local == "row":
                 self._xlsx_row(attrs)
             else:
                 self._xlsx_cell(attrs)
-            return
-        if self.root == "document-content" and local in _ODS_COUNTED:
+        elif self.root == "document-content" and local in _ODS_COUNTED:
             self._ods_start(local, attrs)
-            return
-        if not self.in_rich and not self.ods_in_cell:
+        elif not (self.in_rich or self.ods_in_cell):
             self.text = 0
 
     # -- XLSX sheets: a reader fills every row up to its last cell, and every gap in rows
