@@ -148,6 +148,17 @@ def check_in_area(
         raise OutsideAreaError(refused.message, refused.field)
 
 
+def unit_outside_area(
+    store: Store, *, kelurahan_code: str | None = None, kecamatan_code: str | None = None
+) -> str | None:
+    """The enrolled area when a unit (a kelurahan, or a kecamatan) lies outside it, so that
+    no post of it can be saved here; None when it lies inside or the store is not enrolled."""
+    with store.read() as session:
+        area = enrolled_area(session)
+    refused = check_placement(area, "", kelurahan_code, kecamatan_code or "")
+    return area if refused is not None else None
+
+
 def _values(fields: OfficerFields, placement: Placement) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(fields, name) for name in OFFICER_FIELD_COLUMNS}
     values["sex"] = Sex(fields.sex).value
