@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -159,8 +160,7 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     kind = file_kind(path)
     if kind in ("xlsx", "ods"):
         # Measured before openpyxl or calamine builds anything from it (sheet_limits).
-        with path.open("rb") as handle:
-            limits.check_zip(handle, path.name)
+        _check_zip_once(path)
     if kind == "csv":
         with _open_csv(path) as opened:
             yield opened
@@ -170,6 +170,23 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     else:
         with _open_calamine(path, sheet, kind) as opened:
             yield opened
+
+
+_checked: list[tuple[str, int, int, int]] = []  # files measured lately, unchanged since
+
+
+def _check_zip_once(path: Path) -> None:
+    """`limits.check_zip`, skipped for a file measured moments ago and unchanged since (the
+    command line checks a file before asking for the passphrase, then reads it; the import
+    screen reads it again after each mapping correction)."""
+    with path.open("rb") as handle:
+        info = os.fstat(handle.fileno())
+        key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+        if key in _checked:
+            return
+        limits.check_zip(handle, path.name)
+    _checked.append(key)
+    del _checked[:-4]
 
 
 # -- CSV ---------------------------------------------------------------------------------
