@@ -9,6 +9,7 @@ the refusal and, where it matters, that it came before the expensive part.
 from __future__ import annotations
 
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,45 @@ def test_an_old_excel_or_opendocument_file_renamed_xlsx(
         rows = list(sheet.rows)
     assert rows[3][1][1] == "3573051403850001"
     assert read_officer_sheet(renamed).rows[0].draft.nik == "3573051403850001"
+
+
+# -- calamine (.xls, .ods) builds a sheet whole, as a rectangle from A1 -----------------------
+
+
+def far_value_xls(path: Path) -> Path:
+    """The .xls fixture with its last number cell moved to IV65536: 6.5 KB that calamine
+    made into 65,536 × 256 cells (1.2 GB)."""
+    import olefile
+
+    shutil.copy(FIXTURES / "petugas.xls", path)
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        pos, last = 0, None
+        while pos + 4 <= len(data):
+            kind, length = struct.unpack_from("<HH", data, pos)
+            last = pos if kind == 0x027E else last  # RK: a number cell
+            pos += 4 + length
+        assert last is not None
+        struct.pack_into("<HH", data, last + 4, 65535, 255)
+        ole.write_stream("Workbook", bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("name", ["jauh.xls", "jauh.xlsx"])
+def test_an_xls_with_two_values_far_apart(tmp_path: Path, name: str) -> None:
+    path = far_value_xls(tmp_path / name)
+    assert path.stat().st_size < 10_000
+    assert refusal(path) == (
+        f"{name} has more than 2,000,000 cells, counting the empty ones before a value, the "
+        "most a spreadsheet may have: delete empty rows and columns, or split the file"
+    )
+
+
+def test_an_ods_rectangle_past_the_calamine_limit(tmp_path: Path) -> None:
+    header = f"<table:table-row>{_ods_cell('NIK')}{_ods_cell('Nama')}</table:table-row>"
+    far = (
+        '<table:table-row table:number-rows-repeated="200"><table:table-cell '
+        f'table:number-columns-repeated="16000"/>{_ods_cell("x")}</table:table-row>'
+    )
+    path = ods(tmp_path / "persegi.ods", header + far)
+    assert refusal(path).startswith("persegi.ods has more than 2,000,000 cells")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import pyexpat
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -42,6 +43,10 @@ MAX_SHEET_ROWS = 100_000  # row numbers, empty rows included
 MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
 MAX_CELLS = 10_000_000  # cells a reader fills in, empty ones before a value included
 MAX_LINE_CHARS = 4 * 1024 * 1024  # one CSV line
+# calamine (.xls, .ods) builds a whole sheet at once, as a rectangle from A1 to its last value
+# (about 75 bytes a cell once in Python): the rectangle is held to this many cells.
+MAX_CALAMINE_CELLS = 2_000_000
+MAX_XLS_STREAM_BYTES = 16 * 1024 * 1024  # an .xls's workbook stream, walked record by record
 
 _CHUNK = 1 << 20
 _ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -90,12 +95,12 @@ def too_many_columns(name: str, row: int) -> SheetLimitError:
     )
 
 
-def too_many_cells(name: str) -> SheetLimitError:
+def too_many_cells(name: str, limit: int = MAX_CELLS) -> SheetLimitError:
     return SheetLimitError(
         _(
             "{file} has more than {n} cells, counting the empty ones before a value, the most "
             "a spreadsheet may have: delete empty rows and columns, or split the file"
-        ).format(file=name, n=format_number(MAX_CELLS))
+        ).format(file=name, n=format_number(limit))
     )
 
 
@@ -206,6 +211,62 @@ def check_zip(handle: IO[bytes], name: str) -> None:
                 raise _damaged(name) from None
 
 
+# BIFF records holding a value (BIFF5 and BIFF8): their body starts with row, column.
+_BIFF_BOF = 0x0809
+_BIFF_VALUES = frozenset({0x00FD, 0x0203, 0x027E, 0x0204, 0x0205, 0x0006, 0x00D6, 0x00BD})
+_BIFF_MULRK = 0x00BD
+
+
+def check_xls(path: Path) -> None:
+    """Walk an old Excel file's workbook stream before calamine reads it: calamine builds
+    each sheet as a rectangle from A1 to its last value, so two values far apart (A1 and
+    IV65536) in a file of a few KB would cost it a gigabyte. A file this check cannot open is
+    left to calamine, which says what is wrong with it."""
+    import olefile
+
+    name = path.name
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                return
+            if ole.get_size(stream) > MAX_XLS_STREAM_BYTES:
+                raise SheetLimitError(
+                    _(
+                        "{file} is an old Excel file (.xls) larger than {size}, the most read "
+                        "in that format: save it as .xlsx and import it again"
+                    ).format(file=name, size=_megabytes(MAX_XLS_STREAM_BYTES))
+                )
+            data = ole.openstream(stream).read(MAX_XLS_STREAM_BYTES + 1)
+    except SheetLimitError:
+        raise
+    except Exception:  # olefile's many ways of saying "damaged": calamine says it in words
+        return
+    _check_biff(name, data)
+
+
+def _check_biff(name: str, data: bytes) -> None:
+    unpack = struct.unpack_from
+    values = _BIFF_VALUES
+    end = len(data)
+    pos = 0
+    rows = columns = 0
+    while pos + 4 <= end:
+        kind, length = unpack("<HH", data, pos)
+        body = pos + 4
+        pos = body + length
+        if kind in values and length >= 4 and pos <= end:
+            row, column = unpack("<HH", data, body)
+            if kind == _BIFF_MULRK and length >= 6:
+                column = unpack("<H", data, pos - 2)[0]  # its last column
+            if row >= rows or column >= columns:
+                rows, columns = max(rows, row + 1), max(columns, column + 1)
+                if rows * columns > MAX_CALAMINE_CELLS:
+                    raise too_many_cells(name, MAX_CALAMINE_CELLS)
+        elif kind == _BIFF_BOF:
+            rows = columns = 0  # a new sheet
+
+
 def _unzips_too_big(name: str) -> SheetLimitError:
     return SheetLimitError(
         _(
@@ -282,6 +343,7 @@ class _PartScanner:
         self.row_width = 0
         # ODS table
         self.ods_rows = 0
+        self.ods_width = 0
         self.ods_pending_rows = 0
         self.ods_row_repeat = 1
         self.ods_row_value = False
@@ -391,7 +453,7 @@ class _PartScanner:
 
     def _ods_start(self, local: str, attrs: dict[str, str]) -> None:
         if local == "table":
-            self.ods_rows = self.ods_pending_rows = 0
+            self.ods_rows = self.ods_pending_rows = self.ods_width = 0
         elif local == "table-row":
             self.ods_row_repeat = _positive(attrs.get(_ROWS_REPEATED), 1)
             self.ods_row_value = False
@@ -420,9 +482,9 @@ class _PartScanner:
                 self.ods_pending_rows = 0
                 if self.ods_rows > MAX_SHEET_ROWS:
                     raise too_many_rows(self.name)
-                self.workbook.cells += self.ods_row_repeat * self.ods_columns
-                if self.workbook.cells > MAX_CELLS:
-                    raise too_many_cells(self.name)
+                self.ods_width = max(self.ods_width, self.ods_columns)
+                if self.ods_rows * self.ods_width > MAX_CALAMINE_CELLS:
+                    raise too_many_cells(self.name, MAX_CALAMINE_CELLS)
             else:
                 self.ods_pending_rows += self.ods_row_repeat
                 if self.ods_pending_rows > MAX_SHEET_ROWS:

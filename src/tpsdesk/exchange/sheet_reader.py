@@ -158,9 +158,11 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     path = Path(path)
     limits.check_file_size(path)
     kind = file_kind(path)
+    # Measured before openpyxl or calamine builds anything from it (sheet_limits).
     if kind in ("xlsx", "ods"):
-        # Measured before openpyxl or calamine builds anything from it (sheet_limits).
         _check_zip_once(path)
+    elif kind == "xls":
+        limits.check_xls(path)
     if kind == "csv":
         with _open_csv(path) as opened:
             yield opened
