@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -328,3 +329,22 @@ def test_an_ods_rectangle_past_the_calamine_limit(tmp_path: Path) -> None:
     )
     path = ods(tmp_path / "persegi.ods", header + far)
     assert refusal(path).startswith("persegi.ods has more than 2,000,000 cells")
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_they_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zipfile builds an object for every entry of the directory: counted from the end
+    record first (a 100 MB file holds two million tiny entries)."""
+    path = tmp_path / "bagian.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for n in range(sheet_limits.MAX_ZIP_ENTRIES + 1):
+            archive.writestr(f"x{n}", b"")
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the zip's directory was read")
+
+    monkeypatch.setattr(sheet_limits.zipfile, "ZipFile", never)
+    assert refusal(path) == (
+        "bagian.xlsx holds more than 10,000 parts, the most a spreadsheet may have"
+    )

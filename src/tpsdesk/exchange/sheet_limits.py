@@ -158,6 +158,8 @@ def check_zip(handle: IO[bytes], name: str) -> None:
     zipfile itself stops a part at its declared size (then fails its CRC); the part is read
     here with the limit as its size, so a part holding more than it declares is named so.
     """
+    if _declared_entries(handle) > MAX_ZIP_ENTRIES:
+        raise _too_many_parts(name)
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -165,11 +167,7 @@ def check_zip(handle: IO[bytes], name: str) -> None:
     with archive:
         entries = archive.infolist()
         if len(entries) > MAX_ZIP_ENTRIES:
-            raise SheetLimitError(
-                _("{file} holds more than {n} parts, the most a spreadsheet may have").format(
-                    file=name, n=format_number(MAX_ZIP_ENTRIES)
-                )
-            )
+            raise _too_many_parts(name)
         declared = 0
         for entry in entries:
             declared += entry.file_size
@@ -265,6 +263,46 @@ def _check_biff(name: str, data: bytes) -> None:
                     raise too_many_cells(name, MAX_CALAMINE_CELLS)
         elif kind == _BIFF_BOF:
             rows = columns = 0  # a new sheet
+
+
+def _too_many_parts(name: str) -> SheetLimitError:
+    return SheetLimitError(
+        _("{file} holds more than {n} parts, the most a spreadsheet may have").format(
+            file=name, n=format_number(MAX_ZIP_ENTRIES)
+        )
+    )
+
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD64 = b"PK\x06\x06"
+_CENTRAL_ENTRY_BYTES = 46  # the smallest entry of a zip's central directory
+
+
+def _declared_entries(handle: IO[bytes]) -> int:
+    """How many parts the zip's end record declares, read before zipfile builds an object
+    for each (millions of tiny entries fit in 100 MB): its count, or what its central
+    directory's size can hold if more (zipfile reads the directory by size). 0 when there is
+    no end record (zipfile then says the file is damaged)."""
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(max(0, size - (1 << 16) - 22))
+    tail = handle.read()
+    handle.seek(0)
+    at = tail.rfind(_EOCD)
+    if at < 0 or at + 22 > len(tail):
+        return 0
+    count, directory = struct.unpack_from("<HL", tail, at + 10)
+    locator = at - 20
+    zip64 = count == 0xFFFF or directory == 0xFFFFFFFF
+    if zip64 and locator >= 0 and tail[locator : locator + 4] == _EOCD64_LOCATOR:
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        handle.seek(offset)
+        record = handle.read(56)
+        handle.seek(0)
+        if len(record) == 56 and record[:4] == _EOCD64:
+            count, directory = struct.unpack_from("<QQ", record, 32)
+    return max(count, directory // _CENTRAL_ENTRY_BYTES)
 
 
 def _unzips_too_big(name: str) -> SheetLimitError:
