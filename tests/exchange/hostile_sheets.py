@@ -11,6 +11,7 @@ from pathlib import Path
 
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _BLOCK = 1 << 20
+_CRC_UP_TO = 256 * 1024 * 1024  # larger parts get CRC 0: they must be refused before their end
 
 
 @dataclass
@@ -18,8 +19,8 @@ class Part:
     name: str
     compressed: bytes  # a raw deflate stream
     size: int  # the size it inflates to
-    # 0 when not worth computing: the file must then be refused before its end (zipfile checks
-    # the CRC as it reads the last bytes), so make it go well past the limit it tests.
+    # 0 when not worth computing (a huge part): the file must then be refused before its end,
+    # as zipfile checks the CRC when it reads the last bytes.
     crc: int
     method: int = 8  # 8: deflated; 0: stored (an ODF file's "mimetype" must be)
 
@@ -42,7 +43,14 @@ def repeated_part(name: str, prefix: bytes, unit: bytes, count: int, suffix: byt
         out.extend([block] * blocks)
     out.append(compressor.compress(unit * rest + suffix))
     out.append(compressor.flush())
-    return Part(name, b"".join(out), len(prefix) + len(unit) * count + len(suffix), 0)
+    size = len(prefix) + len(unit) * count + len(suffix)
+    crc = 0
+    if size <= _CRC_UP_TO:
+        crc = zlib.crc32(prefix)
+        for _ in range(blocks):
+            crc = zlib.crc32(unit * per_block, crc)
+        crc = zlib.crc32(unit * rest + suffix, crc)
+    return Part(name, b"".join(out), size, crc)
 
 
 def _deflate(data: bytes) -> bytes:

@@ -348,3 +348,33 @@ def test_a_zip_of_too_many_parts_is_refused_before_they_are_listed(
     assert refusal(path) == (
         "bagian.xlsx holds more than 10,000 parts, the most a spreadsheet may have"
     )
+
+
+def test_a_huge_attribute_is_refused_before_openpyxl_parses_it(tmp_path: Path) -> None:
+    """A 60 MB attribute in a 66 KB file: openpyxl's expat (before 2.6) parsed the cut tag
+    again with each 16 KB it read, 214 s. '>' inside the value does not end the tag."""
+    sheet = repeated_part(
+        SHEET,
+        f'<worksheet xmlns="{SHEET_NS}"><sheetData>{HEADER}<row r="2"><c r="A2" x="'.encode(),
+        b"a>" * 512,
+        60 * 1024,
+        b'"><v>1</v></c></row></sheetData></worksheet>',
+    )
+    path = write_zip(tmp_path / "atribut.xlsx", workbook_parts(sheet))
+    assert refusal(path) == (
+        "atribut.xlsx holds an XML tag longer than 262,144 bytes, which spreadsheets never "
+        "have: it is refused"
+    )
+
+
+def test_a_huge_end_tag_after_text_is_refused(tmp_path: Path) -> None:
+    sheet = repeated_part(
+        SHEET,
+        f'<worksheet xmlns="{SHEET_NS}"><sheetData>{HEADER}<row r="2"><c r="A2" '
+        't="inlineStr"><is><t>x</t'.encode(),
+        b" " * 1024,
+        2 * 1024,
+        b"></is></c></row></sheetData></worksheet>",
+    )
+    path = write_zip(tmp_path / "penutup.xlsx", workbook_parts(sheet))
+    assert "penutup.xlsx holds an XML tag longer than 262,144 bytes" in refusal(path)

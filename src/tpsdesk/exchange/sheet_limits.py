@@ -37,7 +37,14 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_PART_BYTES = 64 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
 MAX_XML_ELEMENTS = 4_000_000
+# One XML tag (with its attributes), comment or instruction: openpyxl feeds expat 16 KB at a
+# time, and an expat before 2.6 parses a cut token again with each feed: a 60 MB attribute
+# in a 66 KB .xlsx took openpyxl 214 s. Tags in spreadsheets are far shorter than this.
+MAX_TOKEN_BYTES = 256 * 1024
 MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
+# Between a text and the next event: the text's bytes (a character may be written as "&#...;",
+# up to 10 bytes) and short end tags.
+_TEXT_SLACK = 10 * MAX_CELL_CHARS + MAX_TOKEN_BYTES
 MAX_SHARED_STRINGS = 1_000_000
 MAX_SHEET_ROWS = 100_000  # row numbers, empty rows included
 MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
@@ -48,7 +55,9 @@ MAX_LINE_CHARS = 4 * 1024 * 1024  # one CSV line
 MAX_CALAMINE_CELLS = 2_000_000
 MAX_XLS_STREAM_BYTES = 16 * 1024 * 1024  # an .xls's workbook stream, walked record by record
 
-_CHUNK = 1 << 20
+# Large reads: expat (before 2.6) parses a token cut by a read again from its start with
+# each read, so a long token costs (its length / the read) squared.
+_CHUNK = 4 << 20
 _ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _ROWS_REPEATED = f"{_ODS_TABLE}}}number-rows-repeated"
@@ -359,7 +368,11 @@ class XmlScanner:
         scanner = _PartScanner(self, part_name)
 
         def feed(data: bytes, final: bool) -> None:
+            scanner.fed += len(data)
             scanner.parser.Parse(data, final)
+            if final or scanner.fed - scanner.mark > scanner.slack:
+                # Refused now rather than after parsing a long token again with each read.
+                scanner.event(scanner.fed, MAX_TOKEN_BYTES)
             if final:
                 self.elements += scanner.elements
 
@@ -373,6 +386,9 @@ class _PartScanner:
         self.root: str | None = None
         self.elements = 0
         self.budget = MAX_XML_ELEMENTS - workbook.elements
+        self.fed = 0  # bytes given to the parser
+        self.mark = 0  # where the last event began (a byte index)
+        self.slack = MAX_TOKEN_BYTES  # how far the next event may begin from it
         self.text = 0
         self.in_rich = False  # inside a shared string / inline string (text runs add up)
         # XLSX sheet
@@ -406,7 +422,21 @@ class _PartScanner:
             ).format(file=self.name)
         )
 
+    def event(self, index: int, slack: int) -> None:
+        """An event begins at byte `index`: what lay since the last one (a tag, a comment, an
+        end tag, text) must be no longer than that one allowed."""
+        if index - self.mark > self.slack:
+            raise SheetLimitError(
+                _(
+                    "{file} holds an XML tag longer than {n} bytes, which spreadsheets never "
+                    "have: it is refused"
+                ).format(file=self.name, n=format_number(MAX_TOKEN_BYTES))
+            )
+        self.mark = index
+        self.slack = slack
+
     def _chars(self, data: str) -> None:
+        self.event(self.parser.CurrentByteIndex, _TEXT_SLACK)
         self.text += len(data)
         if self.ods_in_cell and not self.ods_cell_value and data.strip():
             self.ods_cell_value = True
@@ -416,6 +446,7 @@ class _PartScanner:
 
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         # Called for every element: the common case (nothing to count) is kept short.
+        self.event(self.parser.CurrentByteIndex, MAX_TOKEN_BYTES)
         self.elements += 1
         if self.elements > self.budget:
             raise SheetLimitError(
@@ -503,6 +534,7 @@ class _PartScanner:
             self.text = 0
 
     def _ods_end(self, tag: str) -> None:
+        self.event(self.parser.CurrentByteIndex, MAX_TOKEN_BYTES)
         local = tag[tag.rfind("}") + 1 :]
         if local in ("table-cell", "covered-table-cell"):
             self.ods_in_cell = False
