@@ -378,3 +378,20 @@ def test_a_huge_end_tag_after_text_is_refused(tmp_path: Path) -> None:
     )
     path = write_zip(tmp_path / "penutup.xlsx", workbook_parts(sheet))
     assert "penutup.xlsx holds an XML tag longer than 262,144 bytes" in refusal(path)
+
+
+def test_a_styles_part_of_a_million_formats(tmp_path: Path) -> None:
+    """openpyxl builds an object for each format: a million cost it 32 s and 850 MB."""
+    styles = repeated_part(
+        "xl/styles.xml",
+        f'<styleSheet xmlns="{SHEET_NS}"><cellXfs count="1">'.encode(),
+        b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+        1_000_000,
+        b"</cellXfs></styleSheet>",
+    )
+    path = write_zip(tmp_path / "gaya.xlsx", workbook_parts(part(SHEET, sheet_xml(HEADER)), styles))
+    assert refusal(path) == (
+        "gaya.xlsx: its part xl/styles.xml holds more than 100,000 XML elements (too many "
+        "formats or settings), the most such a part may have: copy the data into a new "
+        "workbook and import that"
+    )

@@ -37,6 +37,11 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_PART_BYTES = 64 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
 MAX_XML_ELEMENTS = 4_000_000
+# A part openpyxl turns whole into objects (styles, the workbook, relationships…): a million
+# <xf/> in styles.xml cost it 32 s and 850 MB. Excel itself keeps at most 64,000 cell formats.
+MAX_PART_ELEMENTS = 100_000
+_READ_WHOLE = frozenset({"styleSheet", "workbook", "Relationships", "Types", "theme",
+                         "externalLink", "coreProperties", "Properties"})  # fmt: skip
 # One XML tag (with its attributes), comment or instruction: openpyxl feeds expat 16 KB at a
 # time, and an expat before 2.6 parses a cut token again with each feed: a 60 MB attribute
 # in a 66 KB .xlsx took openpyxl 214 s. Tags in spreadsheets are far shorter than this.
@@ -383,6 +388,7 @@ class _PartScanner:
     def __init__(self, workbook: XmlScanner, part_name: str) -> None:
         self.workbook = workbook
         self.name = workbook.name
+        self.part_name = part_name
         self.root: str | None = None
         self.elements = 0
         self.budget = MAX_XML_ELEMENTS - workbook.elements
@@ -449,17 +455,30 @@ class _PartScanner:
         self.event(self.parser.CurrentByteIndex, MAX_TOKEN_BYTES)
         self.elements += 1
         if self.elements > self.budget:
-            raise SheetLimitError(
-                _(
-                    "{file} holds more than {n} XML elements, the most a spreadsheet may "
-                    "have: split it into several files"
-                ).format(file=self.name, n=format_number(MAX_XML_ELEMENTS))
-            )
+            raise self._too_many_elements()
         local = tag[tag.rfind("}") + 1 :]
         if local in _COUNTED or self.root is None:
             self._counted(local, attrs)
+            if self.root in _READ_WHOLE:
+                self.budget = min(self.budget, MAX_PART_ELEMENTS)
         elif not (self.in_rich or self.ods_in_cell):
             self.text = 0
+
+    def _too_many_elements(self) -> SheetLimitError:
+        if self.root in _READ_WHOLE and self.elements > MAX_PART_ELEMENTS:
+            return SheetLimitError(
+                _(
+                    "{file}: its part {part} holds more than {n} XML elements (too many formats "
+                    "or settings), the most such a part may have: copy the data into a new "
+                    "workbook and import that"
+                ).format(file=self.name, part=self.part_name, n=format_number(MAX_PART_ELEMENTS))
+            )
+        return SheetLimitError(
+            _(
+                "{file} holds more than {n} XML elements, the most a spreadsheet may have: "
+                "split it into several files"
+            ).format(file=self.name, n=format_number(MAX_XML_ELEMENTS))
+        )
 
     def _counted(self, local: str, attrs: dict[str, str]) -> None:
         if self.root is None:
