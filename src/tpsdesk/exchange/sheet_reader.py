@@ -3,10 +3,13 @@
 
 What the file really is comes from its first bytes, not its name: an encrypted workbook (an
 OLE2/CFB container with an encrypted package), an .xls, a PDF renamed .xlsx each get their own
-handling. XLSX is read with openpyxl in read-only mode, so memory stays bounded whatever the
-number of rows; merged cells come back as None beside their first cell. XLS and ODS are read
-with calamine (small by nature: an .xls holds at most 65,536 rows). CSV: comma, semicolon or
-tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
+handling; an .xls or .ods renamed .xlsx is read as what it is. Before any reader builds
+anything, `sheet_limits` measures the file (size, inflated parts, XML, rows, columns, cells,
+cell length) and refuses it with a message naming the limit; the rows streamed here are held
+to the same limits. XLSX is read with openpyxl in read-only mode, so memory stays bounded
+whatever the number of rows; merged cells come back as None beside their first cell. XLS and
+ODS are read with calamine, a sheet whole (hence their tighter cell limit). CSV: comma,
+semicolon or tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
 """
 
 from __future__ import annotations
@@ -364,8 +367,8 @@ def _choose(path: Path, names: list[str], sheet: str | None, has_value: Any) -> 
 
 @contextmanager
 def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
-    """An old Excel (.xls) or OpenDocument (.ods) file, read with calamine. Such files are
-    small (an .xls holds at most 65,536 rows), so a sheet is read whole."""
+    """An old Excel (.xls) or OpenDocument (.ods) file, read with calamine, a sheet whole:
+    `sheet_limits` has checked that the sheet's rectangle stays small."""
     import python_calamine as calamine
 
     failures = (calamine.CalamineError, calamine.PasswordError, calamine.XmlError,
