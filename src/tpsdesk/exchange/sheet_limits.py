@@ -9,11 +9,14 @@ message naming the limit it broke (docs/spreadsheets.md lists them):
 - the file's size (`MAX_FILE_BYTES`);
 - for a zip (XLSX, ODS): the number of parts, each part's declared AND actual inflated size
   (`MAX_PART_BYTES`) and their sum (`MAX_UNZIPPED_BYTES`), measured while inflating;
+- the zip's parts counted from its end record, before zipfile lists them;
 - in its XML parts (read with expat, no tree built): no DTD (no entity tricks), at most
-  `MAX_XML_ELEMENTS` elements, no text longer than a cell may be (`MAX_CELL_CHARS`), at most
-  `MAX_SHARED_STRINGS` shared strings, and in each sheet at most `MAX_SHEET_ROWS` rows and
-  `MAX_COLUMNS` columns counted WITH the empty ones before a value (which readers fill in),
-  `MAX_CELLS` cells in all.
+  `MAX_XML_ELEMENTS` elements (`MAX_PART_ELEMENTS` in a part openpyxl turns whole into
+  objects), no tag longer than `MAX_TOKEN_BYTES`, no text longer than a cell may be
+  (`MAX_CELL_CHARS`), at most `MAX_SHARED_STRINGS` shared strings, and in each sheet at most
+  `MAX_SHEET_ROWS` rows and `MAX_COLUMNS` columns counted WITH the empty ones before a value
+  (which readers fill in), `MAX_CELLS` cells in all (`MAX_CALAMINE_CELLS` for an ODS table);
+- for an .xls: its workbook stream's size and each sheet's rectangle of values.
 
 `sheet_reader` also applies the row, column and cell limits to the rows it streams (CSV, and
 as a second fence for the others).
