@@ -293,3 +293,26 @@ def test_participant_numbers_from_bpjs(ready: CliRunner, tmp_path: Path) -> None
     assert refused.exit_code == 1 and "no header with a NIK column and a KPJ column" in (
         refused.stderr
     )
+
+
+def test_import_on_a_store_with_no_area_says_to_set_it_up_first(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Issue 8 point 10: every row used to be listed as invalid ("no kelurahan")."""
+    assert run(runner, "init").exit_code == 0
+    path = xlsx(tmp_path / "petugas.xlsx", [HEADER, officer(1), officer(2)])
+    result = run(runner, "officers", "import", str(path))
+    assert result.exit_code == 1
+    assert "This store has no area yet, so no officer can be placed" in result.stderr
+    assert "tpsdesk area import FILE" in result.stderr and "setup file" in result.stderr
+    assert "Invalid rows" not in result.output and "Traceback" not in result.output
+
+
+def test_a_spreadsheet_past_a_limit_is_refused_with_the_limit(
+    ready: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "kosong.csv"
+    path.write_text("NIK;Nama\n" + "\n" * 100_001)
+    result = run(ready, "officers", "import", str(path))
+    assert result.exit_code == 1
+    assert "more than 100,000 rows, counting the empty ones" in result.stderr

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tests.ui.conftest import (
     NIK_BUDI,
     NIK_SITI,
+    create_store,
     fill,
     make_app,
     running,
@@ -268,3 +269,16 @@ async def test_area_screen_imports_an_xlsx_area_list(store_path: Path, tmp_path:
         await pilot.press("f2")
         await settle(pilot)
         assert [t.number for t in areas.list_tps(app.require_store())] == [1, 2]
+
+
+async def test_a_store_without_area_says_to_set_it_up_first(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """Issue 8 point 10: instead of every row listed as invalid, what to do first."""
+    create_store(store_path)
+    path = write_sheet(tmp_path / "petugas.xlsx", [*HEADING, "Jabatan", "TPS"], officer_rows())
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        screen = await open_import(pilot, path)
+        assert "This store has no area yet" in static_text(app, "#import-error")
+        assert screen.preview is None

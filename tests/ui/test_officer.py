@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from tests.ui.conftest import (
+    KEC,
+    KEL,
     NIK_BUDI,
     NIK_SITI,
     TpsDeskApp,
@@ -25,12 +28,17 @@ from tests.ui.conftest import (
 )
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
+from textual.widgets.select import InvalidSelectValueError
 
+from tpsdesk.domain.posts import Unit
 from tpsdesk.domain.problems import Sex
 from tpsdesk.store import areas, officers
+from tpsdesk.store.area_scope import SETUP_INSTALLED_META
+from tpsdesk.store.versioning import set_meta
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.officer_form import OfficerFormScreen
 from tpsdesk.ui.screens.unit import UnitScreen
+from tpsdesk.ui.units import UnitRef
 
 
 async def open_tps(pilot: Pilot[None], number: int = 1) -> None:
@@ -242,3 +250,32 @@ async def test_duplicate_nik_warns_with_the_place_and_asks(area_store: Path) -> 
         hits = officers.find_by_nik(app.require_store(), NIK_BUDI)
         assert sorted(hit.tps_number for hit in hits) == [1, 2]
         assert "BUDI SANTOSO" in screen_text(app)
+
+
+async def test_a_unit_outside_the_enrolled_area_offers_no_post(area_store: Path) -> None:
+    """Issue 8 point 5: a kelurahan laptop offered the kecamatan's PPK posts, which the
+    district then refused with the whole bundle."""
+    with open_store(area_store) as store, store.transaction() as session:
+        set_meta(session, SETUP_INSTALLED_META, {"version": 1, "area": KEL})
+    app = make_app(area_store)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await app.push_screen(OfficerFormScreen(UnitRef(Unit.KECAMATAN, KEC, "Sukun")))
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfficerFormScreen)
+        select = form.query_one("#post_code", Select)
+        assert select.is_blank()
+        with pytest.raises(InvalidSelectValueError):
+            select.value = "ppk_anggota"
+        assert static_text(app, "#status-line") == (
+            f"Kecamatan Sukun ({KEC}) lies outside this laptop's area ({KEL}): no officer can "
+            "be registered here"
+        )
+        await app.pop_screen()
+        await settle(pilot)
+        # Its own kelurahan's TPS still offers every TPS post.
+        await open_tps(pilot, 1)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one("#post_code", Select).value == "kpps_ketua"

@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.posts import Post, PostCatalogue, Unit
 from tpsdesk.domain.problems import Sex
+from tpsdesk.store.area_scope import enrolled_area, within
 from tpsdesk.store.areas import AreaRow, apply_area_rows
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import (
@@ -303,9 +304,13 @@ def _years_before(day: date, years: int) -> date:
 # -- filling --------------------------------------------------------------------------------
 
 
-def _slots(session: Session, catalogue: PostCatalogue) -> list[list[_Slot]]:
+def _slots(
+    session: Session, catalogue: PostCatalogue, scope: str | None = None
+) -> list[list[_Slot]]:
     """Free posts per unit, in walking order: each kelurahan's TPS, then the kelurahan,
-    then, after its last kelurahan, the kecamatan. Posts within a unit in catalogue order."""
+    then, after its last kelurahan, the kecamatan. Posts within a unit in catalogue order.
+    With `scope` (an enrolled laptop's area), only the units that lie in it: a kelurahan
+    laptop gets no kecamatan post, which the district would refuse."""
     live = col(Officer.deleted).is_(False)
     unit_key = func.coalesce(Officer.tps_id, Officer.kelurahan_code, Officer.kecamatan_code)
     filled: Counter[tuple[str, str]] = Counter()
@@ -347,10 +352,13 @@ def _slots(session: Session, catalogue: PostCatalogue) -> list[list[_Slot]]:
     units: list[list[_Slot]] = []
     for kec in kecamatan_codes:
         for kel in by_kecamatan.get(kec, []):
+            if scope is not None and not within(kel, scope):
+                continue
             for tps_id, voters in tps_by_kelurahan.get(kel, []):
                 units.append(unit_slots(Unit.TPS, tps_id, voters, (tps_id, kel, kec)))
             units.append(unit_slots(Unit.KELURAHAN, kel, None, (None, kel, kec)))
-        units.append(unit_slots(Unit.KECAMATAN, kec, None, (None, None, kec)))
+        if scope is None or within(kec, scope):
+            units.append(unit_slots(Unit.KECAMATAN, kec, None, (None, None, kec)))
     return [u for u in units if u]
 
 
@@ -459,14 +467,20 @@ def fill_demo(
             for key in (META_DEVICE_ID, META_DEVICE_COUNTER, META_DEVICE_SEQ)
         ]
         has_area = session.exec(select(Kelurahan.code).where(col(Kelurahan.deleted).is_(False)))
-        area_created = has_area.first() is None
+        scope = enrolled_area(session)  # an enrolled laptop: nothing outside its area
+        area_rows: list[AreaRow] = []
+        if has_area.first() is None:
+            area_rows = plan_sample_area(officers, catalogue, seed=rng_seed)
+            if scope is not None:
+                area_rows = [r for r in area_rows if within(r.kelurahan_code, scope)]
+        area_created = bool(area_rows)
         if area_created:
             # Joins this transaction: the area and its officers are saved together.
-            apply_area_rows(store, plan_sample_area(officers, catalogue, seed=rng_seed))
+            apply_area_rows(store, area_rows)
             session.flush()
         del counters
 
-        plan = _choose(_slots(session, catalogue), officers, rng)
+        plan = _choose(_slots(session, catalogue, scope), officers, rng)
         taken = set(session.exec(select(Officer.nik)).all())
         people = _People(rng, today, taken)
 

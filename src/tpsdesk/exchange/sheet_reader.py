@@ -3,16 +3,20 @@
 
 What the file really is comes from its first bytes, not its name: an encrypted workbook (an
 OLE2/CFB container with an encrypted package), an .xls, a PDF renamed .xlsx each get their own
-handling. XLSX is read with openpyxl in read-only mode, so memory stays bounded whatever the
-number of rows; merged cells come back as None beside their first cell. XLS and ODS are read
-with calamine (small by nature: an .xls holds at most 65,536 rows). CSV: comma, semicolon or
-tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
+handling; an .xls or .ods renamed .xlsx is read as what it is. Before any reader builds
+anything, `sheet_limits` measures the file (size, inflated parts, XML, rows, columns, cells,
+cell length) and refuses it with a message naming the limit; the rows streamed here are held
+to the same limits. XLSX is read with openpyxl in read-only mode, so memory stays bounded
+whatever the number of rows; merged cells come back as None beside their first cell. XLS and
+ODS are read with calamine, a sheet whole (hence their tighter cell limit). CSV: comma,
+semicolon or tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from tpsdesk.exchange import sheet_limits as limits
+from tpsdesk.exchange.sheet_limits import SheetError
 from tpsdesk.i18n import _, os_error_text
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
@@ -31,16 +37,11 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 64 * 1024
-# An encrypted OOXML workbook is a CFB container with these streams (names in UTF-16LE).
-_ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
-
-
-class SheetError(Exception):
-    """The file cannot be read as a spreadsheet; `message` is translated and names the file."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# An encrypted OOXML workbook is a CFB container holding these streams; an .xls, these.
+_ENCRYPTED_STREAMS = frozenset({"EncryptionInfo", "EncryptedPackage"})
+_XLS_STREAMS = frozenset({"Workbook", "Book"})
+_CFB_DIRECTORY_BYTES = 16 * 1024
 
 
 @dataclass
@@ -87,12 +88,16 @@ def _head(path: Path) -> bytes:
 
 
 def file_kind(path: Path) -> str:
-    """ "xlsx", "xls", "ods" or "csv"; SheetError (with the reason) for anything else."""
+    """ "xlsx", "xls", "ods" or "csv"; SheetError (with the reason) for anything else.
+
+    The content decides, not the name: an old Excel file or an OpenDocument file renamed
+    .xlsx is read as what it is; an OLE2 container is "password protected" only when it holds
+    an encrypted OOXML package (an .xls holds a "Workbook" or "Book" stream instead).
+    """
     head = _head(path)
     suffix = path.suffix.lower()
     if head.startswith(CFB_MAGIC):
-        encrypted = any(marker in head for marker in _ENCRYPTED_MARKERS)
-        if encrypted or suffix in (".xlsx", ".xlsm"):
+        if _cfb_kind(path, head) == "encrypted":
             raise SheetError(
                 _(
                     "{file} is password protected: open it in Excel, save it without a "
@@ -101,7 +106,7 @@ def file_kind(path: Path) -> str:
             )
         return "xls"  # Excel 97–2003
     if head.startswith(ZIP_MAGIC):
-        if b"mimetype" in head[:100] and b"opendocument" in head[:200]:
+        if _is_opendocument_spreadsheet(head):
             return "ods"  # LibreOffice / OpenOffice
         return "xlsx"
     if suffix in CSV_SUFFIXES:
@@ -109,6 +114,39 @@ def file_kind(path: Path) -> str:
             raise _not_a_spreadsheet(path)
         return "csv"
     raise _not_a_spreadsheet(path)
+
+
+def _is_opendocument_spreadsheet(head: bytes) -> bool:
+    """An ODF zip starts with an uncompressed "mimetype" entry naming its type."""
+    return b"mimetype" in head[:100] and ODS_MIMETYPE in head[:200]
+
+
+def _cfb_kind(path: Path, head: bytes) -> str:
+    """ "encrypted" (an OOXML workbook with a password) or "xls", from the container's
+    directory, whose entries name its streams in UTF-16LE: looked for in the first bytes and
+    at the directory's first sector (the header says where)."""
+    names = _cfb_names_in(head)
+    if not names and len(head) >= 0x34:
+        shift = int.from_bytes(head[0x1E:0x20], "little")
+        first = int.from_bytes(head[0x30:0x34], "little")
+        if shift in (9, 12) and first < 0xFFFFFFFA:
+            try:
+                with path.open("rb") as handle:
+                    handle.seek((first + 1) << shift)
+                    names = _cfb_names_in(handle.read(_CFB_DIRECTORY_BYTES))
+            except (OSError, ValueError, OverflowError):
+                names = set()
+    if names & _ENCRYPTED_STREAMS:
+        return "encrypted"
+    if names & _XLS_STREAMS:
+        return "xls"
+    # Neither found (a damaged or unusual container): by its name, as before.
+    return "encrypted" if path.suffix.lower() in (".xlsx", ".xlsm") else "xls"
+
+
+def _cfb_names_in(data: bytes) -> set[str]:
+    return {name for name in (*_ENCRYPTED_STREAMS, *_XLS_STREAMS)
+            if name.encode("utf-16-le") in data}  # fmt: skip
 
 
 @contextmanager
@@ -119,7 +157,13 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     has no such sheet, or holds no value at all.
     """
     path = Path(path)
+    limits.check_file_size(path)
     kind = file_kind(path)
+    # Measured before openpyxl or calamine builds anything from it (sheet_limits).
+    if kind in ("xlsx", "ods"):
+        _check_zip_once(path)
+    elif kind == "xls":
+        limits.check_xls(path)
     if kind == "csv":
         with _open_csv(path) as opened:
             yield opened
@@ -129,6 +173,23 @@ def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
     else:
         with _open_calamine(path, sheet, kind) as opened:
             yield opened
+
+
+_checked: list[tuple[str, int, int, int]] = []  # files measured lately, unchanged since
+
+
+def _check_zip_once(path: Path) -> None:
+    """`limits.check_zip`, skipped for a file measured moments ago and unchanged since (the
+    command line checks a file before asking for the passphrase, then reads it; the import
+    screen reads it again after each mapping correction)."""
+    with path.open("rb") as handle:
+        info = os.fstat(handle.fileno())
+        key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+        if key in _checked:
+            return
+        limits.check_zip(handle, path.name)
+    _checked.append(key)
+    del _checked[:-4]
 
 
 # -- CSV ---------------------------------------------------------------------------------
@@ -158,7 +219,36 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _first_line(handle: IO[str]) -> str:
+def _bounded_lines(path: Path, handle: IO[str]) -> Iterator[str]:
+    """The file's lines, refusing one longer than MAX_LINE_CHARS before more is read: a
+    line of a million columns is never handed whole to the CSV parser."""
+    number = 0
+    while line := handle.readline(limits.MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > limits.MAX_LINE_CHARS:
+            raise limits.line_too_long(path.name, number)
+        yield line
+
+
+def _bounded(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
+    """`rows`, refused at the first one past a limit (sheet_limits): its number counts the
+    empty rows above it, its length the empty cells before its last value."""
+    cells = 0
+    for number, values in rows:
+        if number > limits.MAX_SHEET_ROWS:
+            raise limits.too_many_rows(path.name)
+        if len(values) > limits.MAX_COLUMNS:
+            raise limits.too_many_columns(path.name, number)
+        cells += len(values)
+        if cells > limits.MAX_CELLS:
+            raise limits.too_many_cells(path.name)
+        for index, value in enumerate(values):
+            if isinstance(value, str) and len(value) > limits.MAX_CELL_CHARS:
+                raise limits.cell_too_long(path.name, number, column_letter(index))
+        yield number, values
+
+
+def _first_line(handle: Iterator[str]) -> str:
     for line in handle:
         if line.strip():
             return line
@@ -171,14 +261,14 @@ def _open_csv(path: Path) -> Iterator[Sheet]:
     encoding = _csv_encoding(path, head)
     # cp1252 leaves five bytes undefined; "replace" turns them into U+FFFD instead of failing.
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        delimiter = sniff_delimiter(_first_line(handle))
+        delimiter = sniff_delimiter(_first_line(_bounded_lines(path, handle)))
         handle.seek(0)
         size = path.stat().st_size
         sample = head.count(b"\n")
         estimate = int(size * sample / len(head)) if sample and head else 0
 
         def rows() -> Iterator[Row]:
-            reader = csv.reader(handle, delimiter=delimiter)
+            reader = csv.reader(_bounded_lines(path, handle), delimiter=delimiter)
             previous_end = 0
             try:
                 for record in reader:
@@ -192,7 +282,7 @@ def _open_csv(path: Path) -> Iterator[Sheet]:
                     )
                 ) from None
 
-        yield Sheet(path, "csv", "", estimate, rows())
+        yield Sheet(path, "csv", "", estimate, _bounded(path, rows()))
 
 
 # -- XLSX --------------------------------------------------------------------------------
@@ -244,7 +334,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Sheet]:
                         )
                     ) from exc
 
-            yield Sheet(path, "xlsx", worksheet.title, int(estimate), rows())
+            yield Sheet(path, "xlsx", worksheet.title, int(estimate), _bounded(path, rows()))
         finally:
             workbook.close()
     finally:
@@ -275,14 +365,17 @@ def _choose(path: Path, names: list[str], sheet: str | None, has_value: Any) -> 
 
 @contextmanager
 def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
-    """An old Excel (.xls) or OpenDocument (.ods) file, read with calamine. Such files are
-    small (an .xls holds at most 65,536 rows), so a sheet is read whole."""
+    """An old Excel (.xls) or OpenDocument (.ods) file, read with calamine, a sheet whole:
+    `sheet_limits` has checked that the sheet's rectangle stays small."""
     import python_calamine as calamine
 
     failures = (calamine.CalamineError, calamine.PasswordError, calamine.XmlError,
                 calamine.ZipError, OSError, ValueError)  # fmt: skip
     try:
-        workbook = calamine.CalamineWorkbook.from_path(str(path))
+        # From the content, not the name: from_path picks the format by the file's suffix, so
+        # an .xls or .ods renamed .xlsx would be read as a zip.
+        with path.open("rb") as handle:
+            workbook = calamine.CalamineWorkbook.from_filelike(handle)
     except failures as exc:
         if kind == "xls":
             raise SheetError(
@@ -320,7 +413,7 @@ def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
                 # calamine gives "" for an empty cell; openpyxl, and this module, None.
                 yield number, [None if v == "" else _plain(v) for v in row]
 
-        yield Sheet(path, kind, name, len(values), rows())
+        yield Sheet(path, kind, name, len(values), _bounded(path, rows()))
     finally:
         workbook.close()
 

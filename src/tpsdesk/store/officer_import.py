@@ -33,6 +33,7 @@ from ..domain.officer import OfficerDraft, OfficerFields, validate_officer
 from ..domain.posts import Post, PostCatalogue, Unit
 from ..domain.problems import Problem, Severity
 from ..i18n import _
+from .area_scope import check_placement, enrolled_area
 from .bulk import insert_rows
 from .db import Store, StoreError
 from .models import (
@@ -68,6 +69,21 @@ _OFFICER_TABLE = "officer"
 
 class ImportStale(StoreError):
     """The store changed between the preview and the import: preview again."""
+
+
+class NoArea(StoreError):
+    """The store holds no kecamatan at all: set up the area or enrol before importing (said
+    once, instead of every row invalid; a file that cannot be read is still said first)."""
+
+
+def _no_area() -> NoArea:
+    return NoArea(
+        _(
+            "This store has no area yet, so no officer can be placed: import the area list "
+            "(tpsdesk area import FILE, or F2 then I in the app) or enrol the laptop with the "
+            "district's setup file first"
+        )
+    )
 
 
 class RowStatus(StrEnum):
@@ -402,6 +418,29 @@ class _Resolver:
 # -- planning -----------------------------------------------------------------------------
 
 
+def _in_area(
+    row: int,
+    scope: str | None,
+    post: Post,
+    placement: Placement,
+    columns: Mapping[str, SourceColumn],
+    problems: list[RowProblem],
+) -> Placement | None:
+    """`placement`, or None with the reason when it lies outside the enrolled area."""
+    refused = check_placement(scope, post.name, placement.kelurahan_code, placement.kecamatan_code)
+    if refused is None:
+        return placement
+    # Name the column the user wrote: the TPS's kelurahan may come from a default.
+    field_name = refused.field
+    if field_name not in columns and field_name == "kelurahan" and "tps" in columns:
+        field_name = "tps"
+    problems.append(
+        RowProblem(row, columns.get(field_name), field_name, "place.outside_area",
+                   refused.message)
+    )  # fmt: skip
+    return None
+
+
 def _from_problem(row: int, problem: Problem, columns: Mapping[str, SourceColumn]) -> RowProblem:
     return RowProblem(
         row, columns.get(problem.field), problem.field, problem.code, problem.message,
@@ -469,11 +508,14 @@ def plan_import(
     with store.read() as session:
         marker = _marker(session)
         area = _Area(session)
+        if not area.kecamatan:
+            raise _no_area()
         if default_kelurahan is not None and default_kelurahan not in area.kelurahan:
             raise StoreError(
                 _("There is no kelurahan with code {code}.").format(code=default_kelurahan)
             )
         resolver = _Resolver(area, columns, default_kelurahan)
+        scope = enrolled_area(session)
 
         # Pass 1: each row on its own (values, place).
         checked: list[tuple[ImportRow, OfficerFields | None, Placement | None, list[RowProblem]]]
@@ -490,7 +532,10 @@ def plan_import(
             fields = result.fields if not damaged else None
             placement = None
             if fields is not None:
-                placement = resolver.place(row, _post_of(catalogue, fields.post_code), problems)
+                post = _post_of(catalogue, fields.post_code)
+                placement = resolver.place(row, post, problems)
+                if placement is not None:
+                    placement = _in_area(row.row, scope, post, placement, columns, problems)
             checked.append((row, fields, placement, problems))
             if progress is not None and done % _PROGRESS_EVERY == 0:
                 progress(done, total)

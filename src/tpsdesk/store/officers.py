@@ -1,7 +1,8 @@
 """Officer repository: add, update, delete (tombstone) and undo, search, duplicate lookup.
 
 Values arrive validated (`domain.officer.OfficerFields`); this layer checks where an officer
-belongs: a TPS post needs a TPS, a kelurahan post a kelurahan, a kecamatan post a kecamatan.
+belongs: a TPS post needs a TPS, a kelurahan post a kelurahan, a kecamatan post a kecamatan,
+and on an enrolled laptop the place must lie in its area (`store.area_scope`).
 The same NIK twice is allowed here (DESIGN.md §8: shown for review, never silently merged);
 `find_by_nik()` tells the UI where else a NIK is.
 """
@@ -21,6 +22,7 @@ from ..domain.officer import OfficerFields
 from ..domain.posts import PostCatalogue, Unit
 from ..domain.problems import Sex
 from ..i18n import N_, _
+from .area_scope import check_placement, enrolled_area
 from .areas import KEEP, live_kecamatan, live_kelurahan, live_tps, resolve_tps_ref
 from .db import NotFound, Store, StoreError
 from .models import OFFICER_FIELD_COLUMNS, Action, Kelurahan, Officer, OfficerStatus, Tps
@@ -31,6 +33,16 @@ DEFAULT_SEARCH_LIMIT = 50
 
 class PlacementError(StoreError):
     """The post does not belong where the officer was put (a TPS post without a TPS…)."""
+
+
+class OutsideAreaError(PlacementError):
+    """The place lies outside the area this laptop is enrolled for (store.area_scope).
+
+    `field` is the one to change: "post_code", "kelurahan" or "kecamatan"."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,32 @@ def resolve_placement(
     return placement
 
 
+def check_in_area(
+    session: Session, catalogue: PostCatalogue, post_code: str, placement: Placement
+) -> None:
+    """Refuse a placement outside the enrolled area (none on a store never set up)."""
+    post = catalogue.get(post_code)
+    refused = check_placement(
+        enrolled_area(session),
+        post.name if post is not None else post_code,
+        placement.kelurahan_code,
+        placement.kecamatan_code,
+    )
+    if refused is not None:
+        raise OutsideAreaError(refused.message, refused.field)
+
+
+def unit_outside_area(
+    store: Store, *, kelurahan_code: str | None = None, kecamatan_code: str | None = None
+) -> str | None:
+    """The enrolled area when a unit (a kelurahan, or a kecamatan) lies outside it, so that
+    no post of it can be saved here; None when it lies inside or the store is not enrolled."""
+    with store.read() as session:
+        area = enrolled_area(session)
+    refused = check_placement(area, "", kelurahan_code, kecamatan_code or "")
+    return area if refused is not None else None
+
+
 def _values(fields: OfficerFields, placement: Placement) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(fields, name) for name in OFFICER_FIELD_COLUMNS}
     values["sex"] = Sex(fields.sex).value
@@ -160,6 +198,7 @@ def add_officer(
             kelurahan_code=kelurahan_code,
             kecamatan_code=kecamatan_code,
         )
+        check_in_area(session, catalogue, fields.post_code, placement)
         values = _values(fields, placement)
         officer = Officer(**values, status=OfficerStatus(status).value)
         changed = [name for name, value in values.items() if value is not None]
@@ -200,6 +239,7 @@ def update_officer(
             kelurahan_code=None if kelurahan_code is KEEP else kelurahan_code,
             kecamatan_code=None if kecamatan_code is KEEP else kecamatan_code,
         )
+        check_in_area(session, catalogue, fields.post_code, placement)
         values = _values(fields, placement)
         changed = changed_fields(officer, values)
         if changed:

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.nik import parse_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_field, validate_officer
+from tpsdesk.domain.posts import Unit
 from tpsdesk.domain.problems import Problem, Severity
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import officers
@@ -94,6 +95,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.duplicates: list[OfficerHit] = []
         self.loaded: OfficerDraft | None = None
         self.saving = False
+        self.outside_area: str | None = None
         self._inputs: dict[str, Input] = {}
         self._messages: dict[str, Static] = {}
 
@@ -126,15 +128,21 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         with VerticalScroll(id="form"):
             yield Static("", id="status-line", classes="field-warning status-line")
             posts = store.catalogue.for_unit(self.unit.unit)
+            # On an enrolled laptop, a unit outside its area offers no post: none could be saved.
+            self.outside_area = officers.unit_outside_area(store, **self._unit_codes())
+            if self.outside_area is not None:
+                posts = []
             with Horizontal(classes="field-row"):
                 yield Label(_("Post"), classes="field-label")
                 yield Select(
                     [(post.name, post.code) for post in posts],
                     id="post_code",
-                    allow_blank=False,
+                    allow_blank=not posts,
                     value=self.initial_post
                     if self.initial_post in {p.code for p in posts}
-                    else posts[0].code,
+                    else posts[0].code
+                    if posts
+                    else Select.NULL,
                     compact=True,
                 )
             # The post's age rules are checked against the birth date and reported here.
@@ -173,11 +181,25 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             "postcode": _("5 digits"),
         }.get(name, "")
 
+    def _unit_codes(self) -> dict[str, str | None]:
+        if self.unit.unit == Unit.KECAMATAN:
+            return {"kecamatan_code": self.unit.code}
+        return {"kelurahan_code": self.unit.kelurahan_code or self.unit.code}
+
     def on_mount(self) -> None:
         self.title = self.unit.title
         self.sub_title = _("Edit officer") if self.officer_id else _("New officer")
         for widget in self.query(".field-message, .field-info, .field-warning, .status-line"):
             widget.display = False
+        if self.outside_area is not None:
+            line = self.query_one("#status-line", Static)
+            line.update(
+                _(
+                    "{unit} lies outside this laptop's area ({area}): no officer can be "
+                    "registered here"
+                ).format(unit=self.unit.title, area=self.outside_area)
+            )
+            line.display = True
         self._update_duty_placeholders()
         if self.officer_id:
             self._load(self.officer_id)
