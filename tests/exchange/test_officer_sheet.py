@@ -318,3 +318,13 @@ def test_officer_lists_in_old_excel_and_opendocument_files(name: str) -> None:
     # Number cells: flagged, as in an XLSX.
     assert [p.code for p in second.problems] == ["nik.excel_number"]
     assert [p.code for p in third.problems] == ["nik.excel_number"]
+
+
+def test_a_cell_s_alt_enter_is_read_as_a_space(tmp_path: Path) -> None:
+    # Offices type addresses on two lines inside one cell (Alt+Enter); the record holds one
+    # line. Other control or format characters stay in the draft, for validate_officer to
+    # refuse.
+    rows = [HEADER, person(c6="Jl. Mawar 1\r\nRT 02/RW 03", c2="BUDI\u202eSANTOSO")]
+    [row] = read_officer_sheet(xlsx(tmp_path / "a.xlsx", rows)).rows
+    assert row.draft.address == "Jl. Mawar 1 RT 02/RW 03"
+    assert row.draft.name == "BUDI\u202eSANTOSO"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tpsdesk.domain.dates import excel_serial_to_date, format_date, parse_date
 from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import DRAFT_FIELDS, FIELD_LABELS, OfficerDraft
+from tpsdesk.domain.text import fold_cell_breaks
 from tpsdesk.exchange.sheet_reader import (
     Cell,
     Sheet,
@@ -446,9 +447,11 @@ def _import_row(number: int, values: list[Cell], columns: list[MappedColumn]) ->
         elif target == BIRTH_PLACE_DATE:
             combined = split_birth_place_date(value)
         elif target in place:
-            place[target] = cell_text(value).strip()
+            place[target] = fold_cell_breaks(cell_text(value)).strip()
         else:
-            setattr(draft, target, cell_text(value).strip())
+            # A cell's Alt+Enter is a space in the officer's record; any other control or
+            # format character is refused by validate_officer.
+            setattr(draft, target, fold_cell_breaks(cell_text(value)).strip())
     if not anything:
         return None
     if combined is not None:

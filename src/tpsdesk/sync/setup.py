@@ -43,6 +43,7 @@ from tpsdesk.domain.area import (
 )
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import N_, _
+from tpsdesk.store.area_scope import SETUP_INSTALLED_META
 from tpsdesk.store.areas import find_tps_row, live_kecamatan, live_kelurahan, remember
 from tpsdesk.store.db import CATALOGUE_SETTING, Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, SyncFields, Tps, utcnow
@@ -85,7 +86,8 @@ META_SETUP_VERSION = "setup.version"  # int: the last setup file version issued
 META_SETUP_ISSUED = "setup.issued"  # {file_id: {"version", "area", "target", "created_at", ...}}
 # StoreMeta keys of a field store.
 META_DISTRICT_PIN = "setup.district"  # the pinned district: see PinnedDistrict
-META_SETUP_INSTALLED = "setup.installed"  # the installed setup file: see InstalledSetup
+# The installed setup file (see InstalledSetup); the store layer reads its area too.
+META_SETUP_INSTALLED = SETUP_INSTALLED_META
 
 TARGET_ALL = RECIPIENT_ALL
 DEFAULT_VALID_DAYS = 120
