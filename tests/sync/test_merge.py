@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
 from tpsdesk.sync import district
 from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
 from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.findings import _SAME_PERSON
 from tpsdesk.sync.merge import (
-    _SAME_PERSON,
     MergeReport,
     MissingReference,
     VersionClash,
     merge_bundle,
-    name_key,
 )
 
 from .conftest import M_KEL_A, M_KEL_B, approved_laptop, make_bundle, officer_row, valid_nik

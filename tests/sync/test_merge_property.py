@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.problems import Sex
 from tpsdesk.store import areas
@@ -37,7 +38,7 @@ from tpsdesk.store.models import Officer
 from tpsdesk.sync import district
 from tpsdesk.sync.changes import row_to_wire
 from tpsdesk.sync.district_models import Finding, FindingStatus, ReceivedBundle, RowVersion
-from tpsdesk.sync.merge import IncomingBundle, merge_bundle, name_key
+from tpsdesk.sync.merge import IncomingBundle, merge_bundle
 
 from .conftest import M_KEC, M_KEL_A, make_store
 

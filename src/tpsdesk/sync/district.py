@@ -457,7 +457,7 @@ def resolve_finding(
     columns only) are written to `keep`'s row (duplicates) or to the row (conflicts), as a new
     district version. The decision is kept in `resolution` for the next receipt.
     """
-    from tpsdesk.sync.merge import apply_decision
+    from tpsdesk.sync.findings import apply_decision
 
     require_district(store)
     return apply_decision(store, finding_id, decision, keep=keep, values=values, note=note)

@@ -32,8 +32,8 @@ from tpsdesk.sync.district_models import DeviceStatus
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.hpke import x25519_fingerprint, x25519_raw
 from tpsdesk.sync.identity import district_encryption_key
-from tpsdesk.sync.merge import CheckedRows, check_bundle_rows
 from tpsdesk.sync.payload import decrypt_bundle, unpack_bundle
+from tpsdesk.sync.row_checks import CheckedRows, check_bundle_rows
 
 # Fewer files than this are merged without a second process: starting one (a fresh Python
 # importing tpsdesk) costs about as much as checking a few bundles.
