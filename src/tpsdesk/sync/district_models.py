@@ -42,6 +42,8 @@ class FindingKind(StrEnum):
     CONFLICT = "conflict"
     GAP = "gap"
     REJECTED_ROW = "rejected_row"
+    DUPLICATE_TPS = "duplicate_tps"  # two live TPS with one number in one kelurahan
+    ROLLBACK = "rollback"  # a laptop's store went back to an older copy
 
 
 class FindingStatus(StrEnum):

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue
-from tpsdesk.i18n import _
+from tpsdesk.i18n import _, ngettext
 from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
-from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, Action, Officer, SyncFields, utcnow
+from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, Action, Officer, SyncFields, Tps, utcnow
 from tpsdesk.store.versioning import audit, stamp, state_of
 from tpsdesk.sync.changes import row_to_wire, wire_value
 from tpsdesk.sync.district import Decision, FindingError, missing_ranges, seen_ranges_in
@@ -226,8 +226,16 @@ def apply_decision(
                 new_values = typed_values(finding.table_name, json.loads(chosen.values))
                 new_values["deleted"] = chosen.deleted
             elif decision == Decision.EDIT and values is not None:
+                # `--keep V --set F=X`: V's values with F set, not the row shown (which may be
+                # the other version); without --keep, the row shown.
+                base = None
+                if keep is not None:
+                    kept = next((h for h in heads if f"{h.device}:{h.counter}" == keep), None)
+                    if kept is None:
+                        raise FindingError(_("Choose one of the versions in conflict."))
+                    base = json.loads(kept.values)
                 chosen = None
-                new_values = _edited(finding.table_name, row, values, catalogue)
+                new_values = _edited(finding.table_name, row, values, catalogue, base=base)
             else:
                 raise FindingError(_("Unknown decision."))
             if isinstance(row, Officer):
@@ -277,6 +285,9 @@ def apply_decision(
                 changed.append({"row": keep, "fields": sorted(names)})
             else:
                 raise FindingError(_("Unknown decision."))
+        elif finding.kind == FindingKind.DUPLICATE_TPS.value:
+            changed.extend(_resolve_duplicate_tps(session, state, rows, decision, keep, values,
+                                                  catalogue))  # fmt: skip
         elif decision != Decision.KEEP_ONE:
             raise FindingError(_("Unknown decision."))
         finding.status = FindingStatus.RESOLVED.value
@@ -288,21 +299,36 @@ def apply_decision(
         session.add(finding)
         session.flush()
         refresh_duplicates(session, keys)
+        if finding.kind == FindingKind.DUPLICATE_TPS.value:
+            places = load_rows(session, "tps", rows)
+            refresh_duplicate_tps(session, {held_place(t) for t in places.values()},
+                                  resolving=finding.id)  # fmt: skip
         audit(session, state, "finding_resolve", table_name="sync_finding", row_id=finding.id,
               note=decision)  # fmt: skip
         return finding
 
 
 def _edited(
-    table: str, row: SyncFields, values: dict[str, Any], catalogue: PostCatalogue
+    table: str,
+    row: SyncFields,
+    values: dict[str, Any],
+    catalogue: PostCatalogue,
+    *,
+    base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The row's content with `values` (wire form, content columns only) put in, checked."""
+    """The row's content (or the wire values `base`, a version's) with `values` (wire form,
+    content columns only) put in, checked."""
     allowed = set(_content_columns(table))
     unknown = set(values) - allowed
     if unknown:
         raise FindingError(_("Only the row's own fields can be edited."))
-    wire = row_to_wire(row, 0)["values"]
-    wire.update(values)
+    wire = dict(base) if base is not None else row_to_wire(row, 0)["values"]
+    for name, value in values.items():
+        # Typed at the command line as text: a whole number for a number column.
+        kind = TYPES[table][name][0]
+        if kind is int and isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        wire[name] = value
     try:
         typed = typed_values(table, wire)
     except (ValueError, KeyError) as exc:
@@ -320,3 +346,124 @@ def _edited(
                 "; ".join(p.message for p in result.errors)  # translated messages, no values
             )
     return {n: typed[n] for n in allowed}
+
+
+# -- duplicate TPS ---------------------------------------------------------------------------
+
+
+def held_place(row: SyncFields) -> str:
+    return str(getattr(row, "kelurahan_code", ""))
+
+
+def refresh_duplicate_tps(
+    session: Session, kelurahan_codes: Iterable[str], *, resolving: str = ""
+) -> None:
+    """Recompute the duplicate-TPS findings (two live TPS with one number in one kelurahan)
+    of these kelurahan: one query for all of them. A setup file keeps working meanwhile (it
+    takes one TPS per number, `setup.build_setup_file`). `resolving`: the finding being
+    resolved, which is left as it is."""
+    codes = sorted(set(kelurahan_codes))
+    if not codes:
+        return
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for chunk in chunks(codes):
+        query = select(Tps.id, Tps.kelurahan_code, Tps.number).where(
+            col(Tps.kelurahan_code).in_(chunk), col(Tps.deleted).is_(False)
+        )
+        for tps_id, kelurahan, number in session.exec(query):
+            groups[(kelurahan, number)].append(tps_id)
+    current: set[str] = set()
+    for (kelurahan, number), ids in sorted(groups.items()):
+        if len(ids) < 2:
+            continue
+        ids = sorted(ids)
+        key = f"duplicate_tps:{group_hash(ids)}"
+        current.add(key)
+        details = {"kelurahan": kelurahan, "number": number, "rows": ids}
+        ensure_finding(session, key, FindingKind.DUPLICATE_TPS.value, "tps", ids, details)
+    stale = select(Finding).where(
+        Finding.kind == FindingKind.DUPLICATE_TPS.value,
+        Finding.status == FindingStatus.OPEN.value,
+    )
+    for finding in session.exec(stale):
+        place = json.loads(finding.details).get("kelurahan")
+        if place in codes and finding.key not in current and finding.id != resolving:
+            session.delete(finding)
+
+
+def _resolve_duplicate_tps(
+    session: Session,
+    state: Any,
+    rows: list[str],
+    decision: str,
+    keep: str | None,
+    values: dict[str, Any] | None,
+    catalogue: PostCatalogue,
+) -> list[dict[str, Any]]:
+    """Keep one TPS (the others are removed, only if no live officer is placed there), or
+    edit one (`--keep ID --set number=N`)."""
+    if keep not in rows:
+        raise FindingError(_("Choose one of the TPS of this finding."))
+    places = load_rows(session, "tps", rows)
+    changed: list[dict[str, Any]] = []
+    if decision == Decision.KEEP_ONE:
+        others = [t for i, t in places.items() if i != keep and not t.deleted]
+        for tps in others:
+            count = session.exec(
+                select(func.count())
+                .select_from(Officer)
+                .where(Officer.tps_id == tps.id, col(Officer.deleted).is_(False))
+            ).one()
+            if count:
+                raise FindingError(
+                    ngettext(
+                        "TPS {tps} still has {n} officer: move them to the TPS you keep first, "
+                        "then resolve again.",
+                        "TPS {tps} still has {n} officers: move them to the TPS you keep first, "
+                        "then resolve again.",
+                        count,
+                    ).format(tps=tps.id[:8], n=count)
+                )
+        for tps in others:
+            stamp(session, state, tps, Action.DELETE, changed=["deleted"])
+            _record_stamped(session, tps)
+            changed.append({"row": tps.id, "deleted": True})
+    elif decision == Decision.EDIT and values is not None:
+        tps = places[keep]
+        new_values = _edited("tps", tps, values, catalogue)
+        if not 1 <= new_values["number"] <= 999:
+            raise FindingError(_("A TPS number is 1 to 999."))
+        names = [n for n, v in new_values.items() if getattr(tps, n) != v]
+        if "kelurahan_code" in names:
+            raise FindingError(
+                _("A TPS cannot move to another kelurahan; add a new TPS there instead.")
+            )
+        for name in names:
+            setattr(tps, name, new_values[name])
+        if names:
+            stamp(session, state, tps, Action.UPDATE, changed=names)
+            _record_stamped(session, tps)
+        changed.append({"row": keep, "fields": sorted(names)})
+    else:
+        raise FindingError(_("Unknown decision."))
+    return changed
+
+
+# -- rollback --------------------------------------------------------------------------------
+
+
+def record_rollback(session: Session, device_id: str, seq_from: int, seq_to: int) -> Finding:
+    """An open finding that a laptop's store went back in time: one per laptop, listing the
+    sequence ranges of its refused bundles."""
+    key = f"rollback:{device_id}"
+    finding = ensure_finding(
+        session, key, FindingKind.ROLLBACK.value, "", [], {"device_id": device_id, "ranges": []}
+    )
+    details = json.loads(finding.details or "{}")
+    ranges = [list(r) for r in details.get("ranges", [])]
+    if [seq_from, seq_to] not in ranges:
+        ranges.append([seq_from, seq_to])
+        details["ranges"] = sorted(ranges)
+        finding.details = canonical(details)
+        session.add(finding)
+    return finding

@@ -35,6 +35,7 @@ from tpsdesk.store.bulk import insert_rows
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, OfficerStatus, utcnow
 from tpsdesk.store.versioning import audit, state_of
+from tpsdesk.sync.authority import check_authority
 from tpsdesk.sync.changes import table_label
 from tpsdesk.sync.district import (
     DeviceKeyMismatch,
@@ -59,7 +60,9 @@ from tpsdesk.sync.district_rows import load_rows, load_versions, record_current_
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.findings import (
     OfficerKeys,
+    record_rollback,
     refresh_conflict,
+    refresh_duplicate_tps,
     refresh_duplicates,
     refresh_gaps,
 )
@@ -138,6 +141,8 @@ class MergeReport:
     duplicates: tuple[DuplicateRef, ...] = ()
     rejected: tuple[Rejection, ...] = ()
     gaps: tuple[tuple[int, int], ...] = ()
+    # Refused rows beyond the MAX_REJECTIONS the report keeps.
+    rejected_more: int = 0
     # True when the file had been merged (or refused) before and this is the stored report.
     replay: bool = field(default=False, compare=False)
 
@@ -176,6 +181,7 @@ class MergeReport:
                 for r in self.rejected
             ],
             "gaps": [[a, b] for a, b in self.gaps],
+            "rejected_more": self.rejected_more,
         }
 
     @classmethod
@@ -208,6 +214,7 @@ class MergeReport:
                 for r in data.get("rejected", [])
             ),
             gaps=tuple((a, b) for a, b in data.get("gaps", [])),
+            rejected_more=int(data.get("rejected_more", 0)),
             replay=replay,
         )
 
@@ -225,6 +232,16 @@ class MergeReport:
                         "for. Nothing was merged."
                     )
                 )
+            elif self.reason == "rollback":
+                lines.append(
+                    _(
+                        "Bundle refused: this laptop sent again changes the district already "
+                        "has, with other contents; its store was put back to an older copy. "
+                        "Nothing was merged. At the district: see `district findings`. On the "
+                        "laptop: import the next receipt; the laptop then takes a new identity, "
+                        "sends everything again, and must be approved again."
+                    )
+                )
             else:
                 lines.append(
                     ngettext(
@@ -235,18 +252,7 @@ class MergeReport:
                         n,
                     ).format(n=n)
                 )
-            for rejection in self.rejected[:20]:
-                for problem in rejection.problems:
-                    if rejection.index >= 0:
-                        lines.append(
-                            _("  row {row} ({table}): {message}").format(
-                                row=rejection.index + 1,
-                                table=table_label(rejection.table),
-                                message=problem.message,
-                            )
-                        )
-                    else:
-                        lines.append("  " + problem.message)
+            lines.extend(self._rejection_lines())
         else:
             lines.append(
                 _(
@@ -259,6 +265,18 @@ class MergeReport:
                     duplicates=len(self.duplicates),
                 )
             )
+            if self.rejected:
+                n = len(self.rejected) + self.rejected_more
+                lines.append(
+                    ngettext(
+                        "{n} row was refused and not merged; the rest was. The laptop is told "
+                        "with its next receipt, and must fix it and export again:",
+                        "{n} rows were refused and not merged; the rest was. The laptop is told "
+                        "with its next receipt, and must fix them and export again:",
+                        n,
+                    ).format(n=n)
+                )
+                lines.extend(self._rejection_lines())
         if self.gaps:
             ranges = ", ".join(f"{a}–{b}" if a != b else str(a) for a, b in self.gaps)
             lines.append(
@@ -268,6 +286,53 @@ class MergeReport:
                 ).format(ranges=ranges)
             )
         return "\n".join(lines)
+
+    def _rejection_lines(self) -> list[str]:
+        lines = []
+        for rejection in self.rejected[:20]:
+            for problem in rejection.problems:
+                if rejection.index >= 0:
+                    lines.append(
+                        _("  row {row} ({table}): {message}").format(
+                            row=rejection.index + 1,
+                            table=table_label(rejection.table),
+                            message=problem.message,
+                        )
+                    )
+                else:
+                    lines.append("  " + problem.message)
+        more = len(self.rejected) - 20 + self.rejected_more
+        if more > 0:
+            lines.append(
+                ngettext("  … and {n} more row", "  … and {n} more rows", more).format(n=more)
+            )
+        return lines
+
+
+# What a stored report keeps of its refused rows (a hostile bundle must not grow the district
+# store by a report per row): at most this many rows, each with at most MAX_PROBLEMS problems
+# and messages of at most MAX_MESSAGE characters; the rest is counted in `rejected_more`.
+MAX_REJECTIONS = 200
+MAX_PROBLEMS = 10
+MAX_MESSAGE = 300
+
+
+def capped(rejections: list[Rejection]) -> tuple[tuple[Rejection, ...], int]:
+    """(the rejections a report keeps, how many more there were), in row order."""
+    ordered = sorted(rejections, key=lambda r: r.index)
+    kept = tuple(
+        Rejection(
+            r.index,
+            r.table[:40],
+            r.row_id[:100],
+            tuple(
+                RowProblem(p.field[:40], p.code[:60], p.message[:MAX_MESSAGE])
+                for p in r.problems[:MAX_PROBLEMS]
+            ),
+        )
+        for r in ordered[:MAX_REJECTIONS]
+    )
+    return kept, max(0, len(ordered) - MAX_REJECTIONS)
 
 
 class VersionClash(SyncError):
@@ -342,10 +407,15 @@ def merge_bundle(
 
     The same file again returns the first report (`replay` set) and changes nothing. Raises
     a `SyncError` when the laptop is not approved, revoked, or signs with another key (nothing
-    is recorded: a pending laptop's bundle belongs in quarantine, `district.quarantine`),
-    `VersionClash` or `MissingReference` (nothing merged, nothing recorded: the file may be
-    merged later). A bundle with bad rows is refused as a whole: the returned report says why
-    and is kept for replays.
+    is recorded: a pending laptop's bundle belongs in quarantine, `district.quarantine`), or
+    `MissingReference` (nothing merged, nothing recorded: the file may be merged later).
+
+    Refusals (docs/sync-design.md, "Refusals"): a structurally bad bundle, one for another
+    area than the laptop's approved one, or one holding a version the district has with other
+    contents (the laptop's store went back in time: reason "rollback", with a finding) is
+    refused whole; a row refused for its content or by ownership (`sync.authority`) is
+    refused alone and listed in the report's `rejected`, and the rest merges. Every report is
+    stored, so the same file again gets the same one.
 
     `checked`: the bundle's rows as `check_bundle_rows` checked them beforehand (in another
     process); used only if checked for the laptop's area as the store has it now, and today.
@@ -365,32 +435,14 @@ def merge_bundle(
             bundle.area, bundle.rows, area=area, catalogue=store.catalogue, today=today
         )
     parsed, rejected, reason = checked.parsed, checked.rejected, checked.reason
-    if rejected:
-        report = MergeReport(
-            bundle.file_id,
-            bundle.sender_id,
-            bundle.seq_from,
-            bundle.seq_to,
-            BundleStatus.REFUSED.value,
-            reason,
-            rejected=tuple(rejected),
-        )
-        with store.transaction() as session:
-            _store_report(session, bundle, report, reason)
-            audit(
-                session,
-                state_of(session),
-                "bundle_refuse",
-                table_name="sync_received_bundle",
-                row_id=bundle.file_id,
-                note=reason,
-            )
-        return report
-
+    if reason:
+        return _refuse(store, bundle, reason, rejected)
     try:
         # Flushed by hand where a query needs it: autoflush at every lookup is most of the time.
         with store.transaction() as session, session.no_autoflush:
-            report = _apply(session, bundle, parsed)
+            report = _apply(session, bundle, parsed, rejected, area)
+    except VersionClash:
+        return _refuse(store, bundle, "rollback", [], rollback=True)
     except IntegrityError as error:
         # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
         # transaction made (a `foreign_key_check` would scan the whole district every time).
@@ -401,7 +453,48 @@ def merge_bundle(
     return report
 
 
-def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) -> MergeReport:
+def _refuse(
+    store: Store,
+    bundle: IncomingBundle,
+    reason: str,
+    rejected: list[Rejection],
+    *,
+    rollback: bool = False,
+) -> MergeReport:
+    """Record the refusal of a whole bundle (and, for a rollback, its finding); its report."""
+    kept, more = capped(rejected)
+    report = MergeReport(
+        bundle.file_id,
+        bundle.sender_id,
+        bundle.seq_from,
+        bundle.seq_to,
+        BundleStatus.REFUSED.value,
+        reason,
+        rejected=kept,
+        rejected_more=more,
+    )
+    with store.transaction() as session:
+        _store_report(session, bundle, report, reason)
+        if rollback:
+            record_rollback(session, bundle.sender_id, bundle.seq_from, bundle.seq_to)
+        audit(
+            session,
+            state_of(session),
+            "bundle_refuse",
+            table_name="sync_received_bundle",
+            row_id=bundle.file_id,
+            note=reason,
+        )
+    return report
+
+
+def _apply(
+    session: Session,
+    bundle: IncomingBundle,
+    parsed: list[ParsedRow],
+    refused: list[Rejection],
+    area: str,
+) -> MergeReport:
     by_table: dict[str, list[ParsedRow]] = defaultdict(list)
     for row in parsed:
         by_table[row.table].append(row)
@@ -414,6 +507,13 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
         for row_id in json.loads(finding.row_ids):
             open_conflicts[row_id].append(finding)
 
+    # The district's shown rows of the bundle's rows, loaded once: ownership is checked on them
+    # (set-based, sync.authority) before anything is written, and the merge works on them.
+    currents = {table: load_rows(session, table, (p.row_id for p in rows))
+                for table, rows in by_table.items()}  # fmt: skip
+    denied = check_authority(session, area, parsed, currents, refused)
+    rejected = list(refused)
+    touched_places: set[str] = set()  # kelurahan codes of TPS rows this bundle changed
     outcome: dict[str, list[RowRef]] = defaultdict(list)
     keys = OfficerKeys()
     new_rows: set[str] = set()
@@ -423,28 +523,40 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
     fresh_shown: dict[str, list[dict[str, Any]]] = defaultdict(list)
     fresh_versions: list[dict[str, Any]] = []
     for table, rows in by_table.items():
-        current = load_rows(session, table, (p.row_id for p in rows))
+        current = currents[table]
         for row_id, present in current.items():
             record_current_version(session, present, versions[row_id])
         touched: dict[str, ParsedRow] = {}
         for p in rows:
             ref = RowRef(table, p.row_id)
             known = next((v for v in versions[p.row_id] if vkey(v) == p.version), None)
+            denial = denied.get(p.index)
             if known is not None:
                 if known.table_name != table or (
                     identity(table, json.loads(known.values))
                     != identity(table, p.wire or json.loads(p.wire_json))
                 ):
                     raise VersionClash()
-                outcome["unchanged"].append(ref)
                 history = json.loads(known.history or "{}")
                 wider = {d: max(c, history.get(d, 0)) for d, c in p.history.items()}
-                if any(history.get(d, 0) < c for d, c in wider.items()):
+                widens = any(history.get(d, 0) < c for d, c in wider.items())
+                if denial is not None and widens:
+                    # A copy that tells more of its ancestry could change which version
+                    # shows: only a laptop that may write the row may tell it.
+                    rejected.append(denial)
+                    continue
+                # A copy of a version the district has changes nothing: never refused (the
+                # district may have moved the row out of the laptop's area since).
+                outcome["unchanged"].append(ref)
+                if widens:
                     history.update(wider)
                     known.history = canonical(history)
                     session.add(known)
                     if table in APPLIED_TABLES:
                         touched[p.row_id] = p  # more is known of its ancestry now
+                continue
+            if denial is not None:
+                rejected.append(denial)  # nothing of it is recorded, not even as a version
                 continue
             if (
                 table in APPLIED_TABLES
@@ -503,6 +615,8 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
             new_rows.add(p.row_id)
         for row_id, p in touched.items():
             ref = RowRef(table, row_id)
+            if table == "tps":
+                touched_places.add(p.typed["kelurahan_code"])
             if row_id in fresh:
                 if table == "officer":
                     keys.add_values(fresh[row_id])
@@ -546,7 +660,7 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
     insert_rows(session, "officer", fresh_shown.get("officer", []))
     insert_rows(session, str(RowVersion.__tablename__), fresh_versions)
     found = refresh_duplicates(session, keys)
-    bundle_rows = {p.row_id for p in parsed}
+    bundle_rows = {p.row_id for p in parsed if p.index not in denied}
     duplicates = sorted(
         (
             DuplicateRef(f.id, f.kind, tuple(json.loads(f.row_ids)))
@@ -560,9 +674,11 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
     placeholder = MergeReport(
         bundle.file_id, bundle.sender_id, bundle.seq_from, bundle.seq_to, BundleStatus.MERGED.value
     )
+    refresh_duplicate_tps(session, touched_places)
     _store_report(session, bundle, placeholder, "")
     session.flush()
     missing = refresh_gaps(session, bundle.sender_id)
+    kept, more = capped(rejected)
     report = MergeReport(
         bundle.file_id,
         bundle.sender_id,
@@ -576,9 +692,12 @@ def _apply(session: Session, bundle: IncomingBundle, parsed: list[ParsedRow]) ->
         conflicts=tuple(outcome["conflicts"]),
         duplicates=tuple(duplicates),
         gaps=tuple(missing),
+        rejected=kept,
+        rejected_more=more,
     )
     _store_report(session, bundle, report, "")
     counts = {name: len(refs) for name, refs in outcome.items()}
+    counts["rejected"] = len(rejected)
     audit(session, state_of(session), "bundle_merge", table_name="sync_received_bundle",
           row_id=bundle.file_id, note=canonical(counts))  # fmt: skip
     return report

@@ -372,6 +372,36 @@ def _read_history(value: Any, device: str, counter: int) -> dict[str, int] | Non
     return out
 
 
+# Refusal semantics (docs/sync-design.md, "Refusals"). A problem with one of these codes says
+# the bundle is not what tpsdesk writes (the row's shape, an unknown table, unreadable values,
+# bad ids, versions or history, the same row twice): the WHOLE bundle is refused. Every other
+# problem is the content of one row, which a clerk can cause and fix (officer validation, a post
+# not of its placement, the area): THAT ROW is refused and the rest merges.
+STRUCTURAL_CODES = frozenset(
+    {
+        "row.shape",
+        "row.table",
+        "row.seq",
+        "row.columns",
+        "id.invalid",
+        "version.invalid",
+        "version.base",
+        "row.history",
+        "row.repeated",
+    }
+)
+# Checking stops after this many structurally bad rows: the bundle is refused anyway, and a
+# hostile file must not cost a rejection (and its report) per row.
+MAX_STRUCTURAL = 100
+
+
+def is_structural(rejection: Rejection) -> bool:
+    """Whether a rejected row refuses its whole bundle (see STRUCTURAL_CODES)."""
+    return rejection.index < 0 or any(
+        p.code in STRUCTURAL_CODES or p.code.endswith(".malformed") for p in rejection.problems
+    )
+
+
 @dataclass(frozen=True)
 class CheckedRows:
     """A bundle's rows checked against a laptop's area, the catalogue and a day: what
@@ -380,8 +410,10 @@ class CheckedRows:
     area: str
     today: date
     parsed: list[ParsedRow]
+    # Rows refused: with `reason` "" each is refused alone (its content), and `parsed` merges;
+    # otherwise they refuse the whole bundle.
     rejected: list[Rejection]
-    reason: str  # why the bundle is refused when `rejected` is not empty
+    reason: str  # "" when the bundle may merge; "rows_refused" or "area" when refused whole
 
 
 def check_bundle_rows(
@@ -393,23 +425,30 @@ def check_bundle_rows(
     today: date,
 ) -> CheckedRows:
     """Every row of a bundle for area `bundle_area` from a laptop of `area`, checked (no
-    store needed)."""
-    rejected: list[Rejection] = []
+    store needed). The header's area must be the laptop's approved area itself."""
+    if bundle_area != area:
+        return CheckedRows(area, today, [], [Rejection(-1, "", "", (outside(area),))], "area")
+    structural: list[Rejection] = []
+    content: list[Rejection] = []
     parsed: list[ParsedRow] = []
-    reason = "rows_refused"
-    if not within(bundle_area, area):
-        reason = "area"
-        rejected.append(Rejection(-1, "", "", (outside(area),)))
-    else:
-        seen: set[str] = set()
-        for index, row in enumerate(rows):
-            good, bad = check_row(index, row, area=area, catalogue=catalogue, today=today)
-            if good is not None and good.row_id in seen:
-                repeated = problem("id", "row.repeated", _("The same row appears twice."))
-                bad = Rejection(index, good.table, good.row_id, (repeated,))
-            if bad is not None:
-                rejected.append(bad)
-            elif good is not None:
-                seen.add(good.row_id)
-                parsed.append(good)
-    return CheckedRows(area, today, parsed, rejected, reason)
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        good, bad = check_row(index, row, area=area, catalogue=catalogue, today=today)
+        # A row refused for its content has a readable id too: it may not come twice either.
+        known = good or (bad if bad is not None and not is_structural(bad) else None)
+        if known is not None and known.row_id in seen:
+            repeated = problem("id", "row.repeated", _("The same row appears twice."))
+            good, bad = None, Rejection(index, known.table, known.row_id, (repeated,))
+        elif known is not None:
+            seen.add(known.row_id)
+        if bad is None and good is not None:
+            parsed.append(good)
+        elif bad is not None and is_structural(bad):
+            structural.append(bad)
+            if len(structural) >= MAX_STRUCTURAL:
+                break
+        elif bad is not None:
+            content.append(bad)
+    if structural:
+        return CheckedRows(area, today, [], structural, "rows_refused")
+    return CheckedRows(area, today, parsed, content, "")
