@@ -157,6 +157,8 @@ def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
         "seq_to": seq_to,
         "counts": counts,
     }
+    if setup.file_id:  # the district looks up the area it issued to this laptop by it
+        header["setup"] = setup.file_id
     data = seal_bundle(header, None, rows, key, district.encryption_public)
     sealed = parse_container(data).header
     return sealed, data
@@ -263,7 +265,11 @@ def receive_bundle(
     if device is None or device.status == DeviceStatus.PENDING.value:
         if device is None:
             register_pending(
-                store, device_id=sender_id, signing_key=container.sender_key, area=header["area"]
+                store,
+                device_id=sender_id,
+                signing_key=container.sender_key,
+                area=header["area"],
+                setup_id=header.get("setup"),
             )
         kept = quarantine(
             store,

@@ -218,6 +218,10 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.SETUP: frozenset({"version", "expires_at"}),
     Kind.RECEIPT: frozenset({"version", "for_seq_to"}),
 }
+# Fields a header of that kind may hold or leave out (older laptops leave them out).
+OPTIONAL_FIELDS: dict[Kind, frozenset[str]] = {
+    Kind.BUNDLE: frozenset({"setup"}),  # file id of the setup file the laptop installed
+}
 SENDER_ROLE = {Kind.BUNDLE: "field", Kind.SETUP: "district", Kind.RECEIPT: "district"}
 ENCRYPTIONS = {
     Kind.BUNDLE: frozenset({ENCRYPTION_HPKE}),
@@ -292,7 +296,8 @@ def validate_header(header: Any) -> Kind:
     if raw_kind not in {k.value for k in Kind}:
         _bad_field("kind")
     kind = Kind(raw_kind)
-    _fields(header, "", COMMON_FIELDS | KIND_FIELDS[kind])
+    optional = OPTIONAL_FIELDS.get(kind, frozenset()) & set(header)
+    _fields(header, "", COMMON_FIELDS | KIND_FIELDS[kind] | optional)
     if header["format"] != FORMAT_VERSION or isinstance(header["format"], bool):
         _bad_field("format")
     file_id = header["file_id"]
@@ -338,6 +343,8 @@ def validate_header(header: Any) -> Kind:
         for key, count in counts.items():
             _text(key, "counts", max_len=32)
             _integer(count, "counts", 0, MAX_ROWS)
+        if "setup" in header:
+            _text(header["setup"], "setup", max_len=64)
     else:
         _integer(header["version"], "version", 1)
         if kind is Kind.SETUP:

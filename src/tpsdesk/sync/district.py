@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from tpsdesk.i18n import _
 from tpsdesk.store.models import utcnow
-from tpsdesk.store.versioning import audit, state_of
+from tpsdesk.store.versioning import audit, get_meta, state_of
 from tpsdesk.sync.district_models import (
     BundleStatus,
     Device,
@@ -109,6 +109,31 @@ class FileIdReused(SyncError):
         )
 
 
+class AreaNotIssued(SyncError):
+    """Approval for an area no setup file was issued for, or with no area known."""
+
+    code = "area_not_issued"
+
+    def __init__(self, area: str, issued: list[str], *, claimed: bool = False) -> None:
+        self.area = area[:40]
+        self.issued = issued
+        self.claimed = claimed
+        super().__init__()
+
+    def problem(self) -> str:
+        choices = ", ".join(self.issued[:20]) or _("none yet")
+        if self.claimed:
+            return _(
+                "The district issued no setup file for the area this laptop claims ({area}). "
+                "Approve it with --area, one of the areas setup files were issued for: "
+                "{choices}."
+            ).format(area=self.area or "-", choices=choices)
+        return _(
+            "No setup file was issued for area {area}. Choose one of the areas setup files "
+            "were issued for: {choices}."
+        ).format(area=self.area, choices=choices)
+
+
 class FindingError(SyncError):
     """A decision on a finding that cannot be carried out (unknown finding, wrong choice)."""
 
@@ -155,12 +180,37 @@ def list_devices(store: Store, status: DeviceStatus | None = None) -> list[Devic
         return list(session.exec(query))
 
 
+def issued_areas_in(session: Session) -> dict[str, str]:
+    """{setup file id: area} of every setup file this district wrote."""
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    issued = get_meta(session, META_SETUP_ISSUED, {}) or {}
+    return {str(file_id): str(entry.get("area", "")) for file_id, entry in issued.items()}
+
+
+def issued_areas(store: Store) -> list[str]:
+    """The areas of the setup files this district wrote (what a laptop may be approved for)."""
+    with store.read() as session:
+        return sorted(set(issued_areas_in(session).values()))
+
+
 def register_pending(
-    store: Store, *, device_id: str, signing_key: bytes, area: str, label: str = ""
+    store: Store,
+    *,
+    device_id: str,
+    signing_key: bytes,
+    area: str,
+    label: str = "",
+    setup_id: str | None = None,
 ) -> Device:
     """Remember a laptop from a bundle header (pending until approved); idempotent.
 
-    A device id already known with another key is refused (`DeviceKeyMismatch`).
+    `area` is what the header claims; the laptop's area is the area of the setup file the
+    district issued (`setup_id`, the header's "setup"), never the claim (SECURITY 25). A
+    bundle without that field (an older laptop) gets the claimed area only if the district
+    issued a setup file for exactly that area; otherwise the area stays empty until a clerk
+    chooses one of the issued areas at approval. A device id already known with another key
+    is refused (`DeviceKeyMismatch`).
     """
     require_district(store)
     encoded = base64.b64encode(signing_key).decode("ascii")
@@ -170,11 +220,17 @@ def register_pending(
             if device.signing_key != encoded:
                 raise DeviceKeyMismatch()
             return device
+        issued = issued_areas_in(session)
+        approved = issued.get(setup_id, "") if setup_id else ""
+        if not setup_id and area in issued.values():
+            approved = area  # an older laptop: its claim stands only where a file was issued
         device = Device(
             device_id=device_id,
             fingerprint=fingerprint_digits(signing_key),
             signing_key=encoded,
-            area_code=area,
+            area_code=approved,
+            claimed_area=area,
+            setup_id=setup_id or "",
             label=label,
         )
         session.add(device)
@@ -191,8 +247,9 @@ def _by_fingerprint(session: Session, fingerprint: str) -> list[Device]:
 def approve(
     store: Store, fingerprint: str, *, area: str | None = None, label: str | None = None
 ) -> Device:
-    """Approve the laptop with this fingerprint (read back over the phone); `area` overrides
-    the area its bundle header named. Approving an approved laptop changes nothing; a revoked
+    """Approve the laptop with this fingerprint (read back over the phone). Its area is the
+    area of the setup file issued to it; `area` (one of the issued areas) replaces it, and is
+    needed when that is unknown. Approving an approved laptop changes nothing; a revoked
     laptop stays revoked (it needs a new identity)."""
     require_district(store)
     with store.transaction() as session:
@@ -202,6 +259,11 @@ def approve(
         device = found[0]
         if device.status == DeviceStatus.REVOKED.value:
             raise DeviceRevoked(format_key_fingerprint(base64.b64decode(device.signing_key)))
+        issued = sorted(set(issued_areas_in(session).values()))
+        if area is not None and area not in issued:
+            raise AreaNotIssued(area, issued)
+        if area is None and not device.area_code:
+            raise AreaNotIssued(device.claimed_area, issued, claimed=True)
         if area is not None:
             device.area_code = area
         if label is not None:

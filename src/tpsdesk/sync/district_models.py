@@ -59,7 +59,12 @@ class Device(SQLModel, table=True):
     device_id: str = Field(primary_key=True)
     fingerprint: str = Field(index=True)  # digits only, no spaces
     signing_key: str  # base64 of the raw Ed25519 public key
-    area_code: str  # kelurahan or kecamatan code the laptop may send rows for
+    # The area the laptop may send rows for: the area of the setup file the district issued
+    # to it ("" while unknown: approval then needs the clerk to choose one of the issued areas).
+    area_code: str
+    # What the laptop's first bundle header claimed; shown beside area_code, never trusted.
+    claimed_area: str = ""
+    setup_id: str = ""  # file id of the setup file its first bundle named ("" if none)
     status: str = DeviceStatus.PENDING.value
     label: str = ""
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -172,6 +177,28 @@ NAME_KEY_UNICODE_META = "district.name_key_unicode"
 DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
+def _missing_columns(session: Any, existing: set[str]) -> list[str]:
+    """ALTER TABLE statements adding the text columns a district table gained since the store
+    was made (each with its default, so the rows it holds stay valid)."""
+    inspector = inspect(session.connection())
+    out = []
+    for table in _tables():
+        if table.name not in existing:
+            continue
+        have = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            default = column.default.arg if column.default is not None else ""
+            if not isinstance(default, str) or "'" in default:
+                raise RuntimeError(f"no migration for {table.name}.{column.name}")
+            out.append(
+                f"ALTER TABLE {table.name} ADD COLUMN {column.name} VARCHAR NOT NULL "
+                f"DEFAULT '{default}'"
+            )
+    return out
+
+
 def ensure_district_tables(store: Store) -> None:
     """Create the district tables and indexes in `store` if it lacks any, and drop indexes
     it no longer needs (a saved transaction of its own)."""
@@ -184,13 +211,17 @@ def ensure_district_tables(store: Store) -> None:
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
     missing = [table for table in _tables() if table.name not in existing]
+    with store.read() as session:
+        new_columns = _missing_columns(session, existing)
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
-    if not missing and not missing_indexes and not redundant and not stale_keys:
+    if not (missing or missing_indexes or redundant or stale_keys or new_columns):
         return
     with store.transaction() as session:
         connection = session.connection()
         SQLModel.metadata.create_all(connection, tables=missing)
+        for sql in new_columns:
+            connection.exec_driver_sql(sql)
         for sql in missing_indexes:
             connection.exec_driver_sql(sql)
         for name in redundant:
