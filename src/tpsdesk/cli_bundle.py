@@ -339,6 +339,7 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
                 "status": d.status,
                 "status_label": _device_status(d.status),
                 "area": d.area_code,
+                "claimed_area": d.claimed_area,
                 "waiting": len(repo.quarantined(store, d.device_id)),
                 "missing": [list(g) for g in repo.gaps(store, d.device_id)],
             }
@@ -351,13 +352,24 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("No laptop has sent a bundle yet."))
     for row in rows:
         click.echo(
-            _("{fingerprint}  {status}  area {area}  waiting {waiting}").format(
+            _(
+                "{fingerprint}  {status}  area issued {area}  claimed {claimed}  waiting {waiting}"
+            ).format(
                 fingerprint=row["fingerprint"],
                 status=f"{row['status_label']:12}",
-                area=row["area"],
+                area=row["area"] or "-",
+                claimed=row["claimed_area"] or "-",
                 waiting=row["waiting"],
             )
         )
+        if row["claimed_area"] and row["claimed_area"] != row["area"]:
+            click.echo(
+                "    "
+                + _(
+                    "its bundles claim another area than the setup file issued to it: they are "
+                    "refused"
+                )
+            )
         for low, high in row["missing"]:
             click.echo("    " + _("missing changes {low}–{high}").format(low=low, high=high))
 
@@ -367,7 +379,13 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
     help=N_("Approve a laptop (after comparing its fingerprint by phone) and merge what waited."),
 )
 @click.argument("fingerprint")
-@option("--area", help=N_("The area it may send (default: the area its bundle named)."))
+@option(
+    "--area",
+    help=N_(
+        "The area it may send, one of the areas setup files were issued for (default: the area "
+        "of the setup file issued to it)."
+    ),
+)
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
@@ -393,11 +411,18 @@ def district_devices_approve(
         with store.saving_once():
             outcomes = merge_released(store, device.device_id)
     if as_json:
-        _echo_json({"device_id": device.device_id, "merged": [o.to_json() for o in outcomes]})
+        _echo_json(
+            {
+                "device_id": device.device_id,
+                "area": device.area_code,
+                "claimed_area": device.claimed_area,
+                "merged": [o.to_json() for o in outcomes],
+            }
+        )
         return
     click.echo(
-        _("Approved: laptop {fingerprint}, area {area}.").format(
-            fingerprint=fingerprint, area=device.area_code
+        _("Approved: laptop {fingerprint}, area {area} (its bundles claimed {claimed}).").format(
+            fingerprint=fingerprint, area=device.area_code, claimed=device.claimed_area or "-"
         )
     )
     for outcome in outcomes:
@@ -463,6 +488,8 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
         click.echo(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
         for person in row["people"]:
             click.echo(f"    {person['id']}  {person['nik']}  {person['name']}  {person['where']}")
+        for line in _finding_lines(row["kind"], row["details"]):
+            click.echo("    " + line)
     if any(row["status"] == "open" for row in rows):
         click.echo(
             _(
@@ -470,6 +497,32 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                 "(or --keep-both, or --keep OFFICER_ID --set FIELD=VALUE to correct it)"
             )
         )
+
+
+def _finding_lines(kind: str, details: dict[str, Any]) -> list[str]:
+    """What a TPS or laptop finding is about, and how to settle it (codes and ids only)."""
+    if kind == "duplicate_tps":
+        return [
+            _("kelurahan {kelurahan}, TPS number {number}: {ids}").format(
+                kelurahan=str(details.get("kelurahan", ""))[:40],
+                number=int(details.get("number", 0)),
+                ids=", ".join(str(i)[:36] for i in details.get("rows", [])[:10]),
+            ),
+            _(
+                "To decide: --keep TPS_ID removes the others (move their officers first), or "
+                "--keep TPS_ID --set number=N renumbers that one."
+            ),
+        ]
+    if kind == "rollback":
+        ranges = ", ".join(f"{int(a)}–{int(b)}" for a, b in details.get("ranges", [])[:20])
+        return [
+            _(
+                "laptop {device}: changes {ranges} came again with other contents; its store "
+                "was put back to an older copy. Its next receipt makes it take a new identity: "
+                "approve that one when it sends, then resolve this with --keep-both."
+            ).format(device=str(details.get("device_id", ""))[:12], ranges=ranges)
+        ]
+    return []
 
 
 def _finding_status(status: str) -> str:
@@ -513,6 +566,8 @@ def _kind(kind: str) -> str:
         "conflict": N_("edited in two places"),
         "gap": N_("missing bundle"),
         "rejected_row": N_("refused row"),
+        "duplicate_tps": N_("two TPS with one number"),
+        "rollback": N_("laptop store put back to an older copy"),
     }
     return _(labels.get(kind, kind))
 
