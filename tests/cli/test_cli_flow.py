@@ -227,7 +227,12 @@ def test_the_whole_flow_through_the_command_line(world: World) -> None:
     assert district.officers() == []
     [device] = district.json("district", "devices")
     assert (device["fingerprint"], device["status"], device["waiting"]) == (me, "pending", 1)
-    assert device["area"] == KEL_A
+    assert (device["area"], device["claimed_area"]) == (KEL_A, KEL_A)
+    listed = district.ok("district", "devices").stdout
+    assert f"area issued {KEL_A}  claimed {KEL_A}" in listed
+    # Only an area a setup file was issued for can be approved (SECURITY 25).
+    district.refused("district", "devices", "approve", me, "--area", KEL_B,
+                     says=["No setup file was issued for area", KEL_A])  # fmt: skip
     again = district.json("district", "merge", bundle)
     assert [r["status"] for r in again] == ["already_quarantined"]
 
