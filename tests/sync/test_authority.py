@@ -463,11 +463,27 @@ def test_older_district_store_gains_the_new_device_columns(tmp_path: Path) -> No
     store = make_store(tmp_path / "d.store", "district")
     try:
         ensure_district_tables(store)
+        issue_setup(store, M_KEL_A)
+        for name in ("old-a", "old-b", "old-c"):
+            district.register_pending(store, device_id=name, signing_key=name.encode() * 8,
+                                      area=M_KEL_A if name != "old-c" else M_KEC)  # fmt: skip
         with store.transaction() as session:
             connection = session.connection()
+            # As an older store held them: the header's claim as the area, no claim column.
+            connection.exec_driver_sql("UPDATE sync_device SET area_code = ?", (M_KEC,))
+            connection.exec_driver_sql("UPDATE sync_device SET status = 'approved' "
+                                       "WHERE device_id = 'old-a'")  # fmt: skip
+            connection.exec_driver_sql("UPDATE sync_device SET area_code = ? "
+                                       "WHERE device_id = 'old-b'", (M_KEL_A,))  # fmt: skip
             connection.exec_driver_sql("ALTER TABLE sync_device DROP COLUMN claimed_area")
             connection.exec_driver_sql("ALTER TABLE sync_device DROP COLUMN setup_id")
         ensure_district_tables(store)
+        found = {d.device_id: (d.area_code, d.claimed_area) for d in district.list_devices(store)}
+        assert found == {
+            "old-a": (M_KEC, M_KEC),  # approved by a clerk: kept
+            "old-b": (M_KEL_A, M_KEL_A),  # pending, a setup file was issued for it
+            "old-c": ("", M_KEC),  # pending, claims an area never issued: the clerk chooses
+        }
         device = district.register_pending(store, device_id="x", signing_key=bytes(32),
                                            area=M_KEL_A)  # fmt: skip
         assert device.claimed_area == M_KEL_A

@@ -199,6 +199,26 @@ def _missing_columns(session: Any, existing: set[str]) -> list[str]:
     return out
 
 
+def _claims_of_older_stores(session: Any) -> None:
+    """A store from before issued areas took a laptop's area from its bundle header: keep that
+    as the claim, and let a pending laptop keep it as its area only if a setup file was issued
+    for it (approved laptops keep theirs: a clerk approved it)."""
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    issued = {
+        str(e.get("area", "")) for e in (get_meta(session, META_SETUP_ISSUED, {}) or {}).values()
+    }
+    connection = session.connection()
+    connection.exec_driver_sql("UPDATE sync_device SET claimed_area = area_code")
+    for device_id, area in connection.exec_driver_sql(
+        "SELECT device_id, area_code FROM sync_device WHERE status = 'pending'"
+    ).fetchall():
+        if area not in issued:
+            connection.exec_driver_sql(
+                "UPDATE sync_device SET area_code = '' WHERE device_id = ?", (device_id,)
+            )
+
+
 def ensure_district_tables(store: Store) -> None:
     """Create the district tables and indexes in `store` if it lacks any, and drop indexes
     it no longer needs (a saved transaction of its own)."""
@@ -222,6 +242,8 @@ def ensure_district_tables(store: Store) -> None:
         SQLModel.metadata.create_all(connection, tables=missing)
         for sql in new_columns:
             connection.exec_driver_sql(sql)
+        if any(" claimed_area " in sql for sql in new_columns):
+            _claims_of_older_stores(session)
         for sql in missing_indexes:
             connection.exec_driver_sql(sql)
         for name in redundant:

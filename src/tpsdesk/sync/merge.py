@@ -1,19 +1,20 @@
-"""The district's merge engine: version rules, conflicts, duplicates, gaps, one report per bundle.
+"""The district's merge engine: its contracts (IncomingBundle, MergeReport) and one merge per
+bundle.
 
 Rules (docs/sync-design.md, "Merge rules"):
 
-* A bundle is checked as a whole first (schema, values, area); any bad row refuses the whole
-  bundle with every reason listed, and nothing is applied. The refusal is recorded, so the same
-  file again gets the same report.
-* Otherwise it is merged in one transaction. Every version of every row is kept in
-  `RowVersion`. What a row shows is recomputed from the SET of its known versions: the heads
-  (versions no other known version descends from) and, among them, the winner — the greatest by
-  (not deleted, counter, device id). Two or more heads are a conflict finding. As the shown state
-  is a function of the set of versions, the order in which bundles arrive cannot change it, and
-  a bundle merged twice adds nothing.
-* Findings (same NIK, likely the same person, conflicts, sequence gaps) are derived from the
-  current state and keyed by what they are about, so they are neither duplicated nor
-  order-dependent.
+* A bundle's rows are checked first (`row_checks`: shape, values, area of the values sent). A
+  structural problem, a header area other than the laptop's approved one, or a version the
+  district has arriving with other contents (a rollback) refuses the whole bundle; a row a
+  clerk can fix, or one the laptop may not write (`authority`: ownership by the district's
+  rows now), is refused alone and listed in the report, and the rest merges. Every report is
+  stored, so the same file again gets the same one.
+* The rest is merged in one transaction. Every version of every row is kept in `RowVersion`.
+  What a row shows is recomputed from the SET of its known versions (`lineage`): the heads and,
+  among them, the winner. As the shown state is a function of the set of versions, the order in
+  which bundles arrive cannot change it, and a bundle merged twice adds nothing.
+* Findings (`findings`) are derived from the current state and keyed by what they are about,
+  so they are neither duplicated nor order-dependent.
 """
 
 from __future__ import annotations
@@ -336,7 +337,8 @@ def capped(rejections: list[Rejection]) -> tuple[tuple[Rejection, ...], int]:
 
 
 class VersionClash(SyncError):
-    """A version the district has arrives with other contents (a laptop reused counters)."""
+    """A version the district has arrives with other contents (a laptop reused counters): the
+    merge is rolled back and the bundle refused as a rollback (`_refuse`)."""
 
     code = "version_clash"
 
