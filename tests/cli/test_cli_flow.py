@@ -589,3 +589,33 @@ def test_a_laptop_restored_from_an_old_backup(world: World, sent: Path) -> None:
     assert report["conflicts"] == [] and report["duplicates"] == []
     assert len(district.officers()) == 6
     assert district.json("district", "findings") == []
+
+
+def test_two_laptops_adding_tps_5_through_the_command_line(world: World) -> None:
+    """Issue 8 point 8: both bundles merge, `district findings` names the duplicate TPS and
+    how to decide, `district setup-file` still works and names the finding, and renumbering
+    one with `--keep ID --set number=N` settles it."""
+    district = world.district
+    second = world.new_laptop("second")
+    csv = world.tmp / "tps5.csv"
+    csv.write_text(
+        AREA_CSV.splitlines()[0] + f"\n35.73.05,Lowokwaru,{KEL_A},Tunggulwulung,5,Jl. Lima\n"
+    )
+    for laptop in (world.laptop, second):
+        laptop.ok("area", "import", csv)
+        bundle = Path(world.export(laptop)["written"])
+        district.ok("district", "merge", bundle)
+        fingerprint = laptop.identity()["fingerprint"]
+        district.ok("district", "devices", "approve", fingerprint)
+    [found] = [f for f in district.json("district", "findings") if f["kind"] == "duplicate_tps"]
+    listed = district.ok("district", "findings").stdout
+    assert "two TPS with one number" in listed and "TPS number 5" in listed
+    assert "--set number=N" in listed
+    written = district.ok("district", "setup-file", KEL_A, "--out", world.usb).stdout
+    assert "1 TPS was left out" in written and found["id"][:12] in written
+    keep = max(found["rows"])
+    district.ok("district", "findings", "resolve", found["id"][:12], "--keep", keep,
+                "--set", "number=6")  # fmt: skip
+    assert [f for f in district.json("district", "findings") if f["kind"] == "duplicate_tps"] == []
+    written = district.ok("district", "setup-file", KEL_A, "--out", world.usb).stdout
+    assert "left out" not in written
