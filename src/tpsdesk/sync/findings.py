@@ -1,6 +1,6 @@
-"""Findings for the clerk: same NIK, likely the same person, conflicts, sequence gaps, derived
-from the current state and keyed by what they are about (never duplicated, order-free); and
-the clerk's decisions on them.
+"""Findings for the clerk: same NIK, likely the same person, conflicts, sequence gaps, two TPS
+with one number, a laptop store put back in time; derived from the current state and keyed by
+what they are about (never duplicated, order-free); and the clerk's decisions on them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
 
+# Live officers with a name key and a birth date; served by ix_officer_name_key (its WHERE
 # and expression are spelled as the index spells them).
 _SAME_PERSON = (
     f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
