@@ -314,8 +314,20 @@ def test_an_old_bundle_without_setup_id_needs_an_issued_area(district_store: Sto
     with pytest.raises(district.AreaNotIssued):
         district.approve(district_store, other.fingerprint, area=M_KEC)
     assert district.approve(district_store, other.fingerprint, area=M_KEL_A).area_code == M_KEL_A
+    # A setup file made for another laptop's fingerprint gives no area.
+    from tpsdesk.store.versioning import get_meta, set_meta
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    targeted = issue_setup(district_store, M_KEC)
+    with district_store.transaction() as session:
+        issued = dict(get_meta(session, META_SETUP_ISSUED))
+        issued[targeted] = {**issued[targeted], "target": "11111 22222 33333"}
+        set_meta(session, META_SETUP_ISSUED, issued)
+    borrowed = district.register_pending(district_store, device_id="d", signing_key=bytes(32),
+                                         area=M_KEC, setup_id=targeted)  # fmt: skip
+    assert borrowed.area_code == ""
     # An unknown setup id: unknown area as well.
-    third = district.register_pending(district_store, device_id="c", signing_key=bytes(32),
+    third = district.register_pending(district_store, device_id="c", signing_key=bytes(33)[1:],
                                       area=M_KEL_A, setup_id="not-issued")  # fmt: skip
     assert third.area_code == ""
 

@@ -180,12 +180,19 @@ def list_devices(store: Store, status: DeviceStatus | None = None) -> list[Devic
         return list(session.exec(query))
 
 
-def issued_areas_in(session: Session) -> dict[str, str]:
-    """{setup file id: area} of every setup file this district wrote."""
+def issued_areas_in(session: Session, fingerprint: str | None = None) -> dict[str, str]:
+    """{setup file id: area} of every setup file this district wrote; with `fingerprint`
+    (a laptop's, digits), only those for all laptops or for that one."""
     from tpsdesk.sync.setup import META_SETUP_ISSUED
 
     issued = get_meta(session, META_SETUP_ISSUED, {}) or {}
-    return {str(file_id): str(entry.get("area", "")) for file_id, entry in issued.items()}
+    return {
+        str(file_id): str(entry.get("area", ""))
+        for file_id, entry in issued.items()
+        if fingerprint is None
+        or str(entry.get("target", "all")) == "all"
+        or _digits(str(entry.get("target", ""))) == fingerprint
+    }
 
 
 def issued_areas(store: Store) -> list[str]:
@@ -220,7 +227,8 @@ def register_pending(
             if device.signing_key != encoded:
                 raise DeviceKeyMismatch()
             return device
-        issued = issued_areas_in(session)
+        # A setup file made for another laptop (by its fingerprint) gives this one no area.
+        issued = issued_areas_in(session, fingerprint_digits(signing_key))
         approved = issued.get(setup_id, "") if setup_id else ""
         if not setup_id and area in issued.values():
             approved = area  # an older laptop: its claim stands only where a file was issued
