@@ -297,22 +297,38 @@ def _print_outcome(outcome: Any) -> None:
                 duplicates=len(report.duplicates),
             )
         )
+        if report.rejected:
+            n = len(report.rejected) + report.rejected_more
+            click.echo(
+                ngettext(
+                    "  {n} row was refused and not merged; the laptop is told with its next "
+                    "receipt:",
+                    "  {n} rows were refused and not merged; the laptop is told with its next "
+                    "receipt:",
+                    n,
+                ).format(n=n)
+            )
+        _print_rejections(report, err=False)
     else:
         click.echo(_("{file}: refused as a whole; nothing was merged.").format(file=name), err=True)
-        for rejection in report.rejected[:50]:
-            where = (
-                _("row {n}").format(n=rejection.index + 1)
-                if rejection.index >= 0
-                else _("the bundle")
-            )
-            for problem in rejection.problems:
-                click.echo(f"  {where}: {problem.message}", err=True)
+        if report.reason == "rollback":
+            click.echo("  " + report.summary().splitlines()[0], err=True)
+        _print_rejections(report, err=True)
     for low, high in report.gaps:
         click.echo(
             _(
                 "  Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
             ).format(low=low, high=high)
         )
+
+
+def _print_rejections(report: Any, *, err: bool) -> None:
+    for rejection in report.rejected[:50]:
+        where = (
+            _("row {n}").format(n=rejection.index + 1) if rejection.index >= 0 else _("the bundle")
+        )
+        for problem in rejection.problems:
+            click.echo(f"  {where}: {problem.message}", err=err)
 
 
 @district.group(

@@ -517,3 +517,27 @@ def test_rollback_finding_is_listed_and_resolvable(
     district.resolve_finding(district_store, found.id, district.Decision.KEEP_BOTH)
     assert district.list_findings(district_store, status=FindingStatus.OPEN,
                                   kind=FindingKind.ROLLBACK) == []  # fmt: skip
+
+
+def test_district_merge_prints_the_rows_it_refused(
+    district_store: Store, district_area: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`district merge` of a bundle merged with refused rows says which and why (exit 0)."""
+    from types import SimpleNamespace
+
+    from tpsdesk.cli_bundle import _print_outcome
+
+    laptop, key = approved_laptop(district_store)
+    good = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    bad = officer_row(device=laptop, counter=2, tps_id=district_area["a1"], sex="X")
+    report = merge_bundle(district_store, make_bundle(laptop, key, [good, bad]))
+    _print_outcome(SimpleNamespace(file="b.tpsb", status=report.status, report=report))
+    out = capsys.readouterr().out
+    assert "b.tpsb: merged — 1 accepted" in out
+    assert "1 row was refused and not merged" in out and "row 2: Sex must be L or P." in out
+    clash = json.loads(json.dumps(good))
+    clash["values"]["name"] = "ORANG LAIN"
+    rolled = merge_bundle(district_store, make_bundle(laptop, key, [clash]))
+    _print_outcome(SimpleNamespace(file="c.tpsb", status=rolled.status, report=rolled))
+    err = capsys.readouterr().err
+    assert "refused as a whole" in err and "older copy" in err and "ORANG" not in err
