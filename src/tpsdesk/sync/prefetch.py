@@ -2,7 +2,7 @@
 current file (a district merging many files at once: `tpsdesk district merge F...`).
 
 Only the work that needs no key and no store moves there: decompressing, decoding and
-checking the rows (`payload.unpack_bundle`, `merge.check_bundle_rows`), about half of the
+checking the rows (`payload.unpack_bundle`, `row_checks.check_bundle_rows`), about half of the
 time a merge takes. Everything that decides stays here and runs again, in its usual order,
 when the file's turn comes: signature, recipient, the laptop's approval, decryption, the
 merge. A prefetched result is used only when it was checked for the laptop's area, the post
