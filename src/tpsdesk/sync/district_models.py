@@ -178,9 +178,12 @@ DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
 def _missing_columns(session: Any, existing: set[str]) -> list[str]:
-    """ALTER TABLE statements adding the text columns a district table gained since the store
-    was made (each with its default, so the rows it holds stay valid)."""
-    inspector = inspect(session.connection())
+    """ALTER TABLE statements adding the columns a district table gained since the store was
+    made: a nullable one as NULL, another with its scalar default (text, number or flag), so
+    the rows it holds stay valid. A new required column without such a default is a
+    programming error."""
+    connection = session.connection()
+    inspector = inspect(connection)
     out = []
     for table in _tables():
         if table.name not in existing:
@@ -189,12 +192,20 @@ def _missing_columns(session: Any, existing: set[str]) -> list[str]:
         for column in table.columns:
             if column.name in have:
                 continue
-            default = column.default.arg if column.default is not None else ""
-            if not isinstance(default, str) or "'" in default:
+            kind = column.type.compile(dialect=connection.dialect)
+            default = getattr(column.default, "arg", None)
+            if column.nullable and default is None:
+                out.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+                continue
+            if isinstance(default, bool | int):
+                literal = str(int(default))
+            elif isinstance(default, str) and "'" not in default:
+                literal = f"'{default}'"
+            else:
                 raise RuntimeError(f"no migration for {table.name}.{column.name}")
             out.append(
-                f"ALTER TABLE {table.name} ADD COLUMN {column.name} VARCHAR NOT NULL "
-                f"DEFAULT '{default}'"
+                f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} NOT NULL "
+                f"DEFAULT {literal}"
             )
     return out
 
