@@ -308,6 +308,7 @@ def bench_merge(district_path: Path, files: list[tuple[str, bytes]], runs: int) 
     from tpsdesk.store.officers import count_officers
     from tpsdesk.sync import bundle as bundle_module
     from tpsdesk.sync import merge as merge_module
+    from tpsdesk.sync import row_checks
 
     pristine = district_path.read_bytes()
     totals: list[float] = []
@@ -324,7 +325,7 @@ def bench_merge(district_path: Path, files: list[tuple[str, bytes]], runs: int) 
         targets = [
             (bundle_module, "merge_bundle", MERGE_LABEL),
             (
-                merge_module,
+                row_checks,
                 "check_row",
                 "… of which `check_row` (schema, values, area of each row)",
             ),

@@ -557,22 +557,38 @@ def _print_outcome(outcome: Any) -> None:
                 duplicates=len(report.duplicates),
             )
         )
+        if report.rejected:
+            n = len(report.rejected) + report.rejected_more
+            click.echo(
+                ngettext(
+                    "  {n} row was refused and not merged; the laptop is told with its next "
+                    "receipt:",
+                    "  {n} rows were refused and not merged; the laptop is told with its next "
+                    "receipt:",
+                    n,
+                ).format(n=n)
+            )
+        _print_rejections(report, err=False)
     else:
         click.echo(_("{file}: refused as a whole; nothing was merged.").format(file=name), err=True)
-        for rejection in report.rejected[:50]:
-            where = (
-                _("row {n}").format(n=rejection.index + 1)
-                if rejection.index >= 0
-                else _("the bundle")
-            )
-            for problem in rejection.problems:
-                click.echo(printable(f"  {where}: {problem.message}"), err=True)
+        if report.reason == "rollback":
+            click.echo(printable("  " + report.summary().splitlines()[0]), err=True)
+        _print_rejections(report, err=True)
     for low, high in report.gaps:
         click.echo(
             _(
                 "  Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
             ).format(low=low, high=high)
         )
+
+
+def _print_rejections(report: Any, *, err: bool) -> None:
+    for rejection in report.rejected[:50]:
+        where = (
+            _("row {n}").format(n=rejection.index + 1) if rejection.index >= 0 else _("the bundle")
+        )
+        for problem in rejection.problems:
+            click.echo(printable(f"  {where}: {problem.message}"), err=err)
 
 
 @district.group(
@@ -600,6 +616,7 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
                 "status_label": _device_status(d.status),
                 "area": d.area_code,
                 "label": d.label,
+                "claimed_area": d.claimed_area,
                 "waiting": len(repo.quarantined(store, d.device_id)),
                 "missing": [list(g) for g in repo.gaps(store, d.device_id)],
             }
@@ -612,14 +629,25 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("No laptop has sent a bundle yet."))
     for row in rows:
         click.echo(
-            _("{fingerprint}  {status}  area {area}  waiting {waiting}").format(
+            _(
+                "{fingerprint}  {status}  area issued {area}  claimed {claimed}  waiting {waiting}"
+            ).format(
                 fingerprint=printable(row["fingerprint"]),
                 status=f"{printable(row['status_label']):12}",
-                area=printable(row["area"]),
+                area=printable(row["area"] or "-"),
+                claimed=printable(row["claimed_area"] or "-"),
                 waiting=row["waiting"],
             )
             + (f"  {printable(row['label'])}" if row["label"] else "")  # from a bundle header
         )
+        if row["claimed_area"] and row["claimed_area"] != row["area"]:
+            click.echo(
+                "    "
+                + _(
+                    "its bundles claim another area than the setup file issued to it: they are "
+                    "refused"
+                )
+            )
         for low, high in row["missing"]:
             click.echo("    " + _("missing changes {low}–{high}").format(low=low, high=high))
 
@@ -629,7 +657,13 @@ def district_devices(ctx: click.Context, as_json: bool) -> None:
     help=N_("Approve a laptop (after comparing its fingerprint by phone) and merge what waited."),
 )
 @click.argument("fingerprint")
-@option("--area", help=N_("The area it may send (default: the area its bundle named)."))
+@option(
+    "--area",
+    help=N_(
+        "The area it may send, one of the areas setup files were issued for (default: the area "
+        "of the setup file issued to it)."
+    ),
+)
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
@@ -661,14 +695,20 @@ def district_devices_approve(
         _echo_json(
             {
                 "device_id": device.device_id,
+                "area": device.area_code,
+                "claimed_area": device.claimed_area,
                 "merged": [o.to_json() for o in merged],
                 "failed": [{"file": o.file, "code": o.code, "reason": o.message} for o in failed],
             }
         )
     else:
         click.echo(
-            _("Approved: laptop {fingerprint}, area {area}.").format(
-                fingerprint=printable(fingerprint), area=printable(device.area_code)
+            _(
+                "Approved: laptop {fingerprint}, area {area} (its bundles claimed {claimed})."
+            ).format(
+                fingerprint=printable(fingerprint),
+                area=printable(device.area_code),
+                claimed=printable(device.claimed_area or "-"),
             )
         )
         for outcome in merged:
@@ -774,6 +814,8 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                     values=_version_values(version),
                 )
             )
+        for line in _finding_lines(row["kind"], row["details"]):
+            click.echo("    " + printable(line))
     if any(row["status"] == "open" for row in rows):
         click.echo(
             _(
@@ -834,6 +876,32 @@ def _version_values(version: dict[str, Any]) -> str:
     return ", ".join(shown) or _("the same values")
 
 
+def _finding_lines(kind: str, details: dict[str, Any]) -> list[str]:
+    """What a TPS or laptop finding is about, and how to settle it (codes and ids only)."""
+    if kind == "duplicate_tps":
+        return [
+            _("kelurahan {kelurahan}, TPS number {number}: {ids}").format(
+                kelurahan=str(details.get("kelurahan", ""))[:40],
+                number=int(details.get("number", 0)),
+                ids=", ".join(str(i)[:36] for i in details.get("rows", [])[:10]),
+            ),
+            _(
+                "To decide: --keep TPS_ID removes the others (move their officers first), or "
+                "--keep TPS_ID --set number=N renumbers that one."
+            ),
+        ]
+    if kind == "rollback":
+        ranges = ", ".join(f"{int(a)}–{int(b)}" for a, b in details.get("ranges", [])[:20])
+        return [
+            _(
+                "laptop {device}: changes {ranges} came again with other contents; its store "
+                "was put back to an older copy. Its next receipt makes it take a new identity: "
+                "approve that one when it sends, then resolve this with --keep-both."
+            ).format(device=str(details.get("device_id", ""))[:12], ranges=ranges)
+        ]
+    return []
+
+
 def _finding_status(status: str) -> str:
     labels = {"open": N_("open"), "resolved": N_("resolved")}
     return _(labels[status]) if status in labels else status
@@ -875,6 +943,8 @@ def _kind(kind: str) -> str:
         "conflict": N_("edited in two places"),
         "gap": N_("missing bundle"),
         "rejected_row": N_("refused row"),
+        "duplicate_tps": N_("two TPS with one number"),
+        "rollback": N_("laptop store put back to an older copy"),
     }
     return _(labels.get(kind, kind))
 

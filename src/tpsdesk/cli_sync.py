@@ -236,6 +236,7 @@ def district_setup_file(
         fail(_("{file} already exists: choose another name.").format(file=str(out)))
     with _open_store(ctx) as store, _sync_refusals():
         data = build_setup_file(store, area_code, target=target, valid_days=valid_days)
+        left_out, findings = _left_out(store, parse_container(data).file_id)
     with _sync_refusals():
         content = read_setup_file(data)  # what a laptop will see; never fails on our own file
         path = out / suggested_file_name(parse_container(data).header) if out.is_dir() else out
@@ -267,6 +268,30 @@ def district_setup_file(
     )
     click.echo(_district_fingerprint_line(content.fingerprint))
     click.echo(_("Read it to the laptop's user by phone when the laptop enrols."))
+    if left_out:
+        click.echo(
+            ngettext(
+                "{n} TPS was left out: another TPS has its number in its kelurahan. Resolve the "
+                "finding(s) {findings} (tpsdesk district findings), then write the file again.",
+                "{n} TPS were left out: other TPS have their numbers in their kelurahan. Resolve "
+                "the finding(s) {findings} (tpsdesk district findings), then write the file again.",
+                len(left_out),
+            ).format(n=len(left_out), findings=", ".join(findings) or "-")
+        )
+
+
+def _left_out(store: Any, file_id: str) -> tuple[list[str], list[str]]:
+    """TPS a setup file left out (two TPS with one number) and the findings naming them."""
+    from tpsdesk.sync import district as repo
+    from tpsdesk.sync.district_models import FindingKind, FindingStatus
+    from tpsdesk.sync.setup import left_out_tps
+
+    left_out = left_out_tps(store, file_id)
+    if not left_out:
+        return [], []
+    found = repo.list_findings(store, status=FindingStatus.OPEN, kind=FindingKind.DUPLICATE_TPS)
+    names = [f.id[:12] for f in found if set(repo.finding_rows(f)) & set(left_out)]
+    return left_out, names
 
 
 # -- tpsdesk enroll ------------------------------------------------------------------------------

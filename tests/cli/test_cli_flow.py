@@ -227,7 +227,12 @@ def test_the_whole_flow_through_the_command_line(world: World) -> None:
     assert district.officers() == []
     [device] = district.json("district", "devices")
     assert (device["fingerprint"], device["status"], device["waiting"]) == (me, "pending", 1)
-    assert device["area"] == KEL_A
+    assert (device["area"], device["claimed_area"]) == (KEL_A, KEL_A)
+    listed = district.ok("district", "devices").stdout
+    assert f"area issued {KEL_A}  claimed {KEL_A}" in listed
+    # Only an area a setup file was issued for can be approved (SECURITY 25).
+    district.refused("district", "devices", "approve", me, "--area", KEL_B,
+                     says=["No setup file was issued for area", KEL_A])  # fmt: skip
     again = district.json("district", "merge", bundle)
     assert [r["status"] for r in again] == ["already_quarantined"]
 
@@ -662,3 +667,33 @@ def test_a_correction_meeting_a_local_change_through_the_command_line(world: Wor
     assert "No correction" in laptop.ok("receipt", "corrections").stdout
     [mine] = laptop.officers()
     assert mine["name"] == "Siti Rahayu Ningsih"
+
+
+def test_two_laptops_adding_tps_5_through_the_command_line(world: World) -> None:
+    """Issue 8 point 8: both bundles merge, `district findings` names the duplicate TPS and
+    how to decide, `district setup-file` still works and names the finding, and renumbering
+    one with `--keep ID --set number=N` settles it."""
+    district = world.district
+    second = world.new_laptop("second")
+    csv = world.tmp / "tps5.csv"
+    csv.write_text(
+        AREA_CSV.splitlines()[0] + f"\n35.73.05,Lowokwaru,{KEL_A},Tunggulwulung,5,Jl. Lima\n"
+    )
+    for laptop in (world.laptop, second):
+        laptop.ok("area", "import", csv)
+        bundle = Path(world.export(laptop)["written"])
+        district.ok("district", "merge", bundle)
+        fingerprint = laptop.identity()["fingerprint"]
+        district.ok("district", "devices", "approve", fingerprint)
+    [found] = [f for f in district.json("district", "findings") if f["kind"] == "duplicate_tps"]
+    listed = district.ok("district", "findings").stdout
+    assert "two TPS with one number" in listed and "TPS number 5" in listed
+    assert "--set number=N" in listed
+    written = district.ok("district", "setup-file", KEL_A, "--out", world.usb).stdout
+    assert "1 TPS was left out" in written and found["id"][:12] in written
+    keep = max(found["rows"])
+    district.ok("district", "findings", "resolve", found["id"][:12], "--keep", keep,
+                "--set", "number=6")  # fmt: skip
+    assert [f for f in district.json("district", "findings") if f["kind"] == "duplicate_tps"] == []
+    written = district.ok("district", "setup-file", KEL_A, "--out", world.usb).stdout
+    assert "left out" not in written

@@ -60,11 +60,30 @@ def district_area(district_store: Store) -> dict[str, str]:
     return load_area(district_store)
 
 
+def issue_setup(store: Store, area: str) -> str:
+    """Record that the district issued a setup file for `area` (as `build_setup_file` does,
+    without building one); returns its file id."""
+    from tpsdesk.store.versioning import get_meta, set_meta
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    file_id = str(uuid.uuid4())
+    with store.transaction() as session:
+        issued = dict(get_meta(session, META_SETUP_ISSUED, {}) or {})
+        issued[file_id] = {"version": len(issued) + 1, "area": area, "target": "all",
+                           "created_at": "2024-10-01T00:00:00+00:00",
+                           "expires_at": "2025-10-01T00:00:00+00:00"}  # fmt: skip
+        set_meta(session, META_SETUP_ISSUED, issued)
+    return file_id
+
+
 def approved_laptop(store: Store, area: str = M_KEL_A) -> tuple[str, bytes]:
-    """Register and approve a laptop for `area`; returns (device id, raw signing key)."""
+    """Register and approve a laptop enrolled with a setup file issued for `area`; returns
+    (device id, raw signing key)."""
     device_id = uuid.uuid4().hex
     key = random.Random(device_id).randbytes(32)
-    device = district.register_pending(store, device_id=device_id, signing_key=key, area=area)
+    device = district.register_pending(
+        store, device_id=device_id, signing_key=key, area=area, setup_id=issue_setup(store, area)
+    )
     district.approve(store, device.fingerprint)
     return device_id, key
 

@@ -361,6 +361,16 @@ def test_invalid_bundle_header_fields(path: str, value: Any) -> None:
         validate_header(_set(bundle_header(), path, value))
 
 
+def test_a_bundle_may_name_its_setup_file() -> None:
+    """Issue 8 point 1: the optional `setup` field (the setup file's id) of bundle headers."""
+    validate_header(_set(bundle_header(), "setup", "0b6c8f0e-7a2e-4d36-9a51-2c3f0f6f1e11"))
+    for bad in ("", 7, None, "x" * 65):
+        with pytest.raises(errors.Malformed):
+            validate_header(_set(bundle_header(), "setup", bad))
+    with pytest.raises(errors.Malformed):
+        validate_header(_set(setup_header(), "setup", "0b6c8f0e-7a2e-4d36-9a51-2c3f0f6f1e11"))
+
+
 def test_builder_refuses_a_header_naming_another_key() -> None:
     with pytest.raises(ValueError):
         build_container(setup_header(), b"", mv.LAPTOP_SIGNING)

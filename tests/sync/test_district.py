@@ -19,12 +19,20 @@ from tpsdesk.sync.district_models import (
 )
 from tpsdesk.sync.merge import merge_bundle
 
-from .conftest import M_KEL_A, approved_laptop, make_bundle, officer_row, valid_nik
+from .conftest import (
+    M_KEL_A,
+    approved_laptop,
+    issue_setup,
+    make_bundle,
+    officer_row,
+    valid_nik,
+)
 
 KEY = bytes(range(32))
 
 
 def test_register_approve_revoke(district_store: Store) -> None:
+    issue_setup(district_store, M_KEL_A)
     device = district.register_pending(
         district_store, device_id="d1", signing_key=KEY, area=M_KEL_A, label="Kel. A"
     )
@@ -51,6 +59,7 @@ def test_register_approve_revoke(district_store: Store) -> None:
 def test_quarantine_then_approve_then_merge_releases_the_file(
     district_store: Store, district_area: dict[str, str]
 ) -> None:
+    issue_setup(district_store, M_KEL_A)
     district.register_pending(district_store, device_id="d1", signing_key=KEY, area=M_KEL_A)
     row = officer_row(device="d1", counter=1, tps_id=district_area["a1"])
     bundle = make_bundle("d1", KEY, [row], file_id="file-1")

@@ -9,18 +9,17 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
 from tpsdesk.sync import district
 from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
 from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.findings import _SAME_PERSON
 from tpsdesk.sync.merge import (
-    _SAME_PERSON,
     MergeReport,
     MissingReference,
-    VersionClash,
     merge_bundle,
-    name_key,
 )
 
 from .conftest import M_KEL_A, M_KEL_B, approved_laptop, make_bundle, officer_row, valid_nik
@@ -319,20 +318,15 @@ def test_another_key_for_a_known_laptop_is_refused(
 @pytest.mark.parametrize(
     ("override", "code"),
     [
-        ({"nik": "3573051403850000"}, "nik.serial"),
-        ({"nik": "12345"}, "nik.length"),
         ({"birth_date": "14-03-1985"}, "birth_date.malformed"),
         ({"duty_start": "2024-13-01"}, "duty_start.malformed"),
         ({"version_counter": "1"}, "version_counter.malformed"),
-        ({"kelurahan_code": M_KEL_B}, "area.outside"),
-        ({"sex": "X"}, "sex.invalid"),
-        ({"post_code": "astronaut"}, "post_code.unknown"),
     ],
 )
-def test_a_bad_row_refuses_the_whole_bundle(
+def test_a_structurally_bad_row_refuses_the_whole_bundle(
     district_store: Store, district_area: dict[str, str], override: dict[str, Any], code: str
 ) -> None:
-    """SECURITY 20: one bad row among good ones — nothing applied, every reason listed."""
+    """SECURITY 20: one unreadable row among good ones — nothing applied, every reason listed."""
     laptop, key = approved_laptop(district_store)
     good = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
     bad = officer_row(device=laptop, counter=2, tps_id=district_area["a1"], **override)
@@ -349,6 +343,37 @@ def test_a_bad_row_refuses_the_whole_bundle(
     assert merge_bundle(district_store, bundle) == report
 
 
+@pytest.mark.parametrize(
+    ("override", "code"),
+    [
+        ({"nik": "3573051403850000"}, "nik.serial"),
+        ({"nik": "12345"}, "nik.length"),
+        ({"kelurahan_code": M_KEL_B}, "area.outside"),
+        ({"sex": "X"}, "sex.invalid"),
+        ({"post_code": "astronaut"}, "post_code.unknown"),
+    ],
+)
+def test_a_row_with_bad_content_is_refused_alone(
+    district_store: Store, district_area: dict[str, str], override: dict[str, Any], code: str
+) -> None:
+    """Issue 8 point 5: a row a clerk can fix is refused alone, listed; the rest merges."""
+    laptop, key = approved_laptop(district_store)
+    good = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    bad = officer_row(device=laptop, counter=2, tps_id=district_area["a1"], **override)
+    bundle = make_bundle(laptop, key, [good, bad])
+    report = merge_bundle(district_store, bundle)
+    assert report.merged and report.reason == ""
+    assert [r.index for r in report.rejected] == [1]
+    assert report.rejected[0].row_id == bad["values"]["id"]
+    assert code in [p.code for p in report.rejected[0].problems]
+    assert set(officers(district_store)) == {good["values"]["id"]}
+    assert {v[0] for v in versions(district_store)} == {good["values"]["id"]}
+    stored = json.dumps(report.to_json())
+    assert good["values"]["nik"] not in stored and bad["values"]["nik"] not in stored
+    assert "BUDI" not in report.summary() and "1 row was refused" in report.summary()
+    assert merge_bundle(district_store, bundle) == report
+
+
 def test_bundle_for_another_area_is_refused(
     district_store: Store, district_area: dict[str, str]
 ) -> None:
@@ -357,8 +382,8 @@ def test_bundle_for_another_area_is_refused(
     report = merge_bundle(district_store, make_bundle(laptop, key, [row], area=M_KEL_B))
     assert report.reason == "area" and officers(district_store) == {}
     report2 = merge_bundle(district_store, make_bundle(laptop, key, [row]))
-    assert report2.reason == "rows_refused"
-    assert report2.rejected[0].problems[0].code == "area.outside"
+    assert report2.merged and report2.rejected[0].problems[0].code == "area.outside"
+    assert officers(district_store) == {}
 
 
 def test_malformed_row_shapes_are_refused(
@@ -392,16 +417,28 @@ def test_missing_tps_refuses_without_recording(
     assert snapshot(district_store) == before
 
 
-def test_version_clash_refuses(district_store: Store, district_area: dict[str, str]) -> None:
+def test_version_clash_is_a_rollback(district_store: Store, district_area: dict[str, str]) -> None:
+    """SECURITY 30, issue 8 point 7: a version the district has, with other contents, means the
+    laptop's store went back in time: that bundle is refused with reason "rollback" and an
+    open finding names the laptop and the range; nothing of the bundle is merged."""
     laptop, key = approved_laptop(district_store)
     row = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
     merge_bundle(district_store, make_bundle(laptop, key, [row]))
     clash = json.loads(json.dumps(row))
     clash["values"]["name"] = "ORANG LAIN"
-    before = snapshot(district_store)
-    with pytest.raises(VersionClash):
-        merge_bundle(district_store, make_bundle(laptop, key, [clash]))
-    assert snapshot(district_store) == before
+    fresh = officer_row(device=laptop, counter=2, tps_id=district_area["a1"])
+    before = officers(district_store)
+    rolled = make_bundle(laptop, key, [clash, fresh], seq_from=1)
+    report = merge_bundle(district_store, rolled)
+    assert not report.merged and report.reason == "rollback"
+    assert "older copy" in report.summary()
+    assert officers(district_store).keys() == before.keys()
+    assert fresh["values"]["id"] not in {v[0] for v in versions(district_store)}
+    [found] = findings(district_store, FindingKind.ROLLBACK)
+    details = json.loads(found.details)
+    assert details == {"device_id": laptop, "ranges": [[1, 2]]}
+    assert merge_bundle(district_store, rolled).reason == "rollback"  # stored: the same report
+    assert len(findings(district_store, FindingKind.ROLLBACK)) == 1
     # The district's own status or the laptop's bookkeeping never clash.
     resent = json.loads(json.dumps(row))
     resent["values"]["status"] = "sent"

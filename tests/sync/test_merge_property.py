@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.problems import Sex
 from tpsdesk.store import areas
@@ -37,9 +38,9 @@ from tpsdesk.store.models import Officer
 from tpsdesk.sync import district
 from tpsdesk.sync.changes import row_to_wire
 from tpsdesk.sync.district_models import Finding, FindingStatus, ReceivedBundle, RowVersion
-from tpsdesk.sync.merge import IncomingBundle, merge_bundle, name_key
+from tpsdesk.sync.merge import IncomingBundle, merge_bundle
 
-from .conftest import M_KEC, M_KEL_A, make_store
+from .conftest import M_KEC, M_KEL_A, issue_setup, make_store
 
 BIRTH = date(1980, 5, 17)
 RNG = random.Random(0)
@@ -189,6 +190,7 @@ def new_district(path: Path, devices: list[str]) -> Store:
     store = make_store(path, "district")
     areas.add_kecamatan(store, M_KEC, "Lowokwaru")
     areas.add_kelurahan(store, M_KEL_A, "Tunggulwulung", M_KEC)
+    issue_setup(store, M_KEL_A)
     for device in devices:
         found = district.register_pending(
             store, device_id=device, signing_key=key_of(device), area=M_KEL_A

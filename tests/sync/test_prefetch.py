@@ -6,8 +6,8 @@ from concurrent.futures import Future
 from datetime import date
 
 from tpsdesk.domain.posts import DEFAULT_CATALOGUE
-from tpsdesk.sync.merge import CheckedRows
 from tpsdesk.sync.prefetch import MIN_FILES, Prefetched, prefetch_enabled
+from tpsdesk.sync.row_checks import CheckedRows
 
 DAY = date(2024, 11, 1)
 

@@ -179,6 +179,8 @@ def build_bundle(store: Store) -> tuple[dict[str, Any], bytes]:
         "seq_to": seq_to,
         "counts": counts,
     }
+    if setup.file_id:  # the district looks up the area it issued to this laptop by it
+        header["setup"] = setup.file_id
     data = seal_bundle(header, None, rows, key, district.encryption_public)
     sealed = parse_container(data).header
     return sealed, data
@@ -281,6 +283,7 @@ def receive_bundle(
                 area=header["area"],
                 data=data,
                 signing_key=container.sender_key,
+                setup_id=header.get("setup"),
             )
             status = "quarantined" if kept else "already_quarantined"
             return ReceiveOutcome(file, status, container.sender_id, shown)

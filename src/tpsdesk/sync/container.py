@@ -231,7 +231,12 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
 }
 # Fields a header of that kind may hold or leave out (older writers did not have them).
 OPTIONAL_FIELDS: dict[Kind, frozenset[str]] = {
-    Kind.BUNDLE: frozenset({"encryption_key"}),  # the laptop's X25519 key for receipts
+    Kind.BUNDLE: frozenset(
+        {
+            "encryption_key",  # the laptop's X25519 key for receipts
+            "setup",  # file id of the setup file the laptop installed
+        }
+    ),
 }
 SENDER_ROLE = {Kind.BUNDLE: "field", Kind.SETUP: "district", Kind.RECEIPT: "district"}
 ENCRYPTIONS = {
@@ -364,6 +369,8 @@ def validate_header(header: Any) -> Kind:
         for key, count in counts.items():
             _text(key, "counts", max_len=32)
             _integer(count, "counts", 0, MAX_ROWS)
+        if "setup" in header:
+            _text(header["setup"], "setup", max_len=64)
     else:
         _integer(header["version"], "version", 1)
         if kind is Kind.SETUP:

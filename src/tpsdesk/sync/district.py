@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete, select
 
 from tpsdesk.i18n import _
 from tpsdesk.store.models import utcnow
-from tpsdesk.store.versioning import audit, state_of
+from tpsdesk.store.versioning import audit, get_meta, state_of
 from tpsdesk.sync.district_models import (
     BundleStatus,
     Device,
@@ -173,6 +173,31 @@ class FileIdReused(SyncError):
         )
 
 
+class AreaNotIssued(SyncError):
+    """Approval for an area no setup file was issued for, or with no area known."""
+
+    code = "area_not_issued"
+
+    def __init__(self, area: str, issued: list[str], *, claimed: bool = False) -> None:
+        self.area = area[:40]
+        self.issued = issued
+        self.claimed = claimed
+        super().__init__()
+
+    def problem(self) -> str:
+        choices = ", ".join(self.issued[:20]) or _("none yet")
+        if self.claimed:
+            return _(
+                "The district issued no setup file for the area this laptop claims ({area}). "
+                "Approve it with --area, one of the areas setup files were issued for: "
+                "{choices}."
+            ).format(area=self.area or "-", choices=choices)
+        return _(
+            "No setup file was issued for area {area}. Choose one of the areas setup files "
+            "were issued for: {choices}."
+        ).format(area=self.area, choices=choices)
+
+
 class FindingError(SyncError):
     """A decision on a finding that cannot be carried out (unknown finding, wrong choice)."""
 
@@ -230,18 +255,37 @@ QUARANTINE_BYTES = 512 * 1024 * 1024
 
 
 def _add_pending(
-    session: Session, *, device_id: str, signing_key: bytes, area: str, label: str = ""
+    session: Session,
+    *,
+    device_id: str,
+    signing_key: bytes,
+    area: str,
+    setup_id: str | None = None,
+    label: str = "",
 ) -> Device:
+    """Register a new laptop as pending. `area` is what its header claims; the area it gets
+    is the one of the setup file the district issued (`setup_id`, the header's "setup"),
+    never the claim (SECURITY 25); a bundle without that field (an older laptop) keeps its
+    claim only if the district issued a setup file for exactly that area, else the area stays
+    empty until a clerk chooses an issued one at approval."""
     pending = session.exec(
         select(func.count()).select_from(Device).where(Device.status == DeviceStatus.PENDING.value)
     ).one()
     if pending >= MAX_PENDING:
         raise TooManyPending(MAX_PENDING)
+    fingerprint = fingerprint_digits(signing_key)
+    # A setup file made for another laptop (by its fingerprint) gives this one no area.
+    issued = issued_areas_in(session, fingerprint)
+    approved = issued.get(setup_id, "") if setup_id else ""
+    if not setup_id and area in issued.values():
+        approved = area  # an older laptop: its claim stands only where a file was issued
     device = Device(
         device_id=device_id,
-        fingerprint=fingerprint_digits(signing_key),
+        fingerprint=fingerprint,
         signing_key=base64.b64encode(signing_key).decode("ascii"),
-        area_code=area,
+        area_code=approved,
+        claimed_area=area,
+        setup_id=setup_id or "",
         label=label,
     )
     session.add(device)
@@ -250,13 +294,42 @@ def _add_pending(
     return device
 
 
+def issued_areas_in(session: Session, fingerprint: str | None = None) -> dict[str, str]:
+    """{setup file id: area} of every setup file this district wrote; with `fingerprint`
+    (a laptop's, digits), only those for all laptops or for that one."""
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    issued = get_meta(session, META_SETUP_ISSUED, {}) or {}
+    return {
+        str(file_id): str(entry.get("area", ""))
+        for file_id, entry in issued.items()
+        if fingerprint is None
+        or str(entry.get("target", "all")) == "all"
+        or _digits(str(entry.get("target", ""))) == fingerprint
+    }
+
+
+def issued_areas(store: Store) -> list[str]:
+    """The areas of the setup files this district wrote (what a laptop may be approved for)."""
+    with store.read() as session:
+        return sorted(set(issued_areas_in(session).values()))
+
+
 def register_pending(
-    store: Store, *, device_id: str, signing_key: bytes, area: str, label: str = ""
+    store: Store,
+    *,
+    device_id: str,
+    signing_key: bytes,
+    area: str,
+    label: str = "",
+    setup_id: str | None = None,
 ) -> Device:
     """Remember a laptop from a bundle header (pending until approved); idempotent.
 
-    A device id already known with another key is refused (`DeviceKeyMismatch`); a new
-    laptop past `MAX_PENDING` waiting ones, `TooManyPending`.
+    `area` is what the header claims; the area the laptop gets is the one of the setup file
+    the district issued (`setup_id`), see `_add_pending`. A device id already known with
+    another key is refused (`DeviceKeyMismatch`); a new laptop past `MAX_PENDING` waiting
+    ones, `TooManyPending`.
     """
     require_district(store)
     encoded = base64.b64encode(signing_key).decode("ascii")
@@ -267,7 +340,12 @@ def register_pending(
                 raise DeviceKeyMismatch()
             return device
         return _add_pending(
-            session, device_id=device_id, signing_key=signing_key, area=area, label=label
+            session,
+            device_id=device_id,
+            signing_key=signing_key,
+            area=area,
+            setup_id=setup_id,
+            label=label,
         )
 
 
@@ -294,8 +372,9 @@ def _by_fingerprint(session: Session, fingerprint: str) -> list[Device]:
 def approve(
     store: Store, fingerprint: str, *, area: str | None = None, label: str | None = None
 ) -> Device:
-    """Approve the laptop with this fingerprint (read back over the phone); `area` overrides
-    the area its bundle header named. Approving an approved laptop changes nothing; a revoked
+    """Approve the laptop with this fingerprint (read back over the phone). Its area is the
+    area of the setup file issued to it; `area` (one of the issued areas) replaces it, and is
+    needed when that is unknown. Approving an approved laptop changes nothing; a revoked
     laptop stays revoked (it needs a new identity)."""
     require_district(store)
     with store.transaction() as session:
@@ -305,6 +384,11 @@ def approve(
         device = found[0]
         if device.status == DeviceStatus.REVOKED.value:
             raise DeviceRevoked(format_key_fingerprint(base64.b64decode(device.signing_key)))
+        issued = sorted(set(issued_areas_in(session).values()))
+        if area is not None and area not in issued:
+            raise AreaNotIssued(area, issued)
+        if area is None and not device.area_code:
+            raise AreaNotIssued(device.claimed_area, issued, claimed=True)
         if area is not None:
             device.area_code = area
         if label is not None:
@@ -380,6 +464,7 @@ def quarantine(
     area: str,
     data: bytes,
     signing_key: bytes | None = None,
+    setup_id: str | None = None,
 ) -> bool:
     """Keep the raw bundle of a laptop not yet approved until it is; False if the file id is
     already known (quarantined, merged or refused: nothing to keep).
@@ -396,7 +481,11 @@ def quarantine(
         if signing_key is not None:
             if device is None:
                 device = _add_pending(
-                    session, device_id=device_id, signing_key=signing_key, area=area
+                    session,
+                    device_id=device_id,
+                    signing_key=signing_key,
+                    area=area,
+                    setup_id=setup_id,
                 )
             elif not hmac.compare_digest(
                 device.signing_key, base64.b64encode(signing_key).decode("ascii")
@@ -659,7 +748,7 @@ def resolve_finding(
     columns only) are written to `keep`'s row (duplicates) or to the row (conflicts), as a new
     district version. The decision is kept in `resolution` for the next receipt.
     """
-    from tpsdesk.sync.merge import apply_decision
+    from tpsdesk.sync.findings import apply_decision
 
     require_district(store)
     return apply_decision(store, finding_id, decision, keep=keep, values=values, note=note)

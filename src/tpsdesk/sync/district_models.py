@@ -42,6 +42,8 @@ class FindingKind(StrEnum):
     CONFLICT = "conflict"
     GAP = "gap"
     REJECTED_ROW = "rejected_row"
+    DUPLICATE_TPS = "duplicate_tps"  # two live TPS with one number in one kelurahan
+    ROLLBACK = "rollback"  # a laptop's store went back to an older copy
 
 
 class FindingStatus(StrEnum):
@@ -57,7 +59,12 @@ class Device(SQLModel, table=True):
     device_id: str = Field(primary_key=True)
     fingerprint: str = Field(index=True)  # digits only, no spaces
     signing_key: str  # base64 of the raw Ed25519 public key
-    area_code: str  # kelurahan or kecamatan code the laptop may send rows for
+    # The area the laptop may send rows for: the area of the setup file the district issued
+    # to it ("" while unknown: approval then needs the clerk to choose one of the issued areas).
+    area_code: str
+    # What the laptop's first bundle header claimed; shown beside area_code, never trusted.
+    claimed_area: str = ""
+    setup_id: str = ""  # file id of the setup file its first bundle named ("" if none)
     status: str = DeviceStatus.PENDING.value
     label: str = ""
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -173,20 +180,57 @@ NAME_KEY_UNICODE_META = "district.name_key_unicode"
 DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
-def _missing_columns(connection: Any, existing: set[str]) -> list[str]:
-    """ALTER TABLE statements adding the nullable columns later versions gave the district
-    tables (e.g. sync_device.encryption_key) to a store made before them."""
-    statements = []
+def _missing_columns(session: Any, existing: set[str]) -> list[str]:
+    """ALTER TABLE statements adding the columns a district table gained since the store was
+    made: a nullable one as NULL, another with its scalar default (text, number or flag), so
+    the rows it holds stay valid. A new required column without such a default is a
+    programming error."""
+    connection = session.connection()
     inspector = inspect(connection)
+    out = []
     for table in _tables():
         if table.name not in existing:
             continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
+        have = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=connection.dialect)
-                statements.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
-    return statements
+            if column.name in have:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            default = getattr(column.default, "arg", None)
+            if column.nullable and default is None:
+                out.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+                continue
+            if isinstance(default, bool | int):
+                literal = str(int(default))
+            elif isinstance(default, str) and "'" not in default:
+                literal = f"'{default}'"
+            else:
+                raise RuntimeError(f"no migration for {table.name}.{column.name}")
+            out.append(
+                f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} NOT NULL "
+                f"DEFAULT {literal}"
+            )
+    return out
+
+
+def _claims_of_older_stores(session: Any) -> None:
+    """A store from before issued areas took a laptop's area from its bundle header: keep that
+    as the claim, and let a pending laptop keep it as its area only if a setup file was issued
+    for it (approved laptops keep theirs: a clerk approved it)."""
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    issued = {
+        str(e.get("area", "")) for e in (get_meta(session, META_SETUP_ISSUED, {}) or {}).values()
+    }
+    connection = session.connection()
+    connection.exec_driver_sql("UPDATE sync_device SET claimed_area = area_code")
+    for device_id, area in connection.exec_driver_sql(
+        "SELECT device_id, area_code FROM sync_device WHERE status = 'pending'"
+    ).fetchall():
+        if area not in issued:
+            connection.exec_driver_sql(
+                "UPDATE sync_device SET area_code = '' WHERE device_id = ?", (device_id,)
+            )
 
 
 def ensure_district_tables(store: Store) -> None:
@@ -200,18 +244,19 @@ def ensure_district_tables(store: Store) -> None:
         )
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
-        new_columns = _missing_columns(session.connection(), existing)
+        new_columns = _missing_columns(session, existing)
     missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
-    nothing = not missing and not missing_indexes and not redundant and not stale_keys
-    if nothing and not new_columns:
+    if not (missing or missing_indexes or redundant or stale_keys or new_columns):
         return
     with store.transaction() as session:
         connection = session.connection()
         SQLModel.metadata.create_all(connection, tables=missing)
         for sql in new_columns:
             connection.exec_driver_sql(sql)
+        if any(" claimed_area " in sql for sql in new_columns):
+            _claims_of_older_stores(session)
         for sql in missing_indexes:
             connection.exec_driver_sql(sql)
         for name in redundant:

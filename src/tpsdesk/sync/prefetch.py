@@ -2,7 +2,7 @@
 current file (a district merging many files at once: `tpsdesk district merge F...`).
 
 Only the work that needs no key and no store moves there: decompressing, decoding and
-checking the rows (`payload.unpack_bundle`, `merge.check_bundle_rows`), about half of the
+checking the rows (`payload.unpack_bundle`, `row_checks.check_bundle_rows`), about half of the
 time a merge takes; only the decrypted, still compressed plaintext and the header cross.
 Reading the file ahead — parsing, the sender, signature and recipient checks, decryption —
 is not done here but by the `opener` the caller hands in (`bundle.receive_bundle`'s own steps),
@@ -29,8 +29,8 @@ from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import get_language, set_language
 from tpsdesk.store.db import Store
 from tpsdesk.sync.container import Container
-from tpsdesk.sync.merge import CheckedRows, check_bundle_rows
 from tpsdesk.sync.payload import unpack_bundle
+from tpsdesk.sync.row_checks import CheckedRows, check_bundle_rows
 
 # Opens a file ahead of its turn: (verified container, the laptop's approved area, decrypted
 # plaintext), or None when the file is to be read at its turn (see `bundle.receive_files`).

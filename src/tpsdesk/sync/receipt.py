@@ -232,7 +232,7 @@ def _versions_known(session: Session, officer: Officer) -> dict[str, int]:
     """{device: highest counter} of the row's versions the district's shown version was made
     knowing (itself included): the laptop takes a correction only if its own current version
     is among them."""
-    from tpsdesk.sync.merge import Lineage, knows, lineage_of
+    from tpsdesk.sync.lineage import Lineage, knows, lineage_of
 
     versions = list(session.exec(select(RowVersion).where(RowVersion.row_id == officer.id)))
     lineage = lineage_of(versions)

@@ -459,6 +459,34 @@ def _district_area_rows(session: Session, area: str, kind: str) -> list[SyncFiel
     return [kecamatan, *kel_rows, *session.exec(tps_query)]
 
 
+def one_tps_per_number(rows: list[SyncFields]) -> tuple[list[SyncFields], list[str]]:
+    """(the rows with one live TPS per number and kelurahan, the ids of the TPS left out).
+
+    Two laptops of one kelurahan may each add a TPS with the same number: the district keeps
+    both and opens a duplicate-TPS finding, and a laptop would refuse a setup file holding
+    both. Until the clerk resolves it, the TPS with the smallest id stands for the number."""
+    kept: list[SyncFields] = []
+    left_out: list[str] = []
+    taken: set[tuple[str, int]] = set()
+    for row in sorted(rows, key=lambda r: r.id if isinstance(r, Tps) else ""):
+        if isinstance(row, Tps) and not row.deleted:
+            place = (row.kelurahan_code, row.number)
+            if place in taken:
+                left_out.append(row.id)
+                continue
+            taken.add(place)
+    left = set(left_out)
+    kept = [row for row in rows if row.id not in left]
+    return kept, sorted(left_out)
+
+
+def left_out_tps(store: Store, file_id: str) -> list[str]:
+    """Ids of the TPS an issued setup file left out (see `one_tps_per_number`)."""
+    with store.read() as session:
+        entry = (get_meta(session, META_SETUP_ISSUED, {}) or {}).get(file_id, {})
+    return [str(i) for i in entry.get("left_out", [])]
+
+
 def _table_of(row: SyncFields) -> str:
     return str(type(row).__tablename__)
 
@@ -502,10 +530,8 @@ def build_setup_file(
     expires = created + timedelta(days=valid_days)
 
     with store.read() as session:
-        area_rows = [
-            _wire(_table_of(row), seq, row)
-            for seq, row in enumerate(_district_area_rows(session, area, kind), start=3)
-        ]
+        held, left_out = one_tps_per_number(_district_area_rows(session, area, kind))
+        area_rows = [_wire(_table_of(row), seq, row) for seq, row in enumerate(held, start=3)]
     district_row = {
         "table": TABLE_DISTRICT,
         "seq": 1,
@@ -531,6 +557,8 @@ def build_setup_file(
             "created_at": created.isoformat(),
             "expires_at": expires.isoformat(),
         }
+        if left_out:
+            issued[file_id]["left_out"] = left_out
         set_meta(session, META_SETUP_ISSUED, issued)
         audit(
             session,

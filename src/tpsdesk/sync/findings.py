@@ -1,0 +1,470 @@
+"""Findings for the clerk: same NIK, likely the same person, conflicts, sequence gaps, two TPS
+with one number, a laptop store put back in time; derived from the current state and keyed by
+what they are about (never duplicated, order-free); and the clerk's decisions on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from tpsdesk.domain.names import name_key
+from tpsdesk.domain.officer import OfficerDraft, validate_officer
+from tpsdesk.domain.posts import PostCatalogue
+from tpsdesk.i18n import _, ngettext
+from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
+from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, Action, Officer, SyncFields, Tps, utcnow
+from tpsdesk.store.versioning import audit, stamp, state_of
+from tpsdesk.sync.changes import row_to_wire, wire_value
+from tpsdesk.sync.district import Decision, FindingError, missing_ranges, seen_ranges_in
+from tpsdesk.sync.district_models import Finding, FindingKind, FindingStatus, RowVersion
+from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
+from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
+from tpsdesk.sync.row_checks import TYPES, typed_values
+
+# Live officers with a name key and a birth date; served by ix_officer_name_key (its WHERE
+# and expression are spelled as the index spells them).
+_SAME_PERSON = (
+    f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
+    "AND deleted = 0"
+)
+
+
+def finding_id(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def group_hash(ids: Iterable[str]) -> str:
+    return hashlib.sha256(",".join(sorted(ids)).encode("ascii")).hexdigest()[:32]
+
+
+@dataclass
+class OfficerKeys:
+    niks: set[str] = field(default_factory=set)
+    names: set[tuple[str, date]] = field(default_factory=set)
+    rows: set[str] = field(default_factory=set)
+
+    def add(self, officer: Officer) -> None:
+        self.niks.add(officer.nik)
+        self.names.add((name_key(officer.name), officer.birth_date))
+        self.rows.add(officer.id)
+
+    def add_values(self, values: dict[str, Any]) -> None:
+        self.niks.add(values["nik"])
+        self.names.add((name_key(values["name"]), values["birth_date"]))
+        self.rows.add(values["id"])
+
+
+def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding]:
+    """Recompute the same-NIK and likely-duplicate groups the changed officers touch.
+
+    Returns the current findings (open or resolved) of those groups by row id involved. Open
+    findings of groups that no longer exist are removed (they were never acted on); resolved
+    ones stay as the record of a decision.
+    """
+    current: dict[str, tuple[str, list[str]]] = {}
+    # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
+    # and no longer found is stale.
+    scope = {
+        FindingKind.DUPLICATE_NIK.value: set(keys.rows),
+        FindingKind.LIKELY_DUPLICATE.value: set(keys.rows),
+    }
+    if keys.niks:
+        by_nik: dict[str, list[str]] = defaultdict(list)
+        for chunk in chunks(keys.niks):
+            query = select(Officer.id, Officer.nik).where(
+                col(Officer.nik).in_(chunk), col(Officer.deleted).is_(False)
+            )
+            for row_id, nik in session.exec(query):
+                by_nik[nik].append(row_id)
+        for ids in by_nik.values():
+            scope[FindingKind.DUPLICATE_NIK.value].update(ids)
+            if len(ids) > 1:
+                current[f"duplicate_nik:{group_hash(ids)}"] = (
+                    FindingKind.DUPLICATE_NIK.value,
+                    sorted(ids),
+                )
+    if keys.names:
+        groups: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
+        # One indexed lookup per (name key, birth date): ix_officer_name_key of district stores.
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for group in sorted(keys.names):
+            key, born = group
+            cursor.execute(_SAME_PERSON, (key, born.isoformat()))
+            groups[group].extend(cursor.fetchall())
+        for members in groups.values():
+            ids = [row_id for row_id, _nik in members]
+            scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
+            if len({nik for _id, nik in members}) > 1:
+                current[f"likely_duplicate:{group_hash(ids)}"] = (
+                    FindingKind.LIKELY_DUPLICATE.value,
+                    sorted(ids),
+                )
+    kinds = (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value)
+    stale = select(Finding).where(
+        col(Finding.kind).in_(kinds), Finding.status == FindingStatus.OPEN.value
+    )
+    for finding in session.exec(stale):
+        touched = scope[finding.kind].intersection(json.loads(finding.row_ids))
+        if finding.key not in current and touched:
+            session.delete(finding)
+    found: dict[str, Finding] = {}
+    for key, (kind, ids) in current.items():
+        finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
+        found[key] = finding
+    return found
+
+
+def ensure_finding(
+    session: Session, key: str, kind: str, table: str, ids: list[str], details: dict[str, Any]
+) -> Finding:
+    finding = session.get(Finding, finding_id(key))
+    if finding is None:
+        finding = Finding(
+            id=finding_id(key),
+            key=key,
+            kind=kind,
+            table_name=table,
+            row_ids=canonical(ids),
+            details=canonical(details),
+        )
+        session.add(finding)
+    return finding
+
+
+def refresh_conflict(
+    session: Session,
+    table: str,
+    row_id: str,
+    heads: list[RowVersion],
+    open_conflicts: dict[str, list[Finding]],
+) -> None:
+    key = ""
+    if len(heads) > 1 and disagree(table, heads):
+        ids = sorted(f"{v.device}:{v.counter}" for v in heads)
+        key = f"conflict:{row_id}:{group_hash(ids)}"
+        details = {
+            "heads": [[v.device, v.counter] for v in heads],
+            "winner": [heads[0].device, heads[0].counter],
+        }
+        ensure_finding(session, key, FindingKind.CONFLICT.value, table, [row_id], details)
+    for finding in open_conflicts.get(row_id, []):
+        if finding.key != key:
+            session.delete(finding)
+
+
+def refresh_gaps(session: Session, device_id: str) -> list[tuple[int, int]]:
+    missing = missing_ranges(seen_ranges_in(session, device_id))
+    keys = set()
+    for start, end in missing:
+        key = f"gap:{device_id}:{start}-{end}"
+        keys.add(key)
+        details = {"device_id": device_id, "from": start, "to": end}
+        ensure_finding(session, key, FindingKind.GAP.value, "", [], details)
+    query = select(Finding).where(
+        Finding.kind == FindingKind.GAP.value, Finding.status == FindingStatus.OPEN.value
+    )
+    for finding in session.exec(query):
+        if json.loads(finding.details).get("device_id") == device_id and finding.key not in keys:
+            session.delete(finding)
+    return missing
+
+
+# -- clerk decisions on findings -------------------------------------------------------------
+
+
+def _content_columns(table: str) -> list[str]:
+    owned = DISTRICT_OWNED.get(table, frozenset())
+    return [n for n in TYPES[table] if n not in SyncFields.SYNC_COLUMNS and n not in owned]
+
+
+def _record_stamped(session: Session, row: SyncFields) -> None:
+    versions = load_versions(session, [row.id])[row.id]
+    record_current_version(session, row, versions)
+
+
+def apply_decision(
+    store: Store,
+    finding_id: str,
+    decision: str,
+    *,
+    keep: str | None = None,
+    values: dict[str, Any] | None = None,
+    note: str = "",
+) -> Finding:
+    """Carry out a clerk's decision on a finding (see `district.resolve_finding`)."""
+    catalogue = store.catalogue
+    with store.transaction() as session:
+        finding = session.get(Finding, finding_id)
+        if finding is None:
+            raise FindingError(_("There is no such finding."))
+        if finding.status == FindingStatus.RESOLVED.value:
+            raise FindingError(_("This finding was already resolved."))
+        rows: list[str] = json.loads(finding.row_ids)
+        state = state_of(session)
+        changed: list[dict[str, Any]] = []
+        keys = OfficerKeys()
+        if decision == Decision.KEEP_BOTH:
+            pass
+        elif finding.kind == FindingKind.CONFLICT.value:
+            row = load_rows(session, finding.table_name, rows).get(rows[0])
+            if row is None:
+                raise FindingError(_("The row of this finding is gone."))
+            versions = load_versions(session, rows)[rows[0]]
+            record_current_version(session, row, versions)
+            heads = heads_of(versions)
+            if decision == Decision.KEEP_ONE:
+                chosen = next((h for h in heads if f"{h.device}:{h.counter}" == keep), None)
+                if chosen is None:
+                    raise FindingError(_("Choose one of the versions in conflict."))
+                new_values = typed_values(finding.table_name, json.loads(chosen.values))
+                new_values["deleted"] = chosen.deleted
+            elif decision == Decision.EDIT and values is not None:
+                # `--keep V --set F=X`: V's values with F set, not the row shown (which may be
+                # the other version); without --keep, the row shown.
+                base = None
+                if keep is not None:
+                    kept = next((h for h in heads if f"{h.device}:{h.counter}" == keep), None)
+                    if kept is None:
+                        raise FindingError(_("Choose one of the versions in conflict."))
+                    base = json.loads(kept.values)
+                chosen = None
+                new_values = _edited(finding.table_name, row, values, catalogue, base=base)
+            else:
+                raise FindingError(_("Unknown decision."))
+            if isinstance(row, Officer):
+                keys.add(row)
+            wanted = {
+                n: new_values[n] for n in [*_content_columns(finding.table_name), "deleted"]
+                if n in new_values
+            }  # fmt: skip
+            if chosen is None or vkey(chosen) != (row.version_device, row.version_counter):
+                for name, value in wanted.items():
+                    setattr(row, name, value)
+                stamp(session, state, row, Action.UPDATE, changed=sorted(wanted))
+                record_current_version(session, row, versions)
+                changed.append({"row": row.id, "version": [row.version_device,
+                                                           row.version_counter]})  # fmt: skip
+            for head in heads:
+                if vkey(head) != (row.version_device, row.version_counter):
+                    head.superseded = True
+                    session.add(head)
+            if isinstance(row, Officer):
+                keys.add(row)
+        elif finding.kind in (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value):
+            if keep not in rows:
+                raise FindingError(_("Choose one of the officers of this finding."))
+            officers = load_rows(session, "officer", rows)
+            if decision == Decision.KEEP_ONE:
+                for row_id in rows:
+                    officer = officers.get(row_id)
+                    if row_id != keep and officer is not None and not officer.deleted:
+                        assert isinstance(officer, Officer)
+                        keys.add(officer)
+                        stamp(session, state, officer, Action.DELETE, changed=["deleted"])
+                        _record_stamped(session, officer)
+                        changed.append({"row": row_id, "deleted": True})
+            elif decision == Decision.EDIT and values is not None:
+                officer = officers[keep]
+                assert isinstance(officer, Officer)
+                keys.add(officer)
+                new_values = _edited("officer", officer, values, catalogue)
+                names = [n for n, v in new_values.items() if getattr(officer, n) != v]
+                for name in names:
+                    setattr(officer, name, new_values[name])
+                if names:
+                    stamp(session, state, officer, Action.UPDATE, changed=names)
+                    _record_stamped(session, officer)
+                    keys.add(officer)
+                changed.append({"row": keep, "fields": sorted(names)})
+            else:
+                raise FindingError(_("Unknown decision."))
+        elif finding.kind == FindingKind.DUPLICATE_TPS.value:
+            changed.extend(_resolve_duplicate_tps(session, state, rows, decision, keep, values,
+                                                  catalogue))  # fmt: skip
+        elif decision != Decision.KEEP_ONE:
+            raise FindingError(_("Unknown decision."))
+        finding.status = FindingStatus.RESOLVED.value
+        finding.resolved_at = utcnow()
+        finding.resolved_by = state.actor
+        finding.resolution = canonical(
+            {"decision": decision, "keep": keep, "changes": changed, "note": note}
+        )
+        session.add(finding)
+        session.flush()
+        refresh_duplicates(session, keys)
+        if finding.kind == FindingKind.DUPLICATE_TPS.value:
+            places = load_rows(session, "tps", rows)
+            refresh_duplicate_tps(session, {held_place(t) for t in places.values()},
+                                  resolving=finding.id)  # fmt: skip
+        audit(session, state, "finding_resolve", table_name="sync_finding", row_id=finding.id,
+              note=decision)  # fmt: skip
+        return finding
+
+
+def _edited(
+    table: str,
+    row: SyncFields,
+    values: dict[str, Any],
+    catalogue: PostCatalogue,
+    *,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row's content (or the wire values `base`, a version's) with `values` (wire form,
+    content columns only) put in, checked."""
+    allowed = set(_content_columns(table))
+    unknown = set(values) - allowed
+    if unknown:
+        raise FindingError(_("Only the row's own fields can be edited."))
+    wire = dict(base) if base is not None else row_to_wire(row, 0)["values"]
+    for name, value in values.items():
+        # Typed at the command line as text: a whole number for a number column.
+        kind = TYPES[table][name][0]
+        if kind is int and isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        wire[name] = value
+    try:
+        typed = typed_values(table, wire)
+    except (ValueError, KeyError) as exc:
+        raise FindingError(_("A value cannot be read.")) from exc
+    if table == "officer" and not typed["deleted"]:
+        draft = OfficerDraft(
+            **{
+                n: "" if typed[n] is None else str(wire_value(typed[n]))
+                for n in OFFICER_FIELD_COLUMNS
+            }
+        )
+        result = validate_officer(draft, catalogue=catalogue, today=date.today())
+        if result.errors:
+            raise FindingError(
+                "; ".join(p.message for p in result.errors)  # translated messages, no values
+            )
+    return {n: typed[n] for n in allowed}
+
+
+# -- duplicate TPS ---------------------------------------------------------------------------
+
+
+def held_place(row: SyncFields) -> str:
+    return str(getattr(row, "kelurahan_code", ""))
+
+
+def refresh_duplicate_tps(
+    session: Session, kelurahan_codes: Iterable[str], *, resolving: str = ""
+) -> None:
+    """Recompute the duplicate-TPS findings (two live TPS with one number in one kelurahan)
+    of these kelurahan: one query for all of them. A setup file keeps working meanwhile (it
+    takes one TPS per number, `setup.build_setup_file`). `resolving`: the finding being
+    resolved, which is left as it is."""
+    codes = sorted(set(kelurahan_codes))
+    if not codes:
+        return
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for chunk in chunks(codes):
+        query = select(Tps.id, Tps.kelurahan_code, Tps.number).where(
+            col(Tps.kelurahan_code).in_(chunk), col(Tps.deleted).is_(False)
+        )
+        for tps_id, kelurahan, number in session.exec(query):
+            groups[(kelurahan, number)].append(tps_id)
+    current: set[str] = set()
+    for (kelurahan, number), ids in sorted(groups.items()):
+        if len(ids) < 2:
+            continue
+        ids = sorted(ids)
+        key = f"duplicate_tps:{group_hash(ids)}"
+        current.add(key)
+        details = {"kelurahan": kelurahan, "number": number, "rows": ids}
+        ensure_finding(session, key, FindingKind.DUPLICATE_TPS.value, "tps", ids, details)
+    stale = select(Finding).where(
+        Finding.kind == FindingKind.DUPLICATE_TPS.value,
+        Finding.status == FindingStatus.OPEN.value,
+    )
+    for finding in session.exec(stale):
+        place = json.loads(finding.details).get("kelurahan")
+        if place in codes and finding.key not in current and finding.id != resolving:
+            session.delete(finding)
+
+
+def _resolve_duplicate_tps(
+    session: Session,
+    state: Any,
+    rows: list[str],
+    decision: str,
+    keep: str | None,
+    values: dict[str, Any] | None,
+    catalogue: PostCatalogue,
+) -> list[dict[str, Any]]:
+    """Keep one TPS (the others are removed, only if no live officer is placed there), or
+    edit one (`--keep ID --set number=N`)."""
+    if keep not in rows:
+        raise FindingError(_("Choose one of the TPS of this finding."))
+    places = load_rows(session, "tps", rows)
+    changed: list[dict[str, Any]] = []
+    if decision == Decision.KEEP_ONE:
+        others = [t for i, t in places.items() if i != keep and not t.deleted]
+        for tps in others:
+            count = session.exec(
+                select(func.count())
+                .select_from(Officer)
+                .where(Officer.tps_id == tps.id, col(Officer.deleted).is_(False))
+            ).one()
+            if count:
+                raise FindingError(
+                    ngettext(
+                        "TPS {tps} still has {n} officer: move them to the TPS you keep first, "
+                        "then resolve again.",
+                        "TPS {tps} still has {n} officers: move them to the TPS you keep first, "
+                        "then resolve again.",
+                        count,
+                    ).format(tps=tps.id[:8], n=count)
+                )
+        for tps in others:
+            stamp(session, state, tps, Action.DELETE, changed=["deleted"])
+            _record_stamped(session, tps)
+            changed.append({"row": tps.id, "deleted": True})
+    elif decision == Decision.EDIT and values is not None:
+        tps = places[keep]
+        new_values = _edited("tps", tps, values, catalogue)
+        if not 1 <= new_values["number"] <= 999:
+            raise FindingError(_("A TPS number is 1 to 999."))
+        names = [n for n, v in new_values.items() if getattr(tps, n) != v]
+        if "kelurahan_code" in names:
+            raise FindingError(
+                _("A TPS cannot move to another kelurahan; add a new TPS there instead.")
+            )
+        for name in names:
+            setattr(tps, name, new_values[name])
+        if names:
+            stamp(session, state, tps, Action.UPDATE, changed=names)
+            _record_stamped(session, tps)
+        changed.append({"row": keep, "fields": sorted(names)})
+    else:
+        raise FindingError(_("Unknown decision."))
+    return changed
+
+
+# -- rollback --------------------------------------------------------------------------------
+
+
+def record_rollback(session: Session, device_id: str, seq_from: int, seq_to: int) -> Finding:
+    """An open finding that a laptop's store went back in time: one per laptop, listing the
+    sequence ranges of its refused bundles."""
+    key = f"rollback:{device_id}"
+    finding = ensure_finding(
+        session, key, FindingKind.ROLLBACK.value, "", [], {"device_id": device_id, "ranges": []}
+    )
+    details = json.loads(finding.details or "{}")
+    ranges = [list(r) for r in details.get("ranges", [])]
+    if [seq_from, seq_to] not in ranges:
+        ranges.append([seq_from, seq_to])
+        details["ranges"] = sorted(ranges)
+        finding.details = canonical(details)
+        session.add(finding)
+    return finding
