@@ -42,3 +42,36 @@ def test_unclean_text_in_an_officer_row_is_refused(
     with district_store.read() as session:
         stored = [o for o in session.exec(select(Officer)) if o.id == row["id"]]
     assert stored == []
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "code"),
+    [
+        ("tps", "address", "Jl. Mawar\x1b[2J 1", "address.control_character"),
+        ("tps", "address", "Jl. \u202eMawar 1", "address.format_character"),
+        ("kelurahan", "name", "Tlogo\rmas", "name.line_break"),
+    ],
+)
+def test_unclean_text_in_a_tps_or_area_row_is_refused(
+    district_store: Store, district_area: dict[str, str], table: str, column: str, value: str,
+    code: str,
+) -> None:  # fmt: skip
+    from tpsdesk.store.models import Kelurahan, Tps
+    from tpsdesk.sync.changes import row_to_wire
+
+    laptop, key = approved_laptop(district_store)
+    with district_store.read() as session:
+        model = Tps if table == "tps" else Kelurahan
+        held = next(iter(session.exec(select(model))))
+        row = row_to_wire(held, 1)
+    row["values"].update(
+        {column: value, "version_device": laptop, "version_counter": 1, "base_device":
+         row["values"]["version_device"], "base_counter": row["values"]["version_counter"]}
+    )  # fmt: skip
+    report = merge_bundle(district_store, make_bundle(laptop, key, [row]))
+    assert [r.index for r in report.rejected] == [0]
+    assert code in [p.code for p in report.rejected[0].problems]
+    assert value not in json.dumps(report.to_json(), ensure_ascii=False)
+    with district_store.read() as session:
+        again = session.get(model, held.id)
+        assert again is not None and getattr(again, column) == getattr(held, column)

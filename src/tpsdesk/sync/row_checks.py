@@ -16,6 +16,7 @@ from typing import Any, Union, get_args, get_origin
 from tpsdesk.domain.area import AreaCodeError, normalize_kecamatan_code, normalize_kelurahan_code
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue, Unit
+from tpsdesk.domain.text import text_problems
 from tpsdesk.i18n import _
 from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, OfficerStatus, SyncFields
 from tpsdesk.sync.changes import MODELS
@@ -237,6 +238,7 @@ def _check_area_row(table: str, typed: dict[str, Any], area: str) -> list[RowPro
             problems.append(problem("number", "tps.number", _("A TPS number is 1 to 999.")))
         if typed["voters"] is not None and typed["voters"] < 0:
             problems.append(problem("voters", "tps.voters", _("Voters cannot be negative.")))
+        problems.extend(_text_problems("address", "tps_address", typed["address"]))
         return problems
     code = typed["code"]
     if not _normal_code(code, kelurahan=table == "kelurahan"):
@@ -249,7 +251,17 @@ def _check_area_row(table: str, typed: dict[str, Any], area: str) -> list[RowPro
         problems.append(
             problem("kecamatan_code", "kecamatan_code.invalid", _("Bad kecamatan code."))
         )
+    problems.extend(_text_problems("name", f"{table}_name", typed["name"]))
     return problems
+
+
+def _text_problems(column: str, label: str, value: Any) -> list[RowProblem]:
+    """Control and format characters in a TPS address or an area name (SECURITY 28); officers'
+    text is checked by `validate_officer`. Reported under the row's column, never its value."""
+    return [
+        problem(column, f"{column}.{p.code.rsplit('.', 1)[1]}", p.message)
+        for p in text_problems(label, value)
+    ]
 
 
 def check_row(
