@@ -541,3 +541,14 @@ def test_district_merge_prints_the_rows_it_refused(
     _print_outcome(SimpleNamespace(file="c.tpsb", status=rolled.status, report=rolled))
     err = capsys.readouterr().err
     assert "refused as a whole" in err and "older copy" in err and "ORANG" not in err
+
+
+def test_a_narrower_header_area_is_no_refusal(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    """A laptop a clerk approved for the kecamatan while its header names one kelurahan: its
+    rows are checked against the approved area, so the narrower claim is harmless."""
+    laptop, key = approved_laptop(district_store, M_KEC)
+    row = officer_row(device=laptop, counter=1, tps_id=district_area["b1"], kelurahan=M_KEL_B)
+    report = merge_bundle(district_store, make_bundle(laptop, key, [row], area=M_KEL_A))
+    assert report.merged and not report.rejected and report.accepted

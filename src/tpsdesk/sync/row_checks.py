@@ -437,8 +437,10 @@ def check_bundle_rows(
     today: date,
 ) -> CheckedRows:
     """Every row of a bundle for area `bundle_area` from a laptop of `area`, checked (no
-    store needed). The header's area must be the laptop's approved area itself."""
-    if bundle_area != area:
+    store needed). The header's area must lie inside the laptop's approved area: a wider or
+    other claim refuses the bundle (a narrower one is harmless — every row is checked against
+    the approved area — and is what a laptop approved by a clerk for a wider area sends)."""
+    if not within(bundle_area, area):
         return CheckedRows(area, today, [], [Rejection(-1, "", "", (outside(area),))], "area")
     structural: list[Rejection] = []
     content: list[Rejection] = []
