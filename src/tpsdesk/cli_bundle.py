@@ -28,7 +28,7 @@ from tpsdesk.cli import (
     option,
 )
 from tpsdesk.cli_sync import _read_travelling_file, _sync_refusals, _write_new_file, district
-from tpsdesk.i18n import N_, _, ngettext, os_error_text
+from tpsdesk.i18n import N_, _, format_number, ngettext, os_error_text
 from tpsdesk.terminal import printable
 
 # -- field ----------------------------------------------------------------------------------
@@ -420,7 +420,9 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
                 click.echo(printable(outcome.message), err=True)
             continue
         results.append(outcome.to_json())
-        refused = refused or outcome.status == "refused"
+        # A bundle merged with rows refused is partly rejected: exit status 1 (README).
+        partly = outcome.report is not None and bool(outcome.report.rejected)
+        refused = refused or outcome.status == "refused" or partly
         if not as_json:
             _print_outcome(outcome)
     if as_json:
@@ -582,13 +584,26 @@ def _print_outcome(outcome: Any) -> None:
         )
 
 
+_SHOWN_REJECTIONS = 20
+
+
 def _print_rejections(report: Any, *, err: bool) -> None:
-    for rejection in report.rejected[:50]:
+    for rejection in report.rejected[:_SHOWN_REJECTIONS]:
         where = (
             _("row {n}").format(n=rejection.index + 1) if rejection.index >= 0 else _("the bundle")
         )
         for problem in rejection.problems:
             click.echo(printable(f"  {where}: {problem.message}"), err=err)
+    more = len(report.rejected) + getattr(report, "rejected_more", 0) - _SHOWN_REJECTIONS
+    if more > 0:
+        click.echo(
+            ngettext(
+                "  … and {n} more refused row (--json lists what the report keeps).",
+                "  … and {n} more refused rows (--json lists what the report keeps).",
+                more,
+            ).format(n=format_number(more)),
+            err=err,
+        )
 
 
 @district.group(

@@ -552,3 +552,34 @@ def test_a_narrower_header_area_is_no_refusal(
     row = officer_row(device=laptop, counter=1, tps_id=district_area["b1"], kelurahan=M_KEL_B)
     report = merge_bundle(district_store, make_bundle(laptop, key, [row], area=M_KEL_A))
     assert report.merged and not report.rejected and report.accepted
+
+
+def test_district_merge_of_a_partly_refused_bundle_exits_1(two_kelurahan) -> None:  # type: ignore[no-untyped-def]
+    """README: exit status 1 when a bundle is refused or partly rejected. A bundle merged with
+    refused rows is partly rejected; the long list of refusals is cut with a count."""
+    from click.testing import CliRunner
+
+    from tpsdesk.cli import main
+
+    hq, laptop_a, _laptop_b, officer_b, tmp = two_kelurahan
+    target = district_row(hq, Officer, officer_b)
+    forged = [edited(target, laptop_a.device_id, 900 + n, name=f"ORANG {n}") for n in range(25)]
+    for n, row in enumerate(forged[1:], 1):
+        row["values"]["base_counter"] = 900 + n - 1
+        row["values"]["base_device"] = laptop_a.device_id
+        row["values"]["id"] = str(uuid.UUID(int=n))
+    new_id = add_officer(laptop_a, 3, KEL_A)
+    honest = [r for r in rows_to_send(laptop_a)[0] if r["values"]["id"] == new_id]
+    path = tmp / "usb" / "hostile.tpsb"
+    path.write_bytes(forge(laptop_a, [*forged, *honest]))
+    hq_path = hq.path
+    hq.close()
+    result = CliRunner().invoke(
+        main, ["--lang", "en", "--store", str(hq_path), "district", "merge", str(path)],
+        env={"TPSDESK_PASSPHRASE": PASS},
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "merged — 1 accepted" in result.stdout
+    assert "25 rows were refused and not merged" in result.stdout
+    assert "… and 5 more refused rows" in result.stdout
+    assert "ORANG" not in result.output
