@@ -7,6 +7,7 @@ textual is imported only then.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -450,13 +451,22 @@ def _report_area_problems(problems: list[Any]) -> NoReturn:
     show_default=True,
     help=N_("How many officers to add."),
 )
-@option("--seed", type=int, default=2024, show_default=True, help=N_("Random seed."))
+@option(
+    "--seed",
+    type=int,
+    default=None,
+    help=N_("Random seed (default: one of this store's own, so two laptops differ)."),
+)
 @_store_option
 @click.pass_context
-def demo(ctx: click.Context, officers: int, seed: int) -> None:
+def demo(ctx: click.Context, officers: int, seed: int | None) -> None:
     from tpsdesk.exchange.demo import fill_demo
 
     with _open_store(ctx) as store:
+        if seed is None:
+            # The same people on every laptop would make every demo officer a duplicate at
+            # the district; the store's device id gives each laptop its own.
+            seed = int(hashlib.sha256(store.device_id.encode()).hexdigest()[:8], 16)
         summary = fill_demo(store, officers, rng_seed=seed)
     if summary.area_created:
         click.echo(
