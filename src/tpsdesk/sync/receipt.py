@@ -617,7 +617,14 @@ def _apply_entries(
                 if place is None:
                     raise Malformed(N_("a receipt entry is invalid"), file=file)
                 reasons = [r for r in entry.get("reasons") or [] if isinstance(r, dict)]
-                refused_places.append((place, " ".join(reason_text(r) for r in reasons)))
+                # "The district refused <place>: <why>" — the why alone, not reason_text's own
+                # "The district refused this record: …" again.
+                why = [
+                    str(r["detail"]) if r.get("code") == "rejected" and r.get("detail")
+                    else reason_text(r)
+                    for r in reasons
+                ]  # fmt: skip
+                refused_places.append((place, " ".join(why)))
             elif kind == "officer":
                 officer = held.get(str(entry.get("id", "")))
                 if officer is None:
