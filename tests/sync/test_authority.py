@@ -583,3 +583,28 @@ def test_district_merge_of_a_partly_refused_bundle_exits_1(two_kelurahan) -> Non
     assert "25 rows were refused and not merged" in result.stdout
     assert "… and 5 more refused rows" in result.stdout
     assert "ORANG" not in result.output
+
+
+def test_counters_reused_for_other_rows_are_a_rollback(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    """SECURITY 30: a laptop's store put back to an older copy numbers new changes again
+    with counters the district already holds for other rows (new officers, other people):
+    the bundle is refused as a rollback with a finding, nothing of it merged; a re-sent
+    bundle (the same versions again) and new counters are no rollback."""
+    laptop, key = approved_laptop(district_store)
+    first = [officer_row(device=laptop, counter=c, tps_id=district_area["a1"], seq=c,
+                         birth=date(1980 + c, 1, 1)) for c in (1, 2)]  # fmt: skip
+    assert merge_bundle(district_store, make_bundle(laptop, key, first)).merged
+    again = merge_bundle(district_store, make_bundle(laptop, key, first))
+    assert again.merged and not again.rejected  # a re-send: the same versions
+    other = officer_row(device=laptop, counter=2, tps_id=district_area["a1"], seq=2,
+                        birth=date(1990, 5, 5), name="ORANG LAIN")  # fmt: skip
+    report = merge_bundle(district_store, make_bundle(laptop, key, [other]))
+    assert not report.merged and report.reason == "rollback"
+    with district_store.read() as session:
+        assert session.get(Officer, other["values"]["id"]) is None
+        [found] = session.exec(select(Finding).where(Finding.kind == "rollback")).all()
+    later = officer_row(device=laptop, counter=3, tps_id=district_area["a1"], seq=3,
+                        birth=date(1991, 6, 6))  # fmt: skip
+    assert merge_bundle(district_store, make_bundle(laptop, key, [later])).merged

@@ -170,6 +170,9 @@ def _tables() -> list[Any]:
 DISTRICT_INDEXES = {
     "ix_officer_name_key": "CREATE INDEX IF NOT EXISTS ix_officer_name_key ON officer "
     f"({NAME_KEY_FUNCTION}(name), birth_date) WHERE deleted = 0",
+    # A laptop's counters seen again for other rows: its store went back in time (merge).
+    "ix_row_version_device": "CREATE INDEX IF NOT EXISTS ix_row_version_device ON "
+    "sync_row_version (device, counter)",
 }
 # The Unicode version the name-key index was built under (StoreMeta): a Python with other
 # Unicode data gives other keys for some names, so the index is rebuilt.

@@ -57,7 +57,13 @@ from tpsdesk.sync.district_models import (
     ReceivedBundle,
     RowVersion,
 )
-from tpsdesk.sync.district_rows import load_rows, load_versions, record_current_version, show
+from tpsdesk.sync.district_rows import (
+    counters_reused,
+    load_rows,
+    load_versions,
+    record_current_version,
+    show,
+)
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.findings import (
     OfficerKeys,
@@ -501,6 +507,16 @@ def _apply(
     for row in parsed:
         by_table[row.table].append(row)
     versions = load_versions(session, (p.row_id for p in parsed))
+    # The laptop's own new versions: a counter the district holds for another row means its
+    # store went back to an older copy and numbered other changes the same (a rollback).
+    own_new = {
+        p.counter: p.row_id
+        for p in parsed
+        if p.device == bundle.sender_id
+        and not any(vkey(v) == p.version for v in versions[p.row_id])
+    }
+    if own_new and counters_reused(session, bundle.sender_id, own_new):
+        raise VersionClash()
     open_conflicts: dict[str, list[Finding]] = defaultdict(list)
     query = select(Finding).where(
         Finding.kind == FindingKind.CONFLICT.value, Finding.status == FindingStatus.OPEN.value
