@@ -201,6 +201,26 @@ def _store_option(func: F) -> F:
     )(func)
 
 
+def _recovery_options(func: F) -> F:
+    """The options of a command that opens the store with the recovery key: where the key
+    and the new passphrase come from, and whether damaged files may go without asking."""
+    func = option(
+        "--yes",
+        is_flag=True,
+        help=N_("Remove damaged backups that cannot be re-wrapped without asking."),
+    )(func)
+    func = option(
+        "--new-passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("Read the new passphrase from this file."),
+    )(func)
+    return option(
+        "--recovery-key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("Read the recovery key from this file instead of a prompt."),
+    )(func)
+
+
 def _read_secret_file(path: Path) -> str:
     try:
         with path.open("rb") as handle:
@@ -689,21 +709,7 @@ def _warn_left(left: list[Path]) -> NoReturn:
 @main.command(
     help=N_("Set a new passphrase with the recovery key written down when the store was created.")
 )
-@option(
-    "--recovery-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("Read the recovery key from this file instead of a prompt."),
-)
-@option(
-    "--new-passphrase-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("Read the new passphrase from this file."),
-)
-@option(
-    "--yes",
-    is_flag=True,
-    help=N_("Remove damaged backups that cannot be re-wrapped without asking."),
-)
+@_recovery_options
 @_store_option
 @click.pass_context
 def recover(
@@ -789,21 +795,7 @@ def _list_kept_aside(path: Path) -> None:
     is_flag=True,
     help=N_("Forgot the passphrase: use the recovery key, then set a new passphrase."),
 )
-@option(
-    "--recovery-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("Read the recovery key from this file instead of a prompt."),
-)
-@option(
-    "--new-passphrase-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("Read the new passphrase from this file."),
-)
-@option(
-    "--yes",
-    is_flag=True,
-    help=N_("Remove damaged backups that cannot be re-wrapped without asking."),
-)
+@_recovery_options
 @_store_option
 @click.pass_context
 def restore_backup(

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from tpsdesk.domain.dates import format_date, looks_like_two_digit_year, parse_date
+from tpsdesk.domain.field_labels import OFFICER_FIELD_LABELS
 from tpsdesk.domain.nik import check_nik_consistency, parse_nik
 from tpsdesk.domain.phone import normalize_phone
 from tpsdesk.domain.post_names import find_post
 from tpsdesk.domain.posts import Post, PostCatalogue
 from tpsdesk.domain.problems import Problem, Severity, Sex, error, warning
 from tpsdesk.domain.text import cell_text_problems
-from tpsdesk.i18n import N_, _
+from tpsdesk.i18n import _
 
 NAME_MAX = 100
 PLACE_MAX = 100
@@ -91,23 +92,8 @@ DRAFT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Officer
 # Fields holding a person's name: emoji and symbols are refused there too.
 PERSON_NAME_FIELDS = frozenset({"name", "mother_name"})
 
-# Field labels for messages and forms; translate with _() when shown.
-FIELD_LABELS: dict[str, str] = {
-    "nik": N_("NIK"),
-    "name": N_("Name"),
-    "birth_place": N_("Place of birth"),
-    "birth_date": N_("Date of birth"),
-    "sex": N_("Sex"),
-    "address": N_("Address"),
-    "postcode": N_("Postcode"),
-    "phone": N_("Phone number"),
-    "email": N_("E-mail"),
-    "mother_name": N_("Mother's maiden name"),
-    "marital_status": N_("Marital status"),
-    "post_code": N_("Post"),
-    "duty_start": N_("Duty start"),
-    "duty_end": N_("Duty end"),
-}
+# Field labels for messages and forms (domain.field_labels); translate with _() when shown.
+FIELD_LABELS: dict[str, str] = OFFICER_FIELD_LABELS
 
 _SEX_WORDS: dict[str, Sex] = {
     **dict.fromkeys(("l", "lk", "laki-laki", "laki laki", "lakilaki", "laki", "lelaki",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from tpsdesk.domain.field_labels import OFFICER_FIELD_LABELS
 from tpsdesk.domain.problems import Problem, error
 from tpsdesk.i18n import N_, _
 
@@ -28,20 +29,7 @@ _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 # Labels of the fields text is checked in, translated when shown. Officer fields use the
 # same texts as the officer form; area fields the ones of the area screens.
 FIELD_LABELS: dict[str, str] = {
-    "nik": N_("NIK"),
-    "name": N_("Name"),
-    "birth_place": N_("Place of birth"),
-    "birth_date": N_("Date of birth"),
-    "sex": N_("Sex"),
-    "address": N_("Address"),
-    "postcode": N_("Postcode"),
-    "phone": N_("Phone number"),
-    "email": N_("E-mail"),
-    "mother_name": N_("Mother's maiden name"),
-    "marital_status": N_("Marital status"),
-    "post_code": N_("Post"),
-    "duty_start": N_("Duty start"),
-    "duty_end": N_("Duty end"),
+    **OFFICER_FIELD_LABELS,
     "kecamatan_code": N_("Kecamatan code"),
     "kecamatan_name": N_("Kecamatan name"),
     "kelurahan_code": N_("Kelurahan code"),

@@ -229,12 +229,7 @@ class Store:
         """Open with the recovery key and set a new passphrase; the store gets a new device id."""
         vault, image = Vault.open_with_recovery(Path(path), recovery_key)
         store = cls._from_image(Path(path), vault, image, new_device_reason="recovery")
-        try:
-            store.change_passphrase(new_passphrase)
-        except BaseException:
-            store.close()
-            raise
-        return store
+        return store._with_new_passphrase(new_passphrase)
 
     @classmethod
     def restore_backup(
@@ -262,12 +257,17 @@ class Store:
         Vault.restore_backup(Path(path), Path(backup), recovery=recovery_key)
         vault, image = Vault.open_with_recovery(Path(path), recovery_key)
         store = cls._from_image(Path(path), vault, image, new_device_reason="restored")
+        return store._with_new_passphrase(new_passphrase)
+
+    def _with_new_passphrase(self, new_passphrase: str) -> Store:
+        """This store (opened with the recovery key) under `new_passphrase`; closed if that
+        fails, so the lock is not left held."""
         try:
-            store.change_passphrase(new_passphrase)
+            self.change_passphrase(new_passphrase)
         except BaseException:
-            store.close()
+            self.close()
             raise
-        return store
+        return self
 
     @classmethod
     def _from_image(
