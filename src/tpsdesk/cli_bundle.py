@@ -152,11 +152,16 @@ def receipt_import(ctx: click.Context, file: Path, as_json: bool) -> None:
     if as_json:
         _echo_json({**summary.to_json(), "needs_fix": to_fix})
         return
-    click.echo(
-        _("Receipt number {version} imported: the district holds every change up to {seq}.").format(
-            version=summary.version, seq=summary.acknowledged_seq
+    if summary.new_device_id is not None:
+        # What the district acknowledged belongs to the store's other timeline: the paragraph
+        # below says what happened, and everything goes again under the new identity.
+        click.echo(_("Receipt number {version} imported.").format(version=summary.version))
+    else:
+        click.echo(
+            _(
+                "Receipt number {version} imported: the district holds every change up to {seq}."
+            ).format(version=summary.version, seq=summary.acknowledged_seq)
         )
-    )
     for status, count in sorted(summary.statuses.items()):
         click.echo(
             "  "

@@ -697,3 +697,35 @@ def test_two_laptops_adding_tps_5_through_the_command_line(world: World) -> None
     assert [f for f in district.json("district", "findings") if f["kind"] == "duplicate_tps"] == []
     written = district.ok("district", "setup-file", KEL_A, "--out", world.usb).stdout
     assert "left out" not in written
+
+
+def test_a_laptop_store_put_back_to_an_older_copy_through_the_command_line(world: World) -> None:
+    """SECURITY 30 end to end, as tried by hand: the older copy types other officers under the
+    numbers the lost changes had; the district refuses that bundle as a rollback (exit 1) and
+    says so; the receipt gives the laptop a new identity; once approved, everything it holds
+    arrives, and the officers of the lost timeline stay at the district."""
+    district, laptop, usb = world.district, world.laptop, world.usb
+    add_officer(world, laptop, nik="3573054101800001", name="Siti Rahayu")
+    first = Path(world.export()["written"])
+    district.ok("district", "merge", first)
+    district.ok("district", "devices", "approve", world.laptop_fp)
+    older = laptop.path.read_bytes()
+    add_officer(world, laptop, nik="3573051503850002", name="Budi Lost", tps=f"{KEL_A}/1")
+    district.ok("district", "merge", Path(world.export()["written"]))
+    laptop.path.write_bytes(older)  # the older copy put back in place
+    add_officer(world, laptop, nik="3573052207900003", name="Agus Baru", tps=f"{KEL_A}/1")
+    again = Path(world.export()["written"])
+    refused = district.run("district", "merge", again)
+    assert refused.exit_code == 1 and "older copy" in refused.stderr
+    assert any(f["kind"] == "rollback" for f in district.json("district", "findings"))
+    district.ok("district", "receipt", world.laptop_fp, "--out", usb / "r.tpsr")
+    imported = laptop.ok("receipt", "import", usb / "r.tpsr").stdout
+    assert "imported." in imported and "up to 0" not in imported
+    assert "new identity" in imported
+    new_fp = laptop.identity()["fingerprint"]
+    assert new_fp != world.laptop_fp
+    fresh = Path(world.export()["written"])
+    district.ok("district", "merge", fresh)  # a new laptop: it waits
+    district.ok("district", "devices", "approve", new_fp)
+    names = {o["name"] for o in district.officers()}
+    assert {"Siti Rahayu", "Budi Lost", "Agus Baru"} <= names
