@@ -475,18 +475,24 @@ def _report_area_problems(problems: list[Any]) -> NoReturn:
     "--seed",
     type=int,
     default=None,
-    help=N_("Random seed (default: one of this store's own, so two laptops differ)."),
+    help=N_("Random seed (default: one of the enrolled area's own, so laptops differ)."),
 )
 @_store_option
 @click.pass_context
 def demo(ctx: click.Context, officers: int, seed: int | None) -> None:
-    from tpsdesk.exchange.demo import fill_demo
+    from tpsdesk.exchange.demo import DEFAULT_SEED, fill_demo
+    from tpsdesk.store.area_scope import enrolled_area
 
     with _open_store(ctx) as store:
         if seed is None:
             # The same people on every laptop would make every demo officer a duplicate at
-            # the district; the store's device id gives each laptop its own.
-            seed = int(hashlib.sha256(store.device_id.encode()).hexdigest()[:8], 16)
+            # the district: an enrolled laptop's area gives it people of its own (the same
+            # ones each time, as the fixed seed of a store without an area does).
+            with store.read() as session:
+                area = enrolled_area(session)
+            seed = DEFAULT_SEED
+            if area:
+                seed = int(hashlib.sha256(area.encode()).hexdigest()[:8], 16)
         summary = fill_demo(store, officers, rng_seed=seed)
     if summary.area_created:
         click.echo(

@@ -349,19 +349,3 @@ def test_no_subcommand_opens_the_app(
     result = run(runner, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert calls == [(store_path, "en", KdfParams(iterations=1, memory_kib=64, lanes=1))]
-
-
-def test_demo_on_two_laptops_makes_different_people(runner: CliRunner, tmp_path: Path) -> None:
-    """Two laptops each running `demo` must not send the district the same NIKs (every demo
-    officer a duplicate finding); `--seed` still repeats a set exactly."""
-
-    def niks(store: Path, *seed: str) -> set[str]:
-        assert run(runner, "--store", str(store), "init").exit_code == 0
-        made = run(runner, "--store", str(store), "demo", "--officers", "10", *seed)
-        assert made.exit_code == 0, made.output
-        listed = run(runner, "--store", str(store), "officers", "list", "--json")
-        return {o["nik"] for o in json.loads(listed.stdout)}
-
-    first, second = niks(tmp_path / "a.store"), niks(tmp_path / "b.store")
-    assert len(first) == len(second) == 10 and not first & second
-    assert niks(tmp_path / "c.store", "--seed", "7") == niks(tmp_path / "d.store", "--seed", "7")

@@ -729,3 +729,18 @@ def test_a_laptop_store_put_back_to_an_older_copy_through_the_command_line(world
     district.ok("district", "devices", "approve", new_fp)
     names = {o["name"] for o in district.officers()}
     assert {"Siti Rahayu", "Budi Lost", "Agus Baru"} <= names
+
+
+def test_demo_on_laptops_of_two_kelurahan_makes_different_people(world: World) -> None:
+    """Seen when trying three laptops: `demo` made the same people on every laptop, so every
+    demo officer was a duplicate finding at the district. An enrolled laptop's area now
+    seeds it (the same people each time for one area; `--seed` still chooses)."""
+    made = world.district.json("district", "setup-file", KEL_B, "--out", world.usb)
+    other = Desk(world.runner, world.tmp / "laptop_b" / "field.store")
+    other.ok("init")
+    other.ok("enroll", made["path"], "--fingerprint", world.district_fp)
+    world.laptop.ok("demo", "--officers", "5")
+    other.ok("demo", "--officers", "5")
+    mine = {o["nik"] for o in world.laptop.officers()}
+    theirs = {o["nik"] for o in other.officers()}
+    assert len(mine) == len(theirs) == 5 and not mine & theirs
