@@ -1081,6 +1081,17 @@ def _kept(store: Any, finding: Any, keep: str) -> str:
                 "{keep} names no single version of this conflict; its versions: {candidates}."
             ).format(keep=keep, candidates=numbered)
         )
+    if finding.kind == FindingKind.DUPLICATE_TPS.value:
+        places = repo.finding_rows(finding)
+        matches = _by_prefix(keep, places)
+        if len(matches) != 1:
+            fail(
+                _(
+                    "{keep} names no single TPS of this finding; its TPS: {candidates}. Type "
+                    "more of the id."
+                ).format(keep=keep, candidates=", ".join(places))
+            )
+        return matches[0]
     if finding.kind in (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value):
         officers = repo.finding_rows(finding)
         matches = _by_prefix(keep, officers)
