@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import LargeBinary, UniqueConstraint, inspect
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tpsdesk.domain.names import NAME_KEY_UNICODE
@@ -183,18 +183,17 @@ NAME_KEY_UNICODE_META = "district.name_key_unicode"
 DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
-def _missing_columns(session: Any, existing: set[str]) -> list[str]:
+def _missing_columns(session: Any, present: dict[str, set[str]]) -> list[str]:
     """ALTER TABLE statements adding the columns a district table gained since the store was
     made: a nullable one as NULL, another with its scalar default (text, number or flag), so
     the rows it holds stay valid. A new required column without such a default is a
-    programming error."""
+    programming error. `present`: the store's tables and their columns."""
     connection = session.connection()
-    inspector = inspect(connection)
     out = []
     for table in _tables():
-        if table.name not in existing:
+        if table.name not in present:
             continue
-        have = {column["name"] for column in inspector.get_columns(table.name)}
+        have = present[table.name]
         for column in table.columns:
             if column.name in have:
                 continue
@@ -240,14 +239,22 @@ def ensure_district_tables(store: Store) -> None:
     """Create the district tables and indexes in `store` if it lacks any, and drop indexes
     it no longer needs (a saved transaction of its own)."""
     with store.read() as session:
-        existing = set(inspect(session.connection()).get_table_names())
+        # Every district call asks this, so one query of SQLite's own catalogue rather than
+        # the SQLAlchemy inspector (a reflection per table: 3 ms a call, 1 s a 100-file merge).
+        present: dict[str, set[str]] = {}
+        for table_name, column_name in session.connection().exec_driver_sql(
+            "SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c "
+            "WHERE m.type = 'table'"
+        ):
+            present.setdefault(table_name, set()).add(column_name)
+        existing = set(present)
         # From sqlite_master: the inspector leaves out indexes on expressions.
         listed = session.connection().exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'index'"
         )
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
-        new_columns = _missing_columns(session, existing)
+        new_columns = _missing_columns(session, present)
     missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
