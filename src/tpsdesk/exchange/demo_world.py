@@ -9,6 +9,7 @@ district's passphrase. Everything is synthetic (see `exchange.demo`).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -181,6 +182,12 @@ def build_world(
             )
         )
     laptops = max(4, laptops)
+    for index in range(1, laptops + 1):
+        path = folder / f"laptop-{index}" / STORE_FILENAME
+        if os.path.lexists(path):
+            raise WorldRefused(
+                _("{path} exists already: choose another folder.").format(path=str(path))
+            )
     ensure_district_identity(district_store)
     settings = district_settings(district_store)
     district_set = settings is None
@@ -229,10 +236,6 @@ def build_world(
     try:
         for index, (code, _name) in enumerate(places, 1):
             path = folder / f"laptop-{index}" / STORE_FILENAME
-            if path.exists():
-                raise WorldRefused(
-                    _("{path} exists already: choose another folder.").format(path=str(path))
-                )
             setup = build_setup_file(district_store, code)
             laptop, _key = Store.create(
                 path, passphrase, role="field", operator=f"laptop-{index}", kdf=kdf
