@@ -241,8 +241,7 @@ def build_world(
                 path, passphrase, role="field", operator=f"laptop-{index}", kdf=kdf
             )
             stores.append(laptop)
-            result = enroll(laptop, setup, confirm_fingerprint=lambda _fp: True)
-            del result
+            enroll(laptop, setup, confirm_fingerprint=lambda _fp: True)
             fill_demo(laptop, 6 + 2 * index, rng_seed=_seed(f"{code}/{index}"))
             fingerprints.append(ensure_device_identity(laptop).fingerprint)
 
