@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tpsdesk.cli import kdf_params_from_env, main
+from tpsdesk.cli import main
+from tpsdesk.cli.common import kdf_params_from_env
 from tpsdesk.i18n import set_language
 from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync.fingerprint import normalize_fingerprint

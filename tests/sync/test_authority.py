@@ -525,7 +525,7 @@ def test_district_merge_prints_the_rows_it_refused(
     """`district merge` of a bundle merged with refused rows says which and why (exit 0)."""
     from types import SimpleNamespace
 
-    from tpsdesk.cli_bundle import _print_outcome
+    from tpsdesk.cli.district import _print_outcome
 
     laptop, key = approved_laptop(district_store)
     good = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])

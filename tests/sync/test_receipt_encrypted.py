@@ -300,7 +300,7 @@ def _record_report(
 
 
 def test_refused_rows_come_back_to_fix_and_go_with_the_next_bundle(world) -> None:  # type: ignore[no-untyped-def]
-    from tpsdesk.cli_bundle import _needing_fixes
+    from tpsdesk.cli.bundle import _needing_fixes
 
     hq, laptop, tmp = world
     good = add_officer(laptop, 1)
@@ -424,7 +424,7 @@ def test_receipt_saying_rollback_gives_a_new_device_id(world) -> None:  # type: 
 
 
 def test_a_removed_duplicate_is_not_kept_twice_nor_left_to_fix(world) -> None:  # type: ignore[no-untyped-def]
-    from tpsdesk.cli_bundle import _needing_fixes
+    from tpsdesk.cli.bundle import _needing_fixes
 
     hq, laptop, tmp = world
     first = add_officer(laptop, 1)

@@ -1,73 +1,32 @@
-"""Sync commands of the `tpsdesk` command line: district settings, setup files, enrolment.
-
-Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported (its last line imports this
-module). Refusals of travelling files (`SyncError`) become a message on stderr and exit status 1,
-like every other refusal. Also replaces `tpsdesk identity` with a version that shows the
-district's encryption key and, on an enrolled laptop, the district it trusts.
-"""
+"""Enrolment and district settings: identity, enroll, district settings/setup-file."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from tpsdesk.cli import (
+from tpsdesk.cli.common import (
     _echo_json,
-    _Group,
     _open_store,
+    _read_travelling_file,
     _role_label,
     _store_option,
+    _sync_refusals,
+    _write_new_file,
+    cli_command,
     fail,
-    main,
     option,
 )
-from tpsdesk.i18n import N_, _, ngettext, os_error_text
+from tpsdesk.cli.district import district
+from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.terminal import printable
 
 if TYPE_CHECKING:
     from tpsdesk.sync.setup import EnrollResult
-
-
-@contextmanager
-def _sync_refusals() -> Iterator[None]:
-    """A refused travelling file is reported like any other refusal (exit status 1)."""
-    from tpsdesk.sync.errors import SyncError
-
-    try:
-        yield
-    except SyncError as exc:
-        fail(exc.message)
-
-
-def _read_travelling_file(path: Path) -> bytes:
-    """The bytes of a setup file or bundle, read no further than the container's size cap."""
-    from tpsdesk.sync.container import MAX_FILE
-
-    try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_FILE + 1)
-    except OSError as exc:
-        fail(_("Could not read {file}: {reason}").format(file=str(path), reason=os_error_text(exc)))
-
-
-def _write_new_file(path: Path, data: bytes) -> None:
-    """Write `data` to a new file (never over an existing one, never through a symlink),
-    complete or not at all (tpsdesk.durable)."""
-    from tpsdesk import durable
-
-    try:
-        durable.write_atomic(path, data, overwrite=False)
-    except FileExistsError:
-        fail(_("{file} already exists: choose another name.").format(file=str(path)))
-    except OSError as exc:
-        fail(
-            _("Could not write {file}: {reason}").format(file=str(path), reason=os_error_text(exc))
-        )
 
 
 def _district_fingerprint_line(fingerprint: str) -> str:
@@ -76,10 +35,10 @@ def _district_fingerprint_line(fingerprint: str) -> str:
     )
 
 
-# -- tpsdesk identity (replaces the plain one of cli.py) --------------------------------------
+# -- tpsdesk identity ---------------------------------------------------------------------------
 
 
-@main.command("identity", help=N_("Show this store's role, device id and fingerprint."))
+@cli_command("identity", help=N_("Show this store's role, device id and fingerprint."))
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
@@ -145,11 +104,6 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
 
 
 # -- tpsdesk district ... ----------------------------------------------------------------------
-
-
-@main.group(cls=_Group, help=N_("District office: settings, setup files."))
-def district() -> None:
-    pass
 
 
 @district.command(
@@ -336,7 +290,7 @@ def _enroll_json(result: EnrollResult) -> dict[str, Any]:
     }
 
 
-@main.command(
+@cli_command(
     help=N_(
         "Field laptop: trust a district's setup file and load its area. The first time, the "
         "district fingerprint must be confirmed: with --fingerprint, or typed at the prompt as "

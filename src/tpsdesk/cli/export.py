@@ -1,10 +1,4 @@
-"""Export commands of the `tpsdesk` command line: `export bpjs`, `export budget`,
-`export completion`, and the settings they print (`settings pay`, `settings duty`,
-`settings template`).
-
-Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported. The work is done by
-`tpsdesk.exchange.*_export` and `tpsdesk.store.pay_settings`; this is the thin layer.
-"""
+"""`tpsdesk settings` and `tpsdesk export`: pay settings, duty periods, templates, exports."""
 
 from __future__ import annotations
 
@@ -15,14 +9,20 @@ from typing import Any
 
 import click
 
-from tpsdesk.cli import _echo_json, _Group, _open_store, _store_option, fail, main, option
+from tpsdesk.cli.common import (
+    _echo_json,
+    _open_store,
+    _store_option,
+    cli_group,
+    fail,
+    option,
+)
 from tpsdesk.i18n import N_, _
 
 # -- tpsdesk settings ---------------------------------------------------------------------
 
 
-@main.group(
-    cls=_Group,
+@cli_group(
     help=N_("District settings printed on every export: pay, duty periods, BPJS template."),
 )
 def settings() -> None:
@@ -244,9 +244,8 @@ def settings_template(
 # -- tpsdesk export -----------------------------------------------------------------------
 
 
-@main.group(
+@cli_group(
     "export",
-    cls=_Group,
     help=N_(
         "Write the BPJS enrolment sheet, the contribution budget or the completion report. "
         "Exports are the only files tpsdesk writes personal data to in plain text."

@@ -1,22 +1,136 @@
-"""Spreadsheet import commands of the `tpsdesk` command line: `officers import`, and
-`district participants` (BPJS participant numbers).
-
-Registered on `tpsdesk.cli.main` when `tpsdesk.cli` is imported. Exit status: 0 when every row
-was valid (and, without --dry-run, imported); 1 when the file was refused or any row was invalid
-(the valid rows are still imported without --dry-run; the invalid ones are listed).
-"""
+"""`tpsdesk officers`: list and import officers."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tpsdesk.cli import _echo_json, _open_store, _store_option, fail, officers, option
-from tpsdesk.cli_sync import district
+from tpsdesk.cli.common import (
+    LIST_PAGE,
+    _echo_json,
+    _open_store,
+    _store_option,
+    cli_group,
+    fail,
+    option,
+)
 from tpsdesk.i18n import N_, _, ngettext
-from tpsdesk.terminal import printable
+from tpsdesk.terminal import json_safe, printable
+
+if TYPE_CHECKING:
+    from tpsdesk.store.db import Store
+    from tpsdesk.store.officers import OfficerHit
+
+
+@cli_group(help=N_("Officers."))
+def officers() -> None:
+    pass
+
+
+def _tps_ref(hit: OfficerHit) -> str | None:
+    if hit.tps_number is None or hit.kelurahan_code is None:
+        return None
+    return f"{hit.kelurahan_code}/{hit.tps_number:03d}"
+
+
+def _hit_json(hit: OfficerHit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "nik": hit.nik,
+        "name": hit.name,
+        "birth_date": hit.birth_date.isoformat(),
+        "sex": hit.sex,
+        "post": hit.post_code,
+        "post_name": hit.post_name,
+        "tps": _tps_ref(hit),
+        "tps_id": hit.tps_id,
+        "tps_number": hit.tps_number,
+        "kelurahan_code": hit.kelurahan_code,
+        "kecamatan_code": hit.kecamatan_code,
+        "status": hit.status,
+    }
+
+
+def _pages(store: Store, tps: str | None) -> Iterator[list[OfficerHit]]:
+    from tpsdesk.store.officers import list_officers
+
+    offset = 0
+    while True:
+        page = list_officers(store, tps, limit=LIST_PAGE, offset=offset)
+        if not page:
+            return
+        yield page
+        offset += len(page)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@officers.command(
+    "list",
+    help=N_("List the officers (with --json, as a JSON array); they include NIKs and names."),
+)
+@option(
+    "--tps",
+    help=N_("Only this TPS: kelurahan code and number, e.g. 35.73.05.1001/7, or its id."),
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON instead of a table."))
+@_store_option
+@click.pass_context
+def officers_list(ctx: click.Context, tps: str | None, as_json: bool) -> None:
+    with _open_store(ctx) as store:
+        pages = _pages(store, tps)
+        if as_json:
+            # One object per line, streamed page by page: 100k officers never sit in one list.
+            click.echo("[")
+            previous: str | None = None
+            for page in pages:
+                for hit in page:
+                    if previous is not None:
+                        click.echo(previous + ",")
+                    previous = json_safe(json.dumps(_hit_json(hit), ensure_ascii=False))
+            if previous is not None:
+                click.echo(previous)
+            click.echo("]")
+            return
+        from tpsdesk.domain.dates import format_date
+        from tpsdesk.store.officers import status_label
+
+        header = (
+            _("NIK"),
+            _("Name"),
+            _("Born"),
+            _("Sex"),
+            _("Post"),
+            _("TPS"),
+            _("Status"),
+        )
+        least = (16, 28, 10, 3, 22, 18, 9)
+        widths = tuple(max(w, len(h)) for h, w in zip(header, least, strict=True))
+        click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+        count = 0
+        for page in pages:
+            for hit in page:
+                count += 1
+                where = _tps_ref(hit) or hit.kelurahan_code or hit.kecamatan_code
+                cells = (
+                    printable(hit.nik),
+                    _cut(printable(hit.name), widths[1]),  # an old store may hold ESC or CR
+                    format_date(hit.birth_date),
+                    printable(hit.sex),
+                    _cut(printable(hit.post_name), widths[4]),
+                    printable(where or ""),
+                    printable(status_label(hit.status)),
+                )
+                click.echo(
+                    "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+                )
+        click.echo(ngettext("{n} officer", "{n} officers", count).format(n=count))
 
 
 def _column_json(column: Any) -> dict[str, Any]:
@@ -192,75 +306,3 @@ def officers_import(
 
 
 # -- BPJS participant numbers ------------------------------------------------------------------
-
-
-@district.command(
-    "participants",
-    help=N_(
-        "Record BPJS participant numbers (KPJ) from the file BPJS sends back (a NIK column and "
-        "a KPJ column; CSV, XLSX, XLS or ODS). Matched officers become enrolled, and the next "
-        "receipt tells their laptop. Nothing is written with --dry-run or if the file cannot "
-        "be read; rows that cannot be used are listed."
-    ),
-)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@option("--dry-run", is_flag=True, help=N_("Show what would be recorded; write nothing."))
-@option("--sheet", help=N_("The sheet to read (default: the first with values)."))
-@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
-@_store_option
-@click.pass_context
-def district_participants(
-    ctx: click.Context, file: Path, dry_run: bool, sheet: str | None, as_json: bool
-) -> None:
-    from tpsdesk.exchange.participant_numbers import (
-        plan_participant_numbers,
-        read_participant_numbers,
-        record_participant_numbers,
-    )
-
-    # Read before asking for the passphrase: a bad file is reported without unlocking.
-    rows = read_participant_numbers(file, sheet=sheet)
-    with _open_store(ctx) as store:
-        plan = plan_participant_numbers(store, file, rows)
-        recorded = 0 if dry_run else record_participant_numbers(store, plan)
-    if as_json:
-        _echo_json(
-            {
-                "file": str(file),
-                "rows": len(rows),
-                "to_record": len(plan.to_record),
-                "recorded": recorded,
-                "replaced": plan.replaced,
-                "unchanged": plan.unchanged,
-                "problems": [_problem_json(p) for p in plan.problems],
-                "dry_run": dry_run,
-            }
-        )
-    else:
-        click.echo(
-            _(
-                "{file}: {rows} rows — {record} to record (of which {replaced} replace an "
-                "earlier number), {unchanged} unchanged, {bad} cannot be used."
-            ).format(
-                file=printable(file.name),
-                rows=len(rows),
-                record=len(plan.to_record),
-                replaced=plan.replaced,
-                unchanged=plan.unchanged,
-                bad=len({p.row for p in plan.problems}),
-            )
-        )
-        for problem in plan.problems:
-            click.echo(printable("  " + problem.describe()), err=True)
-        if dry_run:
-            click.echo(_("Dry run: nothing was written."))
-        elif recorded:
-            click.echo(
-                ngettext(
-                    "{n} officer is now enrolled; the next receipt tells the laptop.",
-                    "{n} officers are now enrolled; the next receipts tell their laptops.",
-                    recorded,
-                ).format(n=recorded)
-            )
-    if plan.problems:
-        ctx.exit(1)
