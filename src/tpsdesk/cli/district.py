@@ -237,7 +237,7 @@ def _print_outcome(outcome: Any) -> None:
             )
         )
         if report.rejected:
-            n = len(report.rejected) + report.rejected_more
+            n = report.refused_rows
             click.echo(
                 ngettext(
                     "  {n} row was refused and not merged; the laptop is told with its next "
@@ -271,7 +271,7 @@ def _print_rejections(report: Any, *, err: bool) -> None:
         )
         for problem in rejection.problems:
             click.echo(printable(f"  {where}: {problem.message}"), err=err)
-    more = len(report.rejected) + getattr(report, "rejected_more", 0) - _SHOWN_REJECTIONS
+    more = report.refused_rows - _SHOWN_REJECTIONS
     if more > 0:
         click.echo(
             ngettext(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -103,18 +104,16 @@ def passphrase_change(ctx: click.Context, new_passphrase_file: Path | None, yes:
         # still open the store's data through it.
         unreadable = store.rewrap_plan().unreadable
         if unreadable:
-            click.echo(
+            _list_damaged(
                 ngettext(
                     "{n} file of this store is damaged and cannot be re-wrapped with the new "
                     "passphrase; it would still open with the current one:",
                     "{n} files of this store are damaged and cannot be re-wrapped with the new "
                     "passphrase; they would still open with the current one:",
                     len(unreadable),
-                ).format(n=len(unreadable)),
-                err=True,
+                ),
+                unreadable,
             )
-            for path in unreadable:
-                click.echo(f"  {printable(str(path))}", err=True)
             if not yes and not _confirm(_("Remove them and change the passphrase?")):
                 fail(_("The passphrase was not changed; nothing was removed."))
         new = _new_passphrase(
@@ -124,6 +123,13 @@ def passphrase_change(ctx: click.Context, new_passphrase_file: Path | None, yes:
     click.echo(_("Passphrase changed."))
     if left:
         _warn_left(left)
+
+
+def _list_damaged(heading: str, paths: Sequence[Path]) -> None:
+    """On stderr: `heading` (a translated text with {n}) and the damaged files, escaped."""
+    click.echo(heading.format(n=len(paths)), err=True)
+    for path in paths:
+        click.echo(f"  {printable(str(path))}", err=True)
 
 
 def _confirm(question: str) -> bool:
@@ -142,18 +148,16 @@ def _tidy_after_recovery(store: Store, yes: bool) -> list[Path]:
     unreadable = list(store.rewrap_plan().unreadable)
     if not unreadable:
         return []
-    click.echo(
+    _list_damaged(
         ngettext(
             "{n} file of this store is damaged and could not be re-wrapped; it still opens "
             "with the old passphrase:",
             "{n} files of this store are damaged and could not be re-wrapped; they still open "
             "with the old passphrase:",
             len(unreadable),
-        ).format(n=len(unreadable)),
-        err=True,
+        ),
+        unreadable,
     )
-    for path in unreadable:
-        click.echo(f"  {printable(str(path))}", err=True)
     if yes or _confirm(_("Remove them?")):
         return store.remove_unreadable()
     return unreadable

@@ -273,7 +273,7 @@ class MergeReport:
                 )
             )
             if self.rejected:
-                n = len(self.rejected) + self.rejected_more
+                n = self.refused_rows
                 lines.append(
                     ngettext(
                         "{n} row was refused and not merged; the rest was. The laptop is told "
@@ -294,6 +294,11 @@ class MergeReport:
             )
         return "\n".join(lines)
 
+    @property
+    def refused_rows(self) -> int:
+        """How many rows were refused: those the report keeps, and those it only counts."""
+        return len(self.rejected) + self.rejected_more
+
     def _rejection_lines(self) -> list[str]:
         lines = []
         for rejection in self.rejected[:20]:
@@ -308,7 +313,7 @@ class MergeReport:
                     )
                 else:
                     lines.append("  " + problem.message)
-        more = len(self.rejected) - 20 + self.rejected_more
+        more = self.refused_rows - 20
         if more > 0:
             lines.append(
                 ngettext("  … and {n} more row", "  … and {n} more rows", more).format(n=more)
