@@ -32,7 +32,6 @@ from tpsdesk.sync.container import (
 from tpsdesk.sync.district import (
     DeviceKeyMismatch,
     bundle_record,
-    get_device,
     key_fingerprint,
     known_sender,
     quarantine,
@@ -298,7 +297,7 @@ def receive_bundle(
             # Checked over there: the rows themselves are not needed here any more.
             rows = [] if checked is not None else unpack_bundle(container, plaintext)[1]
             header = container.header
-            record_receipt_key(store, device.device_id, header.get("encryption_key"))
+            record_receipt_key(store, device, header.get("encryption_key"))
             bundle = IncomingBundle(
                 file_id=container.file_id,
                 sender_id=container.sender_id,
@@ -405,17 +404,15 @@ _FILE_REFUSALS = (
 )
 
 
-def record_receipt_key(store: Store, device_id: str, encoded: Any) -> None:
+def record_receipt_key(store: Store, device: Device, encoded: Any) -> None:
     """Remember the X25519 key an approved laptop announced in a bundle it signed (checked,
-    not low-order, by `validate_header`), so its receipts can be encrypted to it. Written only
-    when it changes: a transaction of its own (inside a merge batch it saves with the batch)."""
-    if not isinstance(encoded, str):
-        return  # a laptop of an earlier tpsdesk: its receipts stay format 1
-    device = get_device(store, device_id)
-    if device is None or device.encryption_key == encoded:
-        return
+    not low-order, by `validate_header`), so its receipts can be encrypted to it. `device`: the
+    laptop as the sender check just read it. Written only when it changes: a transaction of
+    its own (inside a merge batch it saves with the batch)."""
+    if not isinstance(encoded, str) or device.encryption_key == encoded:
+        return  # unchanged, or a laptop of an earlier tpsdesk (its receipts stay format 1)
     with store.transaction() as session:
-        current = session.get(Device, device_id)
+        current = session.get(Device, device.device_id)
         if current is not None:
             current.encryption_key = encoded
             session.add(current)
