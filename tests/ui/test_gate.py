@@ -23,8 +23,11 @@ from tpsdesk.store import areas
 from tpsdesk.store.db import Store
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import normalize_recovery_key
+from tpsdesk.ui.district.desk import DistrictDeskScreen
 from tpsdesk.ui.screens.create_store import CreateStoreScreen, RecoveryKeyScreen
 from tpsdesk.ui.screens.dashboard import DashboardScreen
+from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+from tpsdesk.ui.screens.role_choice import RoleChoiceScreen
 from tpsdesk.ui.screens.unlock import RecoverScreen, UnlockScreen
 
 WEAK = "aaaaaaaaaaaa"
@@ -35,6 +38,9 @@ async def test_first_run_creates_the_store_and_checks_the_recovery_key(store_pat
     assert not passphrase_strength(WEAK).acceptable
     app = make_app(store_path)
     async with running(app) as pilot:
+        assert isinstance(app.screen, RoleChoiceScreen)
+        await pilot.press("enter")  # the first choice: a kelurahan/kecamatan desk
+        await settle(pilot)
         assert isinstance(app.screen, CreateStoreScreen)
         await fill(pilot, "#operator", "Bu Sri")
 
@@ -85,6 +91,46 @@ async def test_first_run_creates_the_store_and_checks_the_recovery_key(store_pat
         assert store.role == "field"
     with Store.open_with_recovery(store_path, recovery_key, NEW_PASSPHRASE) as store:
         assert store.operator == "Bu Sri"
+
+
+async def test_first_run_as_the_district_office_opens_the_desk(store_path: Path) -> None:
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        assert isinstance(app.screen, RoleChoiceScreen)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, CreateStoreScreen)
+        assert "district office" in screen_text(app)
+        await pilot.press("escape")  # back to the choice
+        await settle(pilot)
+        assert isinstance(app.screen, RoleChoiceScreen)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await fill(pilot, "#operator", "Pak Hadi")
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await fill(pilot, "#confirm", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        recovery_key = app.screen.recovery_key
+        await fill(pilot, "#check", normalize_recovery_key(recovery_key)[-4:])
+        await pilot.press("f2")
+        await settle(pilot)
+        # A new district store asks its name and code first, over the desk.
+        assert isinstance(app.screen, DistrictSettingsScreen)
+        await fill(pilot, "#name", "Kota Malang")
+        await fill(pilot, "#code", "35.7")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictSettingsScreen)
+        assert static_text(app, "#error")
+        await fill(pilot, "#code", "35.73")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+        assert "Kota Malang (35.73)" in screen_text(app)
+    with Store.open(store_path, PASSPHRASE) as store:
+        assert store.role == "district"
+        assert store.operator == "Pak Hadi"
 
 
 async def test_unlock_refuses_a_wrong_passphrase_and_opens_with_the_right_one(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tpsdesk import prefs
@@ -60,13 +61,13 @@ class TpsDeskApp(App[None]):
         return self.fixed_today or date.today()
 
     def on_mount(self) -> None:
-        from tpsdesk.ui.screens.create_store import CreateStoreScreen
+        from tpsdesk.ui.screens.role_choice import RoleChoiceScreen
         from tpsdesk.ui.screens.unlock import UnlockScreen
 
         if self.store_path.exists():
             self.push_screen(UnlockScreen())
         else:
-            self.push_screen(CreateStoreScreen())
+            self.push_screen(RoleChoiceScreen())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The safety net: a failed background task is told to the user, never a traceback."""
@@ -92,12 +93,26 @@ class TpsDeskApp(App[None]):
         return not (action == "switch_language" and isinstance(self.screen, RecoveryKeyScreen))
 
     def store_opened(self, store: Store) -> None:
-        """Called by the create/unlock screens: replace them with the dashboard."""
+        """Called by the create/unlock screens: replace them with the dashboard (a field
+        store) or the district desk (a district store; a new one asks the district's name and
+        code first)."""
+        self.store = store
+        self.switch_screen(self.home_screen())
+        self.refresh_bindings()
+        if store.role == "district":
+            from tpsdesk.sync.identity import district_settings
+            from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+
+            if district_settings(store) is None:
+                self.push_screen(DistrictSettingsScreen(store, first_run=True))
+
+    def home_screen(self) -> Screen[None]:
+        """The screen a store opens on: the district desk or the field dashboard."""
+        from tpsdesk.ui.district.desk import DistrictDeskScreen
         from tpsdesk.ui.screens.dashboard import DashboardScreen
 
-        self.store = store
-        self.switch_screen(DashboardScreen())
-        self.refresh_bindings()
+        store = self.require_store()
+        return DistrictDeskScreen() if store.role == "district" else DashboardScreen()
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -105,6 +120,7 @@ class TpsDeskApp(App[None]):
         return self.store
 
     def action_help(self) -> None:
+        from tpsdesk.ui.district.pane import DeskPane
         from tpsdesk.ui.screens.help import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
@@ -115,7 +131,9 @@ class TpsDeskApp(App[None]):
             binding = active.binding
             # Only tpsdesk's own keys (they all have ids): a focused widget's or Textual's
             # (cursor keys, tab, copy…) are not ours to explain, and are not translated.
-            if active.node not in (self.screen, self) or binding.id is None:
+            if binding.id is None or not (
+                active.node in (self.screen, self) or isinstance(active.node, DeskPane)
+            ):
                 continue
             if not binding.description or key in seen:
                 continue
@@ -142,17 +160,20 @@ class TpsDeskApp(App[None]):
     def rebuild_screens(self) -> None:
         """Recreate the visible screens so every label follows the new language."""
         from tpsdesk.ui.screens.create_store import CreateStoreScreen
-        from tpsdesk.ui.screens.dashboard import DashboardScreen
+        from tpsdesk.ui.screens.role_choice import RoleChoiceScreen
         from tpsdesk.ui.screens.unlock import UnlockScreen
 
+        creating = self.screen if isinstance(self.screen, CreateStoreScreen) else None
         while len(self.screen_stack) > 2:
             self.pop_screen()
         if self.store is not None:
-            self.switch_screen(DashboardScreen())
+            self.switch_screen(self.home_screen())
         elif self.store_path.exists():
             self.switch_screen(UnlockScreen())
+        elif creating is not None:
+            self.switch_screen(CreateStoreScreen(role=creating.role))
         else:
-            self.switch_screen(CreateStoreScreen())
+            self.switch_screen(RoleChoiceScreen())
 
     def close_store(self) -> None:
         if self.store is not None:

@@ -22,6 +22,13 @@ STRENGTH_LABELS = (N_("very weak"), N_("weak"), N_("fair"), N_("good"), N_("stro
 class CreateStoreScreen(BaseScreen):
     BINDINGS = [
         Binding(
+            "escape",
+            "back",
+            N_("Back"),
+            id="create.back",
+            tooltip=N_("Back to the choice between field desk and district office"),
+        ),
+        Binding(
             "f2",
             "create",
             N_("Create store"),
@@ -37,17 +44,31 @@ class CreateStoreScreen(BaseScreen):
         ),
     ]
 
+    def __init__(self, role: str = "field") -> None:
+        super().__init__()
+        self.role = role
+
     def compose(self) -> ComposeResult:
+        district = self.role == "district"
         with Center(), Vertical(id="gate", classes="gate"):
-            yield Static(_("Welcome to tpsdesk"), classes="title")
+            yield Static(
+                _("New store of the district office")
+                if district
+                else _("New store of a kelurahan or kecamatan desk"),
+                classes="title",
+            )
             yield Static(
                 _(
-                    "Officer data is kept encrypted on this laptop. Choose a passphrase of at "
+                    "Officer data is kept encrypted on this computer. Choose a passphrase of at "
                     "least 10 characters; it is needed every time tpsdesk opens."
                 ),
                 classes="hint",
             )
-            yield Label(_("Operator name (who uses this laptop)"))
+            yield Label(
+                _("Operator name (the clerk who decides at this desk)")
+                if district
+                else _("Operator name (who uses this laptop)")
+            )
             yield Input(id="operator", placeholder=_("e.g. Staff of Kelurahan Sukun"))
             yield Label(_("Passphrase"))
             yield Input(id="passphrase", password=True)
@@ -87,6 +108,11 @@ class CreateStoreScreen(BaseScreen):
         if event.button.id == "create":
             self.action_create()
 
+    def action_back(self) -> None:
+        from tpsdesk.ui.screens.role_choice import RoleChoiceScreen
+
+        self.app.switch_screen(RoleChoiceScreen())
+
     def _show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(message)
 
@@ -123,7 +149,7 @@ class CreateStoreScreen(BaseScreen):
         button.disabled = True
         try:
             store, recovery_key = await self.in_thread(
-                create_field_store, self.desk.store_path, passphrase, operator, self.desk.kdf
+                create_store, self.desk.store_path, passphrase, operator, self.desk.kdf, self.role
             )
         except (VaultError, StoreError) as error:
             self._show_error(error.message)
@@ -137,14 +163,14 @@ class CreateStoreScreen(BaseScreen):
         )
 
 
-def create_field_store(
-    path: Path, passphrase: str, operator: str, kdf: KdfParams | None
+def create_store(
+    path: Path, passphrase: str, operator: str, kdf: KdfParams | None, role: str = "field"
 ) -> tuple[Store, str]:
-    """A new field store with this laptop's signing identity, as `tpsdesk init` makes it."""
+    """A new store with its signing identity, as `tpsdesk init [--district]` makes it."""
     from tpsdesk.sync.identity import ensure_device_identity
 
     kwargs = {"kdf": kdf} if kdf is not None else {}
-    store, recovery_key = Store.create(path, passphrase, role="field", operator=operator, **kwargs)
+    store, recovery_key = Store.create(path, passphrase, role=role, operator=operator, **kwargs)
     ensure_device_identity(store)
     return store, recovery_key
 

@@ -33,6 +33,13 @@ class SettingsScreen(BaseScreen):
                 yield Label(_("Operator name"), classes="field-label")
                 yield Input(store.operator, id="operator", compact=True, select_on_focus=False)
             yield Button(_("Save name"), id="save-operator")
+            if store.role == "district":
+                yield Static(_("The district office"), classes="title section")
+                yield Static(
+                    _("The kabupaten/kota name and code that setup files carry to the laptops."),
+                    classes="hint",
+                )
+                yield Button(_("District name and code…"), id="district-settings")
             yield Static(_("Language"), classes="title section")
             yield Static(
                 _("Now: {language}. F9 switches between Indonesian and English.").format(
@@ -97,6 +104,10 @@ class SettingsScreen(BaseScreen):
             self._save_operator()
         elif event.button.id == "change":
             self._change_passphrase()
+        elif event.button.id == "district-settings":
+            from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+
+            self.app.push_screen(DistrictSettingsScreen(self.desk.require_store()))
         elif event.button.id == "pay-settings":
             from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
 

@@ -1,0 +1,1 @@
+"""The district office's desk: inbox, laptops, findings, coverage and files out."""

@@ -1,0 +1,48 @@
+"""One tab of the district desk: a widget that reads the store in a worker when it is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.containers import Vertical
+from textual.message import Message
+
+from tpsdesk.ui.bindings import translate_bindings
+from tpsdesk.ui.screens.base import StoreCalls
+
+
+class DeskChanged(Message):
+    """Posted by a pane after it changed the district's data (a merge, an approval, a
+    decision): every pane reads the store again when it is next shown."""
+
+
+class DeskPane(StoreCalls, Vertical):
+    """Base of the desk's tabs. Subclasses read the store in `load()` (in a worker, never on
+    the UI thread) and post `DeskChanged` after changing it. Their BINDINGS carry ids (F1
+    lists them) and English msgids marked with N_, translated per instance."""
+
+    DEFAULT_CSS = """
+    DeskPane {
+        height: 1fr;
+    }
+    """
+
+    #: The tab's title, an English msgid marked with N_.
+    TITLE = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
+        self.stale = True
+
+    def load(self) -> None:
+        """Read what the pane shows from the store (start a worker)."""
+
+    def show(self) -> None:
+        """The pane's tab was opened: read the store if something changed since."""
+        if self.stale:
+            self.stale = False
+            self.load()
+
+    def changed(self) -> None:
+        self.post_message(DeskChanged())
