@@ -22,18 +22,27 @@ from tpsdesk.ui.screens.unlock import UnlockScreen
 
 async def test_indonesian_is_the_default(store_path: Path) -> None:
     app = make_app(store_path, language=None)
-    async with running(app):
+    async with running(app) as pilot:
         shown = screen_text(app)
         assert "Selamat datang di tpsdesk" in shown
-        assert "Buat penyimpanan" in footer_keys(app)
+        assert "Komputer ini untuk apa?" in shown
         assert "Bantuan" in footer_keys(app)
+        await pilot.press("1")
+        await settle(pilot)
+        assert "Buat penyimpanan" in footer_keys(app)
 
 
 async def test_lang_en_shows_english(store_path: Path) -> None:
     app = make_app(store_path, language="en")
-    async with running(app):
+    async with running(app) as pilot:
         assert "Welcome to tpsdesk" in screen_text(app)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "New store of the district office" in screen_text(app)
         assert "Create store" in footer_keys(app)
+        await pilot.press("f9")  # the language changes, the choice stays
+        await settle(pilot)
+        assert "Penyimpanan baru kantor kabupaten/kota" in screen_text(app)
 
 
 async def test_f9_switches_language_and_remembers_it(store_path: Path, config_dir: Path) -> None:

@@ -38,7 +38,9 @@ async def test_every_main_screen_shows_its_keys_at_80x24(
     """In Indonesian, the default and the longer language (English footers are shorter)."""
     language = "id"
     fresh = make_app(tmp_path / "new" / "tpsdesk.store", language=language)
-    async with running(fresh):
+    async with running(fresh) as first:
+        expect_footer(fresh, ("f9", "Language"), ("f1", "Help"), ("f10", "Quit"))
+        await press(first, "1")
         expect_footer(fresh, ("f2", "Create store"), ("f9", "Language"), ("f1", "Help"))
         expect_footer(fresh, ("f10", "Quit"))
 

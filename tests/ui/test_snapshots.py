@@ -83,9 +83,18 @@ async def unlock(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-def test_create_screen(at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
+def test_role_choice_screen(at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
     app = snapshot_app(at_tmp)
     assert snap_compare(app, terminal_size=SIZE, run_before=steady())
+
+
+def test_create_screen(at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
+    app = snapshot_app(at_tmp)
+
+    async def field_desk(pilot: Pilot[Any]) -> None:
+        await pilot.press("1")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=steady(field_desk))
 
 
 def test_unlock_screen(sample: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
