@@ -30,6 +30,7 @@ def test_world_has_every_finding_kind_and_waiting_bundles(tmp_path: Path) -> Non
             FindingKind.CONFLICT,
             FindingKind.DUPLICATE_TPS,
             FindingKind.GAP,
+            FindingKind.ROLLBACK,
         }
         assert {kind.value for kind in kinds} <= set(world.findings)
         assert 200 <= world.tps <= 400 and world.kecamatan == 5

@@ -166,8 +166,9 @@ def build_world(
 
     Laptop 1 and 2 share a kelurahan (a duplicate TPS; laptop 1 also brings a duplicate NIK, a
     likely duplicate and a conflict with an edit made at the district); laptop 3's first
-    bundle stays in the inbox while its second is merged (a sequence gap); laptop 4 is not
-    approved (its bundle waits in quarantine). Each laptop leaves a bundle in the inbox.
+    bundle stays in the inbox while its second is merged (a sequence gap), and an older copy
+    of its store, put back and typed into, sends a bundle refused as a rollback; laptop 4 is
+    not approved (its bundle waits in quarantine). Each laptop leaves a bundle in the inbox.
     Raises WorldRefused on a field store or a district store that holds data."""
     if district_store.role != "district":
         raise WorldRefused(
@@ -304,8 +305,19 @@ def build_world(
             acked = acked_seqs(session)
             acked[three.device_id] = first_of_three.seq_to
             set_meta(session, META_ACKED_SEQ, acked)
+        # Laptop 3's store as it is now, put back later (a rollback, below).
+        older_copy = three.path.read_bytes()
         fill_demo(three, 3, rng_seed=_seed("three-again"))
         merge(three)
+        # The older copy is put back in place and typed into: it reuses change numbers the
+        # district already holds for other officers, and its bundle is refused as a rollback.
+        three.close()
+        three.path.write_bytes(older_copy)
+        three = Store.open(three.path, passphrase)
+        stores[2] = three
+        fill_demo(three, 2, rng_seed=_seed("three-restored"))
+        exported = export_bundle(three, merged_dir)
+        receive_bundle(district_store, read_bundle_file(exported.path), file=exported.path.name)
         # Laptop 4 is never approved: its bundle waits in quarantine.
         exported = export_bundle(four, merged_dir)
         outcome = receive_bundle(district_store, read_bundle_file(exported.path),
