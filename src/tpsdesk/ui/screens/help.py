@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.ui.screens.base import BaseModal
 
 
 class HelpScreen(BaseModal[None]):
+    # Opaque: dimming the screen beneath on every frame was a third of what F1 cost.
+    DEFAULT_CSS = """
+    HelpScreen {
+        background: $background;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "close", N_("Close"), id="help.close", tooltip=N_("Close help")),
         Binding("f1", "close", N_("Close"), id="help.close_f1", show=False),
@@ -22,17 +30,21 @@ class HelpScreen(BaseModal[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
+        # One Static rather than a DataTable: the list is read, not navigated, and a table
+        # made opening help cost more than a keystroke may (benchmarks/RESULTS-desk.md).
+        width = max((len(key) for key, _description in self.rows), default=0) + 2
+        lines = [
+            f"[b]{escape(key.ljust(width))}[/b]{escape(description)}"
+            for key, description in self.rows
+        ]
         with Vertical(id="help", classes="dialog wide"):
             yield Static(_("Keys"), classes="title")
-            table: DataTable[str] = DataTable(
-                id="help-table", cursor_type="row", zebra_stripes=True
-            )
-            table.add_column(_("Key"), key="key")
-            table.add_column(_("Action"), key="action")
-            for key, description in self.rows:
-                table.add_row(key, description)
-            yield table
+            with VerticalScroll(id="help-table"):
+                yield Static("\n".join(lines), id="help-keys")
             yield Static(_("Press Esc to close."), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-table").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
