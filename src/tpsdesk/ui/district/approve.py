@@ -34,15 +34,15 @@ def area_text(area: AreaName) -> str:
     return f"{shown(area.code)} {shown(area.name)}".rstrip()
 
 
-def laptop_name(row: LaptopRow) -> str:
-    """The operator's name when known, else the area it claims (markup-safe)."""
-    if row.label:
-        return shown(row.label)
-    return area_text(row.area if row.area.code else row.claimed)
+def laptop_name(row: LaptopRow, area: AreaName | None = None) -> str:
+    """The operator's name when known and the laptop's area (issued, else claimed; or
+    `area`), markup-safe: "Bu Sri — 35.73.05.1001 Tunggulwulung"."""
+    place = area_text(area or (row.area if row.area.code else row.claimed))
+    return f"{shown(row.label)} — {place}" if row.label else place
 
 
 def operator_text(row: LaptopRow) -> str:
-    return shown(row.label) if row.label else _("operator not named")
+    return shown(row.label) if row.label else _("operator's name not recorded")
 
 
 @dataclass(frozen=True)

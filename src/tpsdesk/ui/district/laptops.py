@@ -30,6 +30,7 @@ from tpsdesk.ui.district.approve import (
     ApprovalChoice,
     ApproveDialog,
     area_text,
+    laptop_name,
     operator_text,
     shown,
 )
@@ -346,10 +347,7 @@ class LaptopsPane(DeskPane):
             return
         question = "\n".join(
             [
-                _("Revoke laptop {operator}, area {area}?").format(
-                    operator=operator_text(row),
-                    area=area_text(row.area if row.area.code else row.claimed),
-                ),
+                _("Revoke laptop {laptop}?").format(laptop=laptop_name(row)),
                 _("Fingerprint: {fingerprint}").format(fingerprint=row.fingerprint_groups),
                 "",
                 _("Every later bundle of this laptop is refused; what it sent before stays."),
@@ -382,8 +380,8 @@ class LaptopsPane(DeskPane):
             return
         question = "\n".join(
             [
-                _("Dismiss laptop {operator}, fingerprint {fingerprint}?").format(
-                    operator=operator_text(row), fingerprint=row.fingerprint_groups
+                _("Dismiss laptop {laptop}, fingerprint {fingerprint}?").format(
+                    laptop=laptop_name(row), fingerprint=row.fingerprint_groups
                 ),
                 "",
                 ngettext(
@@ -428,10 +426,9 @@ def escape_brackets(text: str) -> str:
 def approval_report(row: LaptopRow, approval: Approval) -> tuple[str, list[str]]:
     """The title and lines of the report shown after an approval (markup-safe)."""
     merged = [o for o in approval.merged if o.report is not None and o.report.merged]
+    area = row.area if row.area.code == approval.area else AreaName(approval.area)
     title = (
-        _("Approved: laptop {operator}, area {area}.").format(
-            operator=operator_text(row), area=shown(approval.area)
-        )
+        _("Approved: laptop {laptop}.").format(laptop=laptop_name(row, area))
         + " "
         + ngettext(
             "{merged} of {waiting} waiting bundle merged.",
