@@ -114,10 +114,10 @@ async def test_table_lists_waiting_first_with_names_gaps_and_counts(
         pending = waiting_laptop(world)
         assert rows[0][2] == pending.kelurahan_name[:16]
         assert rows[0][3] == pending.kelurahan_code
-        assert rows[0][4] == "="
-        assert rows[0][5] == "1"  # one bundle waits
+        assert rows[0][4] == "1"  # one bundle waits
+        assert rows[0][6] == "="  # it claims the area issued to it
         # Laptop 3's first bundle stayed in the inbox: its changes are missing.
-        assert any(r[6] != "-" for r in rows)
+        assert any(r[5] != "-" for r in rows)
         summary = static_text(app, "#laptops-summary")
         assert "4 laptops: 1 waiting approval, 3 approved, 0 revoked" in summary
         detail = static_text(app, "#laptops-detail")
@@ -363,7 +363,7 @@ async def test_hostile_label_and_claimed_area_are_shown_as_text_and_marked(
         index = [row.device_id for row in pane.rows].index("hostile")
         row = table_rows(app, "#laptops-table")[index]
         assert row[1].startswith("[red]x[/red]\\")
-        assert row[4] == "≠ 35.73.05.1002"
+        assert row[6] == "≠ 35.73.05.1002"
         await select_laptop(pilot, pane, device.fingerprint)
         detail = static_text(app, "#laptops-detail")
         assert "[red]x[/red]\\x1b[2J" in detail

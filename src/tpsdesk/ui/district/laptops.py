@@ -150,9 +150,9 @@ class LaptopsPane(DeskPane):
         table.add_column(_("Operator"), key="operator")
         table.add_column(_("Kelurahan"), key="kelurahan")
         table.add_column(_("Area"), key="area")
-        table.add_column(_("Claimed"), key="claimed")
         table.add_column(_("Waiting"), key="waiting")
         table.add_column(_("Missing changes"), key="gaps")
+        table.add_column(_("Claimed"), key="claimed")
         table.add_column(_("Last bundle"), key="last")
         cursor = 0
         for index, row in enumerate(self.rows):
@@ -196,14 +196,14 @@ class LaptopsPane(DeskPane):
         waiting = Text(format_number(row.waiting) if row.waiting else "-")
         gaps = Text(ranges_text(row.gaps) or "-", style="bold red" if row.gaps else "")
         last = Text(self._last_text(row) or "-")
-        return [status, operator, name, area, claimed, waiting, gaps, last]
+        return [status, operator, name, area, waiting, gaps, claimed, last]
 
     @staticmethod
     def _last_text(row: LaptopRow) -> str:
         if row.last_bundle is None:
             return ""
         bundle = row.last_bundle
-        return f"{bundle.seq_from}–{bundle.seq_to} · {bundle.received_at:%d-%m-%Y}"
+        return f"{bundle.seq_from}–{bundle.seq_to} · {bundle.received_at:%d-%m}"
 
     def selected(self) -> LaptopRow | None:
         if not self.rows:
