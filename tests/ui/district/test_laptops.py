@@ -28,7 +28,7 @@ from tpsdesk.store import officers
 from tpsdesk.store.db import Store
 from tpsdesk.sync import district
 from tpsdesk.sync.bundle import ReceiveFailure, read_bundle_file, receive_files
-from tpsdesk.sync.district_models import Device, DeviceStatus
+from tpsdesk.sync.district_models import Device, DeviceStatus, QuarantinedBundle
 from tpsdesk.sync.fingerprint import format_fingerprint
 from tpsdesk.ui.app import TpsDeskApp
 from tpsdesk.ui.district.approve import ApproveDialog
@@ -377,8 +377,46 @@ async def test_hostile_label_and_claimed_area_are_shown_as_text_and_marked(
         assert "[red]x[/red]" in text and "\x1b" not in text
         # Not offered for editing: it holds control characters.
         assert app.screen.query_one("#label", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        text = screen_text(app)
+        assert "[red]x[/red]" in text and "\x1b" not in text
 
 
 def _issued(store: Store) -> dict[str, str]:
     with store.read() as session:
         return district.issued_areas_in(session)
+
+
+async def test_a_damaged_waiting_bundle_is_reported_and_the_others_stay(
+    world: WorldSummary, store_path: Path
+) -> None:
+    pending = waiting_laptop(world)
+    with open_store(store_path) as store:
+        (held,) = district.quarantined(store)
+        with store.transaction() as session:
+            row = session.get(QuarantinedBundle, held.file_id)
+            assert row is not None
+            row.data = b"TPSDESK" + b"\x00" * 64  # damaged on the way
+            session.add(row)
+        before = officers.count_officers(store)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_laptops(app, pilot)
+        await select_laptop(pilot, pane, pending.fingerprint)
+        await pilot.press("a")
+        await settle(pilot)
+        await type_groups(pilot, format_fingerprint(digits(pending.fingerprint)).split())
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "0 of 1 waiting bundle merged" in app.screen.message
+        assert len(app.screen.details) == 1 and held.file_id[:8] in app.screen.details[0]
+    with open_store(store_path) as store:
+        assert officers.count_officers(store) == before
+        assert not district.quarantined(store)  # recorded as refused, not kept
+        record = district.bundle_record(store, held.file_id)
+        assert record is not None and record.status == "refused"
