@@ -420,3 +420,68 @@ async def test_a_damaged_waiting_bundle_is_reported_and_the_others_stay(
         assert not district.quarantined(store)  # recorded as refused, not kept
         record = district.bundle_record(store, held.file_id)
         assert record is not None and record.status == "refused"
+
+
+async def test_backspace_in_an_empty_group_goes_back_to_the_group_before(
+    world: WorldSummary, store_path: Path
+) -> None:
+    pending = waiting_laptop(world)
+    groups = format_fingerprint(digits(pending.fingerprint)).split()
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_laptops(app, pilot)
+        await select_laptop(pilot, pane, pending.fingerprint)
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ApproveDialog)
+        await type_groups(pilot, groups[:2])
+        assert dialog.focused is dialog.query_one("#group-3", Input)
+        await pilot.press("backspace")
+        assert dialog.focused is dialog.query_one("#group-2", Input)
+        assert dialog.typed_groups()[:2] == [groups[0], groups[1][:4]]
+        await type_text(pilot, groups[1][4])
+        assert "2 of 6 groups match so far" in static_text(app, "#check")
+
+
+async def test_approval_shows_its_progress_while_the_desk_stays_usable(
+    world: WorldSummary, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tpsdesk.ui.district import laptops as laptops_module
+
+    pending = waiting_laptop(world)
+    real = laptops_module.approve_and_merge
+    halfway = threading.Event()
+    go_on = threading.Event()
+
+    def slow(store: Store, fingerprint: str, **kwargs: Any) -> Any:
+        progress = kwargs.pop("progress")
+        progress(1, 3, "paket-2.tpsb")
+        halfway.set()
+        assert go_on.wait(10)
+        return real(store, fingerprint, **kwargs)
+
+    monkeypatch.setattr(laptops_module, "approve_and_merge", slow)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_laptops(app, pilot)
+        await select_laptop(pilot, pane, pending.fingerprint)
+        await pilot.press("a")
+        await settle(pilot)
+        await type_groups(pilot, format_fingerprint(digits(pending.fingerprint)).split())
+        await pilot.press("f2")
+        for _round in range(100):
+            await pilot.pause(0.02)
+            if halfway.is_set() and "2/3" in static_text(app, "#laptops-progress-text"):
+                break
+        assert "Merging 2/3: paket-2.tpsb" in static_text(app, "#laptops-progress-text")
+        await pilot.press("down")  # the desk answers keys meanwhile
+        await pilot.press("a")  # a second approval is not started while one runs
+        assert isinstance(app.screen, DistrictDeskScreen)
+        go_on.set()
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "1 of 1 waiting bundle merged" in app.screen.message
+        assert not pane.query_one("#laptops-progress-text").display

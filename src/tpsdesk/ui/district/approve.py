@@ -88,6 +88,15 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
     BINDINGS = [
         Binding("f2", "approve", N_("Approve"), id="approve.approve"),
         Binding("escape", "cancel", N_("Cancel"), id="approve.cancel"),
+        # Over the field's own: in an empty group, back to the group before.
+        Binding(
+            "backspace",
+            "back",
+            N_("Delete a digit"),
+            id="approve.back",
+            show=False,
+            priority=True,
+        ),
     ]
 
     def __init__(self, row: LaptopRow, issued: list[AreaName]) -> None:
@@ -261,6 +270,19 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
             area = value if isinstance(value, str) else None
         label = self.query_one("#label", Input).value.strip()
         self.dismiss(ApprovalChoice(area, label if label != self.label_shown else None))
+
+    def action_back(self) -> None:
+        field = self.focused
+        if not isinstance(field, Input):
+            return
+        if field.value or not field.has_class("group") or field.id == "group-1":
+            field.action_delete_left()
+            return
+        index = int((field.id or "group-1").removeprefix("group-"))
+        previous = self.query_one(f"#group-{index - 1}", Input)
+        previous.focus()
+        previous.cursor_position = len(previous.value)
+        previous.action_delete_left()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
