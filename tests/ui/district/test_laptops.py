@@ -150,6 +150,8 @@ async def test_approve_with_the_right_fingerprint_merges_what_waited(
         text = screen_text(app)
         assert "Call the operator of this laptop" in text
         assert pending.kelurahan_code in text
+        # The operator reads it from the laptop: it is not shown here meanwhile.
+        assert groups[0] not in text and groups[5] not in text
         assert "1 bundle waits" in text
         await type_groups(pilot, groups[:3])
         assert "3 of 6 groups match so far" in static_text(app, "#check")

@@ -297,9 +297,13 @@ class LaptopsPane(DeskPane):
             return
 
         def chosen(choice: ApprovalChoice | None) -> None:
+            detail.display = True
             if choice is not None:
                 self.run_approval(row, choice)
 
+        # The operator reads the fingerprint from the laptop: it is not on screen meanwhile.
+        detail = self.query_one("#laptops-detail", Static)
+        detail.display = False
         self.app.push_screen(ApproveDialog(row, self.issued), chosen)
 
     @work(exclusive=True, group="laptops-change", exit_on_error=False)
