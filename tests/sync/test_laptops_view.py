@@ -3,6 +3,7 @@ fixed number of queries; the fingerprint typed in groups; approving then merging
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from sqlalchemy import event
 from tpsdesk.store.db import Store
 from tpsdesk.sync import district
 from tpsdesk.sync.district import AreaNotIssued
-from tpsdesk.sync.district_models import DeviceStatus, ReceivedBundle
+from tpsdesk.sync.district_models import Device, DeviceStatus, ReceivedBundle, RowVersion
 from tpsdesk.sync.fingerprint import format_fingerprint
 from tpsdesk.sync.laptops_view import (
     GroupMark,
@@ -220,3 +221,33 @@ def test_approve_and_merge_refuses_an_unknown_area_and_changes_nothing(
     assert district.get_device(store, device_id).status == "pending"  # type: ignore[union-attr]
     approval = approve_and_merge(store, device.fingerprint, area=M_KEL_A)
     assert approval.area == M_KEL_A
+
+
+def test_operator_is_the_label_else_the_one_named_in_its_latest_row(
+    district_store: Store,
+) -> None:
+    store = district_store
+    named, _key = approved_laptop(store, M_KEL_A)
+    from_rows, _key = approved_laptop(store, M_KEL_A)
+    silent, _key = approved_laptop(store, M_KEL_A)
+    with store.transaction() as session:
+        device = session.get(Device, named)
+        assert device is not None
+        device.label = "Bu Sri"
+        session.add(device)
+        for counter, operator in ((3, "Pak Lama"), (7, "Pak Baru\x1b[2J"), (5, "Pak Tengah")):
+            for device_id in (named, from_rows):
+                session.add(
+                    RowVersion(
+                        table_name="officer",
+                        row_id=uuid.uuid4().hex,
+                        device=device_id,
+                        counter=counter,
+                        values=json.dumps({"updated_by": operator}),
+                    )
+                )
+    rows = {r.device_id: r for r in laptop_rows(store)}
+    assert rows[named].operator == "Bu Sri"
+    assert rows[from_rows].operator == "Pak Baru\x1b[2J"  # as sent: the screen escapes it
+    assert rows[from_rows].label == ""
+    assert rows[silent].operator == ""

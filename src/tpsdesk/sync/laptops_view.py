@@ -81,7 +81,10 @@ class LaptopRow:
     device_id: str
     fingerprint: str  # digits only
     status: str  # DeviceStatus value
-    label: str  # untrusted (from a bundle or typed): escape before showing
+    label: str  # the district's label of the laptop (typed at approval, or from a bundle)
+    # The operator to show: the label, else the operator named in the latest row the laptop
+    # wrote (its `updated_by`, from a bundle: untrusted, escape before showing); "" if unknown.
+    operator: str
     area: AreaName  # the area the district issued ("" code while unknown)
     claimed: AreaName  # what its first bundle claimed
     setup: SetupIssued | None  # the setup file its first bundle named, if the district knows it
@@ -138,6 +141,26 @@ def area_names(session: Session, codes: set[str]) -> dict[str, AreaName]:
             out[code] = AreaName(code, kel.name, kecamatan.get(kel.kecamatan_code, ""))
         else:
             out[code] = AreaName(code, "", kecamatan.get(code, ""))
+    return out
+
+
+def operators_in_rows(session: Session, device_ids: list[str]) -> dict[str, str]:
+    """{device id: operator} named in the latest row version each laptop wrote (`updated_by`
+    of its highest change counter), in one query over the (device, counter) index."""
+    out: dict[str, str] = {}
+    for start in range(0, len(device_ids), 500):
+        chunk = device_ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = session.connection().exec_driver_sql(
+            "SELECT v.device, json_extract(v.\"values\", '$.updated_by') "
+            "FROM sync_row_version AS v JOIN (SELECT device, MAX(counter) AS top "
+            f"FROM sync_row_version WHERE device IN ({marks}) GROUP BY device) AS m "
+            "ON v.device = m.device AND v.counter = m.top",
+            tuple(chunk),
+        )
+        for device, operator in rows:
+            if isinstance(operator, str) and operator:
+                out[str(device)] = operator
     return out
 
 
@@ -201,6 +224,7 @@ def laptop_rows(store: Store, *, by_status: bool = True) -> list[LaptopRow]:
         names = area_names(
             session, {d.area_code for d in devices} | {d.claimed_area for d in devices}
         )
+        operators = operators_in_rows(session, [d.device_id for d in devices if not d.label])
     rows = []
     for device in devices:
         seen = bundles.get(device.device_id, [])
@@ -214,6 +238,7 @@ def laptop_rows(store: Store, *, by_status: bool = True) -> list[LaptopRow]:
                 fingerprint=device.fingerprint,
                 status=device.status,
                 label=device.label,
+                operator=device.label or operators.get(device.device_id, ""),
                 area=names.get(device.area_code, AreaName(device.area_code)),
                 claimed=names.get(device.claimed_area, AreaName(device.claimed_area)),
                 setup=issued.get(device.setup_id) if device.setup_id else None,

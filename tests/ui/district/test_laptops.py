@@ -116,6 +116,8 @@ async def test_table_lists_waiting_first_with_names_gaps_and_counts(
         assert rows[0][3] == pending.kelurahan_code
         assert rows[0][4] == "1"  # one bundle waits
         assert rows[0][6] == "="  # it claims the area issued to it
+        # The operator named in the rows an approved laptop sent; none yet for a waiting one.
+        assert rows[0][1] == "-" and rows[1][1].startswith("laptop-")
         # Laptop 3's first bundle stayed in the inbox: its changes are missing.
         assert any(r[5] != "-" for r in rows)
         summary = static_text(app, "#laptops-summary")

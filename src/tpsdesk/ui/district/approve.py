@@ -38,11 +38,11 @@ def laptop_name(row: LaptopRow, area: AreaName | None = None) -> str:
     """The operator's name when known and the laptop's area (issued, else claimed; or
     `area`), markup-safe: "Bu Sri — 35.73.05.1001 Tunggulwulung"."""
     place = area_text(area or (row.area if row.area.code else row.claimed))
-    return f"{shown(row.label)} — {place}" if row.label else place
+    return f"{shown(row.operator)} — {place}" if row.operator else place
 
 
 def operator_text(row: LaptopRow) -> str:
-    return shown(row.label) if row.label else _("operator's name not recorded")
+    return shown(row.operator) if row.operator else _("operator's name not recorded")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,8 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
     @property
     def label_shown(self) -> str:
         """The label to edit: left out when it holds control characters (from a file)."""
-        return self.row.label if printable(self.row.label) == self.row.label else ""
+        operator = self.row.operator
+        return operator if printable(operator) == operator else ""
 
     @property
     def needs_area(self) -> bool:

@@ -183,7 +183,7 @@ class LaptopsPane(DeskPane):
 
     def _cells(self, row: LaptopRow) -> list[Text]:
         status = Text(status_label(row.status), style=STATUS_STYLES.get(row.status, ""))
-        operator = Text(_cut(printable(row.label), OPERATOR_WIDTH) if row.label else "-")
+        operator = Text(_cut(printable(row.operator), OPERATOR_WIDTH) if row.operator else "-")
         place = row.area if row.area.code else row.claimed
         name = Text(_cut(printable(place.name), NAME_WIDTH) or "-")
         area = Text(printable(row.area.code) if row.area.code else "?")
