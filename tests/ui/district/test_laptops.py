@@ -489,3 +489,27 @@ async def test_approval_shows_its_progress_while_the_desk_stays_usable(
         assert isinstance(app.screen, MessageScreen)
         assert "1 of 1 waiting bundle merged" in app.screen.message
         assert not pane.query_one("#laptops-progress-text").display
+
+
+async def test_a_refused_approval_is_shown_with_its_reason(
+    world: WorldSummary, store_path: Path
+) -> None:
+    pending = waiting_laptop(world)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_laptops(app, pilot)
+        await select_laptop(pilot, pane, pending.fingerprint)
+        await pilot.press("a")
+        await settle(pilot)
+        await type_groups(pilot, format_fingerprint(digits(pending.fingerprint)).split())
+        # Meanwhile another clerk's command revokes it (same store, as `district devices`).
+        district.revoke(app.require_store(), pending.fingerprint)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "was revoked" in app.screen.message
+        assert digits(pending.fingerprint)[:5] in app.screen.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pane.query_one("#laptops-detail").display
+        assert table_rows(app, "#laptops-table")[-1][0] == "revoked"

@@ -331,6 +331,7 @@ class LaptopsPane(DeskPane):
             )
         except SyncError as error:
             self._refuse(error.message)
+            self.load()  # what the store holds now (it may have changed meanwhile)
             return
         finally:
             self.busy = False
@@ -414,6 +415,7 @@ class LaptopsPane(DeskPane):
             await self.in_thread(change, store, row.fingerprint)
         except SyncError as error:
             self._refuse(error.message)
+            self.load()  # what the store holds now (it may have changed meanwhile)
             return
         finally:
             self.busy = False
