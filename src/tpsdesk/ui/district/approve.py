@@ -77,12 +77,6 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
     ApproveDialog #check {
         height: auto;
     }
-    ApproveDialog .field-row {
-        margin-top: 0;
-    }
-    ApproveDialog .buttons {
-        margin-top: 0;
-    }
     """
 
     BINDINGS = [
