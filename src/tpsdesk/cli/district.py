@@ -295,24 +295,23 @@ def _print_rejections(report: Any, *, err: bool) -> None:
 def district_devices(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from tpsdesk.sync import district as repo
-    from tpsdesk.sync.fingerprint import format_fingerprint
+    from tpsdesk.sync.laptops_view import laptop_rows
 
     with _open_store(ctx) as store, _sync_refusals():
-        devices = repo.list_devices(store)
+        laptops = laptop_rows(store, by_status=False)  # a few queries, not a few per laptop
         rows: list[dict[str, Any]] = [
             {
                 "device_id": d.device_id,
-                "fingerprint": format_fingerprint(d.fingerprint),
+                "fingerprint": d.fingerprint_groups,
                 "status": d.status,
                 "status_label": _device_status(d.status),
-                "area": d.area_code,
+                "area": d.area.code,
                 "label": d.label,
-                "claimed_area": d.claimed_area,
-                "waiting": len(repo.quarantined(store, d.device_id)),
-                "missing": [list(g) for g in repo.gaps(store, d.device_id)],
+                "claimed_area": d.claimed.code,
+                "waiting": d.waiting,
+                "missing": [list(g) for g in d.gaps],
             }
-            for d in devices
+            for d in laptops
         ]
     if as_json:
         _echo_json(rows)

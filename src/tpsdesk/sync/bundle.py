@@ -418,17 +418,26 @@ def record_receipt_key(store: Store, device: Device, encoded: Any) -> None:
             session.add(current)
 
 
-def merge_released(store: Store, device_id: str) -> list[ReceiveOutcome | ReceiveFailure]:
+def merge_released(
+    store: Store,
+    device_id: str,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[ReceiveOutcome | ReceiveFailure]:
     """After approval: merge every bundle of this laptop that waited in quarantine, one at a
     time. A file that fails is skipped with a ReceiveFailure saying why, and the others are
     merged; a file that can never be merged (damaged, forged, over a bound) is recorded as
-    refused and dropped from quarantine, so it does not fail every later approval again."""
+    refused and dropped from quarantine, so it does not fail every later approval again.
+    `progress(done, total, name)` is called before each file (done = files finished)."""
     outcomes: list[ReceiveOutcome | ReceiveFailure] = []
-    for file_id in waiting_files(store, device_id):
+    file_ids = waiting_files(store, device_id)
+    for index, file_id in enumerate(file_ids):
+        name = _("waiting bundle {id}").format(id=file_id[:8])
+        if progress is not None:
+            progress(index, len(file_ids), name)
         data = quarantined_data(store, file_id)
         if data is None:
             continue
-        name = _("waiting bundle {id}").format(id=file_id[:8])
         try:
             outcomes.append(receive_bundle(store, data, file=name))
         except SyncError as error:
