@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -21,7 +22,7 @@ from textual.widgets import DirectoryTree, Footer, OptionList, Static
 from textual.widgets._directory_tree import DirEntry
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tpsdesk import prefs
 from tpsdesk.drives import (
@@ -137,6 +138,31 @@ class PlaceTree(DirectoryTree):
                 yield entry
         except OSError as error:
             self.post_message(self.Unreadable(location, error))
+
+    # DirectoryTree loads folders through a worker that never ends (it waits on a queue);
+    # here each folder opened in place gets a short worker of its own, so "all work done"
+    # means something (tests wait for it) and nothing lingers after the dialog closes.
+    def _loader(self) -> None:  # type: ignore[override]
+        return None
+
+    def _add_to_load_queue(self, node: TreeNode[DirEntry]) -> AwaitComplete:
+        assert node.data is not None
+        if not node.data.loaded:
+            node.data.loaded = True
+            self.run_worker(self._load_in_place(node), group="places.load", exit_on_error=False)
+        return AwaitComplete()
+
+    async def _load_in_place(self, node: TreeNode[DirEntry]) -> None:
+        async with self.lock:
+            cursor_node = self.cursor_node
+            try:
+                content = await self._load_directory(node).wait()
+            except (WorkerCancelled, WorkerFailed):
+                return
+            if content:
+                self._populate_node(node, content)
+                if cursor_node is not None:
+                    self.move_cursor(cursor_node, animate=False)
 
     def highlighted(self) -> Path | None:
         node = self.cursor_node
@@ -304,6 +330,8 @@ class PlacePicker(BaseModal[Path | None]):
             options.append(Option(Text(printable(place.label)), id=str(index)))
         places = self.query_one("#places", OptionList)
         places.set_options(options)
+        if options:
+            places.highlighted = 0
 
     def action_detect(self) -> None:
         self._redetect()
@@ -359,6 +387,8 @@ class PlacePicker(BaseModal[Path | None]):
         event.stop()
         if self.kind == "file":
             self._choose(event.path)
+        else:  # only folders are listed: this one is gone (a stick pulled out); say so
+            self._open(event.path)
 
     @on(PlaceTree.Unreadable)
     def _unreadable(self, event: PlaceTree.Unreadable) -> None:
