@@ -169,8 +169,8 @@ async def test_choose_a_file_filtered_by_suffix(tmp_path: Path, world: dict[str,
         assert results == []
         assert "Highlight a file (.tpsb)" in static_text(pilot.app, "#picker-error")
         await highlight(pilot, "paket-01.tpsb")
-        place = static_text(pilot.app, "#place")
-        assert place.startswith(f"File: {world['stick'] / 'paket-01.tpsb'} (2 KB, ")
+        assert static_text(pilot.app, "#place") == f"File: {world['stick'] / 'paket-01.tpsb'}"
+        assert static_text(pilot.app, "#file-info").startswith("2 KB, changed ")
         await press(pilot, "enter")
     assert results == [world["stick"] / "paket-01.tpsb"]
     assert last_place("inbox") == world["stick"]
@@ -180,7 +180,7 @@ async def test_f2_chooses_the_highlighted_file(tmp_path: Path, world: dict[str, 
     screen = picker(world, kind="file", suffixes=(".tpsb",))
     async with picking(tmp_path, screen) as (pilot, results):
         await highlight(pilot, "PAKET-02.TPSB")
-        assert "(10 bytes, " in static_text(pilot.app, "#place")
+        assert static_text(pilot.app, "#file-info").startswith("10 bytes, changed ")
         await press(pilot, "f2")
     assert results == [world["stick"] / "PAKET-02.TPSB"]
 

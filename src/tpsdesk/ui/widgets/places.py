@@ -34,7 +34,7 @@ from tpsdesk.drives import (
     is_hidden,
     make_folder,
 )
-from tpsdesk.i18n import N_, _, format_number, number_locale, os_error_text
+from tpsdesk.i18n import N_, _, format_number, ngettext, number_locale, os_error_text
 from tpsdesk.terminal import printable
 from tpsdesk.ui.bindings import translate_bindings
 from tpsdesk.ui.screens.base import BaseModal
@@ -86,7 +86,8 @@ class PlaceTree(DirectoryTree):
     or closes it in place. A folder that cannot be listed posts `Unreadable`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_node", N_("Open/close"), id="places.toggle"),
+        Binding("enter", "select_cursor", N_("Go in"), id="places.enter"),
+        Binding("space", "toggle_node", N_("Expand"), id="places.expand"),
     ]
 
     class Unreadable(Message):
@@ -218,6 +219,7 @@ class PlacePicker(BaseModal[Path | None]):
         width: 26;
         height: 1fr;
         margin-right: 1;
+        background: $boost;
     }
     PlacePicker #tree, PlacePicker #tree-waiting {
         width: 1fr;
@@ -226,6 +228,9 @@ class PlacePicker(BaseModal[Path | None]):
     PlacePicker #place {
         height: auto;
         max-height: 2;
+    }
+    PlacePicker #file-info {
+        height: auto;
     }
     PlacePicker #picker-error {
         height: auto;
@@ -237,7 +242,13 @@ class PlacePicker(BaseModal[Path | None]):
         Binding("f2", "choose", N_("Choose"), id="places.choose"),
         Binding("backspace", "parent", N_("Up"), id="places.parent"),
         Binding("ctrl+n", "new_folder", N_("New folder"), id="places.new_folder"),
-        Binding("f5", "detect", N_("Drives"), id="places.detect", tooltip=N_("Look again")),
+        Binding(
+            "f5",
+            "detect",
+            N_("Find drives"),
+            id="places.detect",
+            tooltip=N_("Look for drives again"),
+        ),
         Binding("escape", "cancel", N_("Cancel"), id="places.cancel"),
     ]
 
@@ -272,6 +283,9 @@ class PlacePicker(BaseModal[Path | None]):
                 yield OptionList(id="places", compact=True)
                 yield Static(_("Looking for drives…"), id="tree-waiting", classes="hint")
             yield Static("", id="place", classes="hint")
+            yield Static("", id="file-info", classes="hint").set_styles(
+                display="block" if self.kind == "file" else "none"
+            )
             yield Static("", id="picker-error", classes="error")
         yield Footer(compact=True)
 
@@ -341,7 +355,13 @@ class PlacePicker(BaseModal[Path | None]):
         self._error("")
         await self._detect()
         self.query_one("#place", Static).update(
-            Text(_("Drives looked for again: {count} places.").format(count=len(self.places)))
+            Text(
+                ngettext(
+                    "Drives looked for again: {count} place.",
+                    "Drives looked for again: {count} places.",
+                    len(self.places),
+                ).format(count=len(self.places))
+            )
         )
 
     @on(OptionList.OptionSelected, "#places")
@@ -409,6 +429,8 @@ class PlacePicker(BaseModal[Path | None]):
         if path is None:
             line.update("")
             return
+        info = self.query_one("#file-info", Static)
+        info.update("")
         if self.kind == "file" and tree is not None and not tree._safe_is_dir(path):
             line.update(Text(_("File: {path}").format(path=printable(str(path)))))
             self._file_info(path)
@@ -425,12 +447,8 @@ class PlacePicker(BaseModal[Path | None]):
         when = datetime.fromtimestamp(modified).strftime("%d-%m-%Y %H:%M")
         tree = self._tree()
         if tree is not None and tree.highlighted() == path:
-            self.query_one("#place", Static).update(
-                Text(
-                    _("File: {path} ({size}, {date})").format(
-                        path=printable(str(path)), size=size_text(size), date=when
-                    )
-                )
+            self.query_one("#file-info", Static).update(
+                Text(_("{size}, changed {date}").format(size=size_text(size), date=when))
             )
 
     def _error(self, message: str) -> None:
