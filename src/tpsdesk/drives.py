@@ -285,6 +285,8 @@ def is_hidden(path: Path) -> bool:
     name = path.name
     if name.startswith(".") or name.lower() in _WINDOWS_SYSTEM_FOLDERS:
         return True
+    if sys.platform != "win32":  # only Windows has the attributes: spare a stat per entry
+        return False
     try:
         attributes = getattr(path.lstat(), "st_file_attributes", 0)
     except OSError:

@@ -341,3 +341,18 @@ async def test_hostile_names_are_shown_escaped(tmp_path: Path, world: dict[str, 
         text = screen_text(pilot.app)
         assert "\x1b" not in text
         assert "USB [b]\\x1b]0;owned\\x07" in text
+
+
+async def test_drive_detection_failing_still_opens_the_home_folder(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> list[Place]:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setenv("HOME", str(world["home"]))
+    async with picking(tmp_path, PlacePicker("inbox", title="x", places=broken)) as (pilot, _):
+        assert tree_of(pilot).path == Path.home() == world["home"]
+        assert static_text(pilot.app, "#picker-error") == (
+            "Drives could not be listed: the disk could not be read or written"
+            " (input/output error)."
+        )

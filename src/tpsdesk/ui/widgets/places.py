@@ -330,7 +330,7 @@ class PlacePicker(BaseModal[Path | None]):
     async def _detect(self) -> None:
         try:
             self.places = await self.in_thread(self.detect)
-        except OSError as error:
+        except Exception as error:  # a drive API that misbehaves must not leave no tree
             self.places = []
             self._error(
                 _("Drives could not be listed: {reason}.").format(reason=os_error_text(error))
