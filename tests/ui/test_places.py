@@ -356,3 +356,17 @@ async def test_drive_detection_failing_still_opens_the_home_folder(
             "Drives could not be listed: the disk could not be read or written"
             " (input/output error)."
         )
+
+
+async def test_f1_lists_the_picker_keys(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await press(pilot, "f1")
+        text = screen_text(pilot.app)
+        for description in (
+            "Choose",
+            "Up",
+            "New folder",
+            "Find drives",
+            "Places list / folder tree",
+        ):
+            assert description in text

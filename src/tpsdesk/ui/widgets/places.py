@@ -261,6 +261,12 @@ class PlacePicker(BaseModal[Path | None]):
             tooltip=N_("Look for drives again"),
         ),
         Binding("escape", "cancel", N_("Cancel"), id="places.cancel"),
+        # App keys do not reach a modal screen: F1 is passed on.
+        Binding("f1", "app.help", N_("Help"), id="places.help", show=False),
+        # Tab already moves the focus; this only puts it in F1's list.
+        Binding(
+            "tab", "app.focus_next", N_("Places list / folder tree"), id="places.tab", show=False
+        ),
     ]
 
     def __init__(
