@@ -254,3 +254,18 @@ def test_file_details(tmp_path: Path) -> None:
         drives.file_details(tmp_path)
     with pytest.raises(PlaceError, match="Cannot read"):
         drives.file_details(tmp_path / "gone.tpsb")
+
+
+def test_windows_hidden_and_system_attributes_hide_an_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Stat:
+        def __init__(self, attributes: int) -> None:
+            self.st_file_attributes = attributes
+
+    attributes = {"tersembunyi": 0x2, "sistem": 0x4, "biasa": 0x20}
+    monkeypatch.setattr(drives.sys, "platform", "win32")
+    monkeypatch.setattr(Path, "lstat", lambda self: Stat(attributes[self.name]))
+    assert drives.is_hidden(tmp_path / "tersembunyi")
+    assert drives.is_hidden(tmp_path / "sistem")
+    assert not drives.is_hidden(tmp_path / "biasa")
