@@ -317,20 +317,27 @@ class PlacePicker(BaseModal[Path | None]):
 
     @work(exclusive=True, group="places.start", exit_on_error=False)
     async def _start(self) -> None:
+        # The last place opens at once; otherwise the tree waits for the drives (a CD drive
+        # spinning up on Windows may take a few seconds) to open the first stick.
         self.last = await self.in_thread(last_place, self.purpose)
         saved = await self.in_thread(_saved_place, self.purpose)
+        if self.last is not None:
+            await self._mount_tree(self.last)
         await self._detect()
-        start = self.last or self._first_place()
+        if self.last is None:
+            await self._mount_tree(self._first_place())
+            if saved is not None:
+                self._error(
+                    _("The folder used last time is not there any more: {folder}.").format(
+                        folder=printable(str(saved))
+                    )
+                )
+
+    async def _mount_tree(self, start: Path) -> None:
         tree = PlaceTree(start, kind=self.kind, suffixes=self.suffixes, id="tree")
         await self.query_one("#tree-waiting").remove()
         await self.query_one("#picker-body").mount(tree)
         tree.focus()
-        if self.last is None and saved is not None:
-            self._error(
-                _("The folder used last time is not there any more: {folder}.").format(
-                    folder=printable(str(saved))
-                )
-            )
         try:
             await self.in_thread(check_readable, start)
         except PlaceError as refused:
