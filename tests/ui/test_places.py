@@ -1,0 +1,372 @@
+"""The place picker by keyboard: places list, folder tree, choosing, climbing up, a new folder,
+the place remembered per purpose, and what it says when a folder cannot be read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.ui.conftest import fill, make_app, running, screen_text, settle, static_text
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from tpsdesk.drives import Place
+from tpsdesk.ui.screens.simple_form import SimpleForm
+from tpsdesk.ui.widgets.places import PlacePicker, PlaceTree, last_place, remember_place
+
+BUNDLE_TIME = 1_727_740_800  # 2024-10-01 00:00 UTC
+
+
+def make_world(root: Path) -> dict[str, Path]:
+    """A stick with folders, bundles, a text file and the hidden folders Windows and Linux
+    put on sticks; a home folder with Dokumen."""
+    stick = root / "media" / "KINGSTON"
+    for folder in ("arsip", "kiriman", ".Trash-1000", "System Volume Information"):
+        (stick / folder).mkdir(parents=True)
+    for name, size in (("paket-01.tpsb", 2048), ("PAKET-02.TPSB", 10), ("catatan.txt", 5)):
+        (stick / name).write_bytes(b"x" * size)
+        os.utime(stick / name, (BUNDLE_TIME, BUNDLE_TIME))
+    (stick / "kiriman" / "paket-03.tpsb").write_bytes(b"x")
+    home = root / "home" / "sri"
+    (home / "Dokumen").mkdir(parents=True)
+    return {"stick": stick, "home": home, "dokumen": home / "Dokumen"}
+
+
+def world_places(world: dict[str, Path]) -> list[Place]:
+    return [
+        Place("USB KINGSTON (E:)", world["stick"], "removable"),
+        Place("Folder rumah", world["home"], "home"),
+        Place("Dokumen", world["dokumen"], "folder"),
+    ]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, Path]:
+    return make_world(tmp_path / "world")
+
+
+def picker(world: dict[str, Path], **kwargs: Any) -> PlacePicker:
+    kwargs.setdefault("title", "Choose the inbox folder")
+    return PlacePicker("inbox", places=lambda: world_places(world), **kwargs)
+
+
+@asynccontextmanager
+async def picking(
+    tmp_path: Path, screen: PlacePicker, language: str = "en"
+) -> AsyncIterator[tuple[Pilot[None], list[Path | None]]]:
+    app = make_app(tmp_path / "desk" / "tpsdesk.store", language=language)
+    results: list[Path | None] = []
+    async with running(app) as pilot:
+        app.push_screen(screen, results.append)
+        await settle(pilot)
+        yield pilot, results
+
+
+def tree_of(pilot: Pilot[Any]) -> PlaceTree:
+    return pilot.app.screen.query_one(PlaceTree)
+
+
+def tree_lines(pilot: Pilot[Any]) -> list[str]:
+    tree = tree_of(pilot)
+    lines = []
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        assert node is not None
+        lines.append(str(node.label))
+    return lines
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def highlight(pilot: Pilot[Any], label: str) -> None:
+    tree = tree_of(pilot)
+    tree.focus()
+    tree.cursor_line = tree_lines(pilot).index(label)
+    await settle(pilot)
+
+
+async def test_opens_on_the_stick_and_chooses_a_folder_by_keyboard(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        assert tree_of(pilot).path == world["stick"]
+        # Folders only, hidden ones left out, in name order.
+        assert tree_lines(pilot) == ["KINGSTON", "arsip", "kiriman"]
+        assert f"Folder: {world['stick']}" in static_text(pilot.app, "#place")
+        await press(pilot, "down", "down")
+        assert static_text(pilot.app, "#place") == f"Folder: {world['stick'] / 'kiriman'}"
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "kiriman"]
+    assert last_place("inbox") == world["stick"] / "kiriman"
+
+
+async def test_the_places_list_lists_drives_then_home_folders_and_opens_one(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        places = pilot.app.screen.query_one("#places", OptionList)
+        prompts = [str(places.get_option_at_index(i).prompt) for i in range(places.option_count)]
+        assert prompts == ["USB KINGSTON (E:)", "Folder rumah", "Dokumen"]
+        await press(pilot, "shift+tab")  # from the tree to the list
+        assert pilot.app.focused is places
+        await press(pilot, "down", "down", "enter")
+        assert tree_of(pilot).path == world["dokumen"]
+        assert pilot.app.focused is tree_of(pilot)
+        await press(pilot, "f2")
+    assert results == [world["dokumen"]]
+
+
+async def test_enter_goes_into_a_folder_and_backspace_climbs_to_the_drive_root(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        await press(pilot, "down", "down", "enter")
+        assert tree_of(pilot).path == world["stick"] / "kiriman"
+        assert tree_lines(pilot) == ["kiriman"]
+        await press(pilot, "backspace")
+        # Back on the stick, the cursor on the folder just left.
+        assert tree_of(pilot).path == world["stick"]
+        assert tree_of(pilot).highlighted() == world["stick"] / "kiriman"
+        await press(pilot, "backspace")
+        assert tree_of(pilot).path == world["stick"].parent
+        assert tree_of(pilot).highlighted() == world["stick"]
+        for _step in world["stick"].parent.parts:
+            await press(pilot, "backspace")
+        assert tree_of(pilot).path == Path(world["stick"].anchor)
+        assert "already the top folder" in static_text(pilot.app, "#picker-error")
+        await press(pilot, "escape")
+    assert results == [None]
+
+
+async def test_space_opens_a_folder_in_place(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world, kind="file", suffixes=(".tpsb",))) as (pilot, _):
+        await highlight(pilot, "kiriman")
+        await press(pilot, "space")
+        assert "paket-03.tpsb" in tree_lines(pilot)
+        assert tree_of(pilot).path == world["stick"]
+
+
+async def test_choose_a_file_filtered_by_suffix(tmp_path: Path, world: dict[str, Path]) -> None:
+    screen = picker(world, title="Read a bundle", kind="file", suffixes=(".tpsb",))
+    async with picking(tmp_path, screen) as (pilot, results):
+        assert tree_lines(pilot) == [
+            "KINGSTON",
+            "arsip",
+            "kiriman",
+            "paket-01.tpsb",
+            "PAKET-02.TPSB",
+        ]
+        # F2 on a folder in file mode says what to do instead of choosing it.
+        await press(pilot, "f2")
+        assert results == []
+        assert "Highlight a file (.tpsb)" in static_text(pilot.app, "#picker-error")
+        await highlight(pilot, "paket-01.tpsb")
+        assert static_text(pilot.app, "#place") == f"File: {world['stick'] / 'paket-01.tpsb'}"
+        assert static_text(pilot.app, "#file-info").startswith("2 KB, changed ")
+        await press(pilot, "enter")
+    assert results == [world["stick"] / "paket-01.tpsb"]
+    assert last_place("inbox") == world["stick"]
+
+
+async def test_f2_chooses_the_highlighted_file(tmp_path: Path, world: dict[str, Path]) -> None:
+    screen = picker(world, kind="file", suffixes=(".tpsb",))
+    async with picking(tmp_path, screen) as (pilot, results):
+        await highlight(pilot, "PAKET-02.TPSB")
+        assert static_text(pilot.app, "#file-info").startswith("10 bytes, changed ")
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "PAKET-02.TPSB"]
+
+
+async def test_new_folder_is_made_entered_and_chosen(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        assert "New folder" in screen_text(pilot.app).splitlines()[-1]
+        await press(pilot, "ctrl+n")
+        assert isinstance(pilot.app.screen, SimpleForm)
+        await fill(pilot, "#name", "a/b")
+        await press(pilot, "f2")
+        assert "cannot hold" in static_text(pilot.app, "#error")
+        await fill(pilot, "#name", "arsip")
+        await press(pilot, "f2")
+        assert "arsip already exists in" in static_text(pilot.app, "#error")
+        await fill(pilot, "#name", "kiriman 2024")
+        await press(pilot, "enter")
+        assert isinstance(pilot.app.screen, PlacePicker)
+        assert tree_of(pilot).path == world["stick"] / "kiriman 2024"
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "kiriman 2024"]
+    assert (world["stick"] / "kiriman 2024").is_dir()
+
+
+async def test_no_new_folder_when_a_file_is_picked(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world, kind="file")) as (pilot, _):
+        assert "New folder" not in screen_text(pilot.app).splitlines()[-1]
+        await press(pilot, "ctrl+n")
+        assert isinstance(pilot.app.screen, PlacePicker)
+
+
+async def test_opens_on_the_place_remembered_for_the_purpose(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    remember_place("inbox", world["stick"] / "arsip")
+    remember_place("receipts", world["dokumen"])
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        assert tree_of(pilot).path == world["stick"] / "arsip"
+        places = pilot.app.screen.query_one("#places", OptionList)
+        assert str(places.get_option_at_index(0).prompt) == "arsip\nlast used"
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "arsip"]
+
+
+async def test_a_vanished_last_place_opens_the_stick_and_says_so(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    remember_place("inbox", world["stick"] / "arsip")
+    (world["stick"] / "arsip").rmdir()
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        assert tree_of(pilot).path == world["stick"]
+        places = pilot.app.screen.query_one("#places", OptionList)
+        assert str(places.get_option_at_index(0).prompt) == "USB KINGSTON (E:)"
+        assert "not there any more" in static_text(pilot.app, "#picker-error")
+
+
+async def test_without_a_stick_it_opens_on_the_home_folder(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    places = [p for p in world_places(world) if p.kind != "removable"]
+    screen = PlacePicker("inbox", title="Choose", places=lambda: places)
+    async with picking(tmp_path, screen) as (pilot, _):
+        assert tree_of(pilot).path == world["home"]
+
+
+async def test_escape_returns_nothing(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        await press(pilot, "escape")
+    assert results == [None]
+    assert last_place("inbox") is None
+
+
+async def test_a_folder_pulled_out_under_the_cursor_gives_a_message(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        await highlight(pilot, "kiriman")
+        shutil.rmtree(world["stick"] / "kiriman")
+        await press(pilot, "enter")
+        error = static_text(pilot.app, "#picker-error")
+        assert f"Cannot open the folder {world['stick'] / 'kiriman'}: " in error
+        assert tree_of(pilot).path == world["stick"]
+        await press(pilot, "f2")  # choosing it is refused as well
+        assert results == []
+        assert isinstance(pilot.app.screen, PlacePicker)
+        # A whole stick pulled out: its entry in the list says so too.
+        shutil.rmtree(world["stick"])
+        await press(pilot, "shift+tab", "enter")
+        assert f"Cannot open the folder {world['stick']}" in static_text(pilot.app, "#picker-error")
+
+
+def refuse_listing(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """`refused` cannot be listed (root ignores permissions, so no chmod here)."""
+    real_scandir: Callable[..., Any] = os.scandir
+    real_iterdir = Path.iterdir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def iterdir(self: Path) -> Any:
+        if self == refused:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+
+
+async def test_an_unreadable_folder_gives_a_message_not_a_crash(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = world["stick"] / "arsip"
+    refuse_listing(monkeypatch, refused)
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await highlight(pilot, "arsip")
+        await press(pilot, "space")  # opened in place
+        expected = f"Cannot open the folder {refused}: permission denied."
+        assert static_text(pilot.app, "#picker-error") == expected
+        await press(pilot, "enter")  # entered
+        assert static_text(pilot.app, "#picker-error") == expected
+        assert tree_of(pilot).path == world["stick"]
+
+
+async def test_f5_finds_a_stick_plugged_in_after_opening(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    plugged: list[Place] = []
+    late = world["stick"].parent / "SANDISK"
+    late.mkdir()
+
+    def detect() -> list[Place]:
+        return world_places(world)[1:] + plugged
+
+    async with picking(tmp_path, PlacePicker("inbox", title="x", places=detect)) as (pilot, _):
+        places = pilot.app.screen.query_one("#places", OptionList)
+        assert places.option_count == 2
+        plugged.append(Place("USB SANDISK (F:)", late, "removable"))
+        await press(pilot, "f5")
+        assert places.option_count == 3
+        assert str(places.get_option_at_index(2).prompt) == "USB SANDISK (F:)"
+
+
+async def test_hostile_names_are_shown_escaped(tmp_path: Path, world: dict[str, Path]) -> None:
+    hostile = world["stick"] / "[bold red]x\x1b[31my"
+    hostile.mkdir()
+    screen = PlacePicker(
+        "inbox",
+        title="x",
+        places=lambda: [Place("USB [b]\x1b]0;owned\x07", world["stick"], "removable")],
+    )
+    async with picking(tmp_path, screen) as (pilot, _):
+        await highlight(pilot, "[bold red]x\\x1b[31my")
+        assert static_text(pilot.app, "#place") == f"Folder: {world['stick']}/[bold red]x\\x1b[31my"
+        text = screen_text(pilot.app)
+        assert "\x1b" not in text
+        assert "USB [b]\\x1b]0;owned\\x07" in text
+
+
+async def test_drive_detection_failing_still_opens_the_home_folder(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> list[Place]:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setenv("HOME", str(world["home"]))
+    async with picking(tmp_path, PlacePicker("inbox", title="x", places=broken)) as (pilot, _):
+        assert tree_of(pilot).path == Path.home() == world["home"]
+        assert static_text(pilot.app, "#picker-error") == (
+            "Drives could not be listed: the disk could not be read or written"
+            " (input/output error)."
+        )
+
+
+async def test_f1_lists_the_picker_keys(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await press(pilot, "f1")
+        text = screen_text(pilot.app)
+        for description in (
+            "Choose",
+            "Up",
+            "New folder",
+            "Find drives",
+            "Places list / folder tree",
+        ):
+            assert description in text
