@@ -220,3 +220,43 @@ def unit_completion(store: Store) -> list[UnitCompletion]:
     ]
     result.sort(key=lambda u: (u.complete, u.kecamatan_code, u.unit != Unit.KECAMATAN, u.code))
     return result
+
+
+@dataclass(frozen=True)
+class AreaFill:
+    """Posts needed and filled in an area and everything below it (a kelurahan with its TPS,
+    a kecamatan with its kelurahan and their TPS), summed from the TPS and unit completions."""
+
+    needed: int = 0
+    filled: int = 0
+    missing: int = 0
+
+    def __add__(self, other: _Fills | AreaFill) -> AreaFill:
+        return AreaFill(
+            self.needed + other.needed, self.filled + other.filled, self.missing + other.missing
+        )
+
+
+@dataclass(frozen=True)
+class AreaCompletion:
+    tps: list[TpsCompletion]
+    units: list[UnitCompletion]
+    kelurahan: dict[str, AreaFill]  # kelurahan code → its own posts and its TPS'
+    kecamatan: dict[str, AreaFill]  # kecamatan code → its own posts and everything below
+
+
+def area_completion(store: Store) -> AreaCompletion:
+    """`tps_completion` and `unit_completion`, with each kelurahan and kecamatan summed over
+    the places below it (the district's coverage)."""
+    tps = tps_completion(store)
+    units = unit_completion(store)
+    kelurahan: dict[str, AreaFill] = {}
+    kecamatan: dict[str, AreaFill] = {}
+    for unit in units:
+        if unit.unit == Unit.KELURAHAN:
+            kelurahan[unit.code] = kelurahan.get(unit.code, AreaFill()) + unit
+        kecamatan[unit.kecamatan_code] = kecamatan.get(unit.kecamatan_code, AreaFill()) + unit
+    for place in tps:
+        kelurahan[place.kelurahan_code] = kelurahan.get(place.kelurahan_code, AreaFill()) + place
+        kecamatan[place.kecamatan_code] = kecamatan.get(place.kecamatan_code, AreaFill()) + place
+    return AreaCompletion(tps, units, kelurahan, kecamatan)
