@@ -20,6 +20,7 @@ from tests.ui.conftest import (
     table_rows,
 )
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tpsdesk.store import areas
 from tpsdesk.store.db import Store
@@ -120,7 +121,7 @@ async def test_levels_numbers_and_moving_by_keyboard(store_path: Path) -> None:
         assert rows[0][3:] == ["0", "0", "1/1"]
         assert rows[1][2].startswith("4/")
         summary = static_text(app, "#coverage-summary")
-        assert "to fix 2" in summary and "enrolled (KPJ) 2" in summary
+        assert "to fix 2" in summary and "enrolled 2" in summary
         # Down to the kelurahan of Lowokwaru.
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -151,3 +152,151 @@ async def test_levels_numbers_and_moving_by_keyboard(store_path: Path) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
+
+
+async def test_o_opens_the_officers_of_the_row_and_back_reloads(store_path: Path) -> None:
+    from tpsdesk.ui.screens.unit import UnitScreen
+
+    district_store(store_path)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_coverage(pilot)
+        await pilot.press("down", "enter")  # kecamatan Lowokwaru
+        await settle(pilot)
+        await pilot.press("o")  # kelurahan Tunggulwulung's own posts
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen)
+        assert app.screen.unit.code == KEL_A and "Tunggulwulung" in app.screen.title
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # its TPS
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen)
+        assert app.screen.title == "TPS 001 — Tunggulwulung"
+        names = [row[2].strip() for row in table_rows(app, "#officers")]
+        assert {"AHMAD FAUZI", "DEWI LESTARI", "SUPRIYADI"} <= set(names)
+        # The district deletes an officer there; back on the desk the TPS shows it.
+        officers_table = app.screen.query_one("#officers", DataTable)
+        officers_table.move_cursor(row=names.index("SUPRIYADI"))
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+        assert static_text(app, "#coverage-path").endswith("Kel. Tunggulwulung")
+        assert rows_of(app)[0][2].startswith("2/")
+        # Enter on a TPS opens its officers too.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen)
+        assert pane.kelurahan is not None
+
+
+async def test_never_sent_filter(store_path: Path) -> None:
+    district_store(store_path)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await open_coverage(pilot)
+        assert not static_text(app, "#coverage-filter")
+        await pilot.press("n")
+        await settle(pilot)
+        assert "never sent" in static_text(app, "#coverage-filter")
+        # Both kecamatan have a kelurahan that never sent.
+        assert [r[0] for r in rows_of(app)] == [KEC_KLOJEN, KEC_LOWOKWARU]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert [r[0] for r in rows_of(app)] == [KEL_B]
+        await pilot.press("n")  # all again
+        await settle(pilot)
+        assert not static_text(app, "#coverage-filter")
+        assert [r[0] for r in rows_of(app)] == [KEL_A, KEL_B]
+
+
+async def test_not_since_filter_refuses_what_is_not_a_date(store_path: Path) -> None:
+    from tpsdesk.ui.screens.simple_form import SimpleForm
+
+    district_store(store_path)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await open_coverage(pilot)
+        for bad in ("31-02-2024", "kemarin", "[bold]x\x1b[31m"):
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, SimpleForm)
+            await fill(pilot, "#since", bad)
+            await pilot.press("f2")
+            await settle(pilot)
+            assert isinstance(app.screen, SimpleForm)
+            error = static_text(app, "#error")
+            assert "is not a date" in error and "dd-mm-yyyy" in error, error
+            if bad.startswith("[bold]"):
+                assert "[bold]x" in error and "\x1b" not in error
+            await pilot.press("escape")
+            await settle(pilot)
+        assert not static_text(app, "#coverage-filter")
+        # Kelurahan A sent on 20-09-2024: since that day it counts as sent, not the next.
+        await pilot.press("s")
+        await settle(pilot)
+        await fill(pilot, "#since", "20-09-2024")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "20-09-2024" in static_text(app, "#coverage-filter")
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert [r[0] for r in rows_of(app)] == [KEL_B]
+        await pilot.press("s")
+        await settle(pilot)
+        await fill(pilot, "#since", "21-09-2024")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert [r[0] for r in rows_of(app)] == [KEL_A, KEL_B]
+        # Empty: every kelurahan again.
+        await pilot.press("s")
+        await settle(pilot)
+        await fill(pilot, "#since", "")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not static_text(app, "#coverage-filter")
+
+
+async def test_empty_district_says_what_to_do_and_w_loads_the_area(
+    store_path: Path, tmp_path: Path
+) -> None:
+    from tpsdesk.ui.screens.area import AreaScreen
+
+    district_store(store_path, area=False)
+    listing = tmp_path / "wilayah.csv"
+    listing.write_text(
+        "kecamatan_code,kecamatan_name,kelurahan_code,kelurahan_name,tps_number,tps_address\n"
+        "35.73.04,Klojen,35.73.04.1001,Oro-oro Dowo,1,Jl. Ijen 1\n"
+        "35.73.04,Klojen,35.73.04.1001,Oro-oro Dowo,2,Jl. Ijen 2\n"
+        "35.73.04,Klojen,35.73.04.1002,[bold]Kauman[/bold],1,Jl. Kauman 1\n",
+        encoding="utf-8",
+    )
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await open_coverage(pilot)
+        assert "No area yet. Press w" in static_text(app, "#coverage-empty")
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, AreaScreen)
+        await pilot.press("i")
+        await settle(pilot)
+        await fill(pilot, "#path", str(listing))
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, AreaScreen), app.screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+        assert not static_text(app, "#coverage-empty")
+        assert [r[:2] for r in rows_of(app)] == [[KEC_KLOJEN, "Klojen"]]
+        await pilot.press("enter")
+        await settle(pilot)
+        # A name from the file is shown as written, never read as markup.
+        assert [r[1] for r in rows_of(app)] == ["Oro-oro Dowo", "[bold]Kauman[/bold]"]
+        assert [r[5] for r in rows_of(app)] == ["never", "never"]

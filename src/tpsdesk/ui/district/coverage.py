@@ -193,7 +193,7 @@ class CoveragePane(DeskPane):
         table: DataTable[object] = self.query_one("#coverage-table", DataTable)
         empty = self.query_one("#coverage-empty", Static)
         if not coverage.has_area():
-            table.display = False
+            table.clear(columns=True)  # kept shown and focused: the pane's keys work
             empty.display = True
             empty.update(
                 _(
@@ -205,7 +205,6 @@ class CoveragePane(DeskPane):
             self.query_one("#coverage-summary", Static).update("")
             self._render_filter()
             return
-        table.display = True
         previous = table.cursor_row
         rows = self.rows()
         table.clear(columns=True)
@@ -336,7 +335,7 @@ class CoveragePane(DeskPane):
         if self.coverage is None or not self.is_mounted:
             return None
         table: DataTable[object] = self.query_one("#coverage-table", DataTable)
-        if not table.display or table.row_count == 0:
+        if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((row for row in self.rows() if row.code == key), None)
