@@ -61,6 +61,9 @@ class CoveragePane(DeskPane):
         color: $primary;
         padding: 0 1;
     }
+    CoveragePane #coverage-filter, CoveragePane #coverage-empty {
+        padding: 0 1;
+    }
     CoveragePane #coverage-table {
         height: 1fr;
     }
