@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -158,3 +159,72 @@ def test_empty_district(district_store: Store) -> None:
     coverage = read_coverage(district_store)
     assert not coverage.has_area() and coverage.total is not None
     assert coverage.total.needed == 0 and coverage.total.unit == Unit.KECAMATAN
+
+
+def test_area_totals_are_completions_numbers(district_store: Store) -> None:
+    """area_completion's TPS and area totals equal tps_completion's and unit_completion's,
+    overfilled posts and posts a TPS does not need included."""
+    from tpsdesk.exchange.demo import fill_demo
+    from tpsdesk.store import officers
+
+    from .conftest import valid_nik
+
+    fill_demo(district_store, 400, rng_seed=3)
+    by_tps = {t.tps_id: t for t in tps_completion(district_store)}
+    crowded = next(iter(by_tps.values()))
+    for serial, post in enumerate(("kpps_ketua", "kpps_ketua", "kpps_ketua", "linmas")):
+        row = officer_row(device="x", counter=1, tps_id=crowded.tps_id)
+        fields = {k: v for k, v in row["values"].items() if k in _OFFICER_FIELDS}
+        fields.update(nik=valid_nik(serial=9000 + serial), post_code=post,
+                      name=f"ORANG {'ABCD'[serial]}")  # fmt: skip
+        officers.add_officer(district_store, _fields(fields), tps_id=crowded.tps_id)
+    # A post this TPS does not need (a catalogue changed since): counted, never missing.
+    with district_store.transaction() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE officer SET post_code = 'retired_post' WHERE name = 'ORANG D'"
+        )
+    by_tps = {t.tps_id: t for t in tps_completion(district_store)}
+    area = area_completion(district_store)
+    assert {t.tps_id for t in area.tps} == set(by_tps)
+    for place in area.tps:
+        full = by_tps[place.tps_id]
+        assert (place.fill.needed, place.fill.filled, place.fill.missing) == (
+            full.needed, full.filled, full.missing,
+        )  # fmt: skip
+    assert by_tps[crowded.tps_id].extra > 0
+    assert any(p.post_code == "retired_post" for p in by_tps[crowded.tps_id].posts)
+    units = unit_completion(district_store)
+    for code, fill in area.kecamatan.items():
+        needed = sum(t.needed for t in by_tps.values() if t.kecamatan_code == code)
+        needed += sum(u.needed for u in units if u.kecamatan_code == code)
+        filled = sum(t.filled for t in by_tps.values() if t.kecamatan_code == code)
+        filled += sum(u.filled for u in units if u.kecamatan_code == code)
+        assert (fill.needed, fill.filled) == (needed, filled)
+
+
+_OFFICER_FIELDS = {
+    "nik", "name", "birth_place", "birth_date", "sex", "address", "postcode", "phone", "email",
+    "mother_name", "marital_status", "post_code", "duty_start", "duty_end",
+}  # fmt: skip
+
+
+def _fields(values: dict[str, object]) -> Any:
+    from tpsdesk.domain.officer import OfficerFields
+    from tpsdesk.domain.problems import Sex
+
+    return OfficerFields(
+        nik=str(values["nik"]),
+        name=str(values["name"]),
+        birth_place=str(values["birth_place"]),
+        birth_date=date.fromisoformat(str(values["birth_date"])),
+        sex=Sex(str(values["sex"])),
+        address=str(values["address"]),
+        postcode=None,
+        phone=None,
+        email=None,
+        mother_name=None,
+        marital_status=None,
+        post_code=str(values["post_code"]),
+        duty_start=None,
+        duty_end=None,
+    )

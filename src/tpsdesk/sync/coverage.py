@@ -117,7 +117,18 @@ def _waiting(session: Session) -> Counter[Place]:
     took) at the area of the laptop that sent it."""
     ids = set(officers_under_review(session))
     unplaced: dict[str, str] = {}  # refused row id → the sender's area
-    devices = session.execute(sa_select(col(Device.device_id), col(Device.area_code))).all()
+    # Only laptops with a refused row in some report (every refused row is listed with its
+    # "index"): reading every report of every laptop costs a query each.
+    refusing = (
+        sa_select(col(ReceivedBundle.device_id))
+        .where(col(ReceivedBundle.report).contains('"index"'))
+        .distinct()
+    )
+    devices = session.execute(
+        sa_select(col(Device.device_id), col(Device.area_code)).where(
+            col(Device.device_id).in_(refusing)
+        )
+    ).all()
     for device_id, area_code in devices:
         for row_id, table in refused_rows(session, device_id).items():
             if table == "officer":
@@ -201,7 +212,7 @@ def read_coverage(store: Store) -> Coverage:
         kelurahan_sent[unit.code] = _latest(
             last_sent.get(unit.code), last_sent.get(unit.kecamatan_code)
         )
-    for place in sorted(completion.tps, key=lambda t: (t.kelurahan_code, t.number)):
+    for place in completion.tps:
         coverage.tps.setdefault(place.kelurahan_code, []).append(
             CoverageRow(
                 unit=Unit.TPS,
@@ -212,9 +223,9 @@ def read_coverage(store: Store) -> Coverage:
                 kelurahan_name=place.kelurahan_name,
                 number=place.number,
                 voters=place.voters,
-                needed=place.needed,
-                filled=place.filled,
-                missing=place.missing,
+                needed=place.fill.needed,
+                filled=place.fill.filled,
+                missing=place.fill.missing,
                 waiting=waiting[(Unit.TPS, place.tps_id)],
                 enrolled=enrolled[(Unit.TPS, place.tps_id)],
                 last_sent=kelurahan_sent.get(place.kelurahan_code),
