@@ -19,6 +19,7 @@ from tests.ui.conftest import (
     static_text,
     table_rows,
 )
+from tests.ui.test_area import choose_file
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -32,6 +33,7 @@ from tpsdesk.sync.merge import merge_bundle
 from tpsdesk.ui.app import TpsDeskApp
 from tpsdesk.ui.district.coverage import CoveragePane
 from tpsdesk.ui.district.desk import DistrictDeskScreen
+from tpsdesk.ui.widgets.places import remember_place
 
 KEC_LOWOKWARU = "35.73.05"
 KEC_KLOJEN = "35.73.04"
@@ -284,11 +286,10 @@ async def test_empty_district_says_what_to_do_and_w_loads_the_area(
         await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, AreaScreen)
+        # The list is chosen in the picker, in the folder it remembers.
+        remember_place("area-list", tmp_path)
         await pilot.press("i")
-        await settle(pilot)
-        await fill(pilot, "#path", str(listing))
-        await pilot.press("f2")
-        await settle(pilot)
+        await choose_file(pilot, listing.name)
         assert isinstance(app.screen, AreaScreen), app.screen
         await pilot.press("escape")
         await settle(pilot)
