@@ -150,7 +150,12 @@ class CoveragePane(DeskPane):
     @work(exclusive=True, group="coverage", exit_on_error=False)
     async def _load(self) -> None:
         store = self.desk.require_store()
-        coverage = await self.in_thread(read_coverage, store)
+        table: DataTable[object] = self.query_one("#coverage-table", DataTable)
+        table.loading = True  # a second or so at 100,000 officers
+        try:
+            coverage = await self.in_thread(read_coverage, store)
+        finally:
+            table.loading = False
         self.coverage = coverage
         # Keep the level shown if it still exists (the area may have changed).
         if self.kecamatan is not None:
@@ -167,7 +172,7 @@ class CoveragePane(DeskPane):
                 None,
             )
         self.render_level()
-        self.query_one("#coverage-table", DataTable).focus()
+        table.focus()
 
     # -- drawing --------------------------------------------------------------------------
 
