@@ -228,3 +228,31 @@ def _fields(values: dict[str, object]) -> Any:
         duty_start=None,
         duty_end=None,
     )
+
+
+def test_kelurahan_and_kecamatan_posts_count_at_their_unit(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    from tpsdesk.store import officers
+
+    from .conftest import valid_nik
+
+    placed = []
+    for serial, (post, where) in enumerate(
+        (("pps_anggota", {"kelurahan_code": M_KEL_B}), ("ppk_anggota", {"kecamatan_code": M_KEC}))
+    ):
+        row = officer_row(device="x", counter=1, tps_id=district_area["b1"])
+        fields = {k: v for k, v in row["values"].items() if k in _OFFICER_FIELDS}
+        fields.update(nik=valid_nik(serial=8000 + serial), post_code=post,
+                      name=f"PETUGAS {'AB'[serial]}")  # fmt: skip
+        placed.append(officers.add_officer(district_store, _fields(fields), **where).id)
+    for officer_id in placed:
+        _enrol(district_store, officer_id, "2401" + officer_id[:7])
+    _add_finding(district_store, [placed[1]])
+    coverage = read_coverage(district_store)
+    (lowokwaru,) = coverage.kecamatan
+    kel_a, kel_b = coverage.kelurahan[M_KEC]
+    assert (kel_b.enrolled, kel_b.filled, kel_b.waiting) == (1, 1, 0)
+    assert (kel_a.enrolled, kel_a.filled) == (0, 0)
+    assert (lowokwaru.enrolled, lowokwaru.filled, lowokwaru.waiting) == (2, 2, 1)
+    assert [t.enrolled for t in coverage.tps[M_KEL_B]] == [0]

@@ -89,10 +89,17 @@ def late_kelurahan(coverage: Coverage, kecamatan_code: str, since: date | None) 
 
 # -- reading ---------------------------------------------------------------------------------
 
-_ENROLLED = text(
-    "SELECT tps_id, kelurahan_code, kecamatan_code, count(*) FROM officer "
-    "WHERE deleted = 0 AND bpjs_number IS NOT NULL AND bpjs_number != '' "
-    "GROUP BY tps_id, kelurahan_code, kecamatan_code"
+# Enrolled: a participant number recorded (`bpjs_number > ''` leaves out NULL and "").
+# TPS officers (nearly all) in a plain scan grouped by TPS alone, as completion counts them;
+# the few of kelurahan and kecamatan posts through the index that leaves TPS officers out.
+_ENROLLED_TPS = text(
+    "SELECT tps_id, count(*) FROM officer NOT INDEXED "
+    "WHERE deleted = 0 AND tps_id IS NOT NULL AND bpjs_number > '' GROUP BY tps_id"
+)
+_ENROLLED_UNITS = text(
+    "SELECT kelurahan_code, kecamatan_code, count(*) FROM officer "
+    "WHERE tps_id IS NULL AND deleted = 0 AND bpjs_number > '' "
+    "GROUP BY kelurahan_code, kecamatan_code"
 )
 
 
@@ -106,8 +113,10 @@ def _place(tps_id: str | None, kelurahan_code: str | None, kecamatan_code: str) 
 
 def _enrolled(session: Session) -> Counter[Place]:
     counts: Counter[Place] = Counter()
-    for tps_id, kelurahan_code, kecamatan_code, n in session.execute(_ENROLLED):
-        counts[_place(tps_id, kelurahan_code, kecamatan_code)] += n
+    for tps_id, n in session.execute(_ENROLLED_TPS):
+        counts[(Unit.TPS, tps_id)] += n
+    for kelurahan_code, kecamatan_code, n in session.execute(_ENROLLED_UNITS):
+        counts[_place(None, kelurahan_code, kecamatan_code)] += n
     return counts
 
 
