@@ -301,3 +301,29 @@ async def test_empty_district_says_what_to_do_and_w_loads_the_area(
         # A name from the file is shown as written, never read as markup.
         assert [r[1] for r in rows_of(app)] == ["Oro-oro Dowo", "[bold]Kauman[/bold]"]
         assert [r[5] for r in rows_of(app)] == ["never", "never"]
+
+
+async def test_hostile_names_are_shown_as_plain_text(store_path: Path) -> None:
+    district_store(store_path)
+    hostile = "[bold red]Tlogo\x1b[31mmas[/]"
+    with Store.open(store_path, PASSPHRASE) as store, store.transaction() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE kelurahan SET name = ? WHERE code = ?", (hostile, KEL_B)
+        )
+        session.connection().exec_driver_sql(
+            "UPDATE kecamatan SET name = ? WHERE code = ?", ("[i]Lowo\x07kwaru", KEC_LOWOKWARU)
+        )
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await open_coverage(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # kelurahan B
+        await settle(pilot)
+        path = static_text(app, "#coverage-path")
+        assert "[i]Lowo" in path and "[bold red]Tlogo" in path
+        assert "\x1b" not in path and "\x07" not in path
+        await pilot.press("backspace")
+        await settle(pilot)
+        name = rows_of(app)[1][1]
+        assert name.startswith("[bold red]Tlogo") and "\x1b" not in name
