@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.ui.conftest import (
     create_store,
@@ -16,12 +17,15 @@ from tests.ui.conftest import (
     table_rows,
     unlock,
 )
+from textual.pilot import Pilot
+from textual.widgets import DirectoryTree
 
 from tpsdesk.store import areas
 from tpsdesk.ui.screens.area import AreaScreen
 from tpsdesk.ui.screens.dashboard import DashboardScreen
 from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.screens.simple_form import SimpleForm
+from tpsdesk.ui.widgets.places import PlacePicker, remember_place
 
 HEADER = "kecamatan_code,kecamatan_name,kelurahan_code,kelurahan_name,tps_number,tps_address"
 
@@ -131,17 +135,18 @@ async def test_area_csv_import(store_path: Path, tmp_path: Path) -> None:
         await pilot.press("f2")
         await settle(pilot)
 
-        await pilot.press("i")
+        # A file that vanished between the picker and the import: said, nothing imported.
+        assert isinstance(app.screen, AreaScreen)
+        app.screen.import_file(tmp_path / "missing.csv")
         await settle(pilot)
-        await fill(pilot, "#path", str(tmp_path / "missing.csv"))
-        await pilot.press("enter")
+        assert isinstance(app.screen, MessageScreen)
+        assert "missing.csv" in screen_text(app)
+        await pilot.press("escape")
         await settle(pilot)
-        assert isinstance(app.screen, SimpleForm)
-        assert static_text(app, "#error")
 
-        await fill(pilot, "#path", str(bad))
-        await pilot.press("enter")
-        await settle(pilot)
+        remember_place("area-list", tmp_path)
+        await pilot.press("i")
+        await choose_file(pilot, bad.name)
         assert isinstance(app.screen, MessageScreen)
         shown = screen_text(app)
         assert "nothing was imported" in shown
@@ -155,10 +160,7 @@ async def test_area_csv_import(store_path: Path, tmp_path: Path) -> None:
         assert table_rows(app, "#area") == []
 
         await pilot.press("i")
-        await settle(pilot)
-        await fill(pilot, "#path", f'"{good}"')
-        await pilot.press("enter")
-        await settle(pilot)
+        await choose_file(pilot, good.name)
         assert isinstance(app.screen, AreaScreen)
         store = app.require_store()
         assert [k.code for k in areas.list_kelurahan(store)] == ["35.73.05.1001", "35.73.05.1002"]
@@ -168,3 +170,24 @@ async def test_area_csv_import(store_path: Path, tmp_path: Path) -> None:
             ("35.73.05.1002", 1),
         ]
         assert len(table_rows(app, "#area")) == 1 + 2 + 3
+
+
+async def choose_file(pilot: Pilot[Any], name: str) -> None:
+    """In the PlacePicker just opened, move to the file called `name` in its tree and press
+    Enter. (Not `settle`: the tree's loader is a worker that runs while the tree is shown.)"""
+    for _round in range(200):
+        await pilot.pause(0.02)
+        screen = pilot.app.screen
+        if not isinstance(screen, PlacePicker):
+            continue
+        tree = screen.query_one(DirectoryTree)
+        lines = [tree.get_node_at_line(line) for line in range(tree.last_line + 1)]
+        found = [n for n in lines if n is not None and n.data and n.data.path.name == name]
+        if found:
+            tree.focus()
+            tree.move_cursor(found[0])
+            await pilot.pause()
+            await pilot.press("enter")
+            await settle(pilot)
+            return
+    raise AssertionError(f"{name} is not in the picker's tree")

@@ -213,6 +213,12 @@ def _rejections(session: Session, device_id: str) -> dict[str, tuple[str, list[d
     return out
 
 
+def refused_rows(session: Session, device_id: str) -> dict[str, str]:
+    """row id → table of the laptop's rows the district refused and no later bundle of it
+    brought again and had taken (what its next receipt asks it to fix)."""
+    return {row_id: table for row_id, (table, _reasons) in _rejections(session, device_id).items()}
+
+
 def _rollback_reported(session: Session, device_id: str) -> dict[str, Any] | None:
     """A bundle of the laptop the district refused because the laptop's store went back in
     time (same sequence numbers, other content: reason "rollback"), if any."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,6 +29,8 @@ from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.screens.simple_form import FormField, SimpleForm, SubmitRefused
 
 MAX_TPS_PER_ENTRY = 200
+# Files the area-list picker shows (read by their content: see exchange/area_csv.py).
+AREA_LIST_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods")
 
 
 # The hint line above the table says which of K, L and T adds what.
@@ -323,39 +326,32 @@ class AreaScreen(BaseScreen):
     # -- importing ----------------------------------------------------------------------------
 
     def action_import_csv(self) -> None:
-        store = self.desk.require_store()
-
-        def submit(values: dict[str, str]) -> object:
-            raw = values["path"].strip().strip('"').strip("'")
-            if not raw:
-                raise SubmitRefused(_("Enter the path of the file to import."))
-            path = Path(raw).expanduser()
-            try:
-                result, summary = import_area_csv(store, path)
-            except AreaCsvError as error:
-                raise SubmitRefused(error.message) from None
-            except StoreError as error:
-                raise SubmitRefused(error.message) from None
-            return path, result, summary
+        from tpsdesk.ui.widgets.places import PlacePicker
 
         self.app.push_screen(
-            SimpleForm(
-                _("Import an area list"),
-                [
-                    FormField(
-                        "path",
-                        _("CSV or spreadsheet file (XLSX, XLS, ODS)"),
-                        placeholder="/media/usb/wilayah.xlsx",
-                    )
-                ],
-                submit,
-                hint=_(
-                    "Columns: kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name, "
-                    "tps_number, tps_address"
-                ),
+            PlacePicker(
+                "area-list",
+                title=_("Choose the area list (CSV, XLSX, XLS or ODS)"),
+                kind="file",
+                suffixes=AREA_LIST_SUFFIXES,
             ),
-            callback=self._imported,
+            callback=self._chosen,
         )
+
+    def _chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.import_file(path)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def import_file(self, path: Path) -> None:
+        """Import the area list at `path` (the file chosen in the picker)."""
+        store = self.desk.require_store()
+        try:
+            result, summary = await self.in_thread(import_area_csv, store, path)
+        except (AreaCsvError, StoreError) as error:
+            self.app.push_screen(MessageScreen(escape(error.message), []))
+            return
+        self._imported((path, result, summary))
 
     def _imported(self, outcome: object) -> None:
         if not isinstance(outcome, tuple):
