@@ -346,6 +346,7 @@ class InboxRow:
     reason: str = ""  # translated: why damaged, refused before, or will be refused
     fingerprint: str = ""  # of the key the header names (to compare by phone)
     laptop: str = ""
+    area: str = ""  # the area the district issued the laptop, else the one the header claims
     kelurahan: str = ""
     kecamatan: str = ""
 
@@ -515,6 +516,7 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
                 reason=reason,
                 fingerprint=fingerprints[entry.sender_key],
                 laptop=laptop,
+                area=area,
                 kelurahan=names.get(area, "") if area != parent else "",
                 kecamatan=names.get(parent, ""),
             )
@@ -574,3 +576,126 @@ def merge_paths(
         return receive_files(
             store, [(path.name, reader(path)) for path in paths], progress=progress
         )
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+class OutcomeKind(StrEnum):
+    MERGED = "merged"
+    MERGED_WITH_REFUSALS = "merged_with_refusals"
+    MERGED_BEFORE = "merged_before"
+    REFUSED = "refused"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class OutcomeLines:
+    """One file's merge outcome as a clerk reads it: a headline and detail lines, translated
+    (file names and reasons untrusted: shown escaped)."""
+
+    file: str
+    kind: OutcomeKind
+    headline: str
+    details: tuple[str, ...] = ()
+
+
+SHOWN_REJECTIONS = 5
+
+
+def outcome_lines(outcome: Any) -> OutcomeLines:
+    """What to show for one ReceiveOutcome or ReceiveFailure of `merge_paths`."""
+    from tpsdesk.sync.bundle import ReceiveFailure
+
+    if isinstance(outcome, ReceiveFailure):
+        return OutcomeLines(
+            outcome.file,
+            OutcomeKind.REFUSED,
+            _("refused as a whole; nothing was merged"),
+            (outcome.message,),
+        )
+    if outcome.status in ("quarantined", "already_quarantined"):
+        return OutcomeLines(
+            outcome.file,
+            OutcomeKind.WAITING,
+            _("waits for approval of its laptop"),
+            (
+                _("Laptop fingerprint: {fingerprint}").format(fingerprint=outcome.fingerprint),
+                _(
+                    "Call the laptop's user and compare the fingerprint, then open Laptops "
+                    "(F4) to approve it: what waited is merged then."
+                ),
+            ),
+        )
+    report = outcome.report
+    details: list[str] = []
+    if report.merged and not report.replay:
+        details.append(
+            _(
+                "{accepted} accepted, {unchanged} unchanged, conflicts: {conflicts}, duplicate "
+                "findings: {duplicates}."
+            ).format(
+                accepted=len(report.accepted),
+                unchanged=len(report.unchanged),
+                conflicts=len(report.conflicts),
+                duplicates=len(report.duplicates),
+            )
+        )
+    if report.rejected:
+        if report.merged:
+            details.append(
+                ngettext(
+                    "{n} row was refused and not merged; the laptop is told with its next "
+                    "receipt. First reasons:",
+                    "{n} rows were refused and not merged; the laptop is told with its next "
+                    "receipt. First reasons:",
+                    report.refused_rows,
+                ).format(n=report.refused_rows)
+            )
+        details.extend(_rejection_lines(report))
+    elif not report.merged:
+        details.append(report.summary().splitlines()[0])
+    for low, high in report.gaps:
+        details.append(
+            _(
+                "Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
+            ).format(low=low, high=high)
+        )
+    if report.replay:
+        kind, headline = OutcomeKind.MERGED_BEFORE, _("merged before; nothing changed")
+    elif not report.merged:
+        kind, headline = OutcomeKind.REFUSED, _("refused as a whole; nothing was merged")
+    elif report.rejected:
+        kind, headline = OutcomeKind.MERGED_WITH_REFUSALS, _("merged, some rows refused")
+    else:
+        kind, headline = OutcomeKind.MERGED, _("merged")
+    return OutcomeLines(outcome.file, kind, headline, tuple(details))
+
+
+def _rejection_lines(report: Any) -> list[str]:
+    out: list[str] = []
+    for rejection in report.rejected:
+        where = (
+            _("row {n}").format(n=rejection.index + 1) if rejection.index >= 0 else _("the bundle")
+        )
+        for problem in rejection.problems:
+            if len(out) >= SHOWN_REJECTIONS:
+                return out
+            out.append(f"{where}: {problem.message}")
+    return out
+
+
+def report_title(lines: Sequence[OutcomeLines]) -> str:
+    """ "Merge report: 3 merged, 1 waiting approval, 2 refused"."""
+    counts: dict[OutcomeKind, int] = {}
+    for line in lines:
+        counts[line.kind] = counts.get(line.kind, 0) + 1
+    labels = {
+        OutcomeKind.MERGED: N_("merged"),
+        OutcomeKind.MERGED_WITH_REFUSALS: N_("merged with refused rows"),
+        OutcomeKind.MERGED_BEFORE: N_("merged before"),
+        OutcomeKind.WAITING: N_("waiting approval"),
+        OutcomeKind.REFUSED: N_("refused"),
+    }
+    parts = [f"{counts[kind]} {_(labels[kind])}" for kind in OutcomeKind if counts.get(kind)]
+    return _("Merge report: {parts}").format(parts=", ".join(parts) or "0")
