@@ -316,7 +316,7 @@ STATUS_LABELS: dict[InboxStatus, str] = {
     InboxStatus.OTHER_DISTRICT: N_("other district"),
     InboxStatus.RECEIPT: N_("receipt"),
     InboxStatus.SETUP: N_("setup file"),
-    InboxStatus.OTHER: N_("not a tpsdesk file"),
+    InboxStatus.OTHER: N_("other file"),
     InboxStatus.DAMAGED: N_("damaged"),
     InboxStatus.PART: N_("unfinished copy"),
 }
@@ -473,7 +473,12 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
     fingerprints: dict[str, str] = {}
     for entry in entries:
         if entry.kind is not EntryKind.BUNDLE:
-            rows.append(InboxRow(entry, _KIND_STATUS[entry.kind], reason=entry.problem))
+            problem = entry.problem
+            if entry.kind is EntryKind.OTHER:
+                problem = _("not a tpsdesk file")
+            elif entry.kind is EntryKind.PART:
+                problem = _("an unfinished copy")
+            rows.append(InboxRow(entry, _KIND_STATUS[entry.kind], reason=problem))
             continue
         known = devices.get(entry.sender_id)
         if entry.sender_key not in fingerprints:

@@ -110,7 +110,7 @@ async def test_the_picker_opens_a_folder_and_every_file_is_listed(world: World) 
         assert shown[NOTES] is InboxStatus.OTHER
         text = screen_text(app)
         assert "laptop-1" in text  # the district's record of the laptop (its operator)
-        assert world.kelurahan["laptop-1"][:11] in text
+        assert world.kelurahan["laptop-1"][:9] in text
         # A hostile file name is shown as text: its markup and escape codes are not obeyed.
         go_to(pilot, pane, HOSTILE_NAME)
         await pilot.pause()
@@ -247,7 +247,7 @@ async def test_refusals_of_the_keys(world: World) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
-        assert "notes.txt is not a bundle (not a tpsdesk file)" in notices(app)
+        assert "notes.txt is not a bundle (other file)" in notices(app)
         await pilot.press("m")
         await pilot.pause()
         assert "Mark files with Space first." in notices(app)

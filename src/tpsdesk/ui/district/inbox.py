@@ -38,7 +38,7 @@ from tpsdesk.ui.widgets.places import PlacePicker, last_place
 
 PURPOSE = "inbox"
 # Column widths at 80 columns (each cell has one space of padding either side).
-WIDTHS = {"status": 16, "laptop": 10, "kelurahan": 12, "area": 8, "seq": 7, "size": 5, "date": 5}
+WIDTHS = {"status": 18, "laptop": 9, "kelurahan": 10, "area": 8, "seq": 8, "size": 6, "date": 5}
 MARK = "●"
 
 
@@ -47,6 +47,7 @@ class InboxView:
     folder: Path
     rows: list[InboxRow]
     district_code: str
+    district_name: str = ""
 
 
 def read_inbox(store: Store, folder: Path) -> InboxView:
@@ -55,7 +56,9 @@ def read_inbox(store: Store, folder: Path) -> InboxView:
 
     settings = district_settings(store)
     rows = statuses(store, scan(folder))
-    return InboxView(folder, rows, settings.code if settings is not None else "")
+    if settings is None:
+        return InboxView(folder, rows, "")
+    return InboxView(folder, rows, settings.code, settings.name)
 
 
 def size_text(size: int) -> str:
@@ -79,7 +82,7 @@ class InboxPane(DeskPane):
     }
     InboxPane #inbox-detail {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
     }
     InboxPane #inbox-progress-box {
@@ -96,7 +99,12 @@ class InboxPane(DeskPane):
             tooltip=N_("Choose the folder or drive that holds the bundles"),
         ),
         Binding(
-            "r", "rescan", N_("Rescan"), id="inbox.rescan", tooltip=N_("Read the folder again")
+            "r",
+            "rescan",
+            N_("Rescan"),
+            id="inbox.rescan",
+            tooltip=N_("Read the folder again"),
+            show=False,
         ),
         Binding(
             "space",
@@ -112,6 +120,7 @@ class InboxPane(DeskPane):
             id="inbox.merge_one",
             tooltip=N_("Merge the file under the cursor"),
             priority=True,
+            show=False,  # room in the footer at 80 columns; F1 lists it
         ),
         Binding(
             "m",
@@ -136,6 +145,7 @@ class InboxPane(DeskPane):
         self.marked: set[Path] = set()
         self.merging = False
         self.district_code = ""
+        self.district: tuple[str, str] = ("", "")
         # Files refused as a whole in this session that the store keeps no record of (a
         # damaged or forged file): (size, mtime) as then, and why; shown until they change.
         self.refused: dict[Path, tuple[int, float, str]] = {}
@@ -158,9 +168,9 @@ class InboxPane(DeskPane):
             ("laptop", N_("Laptop")),
             ("kelurahan", N_("Kelurahan")),
             ("area", N_("Area")),
-            ("seq", N_("Changes")),
+            ("seq", N_("Seq.")),  # the range of change numbers
             ("size", N_("Size")),
-            ("date", N_("Date")),
+            ("date", N_("Made")),  # the day the bundle was written
         )
         for key, label in columns:
             table.add_column(_(label), key=key, width=WIDTHS[key])
@@ -203,6 +213,7 @@ class InboxPane(DeskPane):
     def _fill(self, view: InboxView) -> None:
         self.rows = [self._with_refusal(row) for row in view.rows]
         self.district_code = view.district_code
+        self.district = (view.district_name, view.district_code)
         present = {row.entry.path for row in view.rows}
         self.marked &= present
         table = self.query_one("#inbox-table", DataTable)
@@ -234,13 +245,14 @@ class InboxPane(DeskPane):
         elif row.status not in (InboxStatus.MERGED, InboxStatus.WAITING):
             status.stylize("italic")
         if entry.kind is not EntryKind.BUNDLE:
-            name = Text(clip(printable(entry.name), 40), style="italic")
+            name = Text(clip(printable(entry.name), WIDTHS["laptop"]), style="italic")
             return [status, name, "", "", "", Text(size_text(entry.size)), ""]
         area = row.area
         prefix = self.district_code + "."
         if self.district_code and area.startswith(prefix):
             area = area[len(prefix) :]
-        laptop = row.laptop or (_("new") if row.status is not InboxStatus.OTHER_DISTRICT else "")
+        # A laptop the district does not know yet: the start of its fingerprint.
+        laptop = row.laptop or (row.fingerprint[:5] + "…" if row.fingerprint else "")
         return [
             status,
             Text(clip(printable(laptop), WIDTHS["laptop"])),
@@ -270,17 +282,26 @@ class InboxPane(DeskPane):
             widget.update("")
             return
         entry = row.entry
-        first = printable(entry.name)
+        lines = [printable(entry.name)]
         if entry.kind is EntryKind.BUNDLE:
-            first += " · " + _("{date}, sent to {district} ({code})").format(
-                date=file_date(entry).strftime("%d-%m-%Y %H:%M"),
-                district=printable(entry.district_name),
-                code=printable(entry.district_code),
-            )
-        second = printable(row.reason) if row.reason else status_label(row.status)
-        if row.fingerprint and row.status in (InboxStatus.WAITING, InboxStatus.NEW):
-            second += " · " + _("fingerprint {fingerprint}").format(fingerprint=row.fingerprint)
-        widget.update(escape(first) + "\n" + escape(second))
+            place = ", ".join(p for p in (row.kelurahan, row.kecamatan) if p)
+            lines[0] += "".join(f" · {printable(part)}" for part in (row.laptop, place) if part)
+            when = file_date(entry).strftime("%d-%m-%Y %H:%M")
+            if row.fingerprint and row.status in (InboxStatus.WAITING, InboxStatus.NEW):
+                # The fingerprint to read over the phone for a laptop not approved yet.
+                when += " · " + _("fingerprint {fingerprint}").format(fingerprint=row.fingerprint)
+            lines.append(when)
+            if (entry.district_name, entry.district_code) != self.district:
+                # What the header says it is for, when that is not this office's own name.
+                lines.append(
+                    _("sent to {district} ({code})").format(
+                        district=printable(entry.district_name),
+                        code=printable(entry.district_code),
+                    )
+                )
+        why = printable(row.reason) if row.reason else status_label(row.status)
+        lines.append(why)
+        widget.update("\n".join(escape(line) for line in lines))
 
     # -- actions -----------------------------------------------------------------------------
 
