@@ -146,6 +146,7 @@ class InboxPane(DeskPane):
         self.merging = False
         self.district_code = ""
         self.district: tuple[str, str] = ("", "")
+        self._last_view: InboxView | None = None
         # Files refused as a whole in this session that the store keeps no record of (a
         # damaged or forged file): (size, mtime) as then, and why; shown until they change.
         self.refused: dict[Path, tuple[int, float, str]] = {}
@@ -211,6 +212,7 @@ class InboxPane(DeskPane):
         widget.set_class(error, "error")
 
     def _fill(self, view: InboxView) -> None:
+        self._last_view = view
         self.rows = [self._with_refusal(row) for row in view.rows]
         self.district_code = view.district_code
         self.district = (view.district_name, view.district_code)
