@@ -271,3 +271,48 @@ async def test_rescan_sees_a_new_file(world: World) -> None:
         await pilot.press("r")
         await settle(pilot)
         assert "later.txt" in statuses_by_name(pane)
+
+
+async def test_a_merge_shows_progress_and_leaves_the_desk_usable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tpsdesk.ui.district import inbox as inbox_module
+
+    release = threading.Event()
+    real = inbox_module.merge_paths
+
+    def slow_merge(store: Store, paths: list[Path], *, progress: Any = None) -> list[Any]:
+        def held(done: int, total: int, name: str) -> None:
+            progress(done, total, name)
+            if done == 1:
+                release.wait(timeout=30)  # the test looks at the screen meanwhile
+
+        return real(store, paths, progress=held)
+
+    monkeypatch.setattr(inbox_module, "merge_paths", slow_merge)
+    app = make_app(world.district_path)
+    async with running(app) as pilot:
+        pane = await open_inbox(pilot, world)
+        await pilot.press("a")
+        for _round in range(100):
+            await pilot.pause(0.05)
+            if "Merging 2/" in static_text(app, "#inbox-progress-text"):
+                break
+        assert "Merging 2/5: " in static_text(app, "#inbox-progress-text")
+        assert pane.merging
+        # The desk answers meanwhile: the cursor moves, another tab opens; no second merge.
+        table = pane.query_one("#inbox-table", DataTable)
+        before = table.cursor_row
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor_row == before + 1
+        await pilot.press("a")
+        await pilot.pause()
+        assert "A merge is running" in notices(app)
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, MergeReportScreen)
+        assert not pane.merging
+        assert not pane.query_one("#inbox-progress-box").display
