@@ -295,3 +295,58 @@ def test_bundle_files_keeps_the_cli_rules(world: World) -> None:
     names = [p.name for p in bundles]
     assert {NOTES, RECEIPT, SETUP, PART} == {name for name, _why in skipped}
     assert TRUNCATED in names and OVERSIZE in names and HOSTILE_NAME in names
+
+
+def test_a_bundle_refused_before_says_why(world: World) -> None:
+    from tpsdesk.sync.inbox import read_entry
+
+    path = world.laptops["laptop-1"]
+    entry = read_entry(path, path.stat().st_size, path.stat().st_mtime)
+    with Store.open(world.district_path, PASSPHRASE) as store:
+        with store.transaction() as session:
+            session.add(
+                ReceivedBundle(
+                    file_id=entry.file_id, device_id=entry.sender_id, seq_from=1, seq_to=2,
+                    status="refused", reason="area",
+                )
+            )  # fmt: skip
+        shown = _by_name(world, store)
+    assert shown[path.name][0] is InboxStatus.REFUSED
+    assert "another area" in shown[path.name][1]
+
+
+def test_outcome_lines_for_each_kind_of_outcome() -> None:
+    from tpsdesk.sync.inbox import OutcomeKind, outcome_lines, report_title
+    from tpsdesk.sync.merge import MergeReport, RowRef
+    from tpsdesk.sync.row_checks import Rejection, RowProblem
+
+    rejected = tuple(
+        Rejection(n, "officer", f"r{n}", (RowProblem("nik", "nik.length", f"NIK {n} too short"),))
+        for n in range(7)
+    )
+    partly = MergeReport("f", "d", 1, 9, "merged", accepted=(RowRef("officer", "a"),),
+                         rejected=rejected, gaps=((3, 4),))  # fmt: skip
+    whole = MergeReport("g", "d", 1, 9, "refused", reason="area")
+    again = MergeReport("h", "d", 1, 9, "merged", replay=True)
+    lines = [
+        outcome_lines(ReceiveOutcome("a.tpsb", "merged", "d", "", partly)),
+        outcome_lines(ReceiveOutcome("b.tpsb", "refused", "d", "", whole)),
+        outcome_lines(ReceiveOutcome("c.tpsb", "merged", "d", "", again)),
+        outcome_lines(ReceiveOutcome("d.tpsb", "already_quarantined", "d", "12345 67890")),
+        outcome_lines(ReceiveFailure("e.tpsb", "e.tpsb: damaged", "malformed")),
+    ]
+    kinds = [line.kind for line in lines]
+    assert kinds == [
+        OutcomeKind.MERGED_WITH_REFUSALS, OutcomeKind.REFUSED, OutcomeKind.MERGED_BEFORE,
+        OutcomeKind.WAITING, OutcomeKind.REFUSED,
+    ]  # fmt: skip
+    details = lines[0].details
+    assert "7 rows were refused" in details[1]
+    assert details[2:7] == tuple(f"row {n + 1}: NIK {n} too short" for n in range(5))
+    assert "changes 3–4" in details[-1]
+    assert "another area" in lines[1].details[0]
+    assert "12345 67890" in lines[3].details[0]
+    assert lines[4].details == ("e.tpsb: damaged",)
+    assert report_title(lines) == (
+        "Merge report: 1 merged with refused rows, 1 merged before, 2 refused, 1 waiting approval"
+    )
