@@ -316,3 +316,29 @@ async def test_a_merge_shows_progress_and_leaves_the_desk_usable(
         assert isinstance(app.screen, MergeReportScreen)
         assert not pane.merging
         assert not pane.query_one("#inbox-progress-box").display
+
+
+async def test_a_merge_that_cannot_save_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tpsdesk.ui.district import inbox as inbox_module
+    from tpsdesk.ui.screens.message import MessageScreen
+
+    def full_disk(store: Store, paths: list[Path], *, progress: Any = None) -> list[Any]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inbox_module, "merge_paths", full_disk)
+    app = make_app(world.district_path)
+    async with running(app) as pilot:
+        pane = await open_inbox(pilot, world)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "The merge stopped:" in screen_text(app)
+        assert "No space left on device" in screen_text(app) or "space" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not pane.merging
+        await pilot.press("a")  # and another merge may start
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)

@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, ProgressBar, Static
 
-from tpsdesk.i18n import N_, _
-from tpsdesk.store.db import Store
+from tpsdesk.i18n import N_, _, os_error_text
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.inbox import (
     EntryKind,
@@ -34,6 +34,7 @@ from tpsdesk.sync.inbox import (
 )
 from tpsdesk.terminal import printable
 from tpsdesk.ui.district.pane import DeskPane
+from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.widgets.places import PlacePicker, last_place
 
 PURPOSE = "inbox"
@@ -392,6 +393,18 @@ class InboxPane(DeskPane):
 
         try:
             outcomes = await self.in_thread(merge_paths, store, paths, progress=progress)
+        except (StoreError, OSError) as error:
+            # The store could not be written (a full disk, a file gone): said, not swallowed.
+            # What each file's own transaction committed stays; merging again redoes the rest.
+            reason = error.message if isinstance(error, StoreError) else os_error_text(error)
+            self.app.push_screen(
+                MessageScreen(
+                    escape(_("The merge stopped: {reason}").format(reason=printable(reason))),
+                    [escape(_("Read the folder again (r) to see what was merged."))],
+                )
+            )
+            self.changed()
+            return
         finally:
             self.merging = False
             if self.is_attached:
