@@ -25,7 +25,7 @@ from tpsdesk.cli.common import (
     option,
 )
 from tpsdesk.cli.officers import _problem_json
-from tpsdesk.i18n import N_, _, format_number, ngettext, os_error_text
+from tpsdesk.i18n import N_, _, format_number, ngettext
 from tpsdesk.terminal import printable
 
 
@@ -109,102 +109,11 @@ def district_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -
 
 
 def _bundle_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The bundles to merge among `paths` (a folder stands for the files in it), and the
-    (name, why) of the files skipped as not a bundle: receipts, setup files, other files.
+    """`sync.inbox.bundle_files`, a folder that cannot be read refused like any refusal."""
+    from tpsdesk.sync.inbox import bundle_files
 
-    Only the header is peeked at: a file whose header cannot be read is still given to the
-    merge when its name says bundle (.tpsb) or it starts like a tpsdesk file, so a damaged
-    bundle is refused with its reason, never skipped in silence. A folder's bundles go in the
-    order of their laptop and first change number, whatever their names."""
-    from tpsdesk.sync.container import FILE_SUFFIX, Kind
-
-    bundles: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    for path in paths:
-        in_folder = path.is_dir()
-        found: list[tuple[tuple[str, int, str], Path]] = []
-        for entry in _folder_files(path) if in_folder else [path]:
-            if in_folder and entry.name.endswith(".part"):
-                # What `bundle export` was writing when it stopped: never a whole bundle.
-                skipped.append((entry.name, _("an unfinished copy")))
-                continue
-            header = _peek_header(entry)
-            kind = header.get("kind") if header is not None else None
-            if kind is not None and kind != Kind.BUNDLE.value:
-                skipped.append((entry.name, _kind_name(str(kind))))
-            elif (
-                kind is None
-                and entry.suffix.lower() != FILE_SUFFIX[Kind.BUNDLE]
-                and entry.exists()
-                and not _starts_like_tpsdesk(entry)
-            ):
-                skipped.append((entry.name, _("not a tpsdesk file")))
-            else:  # a bundle, or a damaged or missing one: the merge says why
-                found.append((_bundle_order(header, entry.name), entry))
-        if in_folder:
-            found.sort(key=lambda pair: pair[0])
-        bundles.extend(entry for _order, entry in found)
-    return bundles, skipped
-
-
-def _folder_files(folder: Path) -> list[Path]:
-    """The files directly in `folder` (sub-folders are not entered)."""
-    try:
-        return sorted(entry for entry in folder.iterdir() if entry.is_file())
-    except OSError as exc:
-        fail(
-            _("Could not read {file}: {reason}").format(file=str(folder), reason=os_error_text(exc))
-        )
-
-
-def _starts_like_tpsdesk(path: Path) -> bool:
-    from tpsdesk.sync.container import MAGIC
-
-    try:
-        with path.open("rb") as handle:
-            start = handle.read(len(MAGIC))
-    except OSError:
-        return True  # unreadable: the merge reports why
-    return (bool(start) and MAGIC.startswith(start[: len(MAGIC)])) or start == MAGIC
-
-
-def _bundle_order(header: dict[str, Any] | None, name: str) -> tuple[str, int, str]:
-    if header is None:
-        return ("", 0, name)
-    sender = header.get("sender")
-    sender_id = sender.get("id") if isinstance(sender, dict) else None
-    seq = header.get("seq_from")
-    return (
-        sender_id if isinstance(sender_id, str) else "",
-        seq if isinstance(seq, int) and not isinstance(seq, bool) else 0,
-        name,
-    )
-
-
-def _kind_name(kind: str) -> str:
-    from tpsdesk.sync.container import kind_label
-
-    return _("a {kind}").format(kind=kind_label(kind))
-
-
-def _peek_header(path: Path) -> dict[str, Any] | None:
-    """The header of a tpsdesk file, read without its payload; None when the file cannot be
-    read or does not start like a tpsdesk file (the merge then says exactly why)."""
-    from tpsdesk.sync.container import MAGIC, MAX_HEADER
-
-    prefix = len(MAGIC) + 1
-    try:
-        with path.open("rb") as handle:
-            start = handle.read(prefix + 4)
-            if len(start) < prefix + 4 or start[: len(MAGIC)] != MAGIC:
-                return None
-            length = int.from_bytes(start[prefix:], "big")
-            if length > MAX_HEADER:
-                return None
-            header = json.loads(handle.read(length).decode("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return header if isinstance(header, dict) else None
+    with _sync_refusals():
+        return bundle_files(paths)
 
 
 def _print_outcome(outcome: Any) -> None:

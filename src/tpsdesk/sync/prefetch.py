@@ -151,8 +151,10 @@ class BundlePrefetcher:
             future = self._executor().submit(
                 _unpack_and_check, light, plaintext, area, catalogue, today
             )
-        except (BrokenProcessPool, RuntimeError, OSError):
-            self._enabled = False  # no second process here: carry on without one
+        except (BrokenProcessPool, RuntimeError, OSError, ValueError):
+            # No second process here (ValueError: under a full-screen UI that replaced
+            # stderr, multiprocessing cannot hand its descriptor on): carry on without one.
+            self._enabled = False
             return None
         return Prefetched(future, area, catalogue, today, light, plaintext)
 
