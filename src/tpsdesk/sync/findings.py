@@ -20,11 +20,20 @@ from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import _, ngettext
 from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
-from tpsdesk.store.models import OFFICER_FIELD_COLUMNS, Action, Officer, SyncFields, Tps, utcnow
+from tpsdesk.store.models import (
+    OFFICER_FIELD_COLUMNS,
+    Action,
+    Kecamatan,
+    Kelurahan,
+    Officer,
+    SyncFields,
+    Tps,
+    utcnow,
+)
 from tpsdesk.store.versioning import audit, stamp, state_of
 from tpsdesk.sync.changes import row_to_wire, wire_value
 from tpsdesk.sync.district import Decision, FindingError, missing_ranges, seen_ranges_in
-from tpsdesk.sync.district_models import Finding, FindingKind, FindingStatus, RowVersion
+from tpsdesk.sync.district_models import Device, Finding, FindingKind, FindingStatus, RowVersion
 from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
@@ -134,9 +143,54 @@ def ensure_finding(
             table_name=table,
             row_ids=canonical(ids),
             details=canonical(details),
+            area_code=finding_area(session, table, ids, details),
         )
         session.add(finding)
     return finding
+
+
+def finding_area(session: Session, table: str, ids: list[str], details: dict[str, Any]) -> str:
+    """Where a finding is, for the desk's area filter: the kelurahan of its first row that has
+    one (a TPS officer's through the TPS), else the kecamatan; for a laptop's gap or rollback,
+    the laptop's area. "" when nothing says."""
+    if table == "officer" and ids:
+        query = select(Officer.tps_id, Officer.kelurahan_code, Officer.kecamatan_code).where(
+            col(Officer.id).in_(ids[:50])
+        )
+        found = list(session.exec(query))
+        places = [t for t, _k, _c in found if t]
+        if places:
+            code = session.exec(select(Tps.kelurahan_code).where(Tps.id == places[0])).first()
+            if code:
+                return str(code)
+        for _tps, kelurahan, kecamatan in found:
+            if kelurahan or kecamatan:
+                return str(kelurahan or kecamatan)
+        return ""
+    if table == "tps" and ids:
+        code = session.exec(select(Tps.kelurahan_code).where(col(Tps.id).in_(ids[:50]))).first()
+        return str(code or details.get("kelurahan", ""))
+    if table in ("kelurahan", "kecamatan") and ids:
+        model: Any = Kelurahan if table == "kelurahan" else Kecamatan
+        return str(session.exec(select(model.code).where(model.id == ids[0])).first() or "")
+    device_id = details.get("device_id")
+    if isinstance(device_id, str) and device_id:
+        device = session.get(Device, device_id)
+        return device.area_code if device is not None else ""
+    return ""
+
+
+def fill_finding_areas(session: Session) -> None:
+    """Set the area of every finding of a store made before findings had one (once, when the
+    column is added)."""
+    for finding in session.exec(select(Finding).where(Finding.area_code == "")):
+        area = finding_area(
+            session, finding.table_name, json.loads(finding.row_ids), json.loads(finding.details)
+        )
+        if area:
+            finding.area_code = area
+            session.add(finding)
+    session.flush()
 
 
 def refresh_conflict(
