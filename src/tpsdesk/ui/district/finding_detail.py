@@ -9,6 +9,7 @@ import json
 from datetime import date
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -372,7 +373,8 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
             question += " " + _("The other records are removed.")
         elif found.kind != FindingKind.CONFLICT.value and changed:
             question += " " + _("The other records stay as they are.")
-        text = printable("\n".join([question, *lines[:12]]))
+        # ConfirmScreen reads markup: values from the store are escaped.
+        text = "\n".join(escape(printable(line)) for line in [question, *lines[:12]])
         if changed:
             decision, values = district.Decision.EDIT, changed
         else:
