@@ -373,7 +373,7 @@ def _page_rows(session: Session, findings: list[Finding]) -> list[FindingRow]:
             numbers = sorted({places[o.tps_id].label for o in officers
                               if o.tps_id and o.tps_id in places})  # fmt: skip
             if numbers:
-                place = f"{place} TPS {', '.join(numbers)}"
+                place = f"TPS {', '.join(numbers)}, {place}"
             if finding.kind == FindingKind.CONFLICT.value:
                 summary = _("{n} versions").format(n=len(details.get("heads", [])))
             elif officers:
@@ -381,7 +381,7 @@ def _page_rows(session: Session, findings: list[Finding]) -> list[FindingRow]:
         elif finding.table_name == "tps":
             number = details.get("number")
             if isinstance(number, int):
-                place = f"{place} TPS {number:03d}"
+                place = f"TPS {number:03d}, {place}"
             summary = _("{n} TPS with one number").format(n=len(ids))
         elif finding.kind == FindingKind.ROLLBACK.value:
             summary = _("changes {ranges}").format(
@@ -618,6 +618,8 @@ def detail(store: Store, finding_id: str) -> FindingDetail:
                     )
                 ).first()
                 sources.append((row_id, row_to_wire(row, 0)["values"], row.deleted, version))
+            # Row ids are random: the records in a stable order (by NIK or TPS number).
+            sources.sort(key=lambda s: (str(s[1].get("nik", s[1].get("number", ""))), s[0]))
         senders = {v.sender_id for _k, _v, _d, v in sources if v is not None and v.sender_id}
         devices = {d.device_id: d for d in session.exec(
             select(Device).where(col(Device.device_id).in_(senders)))}  # fmt: skip

@@ -70,7 +70,7 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         Binding("3", "keep(3)", N_("Keep 3"), id="finding.keep_3", show=False),
         Binding("4", "keep(4)", N_("Keep 4"), id="finding.keep_4", show=False),
         Binding("b", "keep_both", N_("Keep both"), id="finding.keep_both", key_display="B"),
-        Binding("n", "note", N_("Note"), id="finding.note", key_display="N"),
+        Binding("n", "note", N_("Note"), id="finding.note", key_display="N", show=False),
         Binding("f2", "save", N_("Save result"), id="finding.save"),
         Binding("escape", "back", N_("Back"), id="finding.back"),
     ]
@@ -118,7 +118,7 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         found = self.detail
         if found is None:
             return
-        title = f"{view.kind_label(found.kind)} · {found.id[:12]}"
+        title = view.kind_label(found.kind)
         self.query_one("#detail-title", Static).update(Text(printable(title)))
         self.query_one("#detail-who", Static).update(self._who())
         table: DataTable[Any] = self.query_one("#detail-table", DataTable)

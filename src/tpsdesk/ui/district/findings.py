@@ -24,7 +24,7 @@ ALL = "*"
 
 def _date(row: view.FindingRow, resolved: bool) -> str:
     when = row.resolved_at if resolved and row.resolved_at else row.created_at
-    return when.strftime("%d-%m-%Y %H:%M")
+    return when.strftime("%d-%m-%Y")
 
 
 def decision_label(decision: str) -> str:
@@ -59,18 +59,16 @@ class FindingsPane(DeskPane):
     BINDINGS = [
         Binding("enter", "open", N_("Open"), id="findings.open"),
         Binding("space", "mark", N_("Mark"), id="findings.mark"),
-        Binding(
-            "b", "keep_marked", N_("Keep both (marked)"), id="findings.keep_marked", key_display="B"
-        ),
+        Binding("b", "keep_marked", N_("Keep both"), id="findings.keep_marked", key_display="B"),
         Binding(
             "r", "toggle_resolved", N_("Open/decided"), id="findings.resolved", key_display="R"
         ),
         Binding(
             "left_square_bracket",
             "page(-1)",
-            N_("Previous page"),
+            N_("Page"),
             id="findings.previous_page",
-            key_display="[",
+            key_display="[ ]",
         ),
         Binding(
             "right_square_bracket",
@@ -78,6 +76,7 @@ class FindingsPane(DeskPane):
             N_("Next page"),
             id="findings.next_page",
             key_display="]",
+            show=False,
         ),
         Binding("k", "focus_kind", N_("Kind"), id="findings.kind", show=False),
         Binding("a", "focus_area", N_("Area filter"), id="findings.area", show=False),
@@ -187,14 +186,19 @@ class FindingsPane(DeskPane):
         cursor = table.cursor_row
         table.clear(columns=True)
         resolved = self.resolved()
+        # Widths that keep every column on an 80-column screen (cells are cut to fit).
+        spare = max(20, self.size.width - 3 - 12 - 2)
         table.add_column("", key="mark", width=1)
-        table.add_column(_("Decided") if resolved else _("Found"), key="date")
-        table.add_column(_("Place"), key="place")
+        table.add_column(_("Decided") if resolved else _("Found"), key="date", width=10)
         if resolved:
-            table.add_column(_("Decided by"), key="by")
-            table.add_column(_("Decision"), key="decision")
-        table.add_column(_("Who"), key="who")
-        table.add_column(_("About"), key="about")
+            table.add_column(_("Place"), key="place", width=spare * 30 // 100 - 2)
+            table.add_column(_("Decided by"), key="by", width=spare * 20 // 100 - 2)
+            table.add_column(_("Decision"), key="decision", width=spare * 22 // 100 - 2)
+            table.add_column(_("Who"), key="who", width=spare * 28 // 100 - 2)
+        else:
+            table.add_column(_("Place"), key="place", width=spare * 38 // 100 - 2)
+            table.add_column(_("Who"), key="who", width=spare * 32 // 100 - 2)
+            table.add_column(_("About"), key="about", width=spare * 30 // 100 - 2)
         for row in self.rows:
             cells: list[Any] = [
                 "✓" if row.id in self.marked else "",
@@ -202,8 +206,9 @@ class FindingsPane(DeskPane):
                 cell(row.place),
             ]
             if resolved:
-                cells += [cell(row.resolved_by), decision_label(row.decision)]
-            cells += [cell(row.people), cell(row.summary)]
+                cells += [cell(row.resolved_by), decision_label(row.decision), cell(row.people)]
+            else:
+                cells += [cell(row.people), cell(row.summary)]
             table.add_row(*cells, key=row.id)
         if self.rows:
             table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1))
