@@ -435,3 +435,57 @@ async def test_text_from_the_store_is_shown_as_it_is(world: World) -> None:
         assert "[red]Bu" in text(app) and "\x1b" not in text(app)
         await open_first(pilot)
         assert "[red]Bu" in text(app) and "\x1b" not in text(app)
+
+
+async def test_a_refused_decision_is_shown_and_changes_nothing(world: World) -> None:
+    """Keeping one TPS while the other still has an officer is refused with the reason."""
+    from sqlalchemy import text as sql
+
+    finding = findings_of(world.store, "duplicate_tps")[0]
+    first, second = json.loads(finding.row_ids)
+    with Store.open(world.store, PASSPHRASE) as store, store.transaction() as session:
+        connection = session.connection()
+        for tps_id in (first, second):
+            connection.execute(
+                sql(
+                    "UPDATE officer SET tps_id = :tps WHERE id = (SELECT id FROM officer "
+                    "WHERE deleted = 0 AND (tps_id IS NULL OR tps_id NOT IN (:a, :b)) LIMIT 1)"
+                ),
+                {"tps": tps_id, "a": first, "b": second},
+            )
+    app = make_app(world.store)
+    async with running(app) as pilot:
+        await open_findings(pilot, FindingKind.DUPLICATE_TPS.value)
+        screen = await open_first(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        await answer_yes(pilot)
+        assert app.screen is screen
+        assert "still has 1 officer" in text(app)
+    assert findings_of(world.store, "duplicate_tps")  # still open
+    with Store.open(world.store, PASSPHRASE) as store:
+        from tpsdesk.store import areas
+
+        assert all(areas.get_tps(store, i) is not None for i in (first, second))
+        assert not any(areas.get_tps(store, i).deleted for i in (first, second))  # type: ignore[union-attr]
+
+
+async def test_a_decided_finding_opens_read_only_with_who_decided(world: World) -> None:
+    finding = findings_of(world.store, "duplicate_nik")[0]
+    with Store.open(world.store, PASSPHRASE) as store:
+        district.resolve_finding(store, finding.id, district.Decision.KEEP_BOTH, note="dua orang")
+    app = make_app(world.store)
+    async with running(app) as pilot:
+        await open_findings(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        screen = await open_first(pilot)
+        shown = text(app)
+        assert "Decided by Bu Ani on" in shown and "kept both — dua orang" in shown
+        assert "Result" not in shown
+        await pilot.press("1", "b", "f2", "e")
+        await settle(pilot)
+        assert app.screen is screen  # nothing to decide any more
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)

@@ -17,6 +17,7 @@ from tpsdesk.store.db import Store
 from tpsdesk.sync import finding_view as view
 from tpsdesk.sync.district_models import FindingKind, FindingStatus
 from tpsdesk.terminal import printable
+from tpsdesk.ui.bindings import translate_bindings
 from tpsdesk.ui.district.pane import DeskPane
 
 ALL = "*"
@@ -41,6 +42,16 @@ def cell(text: str) -> Text:
     return Text(printable(text))
 
 
+class FindingsTable(DataTable[Any]):
+    """The page of findings; its Enter (open the finding) is shown in the footer."""
+
+    BINDINGS = [Binding("enter", "select_cursor", N_("Open"), id="findings.open")]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
+
+
 class FindingsPane(DeskPane):
     TITLE = N_("Findings")
 
@@ -57,7 +68,6 @@ class FindingsPane(DeskPane):
     """
 
     BINDINGS = [
-        Binding("enter", "open", N_("Open"), id="findings.open"),
         Binding("space", "mark", N_("Mark"), id="findings.mark"),
         Binding("b", "keep_marked", N_("Keep both"), id="findings.keep_marked", key_display="B"),
         Binding(
@@ -120,7 +130,7 @@ class FindingsPane(DeskPane):
                 compact=True,
             )
         yield Static("", id="findings-info", classes="hint")
-        yield DataTable(id="findings-table", cursor_type="row", zebra_stripes=True)
+        yield FindingsTable(id="findings-table", cursor_type="row", zebra_stripes=True)
 
     # -- reading ---------------------------------------------------------------------------
 
