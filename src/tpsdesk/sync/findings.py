@@ -154,18 +154,16 @@ def finding_area(session: Session, table: str, ids: list[str], details: dict[str
     one (a TPS officer's through the TPS), else the kecamatan; for a laptop's gap or rollback,
     the laptop's area. "" when nothing says."""
     if table == "officer" and ids:
-        query = select(Officer.tps_id, Officer.kelurahan_code, Officer.kecamatan_code).where(
-            col(Officer.id).in_(ids[:50])
-        )
-        found = list(session.exec(query))
-        places = [t for t, _k, _c in found if t]
-        if places:
-            code = session.exec(select(Tps.kelurahan_code).where(Tps.id == places[0])).first()
-            if code:
-                return str(code)
-        for _tps, kelurahan, kecamatan in found:
-            if kelurahan or kecamatan:
-                return str(kelurahan or kecamatan)
+        # session.get: the row as this transaction holds it (a merge changes rows before it
+        # records their conflicts, without flushing).
+        officers = [o for o in (session.get(Officer, i) for i in ids[:10]) if o is not None]
+        for officer in officers:
+            tps = session.get(Tps, officer.tps_id) if officer.tps_id else None
+            if tps is not None:
+                return tps.kelurahan_code
+        for officer in officers:
+            if officer.kelurahan_code or officer.kecamatan_code:
+                return officer.kelurahan_code or officer.kecamatan_code
         return ""
     if table == "tps" and ids:
         code = session.exec(select(Tps.kelurahan_code).where(col(Tps.id).in_(ids[:50]))).first()
