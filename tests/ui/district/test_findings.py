@@ -489,3 +489,30 @@ async def test_a_decided_finding_opens_read_only_with_who_decided(world: World) 
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
+
+
+async def test_kind_and_area_chosen_by_keyboard(world: World) -> None:
+    from textual.widgets import Select
+
+    app = make_app(world.store)
+    async with running(app) as pilot:
+        pane = await open_findings(pilot)
+        assert "Same NIK, open" in info(app)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.focused, Select) and app.focused.id == "findings-kind"
+        await pilot.press("enter", "down", "down", "enter")  # the list, then "Conflict"
+        await settle(pilot)
+        assert pane.kind == FindingKind.CONFLICT.value and "Conflict, open" in info(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.focused, Select) and app.focused.id == "findings-kecamatan"
+        await pilot.press("enter", "down", "enter")  # the first kecamatan
+        await settle(pilot)
+        assert pane.kecamatan is not None and pane.kecamatan.startswith("35.73.")
+        await pilot.press("tab")  # to the kelurahan of that kecamatan
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "findings-kelurahan"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is pane.query_one("#findings-table")

@@ -145,7 +145,7 @@ class FindingsPane(DeskPane):
             self._areas_loaded = True
             self._set_options(
                 "#findings-kecamatan",
-                [(_("Every kecamatan"), ALL), *((printable(a.name), a.code) for a in kecamatan)],
+                [(_("Every kecamatan"), ALL), *((cell(a.name), a.code) for a in kecamatan)],
             )
         counts, found = await self.in_thread(self._read, store)
         self.start = found.offset
@@ -178,7 +178,9 @@ class FindingsPane(DeskPane):
         )
         return counts, found
 
-    def _set_options(self, selector: str, options: list[tuple[str, str]], value: str = ALL) -> None:
+    def _set_options(
+        self, selector: str, options: list[tuple[str | Text, str]], value: str = ALL
+    ) -> None:
         select: Select[str] = self.query_one(selector, Select)
         self._quiet += 1
         with select.prevent(Select.Changed):
@@ -261,7 +263,7 @@ class FindingsPane(DeskPane):
             choices = self.kelurahan_of.get(value, []) if self.kecamatan else []
             self._set_options(
                 "#findings-kelurahan",
-                [(_("Every kelurahan"), ALL), *((printable(a.name), a.code) for a in choices)],
+                [(_("Every kelurahan"), ALL), *((cell(a.name), a.code) for a in choices)],
             )
         elif event.select.id == "findings-kelurahan":
             self.kelurahan = None if value == ALL else value
