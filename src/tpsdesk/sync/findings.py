@@ -250,6 +250,7 @@ def apply_decision(
     keep: str | None = None,
     values: dict[str, Any] | None = None,
     note: str = "",
+    remove_others: bool = False,
 ) -> Finding:
     """Carry out a clerk's decision on a finding (see `district.resolve_finding`)."""
     catalogue = store.catalogue
@@ -314,16 +315,7 @@ def apply_decision(
             if keep not in rows:
                 raise FindingError(_("Choose one of the officers of this finding."))
             officers = load_rows(session, "officer", rows)
-            if decision == Decision.KEEP_ONE:
-                for row_id in rows:
-                    officer = officers.get(row_id)
-                    if row_id != keep and officer is not None and not officer.deleted:
-                        assert isinstance(officer, Officer)
-                        keys.add(officer)
-                        stamp(session, state, officer, Action.DELETE, changed=["deleted"])
-                        _record_stamped(session, officer)
-                        changed.append({"row": row_id, "deleted": True})
-            elif decision == Decision.EDIT and values is not None:
+            if decision == Decision.EDIT and values is not None:
                 officer = officers[keep]
                 assert isinstance(officer, Officer)
                 keys.add(officer)
@@ -336,8 +328,19 @@ def apply_decision(
                     _record_stamped(session, officer)
                     keys.add(officer)
                 changed.append({"row": keep, "fields": sorted(names)})
-            else:
+            elif decision != Decision.KEEP_ONE:
                 raise FindingError(_("Unknown decision."))
+            # Keep one; or an edit that made the kept record the one person (the desk's
+            # result built from both records).
+            if decision == Decision.KEEP_ONE or remove_others:
+                for row_id in rows:
+                    other = officers.get(row_id)
+                    if row_id != keep and other is not None and not other.deleted:
+                        assert isinstance(other, Officer)
+                        keys.add(other)
+                        stamp(session, state, other, Action.DELETE, changed=["deleted"])
+                        _record_stamped(session, other)
+                        changed.append({"row": row_id, "deleted": True})
         elif finding.kind == FindingKind.DUPLICATE_TPS.value:
             changed.extend(_resolve_duplicate_tps(session, state, rows, decision, keep, values,
                                                   catalogue))  # fmt: skip

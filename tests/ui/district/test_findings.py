@@ -516,3 +516,54 @@ async def test_kind_and_area_chosen_by_keyboard(world: World) -> None:
         await pilot.press("tab")
         await pilot.pause()
         assert app.focused is pane.query_one("#findings-table")
+
+
+async def test_a_result_built_from_duplicates_keeps_one_person_or_both(world: World) -> None:
+    """Same NIK: the name typed anew, and the records are one person (the other goes);
+    likely the same: a phone typed anew on one of two people (both stay)."""
+    same = findings_of(world.store, "duplicate_nik")[0]
+    likely = findings_of(world.store, "likely_duplicate")[0]
+    app = make_app(world.store)
+    async with running(app) as pilot:
+        await open_findings(pilot)
+        screen = await open_first(pilot)
+        assert screen.detail is not None
+        kept = screen.detail.versions[0].key
+        await go_to_field(pilot, screen, "name")
+        await pilot.press("e")
+        await settle(pilot)
+        await fill(pilot, "#value", "Siti Aminah Rahayu")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Keep record 1 with these changes?" in text(app)
+        await answer_yes(pilot)
+        assert "Are these records one person?" in text(app)
+        await answer_yes(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+
+        pane = app.screen.query_one(FindingsPane)
+        pane.choose_kind(FindingKind.LIKELY_DUPLICATE.value)
+        await settle(pilot)
+        pane.query_one("#findings-table", DataTable).focus()
+        screen = await open_first(pilot)
+        await go_to_field(pilot, screen, "phone")
+        await pilot.press("e")
+        await settle(pilot)
+        await fill(pilot, "#value", "081211112222")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await answer_yes(pilot)
+        await pilot.press("n")  # two people
+        await settle(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+    removed = next(i for i in json.loads(same.row_ids) if i != kept)
+    assert officer_values(world.store, kept)["name"] == "Siti Aminah Rahayu"
+    assert officer_values(world.store, removed)["deleted"] is True
+    for officer_id in json.loads(likely.row_ids):
+        assert officer_values(world.store, officer_id)["deleted"] is False
+    resolved = findings_of(world.store, "likely_duplicate", "resolved")
+    assert resolved and json.loads(resolved[0].resolution)["decision"] == "edit"

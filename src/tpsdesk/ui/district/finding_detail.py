@@ -369,9 +369,10 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
             )
         else:
             question = _("Keep {version} as it is?").format(version=word.format(n=version.number))
+        officers = found.table == "officer" and found.kind != FindingKind.CONFLICT.value
         if found.kind != FindingKind.CONFLICT.value and len(found.versions) > 1 and not changed:
             question += " " + _("The other records are removed.")
-        elif found.kind != FindingKind.CONFLICT.value and changed:
+        elif found.kind != FindingKind.CONFLICT.value and changed and not officers:
             question += " " + _("The other records stay as they are.")
         # ConfirmScreen reads markup: values from the store are escaped.
         text = "\n".join(escape(printable(line)) for line in [question, *lines[:12]])
@@ -380,8 +381,26 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         else:
             decision, values = district.Decision.KEEP_ONE, None
 
+        def one_person(yes: bool | None) -> None:
+            if yes is not None:
+                self._decide(decision, version.key, values, remove_others=yes)
+
         def answered(yes: bool | None) -> None:
-            if yes:
+            if not yes:
+                return
+            if officers and changed and len(found.versions) > 1:
+                # The result may merge two records of one person, or correct one of two
+                # people: the clerk says which.
+                self.app.push_screen(
+                    ConfirmScreen(
+                        _(
+                            "Are these records one person? Yes: the other records are removed. "
+                            "No: they stay as they are."
+                        )
+                    ),
+                    one_person,
+                )
+            else:
                 self._decide(decision, version.key, values)
 
         self.app.push_screen(ConfirmScreen(text), answered)
@@ -424,7 +443,14 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(exclusive=True, group="finding-decide", exit_on_error=False)
-    async def _decide(self, decision: str, keep: str | None, values: dict[str, Any] | None) -> None:
+    async def _decide(
+        self,
+        decision: str,
+        keep: str | None,
+        values: dict[str, Any] | None,
+        *,
+        remove_others: bool = False,
+    ) -> None:
         store = self.desk.require_store()
         self._error(_("Saving…"))
         try:
@@ -436,6 +462,7 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
                 keep=keep,
                 values=values,
                 note=self.note,
+                remove_others=remove_others,
             )
         except SyncError as exc:
             self._error(exc.message)
