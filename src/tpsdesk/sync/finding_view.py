@@ -325,7 +325,8 @@ def page(
     offset: int = 0,
     limit: int = PAGE,
 ) -> FindingPage:
-    """One page of findings of `kind`, newest first, with the total that match."""
+    """One page of findings of `kind`, newest first (decided ones: latest decision first),
+    with the total that match."""
     require_district(store)
     ensure_district_tables(store)
     where = [Finding.status == status, Finding.kind == kind]
@@ -338,7 +339,13 @@ def page(
         query = (
             select(Finding)
             .where(*where)
-            .order_by(col(Finding.created_at).desc(), col(Finding.id).desc())
+            .order_by(
+                # Decided ones by the latest decision; open ones by the latest found.
+                col(Finding.resolved_at).desc()
+                if status == FindingStatus.RESOLVED.value
+                else col(Finding.created_at).desc(),
+                col(Finding.id).desc(),
+            )
             .offset(offset)
             .limit(limit)
         )

@@ -88,8 +88,10 @@ class FindingsPane(DeskPane):
             key_display="]",
             show=False,
         ),
-        Binding("k", "focus_kind", N_("Kind"), id="findings.kind", show=False),
-        Binding("a", "focus_area", N_("Area filter"), id="findings.area", show=False),
+        Binding("k", "focus_kind", N_("Kind"), id="findings.kind", key_display="K", show=False),
+        Binding(
+            "a", "focus_area", N_("Area filter"), id="findings.area", key_display="A", show=False
+        ),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
