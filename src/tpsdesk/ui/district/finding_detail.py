@@ -66,9 +66,10 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         ),
         Binding("e", "edit", N_("Edit"), id="finding.edit", key_display="E"),
         Binding("1", "keep(1)", N_("Keep one"), id="finding.keep_1", key_display="1…"),
-        Binding("2", "keep(2)", N_("Keep 2"), id="finding.keep_2", show=False),
-        Binding("3", "keep(3)", N_("Keep 3"), id="finding.keep_3", show=False),
-        Binding("4", "keep(4)", N_("Keep 4"), id="finding.keep_4", show=False),
+        *(
+            Binding(str(n), f"keep({n})", N_("Keep one"), id=f"finding.keep_{n}", show=False)
+            for n in range(2, 10)
+        ),
         Binding("b", "keep_both", N_("Keep both"), id="finding.keep_both", key_display="B"),
         Binding("n", "note", N_("Note"), id="finding.note", key_display="N", show=False),
         Binding("f2", "save", N_("Save result"), id="finding.save"),
