@@ -177,9 +177,10 @@ DISTRICT_INDEXES = {
     # A laptop's counters seen again for other rows: its store went back in time (merge).
     "ix_row_version_device": "CREATE INDEX IF NOT EXISTS ix_row_version_device ON "
     "sync_row_version (device, counter)",
-    # The desk's pages of findings, newest first, by kind (and by area when filtered).
+    # The desk's pages of findings, newest first, by kind; an area filter is read from the
+    # index too (SQLite walks it in order rather than sort a kelurahan's findings).
     "ix_finding_page": "CREATE INDEX IF NOT EXISTS ix_finding_page ON sync_finding "
-    "(status, kind, created_at, id)",
+    "(status, kind, created_at, id, area_code)",
     "ix_finding_area": "CREATE INDEX IF NOT EXISTS ix_finding_area ON sync_finding "
     "(status, kind, area_code, created_at)",
 }

@@ -136,11 +136,12 @@ class FindingsPane(DeskPane):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def load(self) -> None:
-        self._load()
+    def load(self, *, counts: bool = True) -> None:
+        """Read the page (and the counts per kind, unless only the page changed)."""
+        self._load(counts)
 
     @work(exclusive=True, group="findings-load", exit_on_error=False)
-    async def _load(self) -> None:
+    async def _load(self, with_counts: bool = True) -> None:
         store = self.desk.require_store()
         if not self._areas_loaded:
             kecamatan, self.kelurahan_of = await self.in_thread(view.area_choices, store)
@@ -149,26 +150,33 @@ class FindingsPane(DeskPane):
                 "#findings-kecamatan",
                 [(_("Every kecamatan"), ALL), *((cell(a.name), a.code) for a in kecamatan)],
             )
-        counts, found = await self.in_thread(self._read, store)
+        counts, found = await self.in_thread(self._read, store, with_counts)
         self.start = found.offset
         self.total = found.total
         self.rows = found.rows
-        self._set_options(
-            "#findings-kind",
-            [
-                (f"{_(view.KIND_SHORT[k])} ({format_number(counts.get(k, 0))})", k)
-                for k in view.KINDS
-            ],
-            self.kind,
-        )
+        if counts is not None:
+            self._set_options(
+                "#findings-kind",
+                [
+                    (f"{_(view.KIND_SHORT[k])} ({format_number(counts.get(k, 0))})", k)
+                    for k in view.KINDS
+                ],
+                self.kind,
+            )
         self.draw()
         table = self.query_one("#findings-table", DataTable)
         if not isinstance(self.screen.focused, Select):
             table.focus()
 
-    def _read(self, store: Store) -> tuple[dict[str, int], view.FindingPage]:
-        counts = view.counts(
-            store, status=self.status, kecamatan=self.kecamatan, kelurahan=self.kelurahan
+    def _read(
+        self, store: Store, with_counts: bool
+    ) -> tuple[dict[str, int] | None, view.FindingPage]:
+        counts = (
+            view.counts(
+                store, status=self.status, kecamatan=self.kecamatan, kelurahan=self.kelurahan
+            )
+            if with_counts
+            else None
         )
         found = view.page(
             store,
@@ -293,7 +301,7 @@ class FindingsPane(DeskPane):
         offset = self.start + step * view.PAGE
         if 0 <= offset < self.total and offset != self.start:
             self.start = offset
-            self.load()
+            self.load(counts=False)
 
     # -- acting ----------------------------------------------------------------------------
 
