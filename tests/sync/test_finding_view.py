@@ -172,6 +172,7 @@ def test_an_older_store_gets_the_area_column_filled_once(tmp_path: Path) -> None
         with store.transaction() as session:
             connection = session.connection()
             connection.exec_driver_sql("DROP INDEX ix_finding_area")
+            connection.exec_driver_sql("DROP INDEX ix_finding_page")
             connection.exec_driver_sql("ALTER TABLE sync_finding DROP COLUMN area_code")
         ensure_district_tables(store)
         with store.read() as session:
