@@ -3,6 +3,7 @@ newest first; Enter opens one side by side (`finding_detail.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -96,6 +97,11 @@ class FindingsPane(DeskPane):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The space bar by its name in the language shown (Textual would write "space").
+        self._bindings.key_to_bindings["space"] = [
+            replace(binding, key_display=_("Space"))
+            for binding in self._bindings.key_to_bindings["space"]
+        ]
         self.kind = FindingKind.DUPLICATE_NIK.value
         self.status = FindingStatus.OPEN.value
         self.kecamatan: str | None = None
