@@ -111,7 +111,6 @@ class FindingsPane(DeskPane):
         self.marked: set[str] = set()
         self.rows: list[view.FindingRow] = []
         self.kelurahan_of: dict[str, list[view.AreaChoice]] = {}
-        self._areas_loaded = False
         self._quiet = 0  # Select.Changed events set by the pane itself, to ignore
 
     def compose(self) -> ComposeResult:
@@ -149,12 +148,24 @@ class FindingsPane(DeskPane):
     @work(exclusive=True, group="findings-load", exit_on_error=False)
     async def _load(self, with_counts: bool = True) -> None:
         store = self.desk.require_store()
-        if not self._areas_loaded:
+        if with_counts:
+            # The area may have changed since (a merge, the area screen): the filters follow,
+            # keeping what is chosen while it still exists.
             kecamatan, self.kelurahan_of = await self.in_thread(view.area_choices, store)
-            self._areas_loaded = True
+            if self.kecamatan not in {a.code for a in kecamatan}:
+                self.kecamatan = self.kelurahan = None
+            kelurahan = self.kelurahan_of.get(self.kecamatan or "", [])
+            if self.kelurahan not in {a.code for a in kelurahan}:
+                self.kelurahan = None
             self._set_options(
                 "#findings-kecamatan",
                 [(_("Every kecamatan"), ALL), *((cell(a.name), a.code) for a in kecamatan)],
+                self.kecamatan or ALL,
+            )
+            self._set_options(
+                "#findings-kelurahan",
+                [(_("Every kelurahan"), ALL), *((cell(a.name), a.code) for a in kelurahan)],
+                self.kelurahan or ALL,
             )
         counts, found = await self.in_thread(self._read, store, with_counts)
         self.start = found.offset
