@@ -506,11 +506,6 @@ class Version:
     bundle: str  # the file id of the bundle that brought it ("" for the district's own)
     received: str  # when that bundle was received (dd-mm-yyyy)
 
-    def title(self) -> str:
-        parts = [self.laptop] + [p for p in (self.area, self.changed) if p]
-        word = _("Record {n}") if self.key.find(":") < 0 else _("Version {n}")
-        return f"{word.format(n=self.number)} — {', '.join(parts)}"
-
 
 @dataclass(frozen=True)
 class FieldRow:
