@@ -78,6 +78,10 @@ def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding
     findings of groups that no longer exist are removed (they were never acted on); resolved
     ones stay as the record of a decision.
     """
+    if not (keys.rows or keys.niks or keys.names):
+        # Nothing changed (a keep-both decision): no group to recompute, none gone stale;
+        # skip reading every open duplicate finding (10,000 of them: 0.4 s a decision).
+        return {}
     current: dict[str, tuple[str, list[str]]] = {}
     # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
     # and no longer found is stale.
