@@ -9,7 +9,8 @@ of each other officer kind. Timed, median of 5 runs each, with `finding_view` as
 it: the first page (counts per kind and the page of 100 with its people and places), the next
 page, the last page, a page filtered by kecamatan and one by kelurahan; and, in a Textual pilot
 run of the app at 80×24, the pane's whole reload of a page (worker, service, filling the
-DataTable) and filling the DataTable alone.
+DataTable) and filling the DataTable alone; and a bulk keep-both, per marked finding (each
+one decision in a saved transaction, as the pane's worker makes them).
 
 `measure()` returns (label, median seconds, target seconds) for the lead's runner.
 """
@@ -201,11 +202,27 @@ def rendering(path: Path) -> list[tuple[str, float, float]]:
     return out
 
 
+def bulk(path: Path) -> list[tuple[str, float, float]]:
+    """Keep-both of marked likely duplicates: one decision (a saved transaction) each."""
+    from tpsdesk.sync import district
+
+    store = Store.open(path, PASSPHRASE)
+    try:
+        times = []
+        for n in range(20):
+            started = time.perf_counter()
+            district.resolve_finding(store, f"{n:024x}", district.Decision.KEEP_BOTH)
+            times.append(time.perf_counter() - started)
+    finally:
+        store.close()
+    return [("bulk keep-both, one marked finding", statistics.median(times), TARGET)]
+
+
 def measure() -> list[tuple[str, float, float]]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "district" / "tpsdesk.store"
         place = build(path)
-        return service(path, place) + rendering(path)
+        return service(path, place) + rendering(path) + bulk(path)
 
 
 if __name__ == "__main__":
