@@ -219,6 +219,16 @@ async def test_a_refused_edit_shows_why_and_saves_nothing(world: World) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and screen.result["nik"] == before["nik"]
+        # A result being built is not lost to a stray Esc.
+        await go_to_field(pilot, screen, "phone")
+        await pilot.press("right", "escape")
+        await settle(pilot)
+        assert "Go back without saving the result?" in text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and screen.result["phone"] == "085700011122"
+        await pilot.press("left")
+        await pilot.pause()
         # A place is taken from a version, never typed.
         await go_to_field(pilot, screen, "kecamatan_code")
         await pilot.press("e")

@@ -472,4 +472,18 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         self.dismiss(True)
 
     def action_back(self) -> None:
-        self.dismiss(False)
+        from tpsdesk.ui.screens.confirm import ConfirmScreen
+
+        found = self.detail
+        built = found is not None and self.is_open() and any(self.source.values())
+        if not built:
+            self.dismiss(False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(False)
+
+        self.app.push_screen(
+            ConfirmScreen(_("Go back without saving the result? Nothing is decided.")), answered
+        )
