@@ -678,13 +678,7 @@ def detail(store: Store, finding_id: str) -> FindingDetail:
                     editable=name in EDITABLE.get(table, frozenset()),
                 )
             )
-        lines = finding_lines(finding.kind, details)[:1]
-        if finding.kind == FindingKind.GAP.value:
-            lines = [
-                _("changes {start}–{end} missing").format(
-                    start=details.get("from", "?"), end=details.get("to", "?")
-                )
-            ]
+        lines = _desk_lines(session, finding.kind, details, places)
         return FindingDetail(
             id=finding.id,
             kind=finding.kind,
@@ -698,6 +692,43 @@ def detail(store: Store, finding_id: str) -> FindingDetail:
             resolved_at=finding.resolved_at,
             resolution=json.loads(finding.resolution) if finding.resolution else {},
         )
+
+
+def _desk_lines(
+    session: Session, kind: str, details: dict[str, Any], places: dict[str, str]
+) -> list[str]:
+    """What a TPS or laptop finding is about and how the desk settles it."""
+    if kind == FindingKind.DUPLICATE_TPS.value:
+        kelurahan = str(details.get("kelurahan", ""))
+        number = details.get("number")
+        return [
+            _(
+                "Two TPS numbered {number} in {kelurahan}: keep one (1, 2…; its officers must "
+                "move first) or give one another number (E on the number, then F2)."
+            ).format(
+                number=f"{number:03d}" if isinstance(number, int) else "?",
+                kelurahan=places.get(kelurahan, kelurahan),
+            )
+        ]
+    device_id = str(details.get("device_id", ""))
+    laptop = _laptop_name(session.get(Device, device_id), device_id)
+    if kind == FindingKind.ROLLBACK.value:
+        ranges = ", ".join(f"{int(a)}–{int(b)}" for a, b in details.get("ranges", [])[:20])
+        return [
+            _(
+                "{laptop}: changes {ranges} came again with other contents; its store was put "
+                "back to an older copy. Its next receipt makes it take a new identity: approve "
+                "that one when it sends, then close this finding with B."
+            ).format(laptop=laptop, ranges=ranges)
+        ]
+    if kind == FindingKind.GAP.value:
+        return [
+            _(
+                "{laptop}: changes {start}–{end} have not arrived. Merge the bundles that hold "
+                "them when they come; close this finding with B if they never will."
+            ).format(laptop=laptop, start=details.get("from", "?"), end=details.get("to", "?"))
+        ]
+    return []
 
 
 # -- the result being built --------------------------------------------------------------------

@@ -309,6 +309,7 @@ async def test_duplicate_tps_renumbered(world: World) -> None:
     async with running(app) as pilot:
         await open_findings(pilot, FindingKind.DUPLICATE_TPS.value)
         screen = await open_first(pilot)
+        assert "Two TPS numbered" in text(app) and "Kel. " in text(app)
         await pilot.press("b")  # two TPS with one number cannot both stay
         await settle(pilot)
         assert app.screen is screen
@@ -359,6 +360,7 @@ async def test_gap_and_old_copy_are_closed_with_keep_both(world: World) -> None:
         await settle(pilot)
         pane.query_one("#findings-table", DataTable).focus()
         await open_first(pilot)
+        assert "have not arrived" in text(app)
         await pilot.press("b")
         await settle(pilot)
         await answer_yes(pilot)

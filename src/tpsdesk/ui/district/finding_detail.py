@@ -39,7 +39,7 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
     DEFAULT_CSS = """
     FindingDetailScreen #detail-who {
         height: auto;
-        max-height: 5;
+        max-height: 7;
     }
     FindingDetailScreen #detail-table {
         height: 1fr;
