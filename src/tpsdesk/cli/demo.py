@@ -95,8 +95,8 @@ def demo(
 
 
 def _demo_world(ctx: click.Context, folder: Path | None) -> None:
-    from tpsdesk.cli.district import _kind
     from tpsdesk.exchange.demo_world import WORLD_FOLDER, WorldRefused, build_world
+    from tpsdesk.sync.finding_view import kind_label as _kind
 
     with _open_store(ctx) as store:
         folder = folder or store.path.parent / WORLD_FOLDER

@@ -372,6 +372,7 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
     if ctx.invoked_subcommand is not None:
         return
     from tpsdesk.sync import district as repo
+    from tpsdesk.sync import finding_view as view
     from tpsdesk.sync.district_models import FindingStatus
 
     with _open_store(ctx) as store, _sync_refusals():
@@ -384,8 +385,10 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                 "rows": repo.finding_rows(f),
                 "details": json.loads(f.details or "{}"),
                 "resolution": json.loads(f.resolution) if f.resolution else None,
-                "people": _people(store, repo.finding_rows(f)) if f.table_name == "officer" else [],
-                "versions": _conflict_versions(store, f),
+                "people": view.people(store, repo.finding_rows(f))
+                if f.table_name == "officer"
+                else [],
+                "versions": view.conflict_versions(store, f),
             }
             for f in findings
         ]
@@ -396,7 +399,15 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
         click.echo(_("No findings to review."))
     for row in rows:
         click.echo(
-            printable(f"{row['id'][:12]}  {_kind(row['kind'])}  [{_finding_status(row['status'])}]")
+            printable(
+                "  ".join(
+                    (
+                        row["id"][:12],
+                        view.kind_label(row["kind"]),
+                        f"[{_finding_status(row['status'])}]",
+                    )
+                )
+            )
         )
         for person in row["people"]:
             # An old store may hold CR or ESC in a name: printed raw, it rewrote the columns.
@@ -411,10 +422,10 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
                 + _("version {number} ({version}): {values}").format(
                     number=version["number"],
                     version=version["version"],
-                    values=_version_values(version),
+                    values=view.version_values(version),
                 )
             )
-        for line in _finding_lines(row["kind"], row["details"]):
+        for line in view.finding_lines(row["kind"], row["details"]):
             click.echo("    " + printable(line))
     if any(row["status"] == "open" for row in rows):
         click.echo(
@@ -426,127 +437,9 @@ def district_findings(ctx: click.Context, show_all: bool, as_json: bool) -> None
         )
 
 
-def _conflict_versions(store: Any, finding: Any) -> list[dict[str, Any]]:
-    """The versions in conflict, numbered from 1 in the finding's own order (the first is the
-    one shown meanwhile), each with the values in which the versions differ: what the clerk
-    picks with `--keep NUMBER`. [] for other findings."""
-    from sqlmodel import col, select
-
-    from tpsdesk.store.models import SyncFields
-    from tpsdesk.sync.district_models import FindingKind, RowVersion
-
-    if finding.kind != FindingKind.CONFLICT.value:
-        return []
-    heads = [(str(d), int(c)) for d, c in json.loads(finding.details or "{}").get("heads", [])]
-    row_ids = json.loads(finding.row_ids)
-    if not heads or not row_ids:
-        return []
-    with store.read() as session:
-        query = select(RowVersion).where(
-            RowVersion.row_id == row_ids[0], col(RowVersion.device).in_([d for d, _c in heads])
-        )
-        stored = {(v.device, v.counter): v for v in session.exec(query)}
-    values = {key: json.loads(stored[key].values) if key in stored else {} for key in heads}
-    differing = sorted(
-        name
-        for name in set().union(*(v.keys() for v in values.values()))
-        if name not in SyncFields.SYNC_COLUMNS
-        and len({json.dumps(v.get(name), sort_keys=True) for v in values.values()}) > 1
-    )
-    return [
-        {
-            "number": number,
-            "version": f"{device}:{counter}",
-            "deleted": bool(stored[(device, counter)].deleted)
-            if (device, counter) in stored
-            else False,
-            "values": {name: values[(device, counter)].get(name) for name in differing},
-        }
-        for number, (device, counter) in enumerate(heads, start=1)
-    ]
-
-
-def _version_values(version: dict[str, Any]) -> str:
-    if version["deleted"]:
-        return _("removed")
-    shown = [
-        f"{name}={printable('—' if value is None else str(value))}"
-        for name, value in version["values"].items()
-    ]
-    return ", ".join(shown) or _("the same values")
-
-
-def _finding_lines(kind: str, details: dict[str, Any]) -> list[str]:
-    """What a TPS or laptop finding is about, and how to settle it (codes and ids only)."""
-    if kind == "duplicate_tps":
-        return [
-            _("kelurahan {kelurahan}, TPS number {number}: {ids}").format(
-                kelurahan=str(details.get("kelurahan", ""))[:40],
-                number=int(details.get("number", 0)),
-                ids=", ".join(str(i)[:36] for i in details.get("rows", [])[:10]),
-            ),
-            _(
-                "To decide: --keep TPS_ID removes the others (move their officers first), or "
-                "--keep TPS_ID --set number=N renumbers that one."
-            ),
-        ]
-    if kind == "rollback":
-        ranges = ", ".join(f"{int(a)}–{int(b)}" for a, b in details.get("ranges", [])[:20])
-        return [
-            _(
-                "laptop {device}: changes {ranges} came again with other contents; its store "
-                "was put back to an older copy. Its next receipt makes it take a new identity: "
-                "approve that one when it sends, then resolve this with --keep-both."
-            ).format(device=str(details.get("device_id", ""))[:12], ranges=ranges)
-        ]
-    return []
-
-
 def _finding_status(status: str) -> str:
     labels = {"open": N_("open"), "resolved": N_("resolved")}
     return _(labels[status]) if status in labels else status
-
-
-def _people(store: Any, row_ids: list[str]) -> list[dict[str, str]]:
-    """Who a finding is about, for the clerk's screen (NIK and names are shown on request)."""
-    from tpsdesk.store import areas, officers
-
-    catalogue = store.catalogue
-    out = []
-    for row_id in row_ids:
-        officer = officers.get_officer(store, row_id)
-        if officer is None:
-            continue
-        post = catalogue.get(officer.post_code)
-        tps = areas.get_tps(store, officer.tps_id) if officer.tps_id else None
-        where = (
-            f"{tps.kelurahan_code}/{tps.label}"
-            if tps is not None
-            else officer.kelurahan_code or officer.kecamatan_code
-        )
-        out.append(
-            {
-                "id": row_id,
-                "nik": officer.nik,
-                "name": officer.name,
-                "where": f"{post.name if post else officer.post_code}, {where}"
-                + ((" " + _("(deleted)")) if officer.deleted else ""),
-            }
-        )
-    return out
-
-
-def _kind(kind: str) -> str:
-    labels = {
-        "duplicate_nik": N_("same NIK twice"),
-        "likely_duplicate": N_("likely the same person (different NIK)"),
-        "conflict": N_("edited in two places"),
-        "gap": N_("missing bundle"),
-        "rejected_row": N_("refused row"),
-        "duplicate_tps": N_("two TPS with one number"),
-        "rollback": N_("laptop store put back to an older copy"),
-    }
-    return _(labels.get(kind, kind))
 
 
 @district_findings.command("resolve", help=N_("Resolve a finding: keep one, keep both, or edit."))
@@ -579,6 +472,7 @@ def district_findings_resolve(
     note: str,
 ) -> None:
     from tpsdesk.sync import district as repo
+    from tpsdesk.sync import finding_view as view
 
     if keep_both and (keep or edits):
         fail(_("Choose --keep-both, or --keep (with --set to edit), not both."))
@@ -602,22 +496,15 @@ def district_findings_resolve(
     with _open_store(ctx) as store, _sync_refusals():
         finding = _finding_by_prefix(repo.list_findings(store), finding_id)
         if keep is not None:
-            keep = _kept(store, finding, keep)
+            keep = view.kept(store, finding, keep)
         repo.resolve_finding(store, finding.id, decision, keep=keep, values=values, note=note)
     click.echo(_("Resolved. The decision goes to the laptop with its next receipt."))
 
 
-def _by_prefix(prefix: str, candidates: list[str]) -> list[str]:
-    """The candidates `prefix` names: itself when it is one of them, else those it starts
-    (case ignored: ids are lower-case hex, people may type them in capitals)."""
-    wanted = prefix.strip().lower()
-    if wanted in candidates:
-        return [wanted]
-    return [c for c in candidates if wanted and c.lower().startswith(wanted)]
-
-
 def _finding_by_prefix(findings: list[Any], prefix: str) -> Any:
-    matches = _by_prefix(prefix, [f.id for f in findings])
+    from tpsdesk.sync.finding_view import by_prefix
+
+    matches = by_prefix(prefix, [f.id for f in findings])
     if not matches:
         fail(
             _("No finding starts with {prefix}: see `tpsdesk district findings`.").format(
@@ -631,65 +518,6 @@ def _finding_by_prefix(findings: list[Any], prefix: str) -> Any:
             ).format(prefix=prefix, candidates=", ".join(m[:12] for m in matches))
         )
     return next(f for f in findings if f.id == matches[0])
-
-
-def _kept(store: Any, finding: Any, keep: str) -> str:
-    """`--keep` as the merge engine takes it: a version number or the start of a version
-    (conflicts), or the start of an officer id (duplicates), made whole; refused when it names
-    nothing or more than one, with the candidates."""
-    from tpsdesk.sync import district as repo
-    from tpsdesk.sync.district_models import FindingKind
-
-    if finding.kind == FindingKind.CONFLICT.value:
-        versions = [v["version"] for v in _conflict_versions(store, finding)]
-        text = keep.strip()
-        if text.isdigit():
-            number = int(text)
-            if not 1 <= number <= len(versions):
-                fail(
-                    _("This conflict has no version {number}: choose from 1 to {count}.").format(
-                        number=number, count=len(versions)
-                    )
-                )
-            return versions[number - 1]
-        matches = _by_prefix(text, versions)
-        if len(matches) == 1:
-            return matches[0]
-        numbered = ", ".join(f"{n} ({v})" for n, v in enumerate(versions, start=1))
-        fail(
-            _(
-                "{keep} names no single version of this conflict; its versions: {candidates}."
-            ).format(keep=keep, candidates=numbered)
-        )
-    if finding.kind == FindingKind.DUPLICATE_TPS.value:
-        places = repo.finding_rows(finding)
-        matches = _by_prefix(keep, places)
-        if len(matches) != 1:
-            fail(
-                _(
-                    "{keep} names no single TPS of this finding; its TPS: {candidates}. Type "
-                    "more of the id."
-                ).format(keep=keep, candidates=", ".join(places))
-            )
-        return matches[0]
-    if finding.kind in (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value):
-        officers = repo.finding_rows(finding)
-        matches = _by_prefix(keep, officers)
-        if not matches:
-            fail(
-                _(
-                    "No officer of this finding starts with {prefix}; its officers: {candidates}."
-                ).format(prefix=keep, candidates=", ".join(officers))
-            )
-        if len(matches) > 1:
-            fail(
-                _(
-                    "More than one officer of this finding starts with {prefix}: {candidates}. "
-                    "Type more of the id."
-                ).format(prefix=keep, candidates=", ".join(matches))
-            )
-        return matches[0]
-    return keep
 
 
 @district.command("receipt", help=N_("Write the signed receipt for one laptop."))

@@ -740,6 +740,7 @@ def resolve_finding(
     keep: str | None = None,
     values: dict[str, Any] | None = None,
     note: str = "",
+    remove_others: bool = False,
 ) -> Finding:
     """Record a clerk's decision on a finding and carry it out; see `merge.apply_decision`.
 
@@ -747,9 +748,13 @@ def resolve_finding(
     "device:counter" (conflicts: that version is shown, the others are set aside);
     keep_both: nothing changes, the finding is closed; edit: `values` (wire form, content
     columns only) are written to `keep`'s row (duplicates) or to the row (conflicts), as a new
-    district version. The decision is kept in `resolution` for the next receipt.
+    district version; with `remove_others` (duplicates) the other records are then removed
+    as by keep_one. The decision is kept in `resolution` for the next receipt.
     """
     from tpsdesk.sync.findings import apply_decision
 
     require_district(store)
-    return apply_decision(store, finding_id, decision, keep=keep, values=values, note=note)
+    return apply_decision(
+        store, finding_id, decision, keep=keep, values=values, note=note,
+        remove_others=remove_others,
+    )  # fmt: skip
