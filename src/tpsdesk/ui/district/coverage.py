@@ -172,7 +172,7 @@ class CoveragePane(DeskPane):
                 None,
             )
         self.render_level()
-        table.focus()
+        self.focus_if_shown(table)
 
     # -- drawing --------------------------------------------------------------------------
 

@@ -183,7 +183,7 @@ class FindingsPane(DeskPane):
         self.draw()
         table = self.query_one("#findings-table", DataTable)
         if not isinstance(self.screen.focused, Select):
-            table.focus()
+            self.focus_if_shown(table)
 
     def _read(
         self, store: Store, with_counts: bool
@@ -277,6 +277,8 @@ class FindingsPane(DeskPane):
     def _filter_changed(self, event: Select.Changed) -> None:
         event.stop()
         if self._quiet or event.value is Select.NULL:
+            return
+        if not self.is_shown:  # a Select announcing its first value while the tab is closed
             return
         value = str(event.value)
         if event.select.id == "findings-kind":

@@ -177,7 +177,7 @@ class InboxPane(DeskPane):
         for key, label in columns:
             table.add_column(_(label), key=key, width=WIDTHS[key])
         self.query_one("#inbox-progress-box").display = False
-        table.focus()
+        self.focus_if_shown(table)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class InboxPane(DeskPane):
         where = escape(printable(str(view.folder)))
         self._summary(f"{where}\n{escape(summary_line(self.rows))}")
         self._detail()
-        table.focus()
+        self.focus_if_shown(table)
 
     def _with_refusal(self, row: InboxRow) -> InboxRow:
         entry = row.entry

@@ -140,7 +140,7 @@ class LaptopsPane(DeskPane):
         self.rows = rows
         self.issued = issued
         self._fill(selected.device_id if selected is not None else None)
-        self.query_one("#laptops-table", DataTable).focus()
+        self.focus_if_shown(self.query_one("#laptops-table", DataTable))
 
     def _fill(self, keep: str | None) -> None:
         """Fill the table from `self.rows`, the cursor on laptop `keep` if listed."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 
 from tpsdesk.ui.bindings import translate_bindings
 from tpsdesk.ui.screens.base import StoreCalls
@@ -46,3 +47,18 @@ class DeskPane(StoreCalls, Vertical):
 
     def changed(self) -> None:
         self.post_message(DeskChanged())
+
+    @property
+    def is_shown(self) -> bool:
+        """Whether this pane's tab is the one open."""
+        from textual.widgets import TabbedContent, TabPane
+
+        tab = self.parent
+        tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        return isinstance(tab, TabPane) and tabs is not None and tabs.active == tab.id
+
+    def focus_if_shown(self, widget: Widget) -> None:
+        """Focus `widget` only while this pane is open: focusing a widget of another tab
+        opens that tab, so a load finishing after the clerk moved on would pull them back."""
+        if self.is_shown:
+            widget.focus()
