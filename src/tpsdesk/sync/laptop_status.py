@@ -81,6 +81,7 @@ class OfficerToFix:
     kelurahan_name: str | None
     kecamatan_code: str
     correction: bool = False  # the district's values wait side by side (sync.corrections)
+    changed_since: bool = False  # changed here after the last bundle: the fix goes with the next
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,17 @@ def needing_fixes(store: Store) -> list[OfficerToFix]:
     )
     found: list[OfficerToFix] = []
     with store.read() as session:
+        sent = get_meta(session, META_SENT_SEQS, {}) or {}
+        sent_seq = int(sent.get(store.device_id, 0) or 0)
+        changed = set(
+            session.exec(
+                select(ChangeLog.row_id).where(
+                    ChangeLog.table_name == "officer",
+                    ChangeLog.device_id == store.device_id,
+                    col(ChangeLog.seq) > sent_seq,
+                )
+            )
+        )
         for row in session.execute(query):
             post = catalogue.get(row[2])
             found.append(
@@ -297,6 +309,7 @@ def needing_fixes(store: Store) -> list[OfficerToFix]:
                     kelurahan_name=row[7],
                     kecamatan_code=row[8],
                     correction=row[0] in waiting,
+                    changed_since=row[0] in changed,
                 )
             )
     return found
@@ -381,3 +394,80 @@ def correction_sides(
         item = differing.get(name)
         sides.append(FieldSide(name, mine, item.district if item else mine, item is not None))
     return officer, correction, sides
+
+
+def shown_value(store: Store, name: str, value: Any) -> str:
+    """A field's value as the correction screen shows it: dates dd-mm-yyyy, a post by its
+    name, a TPS by number and kelurahan, nothing as "—" (not yet escaped for the screen)."""
+    from tpsdesk.domain.area import format_tps
+    from tpsdesk.domain.dates import format_date
+
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "isoformat") and hasattr(value, "day"):
+        return format_date(value)
+    if name == "post_code":
+        post = store.catalogue.get(str(value))
+        return post.name if post is not None else str(value)
+    if name == "tps_id":
+        with store.read() as session:
+            tps = session.get(Tps, value)
+            if tps is not None:
+                kelurahan = session.get(Kelurahan, tps.kelurahan_code)
+                where = kelurahan.name if kelurahan is not None else tps.kelurahan_code
+                return f"TPS {format_tps(tps.number)} {where}"
+    return str(value)
+
+
+def fingerprint_groups(expected: str, typed: str) -> list[bool | None]:
+    """Group by group, as the user types what the district office reads: True for a group
+    typed right, False for one typed wrong, None for one not (fully) typed yet."""
+    from tpsdesk.sync.fingerprint import GROUP_DIGITS, GROUPS
+
+    want = "".join(ch for ch in expected if ch.isdigit())
+    got = "".join(ch for ch in typed if ch not in " \t-._:")
+    marks: list[bool | None] = []
+    for index in range(GROUPS):
+        part = got[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
+        goal = want[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
+        if len(part) < GROUP_DIGITS:
+            wrong = not goal.startswith(part)  # a wrong digit shows at once
+            marks.append(False if wrong else None)
+        else:
+            marks.append(part == goal)
+    return marks
+
+
+@dataclass(frozen=True)
+class AreaCounts:
+    kecamatan: int
+    kelurahan: int
+    tps: int
+
+
+def area_counts(store: Store) -> AreaCounts:
+    """How many kecamatan, kelurahan and TPS the laptop holds (after an enrolment)."""
+    from sqlmodel import func
+
+    from tpsdesk.store.models import Kecamatan
+
+    with store.read() as session:
+
+        def count(model: Any) -> int:
+            query = select(func.count()).select_from(model).where(col(model.deleted).is_(False))
+            return int(session.exec(query).one())
+
+        return AreaCounts(count(Kecamatan), count(Kelurahan), count(Tps))
+
+
+def roster_status(status: str, *, enrolled: bool) -> str:
+    """An officer's status in a roster: on an enrolled laptop, where it stands in sync
+    (not sent yet, sent, accepted, needs fixing, KPJ registered)."""
+    from tpsdesk.i18n import _
+    from tpsdesk.store.officers import status_label
+
+    if enrolled and status == OfficerStatus.READY.value:
+        return _("not sent yet")
+    if status == OfficerStatus.ENROLLED.value:
+        return _("KPJ registered")
+    return status_label(status)

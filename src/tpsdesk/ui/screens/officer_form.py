@@ -83,6 +83,13 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         Binding(
             "escape", "cancel", N_("Cancel"), id="form.cancel", tooltip=N_("Leave without saving")
         ),
+        Binding(
+            "f7",
+            "correction",
+            N_("District's values"),
+            id="form.correction",
+            tooltip=N_("The district's correction beside this laptop's values: take or keep"),
+        ),
     ]
 
     def __init__(
@@ -98,6 +105,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.outside_area: str | None = None
         self._inputs: dict[str, Input] = {}
         self._messages: dict[str, Static] = {}
+        self.has_correction = False
 
     # Every keystroke reads the whole form several times; a query walks the DOM each time
     # (tens of milliseconds per keystroke), so the fields are looked up once.
@@ -248,6 +256,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
         from tpsdesk.sync.receipt import field_label
 
+        self.has_correction = correction is not None
+        self.refresh_bindings()
         if correction is None:
             return
         elsewhere: list[str] = []
@@ -485,6 +495,28 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             self.saving = False
         self.notify(_("Saved."))
         self.dismiss(FormResult(officer.id, add_next))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "correction":
+            return self.has_correction
+        return True
+
+    def action_correction(self) -> None:
+        """The district's correction side by side; once taken or kept, the form shows the
+        officer as it now is."""
+        from tpsdesk.ui.screens.correction import CorrectionScreen
+
+        if not self.has_correction or self.officer_id is None:
+            return
+
+        def closed(resolved: bool | None) -> None:
+            if resolved and self.officer_id is not None:
+                for widget in self.query("Static.field-info"):
+                    if widget.id and widget.id.startswith("district-"):
+                        widget.display = False
+                self._load(self.officer_id)
+
+        self.app.push_screen(CorrectionScreen(self.officer_id), callback=closed)
 
     def action_cancel(self) -> None:
         current = self.draft()
