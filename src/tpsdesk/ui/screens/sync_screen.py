@@ -257,6 +257,7 @@ class SyncScreen(BaseScreen):
             yield Static("", id="last-bundle")
             yield Static("", id="last-receipt")
             yield Static("", id="fixes", classes="warning gap")
+        yield Static("", id="note", classes="warning")
         with Vertical(id="progress-box"):
             yield Static("", id="progress-line", classes="hint")
             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
@@ -265,6 +266,7 @@ class SyncScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = _("Sync with the district")
         self.query_one("#progress-box").display = False
+        self.query_one("#note").display = False
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -367,9 +369,15 @@ class SyncScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.busy and action in {"enrol", "send", "receipt"}:
             return None  # shown dimmed while a bundle or receipt is being written or read
-        if action in {"send", "receipt", "fixes"}:
-            return self.status is not None and self.status.enrolled
+        if action == "fixes":
+            return self.status is not None and self.status.to_fix > 0
         return True
+
+    def _note(self, text: str) -> None:
+        """A word on why a key did nothing (not enrolled, nothing to send)."""
+        note = self.query_one("#note", Static)
+        note.update(text)
+        note.display = bool(text)
 
     def _progress(self, text: str | None) -> None:
         self.busy = text is not None
@@ -388,6 +396,7 @@ class SyncScreen(BaseScreen):
     # -- enrol ---------------------------------------------------------------------------------
 
     def action_enrol(self) -> None:
+        self._note("")
         self.app.push_screen(
             PlacePicker(
                 "setup-file",
@@ -404,8 +413,8 @@ class SyncScreen(BaseScreen):
 
     @work(exclusive=True, group="sync", exit_on_error=False)
     async def enrol_from(self, path: Path) -> None:
-        """Read and check the setup file, ask for the fingerprint (the first time) or for a
-        confirmation (a newer file), then enrol in a worker."""
+        """Read and check the setup file, then ask for the fingerprint (the first time) or for
+        a confirmation (a newer file); `enrol_with` does the rest."""
         store = self.desk.require_store()
         self._progress(_("Checking {file}…").format(file=printable(path.name)))
         try:
@@ -417,40 +426,47 @@ class SyncScreen(BaseScreen):
         self._progress(None)
         district = printable(f"{content.district_name} ({content.district_code})")
         if pinned:
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.enrol_with(data, None, path.name)
+
             question = _(
                 "Install setup file version {version} of area {area} from {district}?"
             ).format(version=content.version, area=safe(content.area), district=safe(district))
-            if not await self.app.push_screen_wait(ConfirmScreen(question)):
-                return
-            typed: str | None = None
+            self.app.push_screen(ConfirmScreen(question), callback=confirmed)
         else:
-            typed = await self.app.push_screen_wait(
-                FingerprintDialog(content.fingerprint, district)
-            )
-            if typed is None:
-                return
-        self._progress(_("Enrolling with {file}…").format(file=printable(path.name)))
+
+            def typed(text: str | None) -> None:
+                if text is not None:
+                    self.enrol_with(data, text, path.name)
+
+            self.app.push_screen(FingerprintDialog(content.fingerprint, district), callback=typed)
+
+    @work(exclusive=True, group="sync", exit_on_error=False)
+    async def enrol_with(self, data: bytes, typed: str | None, file: str) -> None:
+        """Enrol (or install a newer setup file); the setup module checks the fingerprint."""
+        store = self.desk.require_store()
+        self._progress(_("Enrolling with {file}…").format(file=printable(file)))
         try:
-            result, counts = await self.in_thread(_enroll, store, data, typed, path.name)
+            result, counts = await self.in_thread(_enroll, store, data, typed, file)
         except SyncError as error:
             self._refused(error)
             return
         finally:
             self._progress(None)
         self.load()
-        await self.app.push_screen_wait(
-            MessageScreen(enrol_title(result), enrol_details(result, counts))
-        )
+        self.app.push_screen(MessageScreen(enrol_title(result), enrol_details(result, counts)))
 
     # -- send ----------------------------------------------------------------------------------
 
     def action_send(self) -> None:
         status = self.status
         if status is None or not status.enrolled:
-            self.notify(_("Enrol first: press E and choose the district's setup file."))
+            self._note(_("Enrol first: press E and choose the district's setup file."))
             return
         if status.pending.rows == 0:
-            self.notify(_("Nothing to send: the district has every change of this laptop."))
+            self._note(_("Nothing to send: the district has every change of this laptop."))
             return
         self.app.push_screen(
             PlacePicker(
@@ -462,6 +478,7 @@ class SyncScreen(BaseScreen):
         )
 
     def _folder_chosen(self, folder: Path | None) -> None:
+        self._note("")
         if folder is not None:
             self.send_to(folder)
 
@@ -477,11 +494,14 @@ class SyncScreen(BaseScreen):
         finally:
             self._progress(None)
         self.load()
-        await self.app.push_screen_wait(MessageScreen(*sent_message(sent)))
+        self.app.push_screen(MessageScreen(*sent_message(sent)))
 
     # -- receipt -------------------------------------------------------------------------------
 
     def action_receipt(self) -> None:
+        if self.status is None or not self.status.enrolled:
+            self._note(_("Enrol first: press E and choose the district's setup file."))
+            return
         self.app.push_screen(
             PlacePicker(
                 "receipt",
@@ -493,6 +513,7 @@ class SyncScreen(BaseScreen):
         )
 
     def _receipt_chosen(self, path: Path | None) -> None:
+        self._note("")
         if path is not None:
             self.read_receipt(path)
 
