@@ -399,7 +399,6 @@ def correction_sides(
 def shown_value(store: Store, name: str, value: Any) -> str:
     """A field's value as the correction screen shows it: dates dd-mm-yyyy, a post by its
     name, a TPS by number and kelurahan, nothing as "—" (not yet escaped for the screen)."""
-    from tpsdesk.domain.area import format_tps
     from tpsdesk.domain.dates import format_date
 
     if value is None or value == "":
@@ -409,14 +408,29 @@ def shown_value(store: Store, name: str, value: Any) -> str:
     if name == "post_code":
         post = store.catalogue.get(str(value))
         return post.name if post is not None else str(value)
-    if name == "tps_id":
+    if name in {"tps_id", "kelurahan_code", "kecamatan_code"}:
         with store.read() as session:
-            tps = session.get(Tps, value)
-            if tps is not None:
-                kelurahan = session.get(Kelurahan, tps.kelurahan_code)
-                where = kelurahan.name if kelurahan is not None else tps.kelurahan_code
-                return f"TPS {format_tps(tps.number)} {where}"
+            return _place_shown(session, name, value)
     return str(value)
+
+
+def _place_shown(session: Session, name: str, value: Any) -> str:
+    from tpsdesk.domain.area import format_tps
+    from tpsdesk.store.models import Kecamatan
+
+    def kelurahan_name(code: str) -> str:
+        query = select(Kelurahan.name).where(Kelurahan.code == code)
+        return session.exec(query).first() or code
+
+    if name == "tps_id":
+        tps = session.get(Tps, value)
+        if tps is None:
+            return str(value)
+        return f"TPS {format_tps(tps.number)} {kelurahan_name(tps.kelurahan_code)}"
+    if name == "kelurahan_code":
+        return kelurahan_name(str(value))
+    found = session.exec(select(Kecamatan.name).where(Kecamatan.code == value)).first()
+    return found or str(value)
 
 
 def fingerprint_groups(expected: str, typed: str) -> list[bool | None]:

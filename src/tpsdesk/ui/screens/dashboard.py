@@ -75,6 +75,7 @@ class DashboardScreen(BaseScreen):
             N_("Fixes"),
             id="dashboard.fixes",
             tooltip=N_("The officers the district asks to fix"),
+            show=False,  # the banner above the table says "press P"
         ),
         Binding(
             "f8",
@@ -82,6 +83,7 @@ class DashboardScreen(BaseScreen):
             N_("Settings"),
             id="dashboard.settings",
             tooltip=N_("Operator name, language, passphrase"),
+            show=False,  # 80 columns in Indonesian leave no room once F7 is there; F1 lists it
         ),
         # The dashboard reloads whenever it comes back into view; F5 is there for habit.
         Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh", show=False),
@@ -114,7 +116,7 @@ class DashboardScreen(BaseScreen):
         yield Header()
         yield Static("", id="summary", classes="summary")
         # What the district's last receipt asks to fix (field laptops): P opens the list.
-        yield Static("", id="fix-banner", classes="warning")
+        yield Static("", id="fix-banner", classes="warning summary")
         with TabbedContent(id="tabs"):
             with TabPane(_("TPS"), id="tab-tps"):
                 yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)

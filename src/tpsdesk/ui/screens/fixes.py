@@ -65,6 +65,16 @@ def reason_of(fix: OfficerToFix) -> str:
 
 
 class FixesScreen(BaseScreen):
+    DEFAULT_CSS = """
+    FixesScreen #report, FixesScreen #reason {
+        padding: 0 1;
+    }
+    FixesScreen #reason {
+        height: auto;
+        max-height: 4;
+    }
+    """
+
     BINDINGS = [
         Binding(
             "enter",

@@ -238,6 +238,7 @@ class SyncScreen(BaseScreen):
             N_("Fixes"),
             id="sync.fixes",
             tooltip=N_("The officers the district asks to fix"),
+            show=False,  # the line on the screen says "press P"; 80 columns are full
         ),
         Binding("escape", "back", N_("Back"), id="sync.back"),
     ]
