@@ -494,3 +494,32 @@ async def test_a_decision_at_the_district_comes_back_to_the_laptop(world: World)
         await settle(pilot)
         names = [row[2] for row in table_rows(pilot.app, "#officers") if row[1]]
         assert names == ["NAMA PUTUSAN"]
+
+
+async def test_a_hostile_district_name_is_shown_as_text(tmp_path: Path) -> None:
+    """Names in a setup file are the district's text, shown as typed: no markup. (A control
+    character in a name is refused when the file is made and when it is read.)"""
+    hostile = "Kota [bold red]Malang[/] [link=x]"
+    hq = district_store(tmp_path / "district" / "d.store", name=hostile)
+    try:
+        setup_path = tmp_path / SETUP_NAME
+        setup_path.write_bytes(build_setup_file(hq, KEL))
+    finally:
+        hq.close()
+    laptop_path = tmp_path / "desk" / "tpsdesk.store"
+    Store.create(laptop_path, PASSPHRASE, role="field", kdf=FAST_KDF)[0].close()
+    async with running(make_app(laptop_path)) as pilot:
+        screen = await open_sync(pilot)
+        screen.enrol_from(setup_path)
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FingerprintDialog)
+        shown = screen_text(pilot.app)
+        assert "Kota [bold red]Malang[/] [link=x]" in shown
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Kota [bold red]Malang[/] [link=x]" in screen_text(pilot.app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Enrolled with Kota [bold red]Malang[/] [link=x]" in screen_text(pilot.app)
