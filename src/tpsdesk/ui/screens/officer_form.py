@@ -225,8 +225,9 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             return
         self.loaded = draft
         assert officer is not None
-        self._show_status(officer)
-        self._show_correction(await self.in_thread(_correction_for, store, officer_id))
+        correction = await self.in_thread(_correction_for, store, officer_id)
+        self._show_status(officer, correction_waiting=correction is not None)
+        self._show_correction(correction)
         for name, _label in TEXT_FIELDS:
             if name in self.inputs:
                 self.inputs[name].value = getattr(draft, name)
@@ -235,17 +236,28 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             select.value = draft.post_code
         self.query_one("#nik", Input).focus()
 
-    def _show_status(self, officer: Officer) -> None:
+    def _show_status(self, officer: Officer, *, correction_waiting: bool = False) -> None:
         """What the district said about this officer (from its last receipt)."""
+        from rich.text import Text
+
         from tpsdesk.store.officers import status_label
+        from tpsdesk.sync.corrections import CONFLICT_REASON
+        from tpsdesk.terminal import printable
 
         line = self.query_one("#status-line", Static)
         text = _("Status: {status}").format(status=status_label(officer.status))
         if officer.bpjs_number:
             text += " · " + _("BPJS participant number {kpj}").format(kpj=officer.bpjs_number)
-        if officer.status_reason:
-            text += " — " + officer.status_reason
-        line.update(text)
+        reason = officer.status_reason
+        if reason in {CONFLICT_REASON, _(CONFLICT_REASON)}:  # names the command line
+            reason = (
+                _("The district corrected this record, and it was changed here too: press F7.")
+                if correction_waiting
+                else _("The district corrected this record, and it was changed here too.")
+            )
+        if reason:
+            text += " — " + reason
+        line.update(Text(printable(text)))  # the district's words: shown as text
         line.display = officer.status in {"needs_fix", "enrolled", "accepted"}
         self._status_text = text
 
