@@ -334,7 +334,12 @@ class SyncScreen(BaseScreen):
                 "To send: {n} changes ({officers}).",
                 pending.rows,
             ).format(n=pending.rows, officers=officer_changes_text(pending.officers))
-            if pending.unsent_rows < pending.rows:
+            if pending.unsent_rows == 0:
+                text += " " + _(
+                    "All of them are in the last bundle; the district's receipt will say what "
+                    "it took."
+                )
+            elif pending.unsent_rows < pending.rows:
                 text += " " + ngettext(
                     "{n} of them is not in any bundle yet.",
                     "{n} of them are not in any bundle yet.",
