@@ -27,7 +27,7 @@ from tests.ui.conftest import (
 from textual.pilot import Pilot
 from textual.widgets import DataTable, DirectoryTree
 
-from tpsdesk.store import officers
+from tpsdesk.store import areas, officers
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
 from tpsdesk.sync import district
@@ -523,3 +523,53 @@ async def test_a_hostile_district_name_is_shown_as_text(tmp_path: Path) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert "Enrolled with Kota [bold red]Malang[/] [link=x]" in screen_text(pilot.app)
+
+
+async def test_another_districts_setup_file_is_refused_after_enrolment(
+    world: World, tmp_path: Path
+) -> None:
+    enrolled(world).close()
+    other = district_store(tmp_path / "other" / "d.store", code="35.07", name="Kabupaten Malang")
+    try:
+        areas.add_kecamatan(other, "35.07.01", "Donomulyo")
+        areas.add_kelurahan(other, "35.07.01.2001", "Tulungrejo", "35.07.01")
+        foreign = tmp_path / "other.tpss"
+        foreign.write_bytes(build_setup_file(other, "35.07.01.2001"))
+    finally:
+        other.close()
+    async with running(make_app(world.laptop_path)) as pilot:
+        screen = await open_sync(pilot)
+        screen.enrol_from(foreign)
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, MessageScreen)
+        text = flat(screen_text(pilot.app))
+        assert "from another district" in text and "Nothing was changed" in text
+    with Store.open(world.laptop_path, PASSPHRASE) as store:
+        installed = installed_setup(store)
+        assert installed is not None and installed.area == KEL
+
+
+def test_the_receipt_report_says_gaps_refused_places_and_a_new_identity() -> None:
+    from tpsdesk.sync.receipt import ReceiptSummary
+    from tpsdesk.ui.screens.sync_screen import receipt_report
+
+    summary = ReceiptSummary(
+        version=3,
+        acknowledged_seq=9,
+        gaps=((4, 6),),
+        statuses={"accepted": 2, "enrolled": 1},
+        updated_rows=3,
+        kept_local=1,
+        corrected=1,
+        new_device_id="d2",
+        new_fingerprint="11111 22222 33333 44444 55555 66666",
+        refused_places=(("TPS 9 [b]x[/b]", "Taken."),),
+    )
+    lines = receipt_report(summary)
+    text = "\n".join(lines)
+    assert "Accepted: 2 · KPJ numbers received: 1 · to fix: 0" in text
+    assert "missing changes 4–6" in text
+    assert "refused TPS 9 \\[b]x\\[/b]: Taken." in text  # markup escaped for the screen
+    assert "new identity" in text and "11111 22222 33333 44444 55555 66666" in text
+    assert "up to number 9" not in text  # the old timeline's number means nothing now
+    assert "1 record took the district's correction" in text
