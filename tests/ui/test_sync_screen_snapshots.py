@@ -167,3 +167,28 @@ def test_correction_side_by_side(
     assert snap_compare(
         snapshot_app(world.laptop_path), terminal_size=SIZE, run_before=steady(compare)
     )
+
+
+def test_fingerprint_dialog(world: World, snapshot_app: Any, snap_compare: SnapCompare) -> None:
+    setup = world.usb / "35730051001_setup_v1.tpss"
+    setup.write_bytes(world.setup)
+
+    async def enrol(pilot: Pilot[Any]) -> None:
+        from textual.widgets import Static
+
+        from tpsdesk.ui.screens.sync_screen import FingerprintDialog
+
+        await pilot.press("f7")
+        await settle(pilot)
+        pilot.app.screen.enrol_from(setup)  # type: ignore[attr-defined]
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FingerprintDialog)
+        dialog.expected = DISTRICT_FP  # the file's own is new every run
+        dialog.query_one("#expected", Static).update(DISTRICT_FP)
+        await fill(pilot, "#typed", "19277 33986 95950")  # the third group misheard
+        dialog.query_one("#typed").cursor_blink = False  # type: ignore[attr-defined]
+
+    assert snap_compare(
+        snapshot_app(world.laptop_path), terminal_size=SIZE, run_before=steady(enrol)
+    )
