@@ -50,7 +50,7 @@ async def test_every_main_screen_shows_its_keys_at_80x24(
         await unlock(pilot)
         common = (("f1", "Help"), ("f3", "Search"), ("f10", "Quit"))
         expect_footer(app, ("⏎", "Open"), ("f2", "Area"), ("f4", "Import"), ("f6", "Export"))
-        expect_footer(app, ("f8", "Settings"), *common)
+        expect_footer(app, ("f7", "Sync"), *common)
 
         await press(pilot, "enter")
         expect_footer(app, ("⏎", "Edit"), ("n", "Add"), ("del", "Delete"), ("esc", "Back"))

@@ -46,11 +46,12 @@ def bundle() -> None:
 @_store_option
 @click.pass_context
 def bundle_export(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
-    from tpsdesk.sync.bundle import NothingToSend, export_bundle
+    from tpsdesk.sync.bundle import NothingToSend
+    from tpsdesk.sync.laptop_status import send_bundle
 
     with _open_store(ctx) as store, _sync_refusals():
         try:
-            result = export_bundle(store, out_dir)
+            result = send_bundle(store, out_dir)
         except NothingToSend as nothing:
             if as_json:
                 _echo_json({"written": None, "reason": nothing.code})
@@ -307,34 +308,19 @@ def _officer_names(store: Any, ids: list[str]) -> dict[str, str]:
 def _needing_fixes(store: Any) -> list[dict[str, Any]]:
     """The officers the district asks to fix, with its reasons (shown to the person who
     imported the receipt; never logged)."""
-    from sqlmodel import col, select
+    from tpsdesk.sync.laptop_status import needing_fixes
 
-    from tpsdesk.store.models import Officer, OfficerStatus
-
-    catalogue = store.catalogue
-
-    def post_name(code: str) -> str:
-        post = catalogue.get(code)
-        return post.name if post is not None else code
-
-    with store.read() as session:
-        # A removed officer (a duplicate the district took out) has nothing left to fix.
-        query = (
-            select(Officer)
-            .where(Officer.status == OfficerStatus.NEEDS_FIX.value, col(Officer.deleted).is_(False))
-            .order_by(col(Officer.name), col(Officer.id))
-        )
-        return [
-            {
-                "id": officer.id,
-                "name": officer.name,
-                "post": officer.post_code,
-                "post_name": post_name(officer.post_code),
-                "deleted": officer.deleted,
-                "reason": officer.status_reason,
-            }
-            for officer in session.exec(query)
-        ]
+    return [
+        {
+            "id": officer.id,
+            "name": officer.name,
+            "post": officer.post_code,
+            "post_name": officer.post_name,
+            "deleted": False,
+            "reason": officer.reason,
+        }
+        for officer in needing_fixes(store)
+    ]
 
 
 def _device_status(status: str) -> str:

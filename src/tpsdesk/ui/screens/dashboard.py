@@ -63,11 +63,27 @@ class DashboardScreen(BaseScreen):
             tooltip=N_("Write the BPJS sheet, the budget or the completion report"),
         ),
         Binding(
+            "f7",
+            "sync",
+            N_("Sync"),
+            id="dashboard.sync",
+            tooltip=N_("Enrol, send changes to the district, read its receipt"),
+        ),
+        Binding(
+            "p",
+            "fixes",
+            N_("Fixes"),
+            id="dashboard.fixes",
+            tooltip=N_("The officers the district asks to fix"),
+            show=False,  # the banner above the table says "press P"
+        ),
+        Binding(
             "f8",
             "settings",
             N_("Settings"),
             id="dashboard.settings",
             tooltip=N_("Operator name, language, passphrase"),
+            show=False,  # 80 columns in Indonesian leave no room once F7 is there; F1 lists it
         ),
         # The dashboard reloads whenever it comes back into view; F5 is there for habit.
         Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh", show=False),
@@ -94,10 +110,13 @@ class DashboardScreen(BaseScreen):
         self.tps_rows: list[completion.TpsCompletion] = []
         self.unit_rows: list[completion.UnitCompletion] = []
         self.families: list[str] = []
+        self.to_fix = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="summary", classes="summary")
+        # What the district's last receipt asks to fix (field laptops): P opens the list.
+        yield Static("", id="fix-banner", classes="warning summary")
         with TabbedContent(id="tabs"):
             with TabPane(_("TPS"), id="tab-tps"):
                 yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)
@@ -121,6 +140,7 @@ class DashboardScreen(BaseScreen):
     async def load(self) -> None:
         store = self.desk.require_store()
         tps_rows, unit_rows = await self.in_thread(_load_completion, store)
+        self._show_fixes(*await self.in_thread(_fix_counts, store))
         self.tps_rows = tps_rows
         self.unit_rows = unit_rows
         families: list[str] = []
@@ -212,9 +232,22 @@ class DashboardScreen(BaseScreen):
                 key=f"{row.unit.value}:{row.code}",
             )
 
+    def _show_fixes(self, to_fix: int, corrections: int) -> None:
+        from tpsdesk.ui.screens.sync_screen import fixes_banner
+
+        self.to_fix = to_fix
+        banner = self.query_one("#fix-banner", Static)
+        banner.update(fixes_banner(to_fix, corrections, key="P"))
+        banner.display = bool(to_fix)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "page":
             return len(self.tps_rows) > PAGE_SIZE
+        if action == "fixes":
+            return self.to_fix > 0
+        if action == "sync":  # a field laptop's (a district store opens the desk)
+            store = self.desk.store
+            return store is not None and store.role == "field"
         return True
 
     def action_page(self, step: int) -> None:
@@ -262,6 +295,16 @@ class DashboardScreen(BaseScreen):
 
         self.app.push_screen(UnitScreen(unit))
 
+    def action_sync(self) -> None:
+        from tpsdesk.ui.screens.sync_screen import SyncScreen
+
+        self.app.push_screen(SyncScreen())
+
+    def action_fixes(self) -> None:
+        from tpsdesk.ui.screens.fixes import FixesScreen
+
+        self.app.push_screen(FixesScreen())
+
     def action_settings(self) -> None:
         from tpsdesk.ui.screens.settings import SettingsScreen
 
@@ -286,6 +329,12 @@ class DashboardScreen(BaseScreen):
 def _cell(filled: int, needed: int) -> str:
     mark = "✓" if needed and filled >= needed else " "
     return f"{filled}/{needed} {mark}"
+
+
+def _fix_counts(store: Store) -> tuple[int, int]:
+    from tpsdesk.sync.laptop_status import fix_counts
+
+    return fix_counts(store) if store.role == "field" else (0, 0)
 
 
 def _load_completion(

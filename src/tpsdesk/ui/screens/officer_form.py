@@ -83,6 +83,13 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         Binding(
             "escape", "cancel", N_("Cancel"), id="form.cancel", tooltip=N_("Leave without saving")
         ),
+        Binding(
+            "f7",
+            "correction",
+            N_("District's values"),
+            id="form.correction",
+            tooltip=N_("The district's correction beside this laptop's values: take or keep"),
+        ),
     ]
 
     def __init__(
@@ -98,6 +105,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self.outside_area: str | None = None
         self._inputs: dict[str, Input] = {}
         self._messages: dict[str, Static] = {}
+        self.has_correction = False
 
     # Every keystroke reads the whole form several times; a query walks the DOM each time
     # (tens of milliseconds per keystroke), so the fields are looked up once.
@@ -217,8 +225,9 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             return
         self.loaded = draft
         assert officer is not None
-        self._show_status(officer)
-        self._show_correction(await self.in_thread(_correction_for, store, officer_id))
+        correction = await self.in_thread(_correction_for, store, officer_id)
+        self._show_status(officer, correction_waiting=correction is not None)
+        self._show_correction(correction)
         for name, _label in TEXT_FIELDS:
             if name in self.inputs:
                 self.inputs[name].value = getattr(draft, name)
@@ -227,17 +236,28 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             select.value = draft.post_code
         self.query_one("#nik", Input).focus()
 
-    def _show_status(self, officer: Officer) -> None:
+    def _show_status(self, officer: Officer, *, correction_waiting: bool = False) -> None:
         """What the district said about this officer (from its last receipt)."""
+        from rich.text import Text
+
         from tpsdesk.store.officers import status_label
+        from tpsdesk.sync.corrections import CONFLICT_REASON
+        from tpsdesk.terminal import printable
 
         line = self.query_one("#status-line", Static)
         text = _("Status: {status}").format(status=status_label(officer.status))
         if officer.bpjs_number:
             text += " · " + _("BPJS participant number {kpj}").format(kpj=officer.bpjs_number)
-        if officer.status_reason:
-            text += " — " + officer.status_reason
-        line.update(text)
+        reason = officer.status_reason
+        if reason in {CONFLICT_REASON, _(CONFLICT_REASON)}:  # names the command line
+            reason = (
+                _("The district corrected this record, and it was changed here too: press F7.")
+                if correction_waiting
+                else _("The district corrected this record, and it was changed here too.")
+            )
+        if reason:
+            text += " — " + reason
+        line.update(Text(printable(text)))  # the district's words: shown as text
         line.display = officer.status in {"needs_fix", "enrolled", "accepted"}
         self._status_text = text
 
@@ -248,6 +268,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
         from tpsdesk.sync.receipt import field_label
 
+        self.has_correction = correction is not None
+        self.refresh_bindings()
         if correction is None:
             return
         elsewhere: list[str] = []
@@ -485,6 +507,28 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             self.saving = False
         self.notify(_("Saved."))
         self.dismiss(FormResult(officer.id, add_next))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "correction":
+            return self.has_correction
+        return True
+
+    def action_correction(self) -> None:
+        """The district's correction side by side; once taken or kept, the form shows the
+        officer as it now is."""
+        from tpsdesk.ui.screens.correction import CorrectionScreen
+
+        if not self.has_correction or self.officer_id is None:
+            return
+
+        def closed(resolved: bool | None) -> None:
+            if resolved and self.officer_id is not None:
+                for widget in self.query("Static.field-info"):
+                    if widget.id and widget.id.startswith("district-"):
+                        widget.display = False
+                self._load(self.officer_id)
+
+        self.app.push_screen(CorrectionScreen(self.officer_id), callback=closed)
 
     def action_cancel(self) -> None:
         current = self.draft()

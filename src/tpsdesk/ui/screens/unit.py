@@ -10,8 +10,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 from tpsdesk.domain.dates import format_date
 from tpsdesk.i18n import N_, _
 from tpsdesk.store import officers
+from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
-from tpsdesk.store.officers import status_label
+from tpsdesk.sync.laptop_status import roster_status
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
@@ -92,6 +93,8 @@ class UnitScreen(BaseScreen):
         self.rows = await self.in_thread(
             officers.officers_for_unit, store, self.unit.unit, self.unit.code
         )
+        # On an enrolled laptop the status says where each officer stands in sync.
+        enrolled = await self.in_thread(_enrolled, store)
         focus_id = focus_id or self.focus_after
         add_next, self.focus_after, self.add_after = self.add_after, None, False
         table: DataTable[str] = self.query_one("#officers", DataTable)
@@ -118,7 +121,7 @@ class UnitScreen(BaseScreen):
                     hit.name,
                     hit.sex,
                     format_date(hit.birth_date),
-                    status_label(hit.status),
+                    roster_status(hit.status, enrolled=enrolled),
                     key=hit.id,
                 )
             for index in range(len(hits), count):
@@ -139,7 +142,7 @@ class UnitScreen(BaseScreen):
                     hit.name,
                     hit.sex,
                     format_date(hit.birth_date),
-                    status_label(hit.status),
+                    roster_status(hit.status, enrolled=enrolled),
                     key=hit.id,
                 )
         self.query_one("#summary", Static).update(
@@ -254,3 +257,9 @@ class UnitScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _enrolled(store: Store) -> bool:
+    from tpsdesk.sync.setup import installed_setup
+
+    return store.role == "field" and installed_setup(store) is not None
