@@ -36,7 +36,13 @@ from tpsdesk.store.db import Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, OfficerStatus, Tps, utcnow
 from tpsdesk.store.versioning import get_meta, set_meta
 from tpsdesk.sync.container import parse_container, suggested_file_name
-from tpsdesk.sync.district import acknowledged_seq, gaps, list_devices, require_district
+from tpsdesk.sync.district import (
+    acknowledged_seq,
+    gaps,
+    get_device,
+    list_devices,
+    require_district,
+)
 from tpsdesk.sync.district_models import BundleStatus, Device, DeviceStatus, ReceivedBundle
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.identity import district_fingerprint, district_identity, district_settings
@@ -478,9 +484,16 @@ def _forget_told(store: Store, device_id: str) -> None:
         set_meta(session, META_RECEIPT_TOLD, told)
 
 
-def write_receipt(store: Store, news: LaptopNews, folder: Path) -> ReceiptWritten:
+def write_receipt(store: Store, device_id: str, folder: Path) -> ReceiptWritten:
     """The next receipt of one laptop into `folder` (a name that exists is refused before a
-    receipt number is used); the refusal is in the result, never raised."""
+    receipt number is used); the refusal is in the result, never raised. The laptop's
+    standing is read again here: one revoked since the list was drawn gets nothing."""
+    device = get_device(store, device_id)
+    if device is None:
+        return ReceiptWritten(
+            device_id, "", "", "", None, problem=_("This laptop is not known here.")
+        )
+    news = laptop_news(store, device)
 
     def refused(text: str) -> ReceiptWritten:
         return ReceiptWritten(
@@ -557,6 +570,6 @@ def write_receipts(
         batch.skipped = [n for n in everyone if not n.has_news]
     for index, news in enumerate(chosen):
         progress(index, len(chosen), news.file_name)
-        batch.results.append(write_receipt(store, news, folder))
+        batch.results.append(write_receipt(store, news.device_id, folder))
     progress(len(chosen), len(chosen), "")
     return batch
