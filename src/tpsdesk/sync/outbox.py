@@ -289,7 +289,7 @@ class Standing(StrEnum):
 
 STANDING_LABELS = {
     Standing.NEWS: N_("has news"),
-    Standing.NO_NEWS: N_("no news since the last receipt"),
+    Standing.NO_NEWS: N_("no news"),
     Standing.REVOKED: N_("revoked"),
     Standing.WAITING: N_("waiting for approval"),
     Standing.NEVER_MERGED: N_("nothing merged yet"),
@@ -417,12 +417,13 @@ def laptop_news(store: Store, device: Device, merged: set[str] | None = None) ->
         versions = dict(get_meta(session, META_RECEIPT_VERSIONS, {}) or {})
         told = dict(get_meta(session, META_RECEIPT_TOLD, {}) or {})
         area_name = ""
-        kel = session.get(Kelurahan, device.area_code) if device.area_code else None
-        if kel is not None:
-            area_name = kel.name
-        elif device.area_code:
-            kec = session.get(Kecamatan, device.area_code)
-            area_name = kec.name if kec is not None else ""
+        if device.area_code:
+            for model in (Kelurahan, Kecamatan):
+                query = select(model.name).where(model.code == device.area_code)
+                found = session.exec(query.where(col(model.deleted).is_(False))).first()
+                if found is not None:
+                    area_name = found
+                    break
     receipts = int(versions.get(device.device_id, 0))
 
     def made(standing: Standing, tells: Tells | None = None, file_name: str = "") -> LaptopNews:

@@ -94,14 +94,12 @@ def setup_report(batch: SetupBatch) -> list[Text]:
             continue
         lines.append(
             Text(
-                _("✓ {file}  {area} · {tps} TPS · {fingerprint}").format(
-                    file=printable(item.path.name),
-                    area=place,
-                    tps=item.tps,
-                    fingerprint=batch.fingerprint,
+                _("✓ {file}  {fingerprint}").format(
+                    file=printable(item.path.name), fingerprint=batch.fingerprint
                 )
             )
         )
+        lines.append(Text("    " + _("{area} · {tps} TPS").format(area=place, tps=item.tps)))
         if item.left_out:
             lines.append(
                 Text(
@@ -211,6 +209,10 @@ class FilesOutPane(DeskPane):
         height: auto;
         max-height: 7;
     }
+    FilesOutPane #files-detail {
+        height: auto;
+        max-height: 2;
+    }
     FilesOutPane #files-result-box {
         height: 1fr;
     }
@@ -227,6 +229,7 @@ class FilesOutPane(DeskPane):
     def compose(self) -> ComposeResult:
         yield Static("", id="files-head", classes="hint")
         yield DataTable(id="files-laptops", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="files-detail", classes="hint")
         yield ProgressBar(id="files-progress", show_eta=False)
         yield Static("", id="files-progress-line", classes="hint")
         with VerticalScroll(id="files-result-box"):
@@ -236,7 +239,7 @@ class FilesOutPane(DeskPane):
         self.query_one("#files-progress").display = False
         table: DataTable[Any] = self.query_one("#files-laptops", DataTable)
         table.add_column(_("Laptop"), key="laptop")
-        table.add_column(_("Area"), key="area", width=28)
+        table.add_column(_("Area"), key="area", width=25)
         table.add_column(_("Receipts"), key="receipts")
         table.add_column(_("Status"), key="status")
 
@@ -258,14 +261,11 @@ class FilesOutPane(DeskPane):
         table: DataTable[Any] = self.query_one("#files-laptops", DataTable)
         table.clear()
         for news in self.news:
-            status = _(STANDING_LABELS[news.standing])
-            if news.has_news and news.tells is not None:
-                status = news.tells.describe()
             table.add_row(
                 laptop_name(news),
-                Text(printable(f"{news.area} {news.area_name}".strip())),
+                Text(printable(f"{news.area} {news.area_name}".strip()), overflow="ellipsis"),
                 str(news.receipts),
-                Text(status),
+                _(STANDING_LABELS[news.standing]),
                 key=news.device_id,
             )
         with_news = sum(1 for n in self.news if n.has_news)
@@ -279,6 +279,20 @@ class FilesOutPane(DeskPane):
         self.query_one("#files-head", Static).update(head)
         if not self.busy:
             table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        news = next((n for n in self.news if n.device_id == event.row_key.value), None)
+        detail = self.query_one("#files-detail", Static)
+        if news is None or news.tells is None:
+            detail.update("")
+            return
+        detail.update(
+            Text(
+                _("A receipt now tells {laptop}: {tells}").format(
+                    laptop=laptop_name(news), tells=news.tells.describe()
+                )
+            )
+        )
 
     # -- showing ----------------------------------------------------------------------------
 
