@@ -50,10 +50,14 @@ def grouped(fingerprint: str) -> str:
     return format_fingerprint(fingerprint)
 
 
+def short_fingerprint(fingerprint: str) -> str:
+    """The first two groups of a laptop's fingerprint: enough to tell laptops apart on screen
+    (the Laptops tab shows it whole)."""
+    return " ".join(grouped(fingerprint).split()[:2]) if fingerprint else ""
+
+
 def laptop_name(news: LaptopNews) -> str:
-    """The first two groups of the fingerprint: enough to tell laptops apart on screen."""
-    groups = grouped(news.fingerprint).split()
-    return " ".join(groups[:2]) if groups else news.device_id[:8]
+    return short_fingerprint(news.fingerprint) or news.device_id[:8]
 
 
 def setup_report(batch: SetupBatch) -> list[Text]:
@@ -130,7 +134,7 @@ def receipt_report(batch: ReceiptBatch) -> list[Text]:
         )
     ]
     for item in batch.results:
-        who = printable(f"{item.area} {item.area_name}".strip())
+        who = short_fingerprint(item.fingerprint) or item.device_id[:8]
         if item.path is None:
             lines.append(
                 Text(
@@ -153,9 +157,9 @@ def receipt_report(batch: ReceiptBatch) -> list[Text]:
         lines.append(
             Text(
                 "  "
-                + _("{laptop} ({fingerprint}): {why}").format(
-                    laptop=printable(f"{news.area} {news.area_name}".strip()),
-                    fingerprint=laptop_name(news),
+                + _("{laptop} ({area}): {why}").format(
+                    laptop=laptop_name(news),
+                    area=printable(f"{news.area} {news.area_name}".strip()),
                     why=_(STANDING_LABELS[news.standing]),
                 )
             )
@@ -170,7 +174,7 @@ class FilesOutPane(DeskPane):
         Binding(
             "s",
             "setup_files",
-            N_("Setup files"),
+            N_("Setup"),
             id="files.setup",
             tooltip=N_("Write setup files for one area or for all, with the fingerprint"),
         ),
@@ -186,6 +190,7 @@ class FilesOutPane(DeskPane):
             "receipt_one",
             N_("One receipt"),
             id="files.receipt_one",
+            show=False,
             tooltip=N_("Write the receipt of the laptop selected in the list (or Enter)"),
         ),
         Binding(
@@ -274,6 +279,8 @@ class FilesOutPane(DeskPane):
             "{n} laptops have news for a receipt (R writes them all).",
             with_news,
         ).format(n=with_news)
+        if not with_news:
+            head = _("No laptop has news since its last receipt.")
         if not self.news:
             head = _("No laptop has sent a bundle yet: no receipts to write.")
         self.query_one("#files-head", Static).update(head)
@@ -406,8 +413,6 @@ class FilesOutPane(DeskPane):
         self._show(setup_report(batch))
         if batch.refused:
             self.notify(_("Some setup files were not written: see the list."), severity="warning")
-        else:
-            self.notify(_("Setup files written."))
         self.changed()
 
     # -- receipts ---------------------------------------------------------------------------
@@ -477,8 +482,6 @@ class FilesOutPane(DeskPane):
         self._show(receipt_report(batch))
         if batch.refused:
             self.notify(_("Some receipts were not written: see the list."), severity="warning")
-        elif batch.written:
-            self.notify(_("Receipts written."))
         self.changed()
 
     # -- exports and KPJ --------------------------------------------------------------------
@@ -569,5 +572,4 @@ class FilesOutPane(DeskPane):
                 ),
             ]
         )
-        self.notify(_("KPJ numbers recorded."))
         self.changed()
