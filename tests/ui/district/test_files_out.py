@@ -256,7 +256,9 @@ async def test_one_laptops_receipt_from_the_list(
 # -- exports and KPJ ---------------------------------------------------------------------------
 
 
-async def test_exports_open_from_the_desk(store_path: Path, world: WorldSummary) -> None:
+async def test_exports_open_from_the_desk(
+    store_path: Path, world: WorldSummary, tmp_path: Path
+) -> None:
     app = make_app(store_path)
     async with running(app) as pilot:
         await open_files_out(pilot)
@@ -264,6 +266,13 @@ async def test_exports_open_from_the_desk(store_path: Path, world: WorldSummary)
         await quiet(pilot)
         assert isinstance(app.screen, ExportsScreen)
         assert "BPJS enrolment sheet" in screen_text(app)
+        # It works on a district store: the sheet of every officer of the district.
+        out = tmp_path / "bpjs.xlsx"
+        await fill(pilot, "#out-bpjs", str(out))
+        await pilot.press("enter")
+        await quiet(pilot)
+        assert out.exists()
+        assert "bpjs.xlsx" in static_text(app, "#export-result")
         await pilot.press("escape")
         await quiet(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
@@ -350,3 +359,41 @@ async def test_kpj_preview_cancelled_records_nothing_and_a_bad_file_is_refused(
         assert "no header with a NIK column and a KPJ column" in result_text(app)
     with Store.open(store_path, PASSPHRASE) as store, store.read() as session:
         assert session.exec(select(Officer).where(Officer.bpjs_number != None)).all() == []  # noqa: E711
+
+
+# -- hostile text --------------------------------------------------------------------------------
+
+HOSTILE = "[bold red]Evil[/] \x1b[31m"
+
+
+async def test_names_from_the_store_are_shown_as_text(
+    store_path: Path, world: WorldSummary, tmp_path: Path
+) -> None:
+    """A place name holding markup and an escape code (a laptop's bundle can bring one) is
+    shown literally, in the list, the area list and the setup report."""
+    from tpsdesk.store.models import Kelurahan
+
+    code = world.laptops[0].kelurahan_code
+    with Store.open(store_path, PASSPHRASE) as store, store.transaction() as session:
+        row = session.exec(select(Kelurahan).where(Kelurahan.code == code)).one()
+        row.name = HOSTILE
+        session.add(row)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_files_out(pilot)
+        assert "35.73.01.1001 [bold red]…" in screen_text(app)
+        await pilot.press("s")
+        await quiet(pilot)
+        assert isinstance(app.screen, SetupAreaScreen)
+        await type_text(pilot, code[-4:])
+        await quiet(pilot)
+        shown = screen_text(app)
+        assert "[bold red]Evil[/]" in shown
+        assert "\x1b" not in shown
+        await pilot.press("escape")
+        await quiet(pilot)
+        out = folder(tmp_path, "out")
+        pane.write_setup_files(code, out)
+        await quiet(pilot)
+        assert "[bold red]Evil[/]" in result_text(app)
+        assert "\x1b" not in result_text(app)
