@@ -457,10 +457,15 @@ def laptop_news(store: Store, device: Device, merged: set[str] | None = None) ->
     )
 
 
-def laptops_news(store: Store) -> list[LaptopNews]:
-    """Every laptop the district knows, those with news first."""
+def laptops_news(store: Store, *, progress: Progress = _no_progress) -> list[LaptopNews]:
+    """Every laptop the district knows, those with news first (about 25 ms a laptop with a
+    dozen officers: `progress` is told after each)."""
     merged = _merged_any(store)
-    found = [laptop_news(store, device, merged) for device in list_devices(store)]
+    devices = list_devices(store)
+    found = []
+    for index, device in enumerate(devices):
+        found.append(laptop_news(store, device, merged))
+        progress(index + 1, len(devices), device.area_code)
     order = list(Standing)
     return sorted(found, key=lambda n: (order.index(n.standing), n.area, n.device_id))
 

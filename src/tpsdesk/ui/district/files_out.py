@@ -258,8 +258,17 @@ class FilesOutPane(DeskPane):
         from tpsdesk.sync.outbox import laptops_news
 
         store = self.desk.require_store()
+        head_line = self.query_one("#files-head", Static)
+
+        def reading(done: int, total: int, _area: str) -> None:
+            if done % 10 == 0 or done == total:
+                self.app.call_from_thread(
+                    head_line.update,
+                    _("Reading the laptops: {done}/{total}").format(done=done, total=total),
+                )
+
         try:
-            self.news = await self.in_thread(laptops_news, store)
+            self.news = await self.in_thread(laptops_news, store, progress=reading)
         except (SyncError, StoreError) as failure:
             self._show([Text(failure.message, style="red")])
             return
