@@ -21,7 +21,7 @@ from tests.ui.conftest import (
     type_text,
 )
 from textual.pilot import Pilot
-from textual.widgets import DataTable, DirectoryTree
+from textual.widgets import DataTable, DirectoryTree, Input
 
 from tpsdesk.exchange.demo_world import WorldSummary, build_world
 from tpsdesk.store.db import Store
@@ -267,12 +267,22 @@ async def test_exports_open_from_the_desk(
         assert isinstance(app.screen, ExportsScreen)
         assert "BPJS enrolment sheet" in screen_text(app)
         # It works on a district store: the sheet of every officer of the district.
-        out = tmp_path / "bpjs.xlsx"
-        await fill(pilot, "#out-bpjs", str(out))
+        # The folder comes from the place picker; the file names stay.
+        place = folder(tmp_path, "exports")
+        remember_place("exports", place)
+        await pilot.press("ctrl+o")
+        await quiet(pilot)
+        assert isinstance(app.screen, PlacePicker)
+        await pilot.press("f2")
+        await quiet(pilot)
+        assert isinstance(app.screen, ExportsScreen)
+        out = Path(app.screen.query_one("#out-bpjs", Input).value)
+        assert out.parent == place and out.name.startswith("bpjs-")
+        app.screen.query_one("#out-bpjs", Input).focus()
         await pilot.press("enter")
         await quiet(pilot)
         assert out.exists()
-        assert "bpjs.xlsx" in static_text(app, "#export-result")
+        assert out.name in static_text(app, "#export-result")
         await pilot.press("escape")
         await quiet(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
