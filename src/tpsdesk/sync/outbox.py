@@ -37,11 +37,11 @@ from tpsdesk.store.models import Kecamatan, Kelurahan, OfficerStatus, Tps, utcno
 from tpsdesk.store.versioning import get_meta, set_meta
 from tpsdesk.sync.container import parse_container, suggested_file_name
 from tpsdesk.sync.district import (
-    acknowledged_seq,
-    gaps,
     get_device,
     list_devices,
+    missing_ranges,
     require_district,
+    seen_ranges_in,
 )
 from tpsdesk.sync.district_models import BundleStatus, Device, DeviceStatus, ReceivedBundle
 from tpsdesk.sync.errors import SyncError
@@ -411,8 +411,9 @@ def _next_file_name(device: Device, version: int) -> str:
 
 def laptop_news(store: Store, device: Device, merged: set[str] | None = None) -> LaptopNews:
     """Where one laptop stands for a receipt, and what a receipt now would tell it."""
-    require_district(store)
-    merged = _merged_any(store) if merged is None else merged
+    if merged is None:
+        require_district(store)
+        merged = _merged_any(store)
     with store.read() as session:
         versions = dict(get_meta(session, META_RECEIPT_VERSIONS, {}) or {})
         told = dict(get_meta(session, META_RECEIPT_TOLD, {}) or {})
@@ -446,10 +447,11 @@ def laptop_news(store: Store, device: Device, merged: set[str] | None = None) ->
     if device.device_id not in merged:
         return made(Standing.NEVER_MERGED)
     encrypted = receipt_key_of(device) is not None
-    acked = acknowledged_seq(store, device.device_id)
-    missing = gaps(store, device.device_id)
     with store.read() as session:
-        entries = receipt_entries(session, device, acked, missing, encrypted=encrypted)
+        # As district.acknowledged_seq and district.gaps, in this one read.
+        seen = seen_ranges_in(session, device.device_id)
+        acked = seen[0][1] if seen and seen[0][0] == 1 else 0
+        entries = receipt_entries(session, device, acked, missing_ranges(seen), encrypted=encrypted)
     digest = entries_digest(entries, encrypted=encrypted)
     standing = Standing.NO_NEWS if told.get(device.device_id) == digest else Standing.NEWS
     return made(
@@ -460,6 +462,7 @@ def laptop_news(store: Store, device: Device, merged: set[str] | None = None) ->
 def laptops_news(store: Store, *, progress: Progress = _no_progress) -> list[LaptopNews]:
     """Every laptop the district knows, those with news first (about 25 ms a laptop with a
     dozen officers: `progress` is told after each)."""
+    require_district(store)
     merged = _merged_any(store)
     devices = list_devices(store)
     found = []
