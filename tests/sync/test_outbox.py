@@ -155,3 +155,33 @@ def test_setup_files_refused_before_the_district_is_named(tmp_path: Path) -> Non
     with store, pytest.raises(DistrictNotSet):
         outbox.write_setup_files(store, ["35.73.05"], tmp_path)
     assert list(tmp_path.glob("*.tpss")) == []
+
+
+def test_a_decision_on_a_finding_is_news_and_a_cli_receipt_counts(
+    world: tuple[Store, WorldSummary], tmp_path: Path
+) -> None:
+    from tpsdesk.sync.district_models import FindingKind, FindingStatus
+    from tpsdesk.sync.receipt import build_receipt
+
+    store, _summary = world
+    # Receipts written one by one (as `tpsdesk district receipt` does) are remembered too.
+    for news in outbox.laptops_news(store):
+        if news.has_news:
+            build_receipt(store, news.device_id)
+    assert Standing.NEWS not in standing(store).values()
+    likely = district.list_findings(
+        store, status=FindingStatus.OPEN, kind=FindingKind.LIKELY_DUPLICATE
+    )[0]
+    district.resolve_finding(store, likely.id, district.Decision.KEEP_BOTH)
+    assert Standing.NEWS in standing(store).values()
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_news(
+    world: tuple[Store, WorldSummary], tmp_path: Path
+) -> None:
+    store, _summary = world
+    before = {n.device_id for n in outbox.laptops_news(store) if n.has_news}
+    batch = outbox.write_receipts(store, tmp_path / "pulled-out-drive")
+    assert batch.written == [] and len(batch.refused) == len(before)
+    assert all("Could not write" in r.problem for r in batch.refused)
+    assert {n.device_id for n in outbox.laptops_news(store) if n.has_news} == before
