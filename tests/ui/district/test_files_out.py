@@ -247,6 +247,12 @@ async def test_one_laptops_receipt_from_the_list(
         assert [p.name for p in out.glob("*.tpsr")] == [first.file_name]
         # The waiting laptop is last in the list: no receipt for it.
         table.move_cursor(row=len(pane.news) - 1)
+        # W is not in the footer (Enter does the same): F1 lists it.
+        await pilot.press("f1")
+        await quiet(pilot)
+        assert "One receipt" in screen_text(app)
+        await pilot.press("escape")
+        await quiet(pilot)
         await pilot.press("w")
         await quiet(pilot)
         assert isinstance(app.screen, DistrictDeskScreen)
