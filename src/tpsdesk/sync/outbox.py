@@ -49,8 +49,10 @@ from tpsdesk.sync.identity import district_fingerprint, district_identity, distr
 from tpsdesk.sync.receipt import (
     META_RECEIPT_TOLD,
     META_RECEIPT_VERSIONS,
+    OpenReasons,
     build_receipt,
     entries_digest,
+    open_reasons,
     receipt_entries,
     receipt_key_of,
 )
@@ -409,8 +411,14 @@ def _next_file_name(device: Device, version: int) -> str:
     )
 
 
-def laptop_news(store: Store, device: Device, merged: set[str] | None = None) -> LaptopNews:
-    """Where one laptop stands for a receipt, and what a receipt now would tell it."""
+def laptop_news(
+    store: Store,
+    device: Device,
+    merged: set[str] | None = None,
+    reasons_of: OpenReasons | None = None,
+) -> LaptopNews:
+    """Where one laptop stands for a receipt, and what a receipt now would tell it
+    (`merged` and `reasons_of` are read once by `laptops_news` for every laptop)."""
     if merged is None:
         require_district(store)
         merged = _merged_any(store)
@@ -451,7 +459,9 @@ def laptop_news(store: Store, device: Device, merged: set[str] | None = None) ->
         # As district.acknowledged_seq and district.gaps, in this one read.
         seen = seen_ranges_in(session, device.device_id)
         acked = seen[0][1] if seen and seen[0][0] == 1 else 0
-        entries = receipt_entries(session, device, acked, missing_ranges(seen), encrypted=encrypted)
+        entries = receipt_entries(
+            session, device, acked, missing_ranges(seen), encrypted=encrypted, reasons_of=reasons_of
+        )
     digest = entries_digest(entries, encrypted=encrypted)
     standing = Standing.NO_NEWS if told.get(device.device_id) == digest else Standing.NEWS
     return made(
@@ -465,9 +475,11 @@ def laptops_news(store: Store, *, progress: Progress = _no_progress) -> list[Lap
     require_district(store)
     merged = _merged_any(store)
     devices = list_devices(store)
+    with store.read() as session:
+        reasons_of = open_reasons(session)
     found = []
     for index, device in enumerate(devices):
-        found.append(laptop_news(store, device, merged))
+        found.append(laptop_news(store, device, merged, reasons_of))
         progress(index + 1, len(devices), device.area_code)
     order = list(Standing)
     return sorted(found, key=lambda n: (order.index(n.standing), n.area, n.device_id))

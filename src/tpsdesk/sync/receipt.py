@@ -168,15 +168,24 @@ def corrected_fields(session: Session, officer: Officer, device_id: str) -> list
     return [name for name in CORRECTABLE if shown.get(name) != theirs.get(name)]
 
 
-def _open_reasons(session: Session, row_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
-    reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    query = select(Finding).where(Finding.status == FindingStatus.OPEN.value)
-    for finding in session.exec(query):
-        if finding.kind == FindingKind.GAP.value:
+OpenReasons = dict[str, list[dict[str, Any]]]  # row id → the open findings about it
+
+
+def open_reasons(session: Session, row_ids: set[str] | None = None) -> OpenReasons:
+    """The open findings (gaps aside) about each row, in a fixed order; of every row when
+    `row_ids` is None (read once for the receipts of many laptops)."""
+    reasons: OpenReasons = defaultdict(list)
+    query = (
+        select(Finding.id, Finding.kind, Finding.row_ids)
+        .where(Finding.status == FindingStatus.OPEN.value)
+        .order_by(col(Finding.id))
+    )
+    for finding_id, kind, row_ids_json in session.exec(query):
+        if kind == FindingKind.GAP.value:
             continue
-        for row_id in json.loads(finding.row_ids):
-            if row_id in row_ids:
-                reasons[row_id].append({"code": finding.kind, "finding": finding.id})
+        for row_id in json.loads(row_ids_json):
+            if row_ids is None or row_id in row_ids:
+                reasons[row_id].append({"code": kind, "finding": finding_id})
     return reasons
 
 
@@ -295,9 +304,11 @@ def receipt_entries(
     missing: list[tuple[int, int]],
     *,
     encrypted: bool,
+    reasons_of: OpenReasons | None = None,
 ) -> list[dict[str, Any]]:
     """What a receipt for the laptop says now (its payload lines): the acknowledged sequence,
-    the gaps, each of its officers' status, refused rows, a rollback. Reads only."""
+    the gaps, each of its officers' status, refused rows, a rollback. Reads only.
+    `reasons_of`: `open_reasons(session)` of every row, when read once for many laptops."""
     entries: list[dict[str, Any]] = [
         {"type": "ack", "device_id": device.device_id, "seq": acked},
         *({"type": "gap", "from": low, "to": high} for low, high in missing),
@@ -308,7 +319,7 @@ def receipt_entries(
     if rollback is not None and encrypted:
         entries.append(rollback)
     row_ids = _laptop_rows(session, device.device_id)
-    reasons = _open_reasons(session, set(row_ids))
+    reasons = open_reasons(session, set(row_ids)) if reasons_of is None else reasons_of
     rejected = _rejections(session, device.device_id)
     for row_id in row_ids:
         officer = session.get(Officer, row_id)
