@@ -165,6 +165,26 @@ async def test_setup_files_refused_while_the_district_is_not_named(
         assert list(tmp_path.rglob("*.tpss")) == []
 
 
+async def test_setup_files_refused_while_the_district_has_no_tps(store_path: Path) -> None:
+    from tpsdesk.sync.identity import set_district_settings
+
+    store, _key = Store.create(store_path, PASSPHRASE, role="district", kdf=FAST_KDF)
+    with store:
+        set_district_settings(store, name="Kota Contoh", code="35.73")
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_files_out(pilot)
+        assert "No laptop has sent a bundle yet" in static_text(app, "#files-head")
+        await pilot.press("s")
+        await quiet(pilot)
+        assert isinstance(app.screen, DistrictDeskScreen)
+        assert "has no TPS yet" in result_text(app)
+        await pilot.press("r")
+        await quiet(pilot)
+        assert "No laptop has news" in result_text(app)
+        assert pane.news == []
+
+
 # -- receipts --------------------------------------------------------------------------------
 
 
