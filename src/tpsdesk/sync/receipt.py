@@ -19,6 +19,7 @@ laptop take a new device id (`finish_rollback`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections import defaultdict
@@ -76,6 +77,8 @@ from tpsdesk.sync.payload import open_receipt, seal_receipt, seal_signed
 from tpsdesk.sync.setup import pinned_district
 
 META_RECEIPT_VERSIONS = "receipt.versions"  # district: {device_id: last receipt version issued}
+# district: {device_id: entries_digest of the last receipt written} (what it told the laptop)
+META_RECEIPT_TOLD = "receipt.told"
 META_RECEIPT_IMPORTED = "receipt.imported"  # field: {"version", "file_id", "gaps", "imported_at"}
 # field: {"device_id", "safe_seq", "reason"} — a receipt showed this store went back in time;
 # `finish_rollback` gives it a new device id (set and cleared in separate transactions, so an
@@ -165,15 +168,24 @@ def corrected_fields(session: Session, officer: Officer, device_id: str) -> list
     return [name for name in CORRECTABLE if shown.get(name) != theirs.get(name)]
 
 
-def _open_reasons(session: Session, row_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
-    reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    query = select(Finding).where(Finding.status == FindingStatus.OPEN.value)
-    for finding in session.exec(query):
-        if finding.kind == FindingKind.GAP.value:
+OpenReasons = dict[str, list[dict[str, Any]]]  # row id → the open findings about it
+
+
+def open_reasons(session: Session, row_ids: set[str] | None = None) -> OpenReasons:
+    """The open findings (gaps aside) about each row, in a fixed order; of every row when
+    `row_ids` is None (read once for the receipts of many laptops)."""
+    reasons: OpenReasons = defaultdict(list)
+    query = (
+        select(Finding.id, Finding.kind, Finding.row_ids)
+        .where(Finding.status == FindingStatus.OPEN.value)
+        .order_by(col(Finding.id))
+    )
+    for finding_id, kind, row_ids_json in session.exec(query):
+        if kind == FindingKind.GAP.value:
             continue
-        for row_id in json.loads(finding.row_ids):
-            if row_id in row_ids:
-                reasons[row_id].append({"code": finding.kind, "finding": finding.id})
+        for row_id in json.loads(row_ids_json):
+            if row_ids is None or row_id in row_ids:
+                reasons[row_id].append({"code": kind, "finding": finding_id})
     return reasons
 
 
@@ -291,6 +303,69 @@ def _version_of(officer: Officer) -> dict[str, Any]:
     }
 
 
+def receipt_entries(
+    session: Session,
+    device: Device,
+    acked: int,
+    missing: list[tuple[int, int]],
+    *,
+    encrypted: bool,
+    reasons_of: OpenReasons | None = None,
+) -> list[dict[str, Any]]:
+    """What a receipt for the laptop says now (its payload lines): the acknowledged sequence,
+    the gaps, each of its officers' status, refused rows, a rollback. Reads only.
+    `reasons_of`: `open_reasons(session)` of every row, when read once for many laptops."""
+    entries: list[dict[str, Any]] = [
+        {"type": "ack", "device_id": device.device_id, "seq": acked},
+        *({"type": "gap", "from": low, "to": high} for low, high in missing),
+    ]
+    rollback = _rollback_reported(session, device.device_id)
+    # Entry types a laptop of an earlier tpsdesk does not know go in format 2 only (such a
+    # laptop has no receipt key, so it gets format 1 and can still import it).
+    if rollback is not None and encrypted:
+        entries.append(rollback)
+    row_ids = _laptop_rows(session, device.device_id)
+    reasons = open_reasons(session, set(row_ids)) if reasons_of is None else reasons_of
+    rejected = _rejections(session, device.device_id)
+    for row_id in row_ids:
+        officer = session.get(Officer, row_id)
+        if officer is None:
+            continue
+        entries.append(
+            _officer_entry(
+                session,
+                officer,
+                device.device_id,
+                reasons.get(row_id, []) + rejected.pop(row_id, ("", []))[1],
+                encrypted=encrypted,
+            )
+        )
+    # Rows the district refused and never took: the laptop still has to fix them.
+    for row_id, (table, problems) in sorted(rejected.items()):
+        if table == "officer":
+            entries.append(
+                {
+                    "type": "officer",
+                    "id": row_id,
+                    "status": OfficerStatus.NEEDS_FIX.value,
+                    "reasons": problems,
+                }
+            )
+        elif encrypted:
+            entries.append(
+                {"type": "refused_row", "table": table, "id": row_id, "reasons": problems}
+            )
+    return entries
+
+
+def entries_digest(entries: list[dict[str, Any]], *, encrypted: bool) -> str:
+    """A digest of what a receipt tells (order of lines aside): two receipts with the same
+    digest tell a laptop the same thing."""
+    lines = sorted(json.dumps(entry, sort_keys=True, default=str) for entry in entries)
+    text = json.dumps({"encrypted": encrypted, "lines": lines})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]:
     """(header, file bytes) of the next receipt for one laptop: format 2 (encrypted to the
     laptop, with BPJS numbers and corrected values) when the district knows the laptop's
@@ -307,47 +382,11 @@ def build_receipt(store: Store, device_ref: str) -> tuple[dict[str, Any], bytes]
     encrypted = laptop_key is not None
     acked = acknowledged_seq(store, device.device_id)
     missing = gaps(store, device.device_id)
-    entries: list[dict[str, Any]] = [
-        {"type": "ack", "device_id": device.device_id, "seq": acked},
-        *({"type": "gap", "from": low, "to": high} for low, high in missing),
-    ]
     with store.transaction() as session:
-        rollback = _rollback_reported(session, device.device_id)
-        # Entry types a laptop of an earlier tpsdesk does not know go in format 2 only (such a
-        # laptop has no receipt key, so it gets format 1 and can still import it).
-        if rollback is not None and encrypted:
-            entries.append(rollback)
-        row_ids = _laptop_rows(session, device.device_id)
-        reasons = _open_reasons(session, set(row_ids))
-        rejected = _rejections(session, device.device_id)
-        for row_id in row_ids:
-            officer = session.get(Officer, row_id)
-            if officer is None:
-                continue
-            entries.append(
-                _officer_entry(
-                    session,
-                    officer,
-                    device.device_id,
-                    reasons.get(row_id, []) + rejected.pop(row_id, ("", []))[1],
-                    encrypted=encrypted,
-                )
-            )
-        # Rows the district refused and never took: the laptop still has to fix them.
-        for row_id, (table, problems) in sorted(rejected.items()):
-            if table == "officer":
-                entries.append(
-                    {
-                        "type": "officer",
-                        "id": row_id,
-                        "status": OfficerStatus.NEEDS_FIX.value,
-                        "reasons": problems,
-                    }
-                )
-            elif encrypted:
-                entries.append(
-                    {"type": "refused_row", "table": table, "id": row_id, "reasons": problems}
-                )
+        entries = receipt_entries(session, device, acked, missing, encrypted=encrypted)
+        told = dict(get_meta(session, META_RECEIPT_TOLD, {}) or {})
+        told[device.device_id] = entries_digest(entries, encrypted=encrypted)
+        set_meta(session, META_RECEIPT_TOLD, told)
         versions = dict(get_meta(session, META_RECEIPT_VERSIONS, {}) or {})
         version = int(versions.get(device.device_id, 0)) + 1
         versions[device.device_id] = version

@@ -141,6 +141,13 @@ class ExportsScreen(BaseScreen):
             id="exports.pay_settings",
             tooltip=N_("Wage basis, JKK and JKM rates, rounding, duty periods"),
         ),
+        Binding(
+            "ctrl+o",
+            "choose_folder",
+            N_("Folder"),
+            id="exports.folder",
+            tooltip=N_("Choose the folder or drive the exports are written to"),
+        ),
         Binding("escape", "back", N_("Back"), id="exports.back"),
     ]
 
@@ -149,7 +156,9 @@ class ExportsScreen(BaseScreen):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        folder = export_folder()
+        from tpsdesk.ui.widgets.places import last_place
+
+        folder = last_place("exports") or export_folder()
         day = self.desk.today.isoformat()
         yield Header()
         with Vertical(id="exports"):
@@ -306,6 +315,25 @@ class ExportsScreen(BaseScreen):
             self.notify(lines[0], severity="error", timeout=10)
         else:
             self.notify(_("Export written."))
+
+    def action_choose_folder(self) -> None:
+        """Put the exports in a folder chosen with the place picker (file names kept)."""
+        from tpsdesk.ui.widgets.places import PlacePicker
+
+        def chosen(folder: Path | None) -> None:
+            if folder is None or not self.is_attached:
+                return
+            for kind in EXPORTS:
+                field = self.query_one(f"#out-{kind}", Input)
+                name = Path(field.value).name or _(FILE_NAMES[kind]).format(
+                    date=self.desk.today.isoformat()
+                )
+                field.value = str(folder / name)
+
+        self.app.push_screen(
+            PlacePicker("exports", title=_("Folder or drive for the exports"), kind="folder"),
+            chosen,
+        )
 
     def action_pay_settings(self) -> None:
         from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
