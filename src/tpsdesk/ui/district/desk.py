@@ -84,6 +84,9 @@ class DistrictDeskScreen(BaseScreen):
 
     def action_tab(self, tab_id: str) -> None:
         self.query_one("#desk-tabs", TabbedContent).active = f"tab-{tab_id}"
+        # Focus into the opened tab now: left in the closed one, focus would fall back to
+        # another widget there, and focusing it opens that tab again.
+        self.pane(tab_id).focus_main()
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:

@@ -294,7 +294,7 @@ class FilesOutPane(DeskPane):
             head = _("No laptop has sent a bundle yet: no receipts to write.")
         self.query_one("#files-head", Static).update(head)
         if not self.busy:
-            table.focus()
+            self.focus_if_shown(table)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         news = next((n for n in self.news if n.device_id == event.row_key.value), None)

@@ -57,6 +57,16 @@ class DeskPane(StoreCalls, Vertical):
         tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
         return isinstance(tab, TabPane) and tabs is not None and tabs.active == tab.id
 
+    def focus_main(self) -> None:
+        """Focus the pane's table (else its first focusable widget): called when its tab is
+        opened, so the keys of the pane work at once and focus never stays in a closed tab."""
+        from textual.widgets import DataTable
+
+        tables = [w for w in self.query(DataTable) if w.can_focus and w.display]
+        others = [w for w in self.query("*") if w.can_focus and w.display]
+        for widget in [*tables, *others][:1]:
+            widget.focus()
+
     def focus_if_shown(self, widget: Widget) -> None:
         """Focus `widget` only while this pane is open: focusing a widget of another tab
         opens that tab, so a load finishing after the clerk moved on would pull them back."""
