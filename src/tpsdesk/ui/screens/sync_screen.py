@@ -74,7 +74,7 @@ class FingerprintDialog(BaseModal[str | None]):
         color: $accent;
         margin: 1 0;
     }
-    FingerprintDialog #typed {
+    FingerprintDialog #typed, FingerprintDialog #note {
         margin-bottom: 1;
     }
     """
@@ -109,6 +109,7 @@ class FingerprintDialog(BaseModal[str | None]):
             )
             yield Static(self.expected, id="expected", classes="fingerprint")
             yield FingerprintEntry(self.expected, id="typed")
+            yield Static("", id="note", classes="error")
             yield Static(
                 _(
                     "Enter checks what you typed. F2: every group matched what was read. "
@@ -120,6 +121,16 @@ class FingerprintDialog(BaseModal[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(FingerprintEntry).focus()
+        self._note("")
+
+    @on(FingerprintEntry.Checked)
+    def _typed_changed(self) -> None:
+        self._note("")
+
+    def _note(self, text: str) -> None:
+        note = self.query_one("#note", Static)
+        note.update(text)
+        note.display = bool(text)
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -136,7 +147,7 @@ class FingerprintDialog(BaseModal[str | None]):
             self.dismiss(entry.field.value)
         else:
             said = _("Only {typed} of {total} digits typed: type all six groups, or press Esc.")
-            self.notify(said.format(typed=len(entry.digits), total=MAX_DIGITS), severity="warning")
+            self._note(said.format(typed=len(entry.digits), total=MAX_DIGITS))
         return True
 
     def action_confirm(self) -> None:
