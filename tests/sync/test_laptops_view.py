@@ -17,11 +17,9 @@ from tpsdesk.store.db import Store
 from tpsdesk.sync import district
 from tpsdesk.sync.district import AreaNotIssued
 from tpsdesk.sync.district_models import Device, DeviceStatus, ReceivedBundle, RowVersion
-from tpsdesk.sync.fingerprint import format_fingerprint
+from tpsdesk.sync.fingerprint import GroupMark, check_typed, format_fingerprint
 from tpsdesk.sync.laptops_view import (
-    GroupMark,
     approve_and_merge,
-    check_typed,
     issued_area_names,
     laptop_counts,
     laptop_rows,
@@ -169,8 +167,10 @@ def test_typed_groups_are_marked_as_they_are_completed() -> None:
     assert half.first_wrong is None and not half.matches
     wrong = check_typed(DIGITS, [GROUPS[0], GROUPS[1], "11111", GROUPS[3], "00000"])
     assert wrong.marks[2] == GroupMark.WRONG and wrong.marks[4] == GroupMark.WRONG
-    assert wrong.first_wrong == 3
-    assert check_typed(DIGITS, GROUPS).matches
+    assert wrong.first_wrong == 3 and not wrong.complete
+    whole = check_typed(DIGITS, GROUPS)
+    assert whole.matches and whole.complete
+    assert check_typed(DIGITS, [*GROUPS[:5], "67891"]).complete  # complete, yet wrong
     assert check_typed(format_fingerprint(DIGITS), GROUPS).matches  # grouped or not
 
 

@@ -15,15 +15,16 @@ from tests.sync.test_receipt_encrypted import _record_report
 from tests.ui.conftest import (
     FAST_KDF,
     PASSPHRASE,
-    fill,
     make_app,
     running,
     screen_text,
     settle,
     static_text,
     table_rows,
+    type_text,
     unlock,
 )
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, DirectoryTree
 
@@ -39,6 +40,7 @@ from tpsdesk.ui.screens.correction import CorrectionScreen
 from tpsdesk.ui.screens.fixes import FixesScreen
 from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.screens.sync_screen import FingerprintDialog, SyncScreen
+from tpsdesk.ui.widgets.fingerprint_entry import FingerprintEntry
 from tpsdesk.ui.widgets.places import PlacePicker, remember_place
 
 KEL = "35.73.05.1001"
@@ -157,9 +159,16 @@ async def test_enrol_refuses_a_wrong_fingerprint_then_takes_the_right_one(world:
         shown = screen_text(pilot.app)
         assert expected in shown and "group by group" in shown
         wrong = expected[:-1] + ("1" if expected[-1] != "1" else "2")
-        await fill(pilot, "#typed", wrong)
-        assert "6:✗" in static_text(pilot.app, "#groups")
-        assert "1:✓" in static_text(pilot.app, "#groups")
+        await type_text(pilot, wrong[:23])  # 4 groups, key by key, spaces and all
+        await pilot.press("enter")  # not all of it yet: said, and the dialog stays
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        assert "Only 20 of 30 digits typed" in screen_text(pilot.app)
+        await pilot.press(*wrong.replace(" ", "")[20:])
+        await pilot.pause()
+        marks = static_text(pilot.app, ".fingerprint-marks")
+        assert marks.split()[:6] == ["✓"] * 5 + ["✗"]
+        assert "Group 6 differs" in marks
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(pilot.app.screen, MessageScreen)
@@ -171,8 +180,11 @@ async def test_enrol_refuses_a_wrong_fingerprint_then_takes_the_right_one(world:
 
         await pilot.press("e")
         await choose_file(pilot, SETUP_NAME)
-        await fill(pilot, "#typed", expected)
-        assert "✗" not in static_text(pilot.app, "#groups")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FingerprintDialog)
+        dialog.query_one(FingerprintEntry).field.post_message(events.Paste(expected))  # whole
+        await pilot.pause()
+        assert static_text(pilot.app, ".fingerprint-marks").split() == ["✓"] * 6
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(pilot.app.screen, MessageScreen)

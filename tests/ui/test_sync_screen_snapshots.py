@@ -177,6 +177,7 @@ def test_fingerprint_dialog(world: World, snapshot_app: Any, snap_compare: SnapC
         from textual.widgets import Static
 
         from tpsdesk.ui.screens.sync_screen import FingerprintDialog
+        from tpsdesk.ui.widgets.fingerprint_entry import FingerprintEntry
 
         await pilot.press("f7")
         await settle(pilot)
@@ -186,8 +187,11 @@ def test_fingerprint_dialog(world: World, snapshot_app: Any, snap_compare: SnapC
         assert isinstance(dialog, FingerprintDialog)
         dialog.expected = DISTRICT_FP  # the file's own is new every run
         dialog.query_one("#expected", Static).update(DISTRICT_FP)
-        await fill(pilot, "#typed", "19277 33986 95950")  # the third group misheard
-        dialog.query_one("#typed").cursor_blink = False  # type: ignore[attr-defined]
+        dialog.query_one(FingerprintEntry).expected = DISTRICT_FP
+        field = dialog.query_one(FingerprintEntry).field
+        field.cursor_blink = False
+        await pilot.press(*"192773398695950")  # the third group misheard
+        await pilot.pause()
 
     assert snap_compare(
         snapshot_app(world.laptop_path), terminal_size=SIZE, run_before=steady(enrol)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 # The label keeps these hashes apart from any other SHA-256 of the same key bytes.
 FINGERPRINT_LABEL = b"tpsdesk/fingerprint/v1\x00"
@@ -54,3 +55,60 @@ def fingerprints_match(expected: str, typed: str) -> bool:
     if a is None or b is None:
         return False
     return hmac.compare_digest(a, b)
+
+
+# -- a fingerprint read over the phone and typed, checked group by group -----------------------
+
+
+class GroupMark:
+    EMPTY = "empty"  # nothing typed yet
+    PARTIAL = "partial"  # fewer digits than a group has
+    RIGHT = "right"
+    WRONG = "wrong"
+
+
+@dataclass(frozen=True)
+class TypedFingerprint:
+    marks: tuple[str, ...]  # a GroupMark per group
+    first_wrong: int | None  # 1-based number of the first wrong group
+    complete: bool  # every group typed in full (right or wrong)
+    matches: bool  # every group typed and the whole equals the expected fingerprint
+
+
+def typed_digits(text: str) -> str:
+    """The ASCII digits of what was typed or pasted, in order; everything else dropped."""
+    return "".join(ch for ch in text if "0" <= ch <= "9")
+
+
+def split_groups(digits: str) -> list[str]:
+    """Digits cut into groups of GROUP_DIGITS (the last one may be short); [] for none."""
+    return [digits[i : i + GROUP_DIGITS] for i in range(0, len(digits), GROUP_DIGITS)]
+
+
+def check_typed(expected: str, groups: list[str]) -> TypedFingerprint:
+    """Compare what was typed, group by group, with the expected fingerprint (digits, grouped
+    or not): a group is marked as soon as it is complete. The whole is compared in constant
+    time (`fingerprints_match`). Used by the district's approval and the laptop's enrolment."""
+    wanted = "".join(ch for ch in expected if ch.isdigit())
+    marks = []
+    first_wrong = None
+    for index in range(GROUPS):
+        typed = groups[index].strip() if index < len(groups) else ""
+        if not typed:
+            marks.append(GroupMark.EMPTY)
+            continue
+        if len(typed) < GROUP_DIGITS:
+            marks.append(GroupMark.PARTIAL)
+            continue
+        part = wanted[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
+        if typed == part:
+            marks.append(GroupMark.RIGHT)
+        else:
+            marks.append(GroupMark.WRONG)
+            if first_wrong is None:
+                first_wrong = index + 1
+    typed_all = "".join(g.strip() for g in groups[:GROUPS])
+    complete = all(m in (GroupMark.RIGHT, GroupMark.WRONG) for m in marks)
+    all_right = all(m == GroupMark.RIGHT for m in marks)
+    matches = all_right and fingerprints_match(wanted, typed_all)
+    return TypedFingerprint(tuple(marks), first_wrong, complete, matches)

@@ -433,25 +433,6 @@ def _place_shown(session: Session, name: str, value: Any) -> str:
     return found or str(value)
 
 
-def fingerprint_groups(expected: str, typed: str) -> list[bool | None]:
-    """Group by group, as the user types what the district office reads: True for a group
-    typed right, False for one typed wrong, None for one not (fully) typed yet."""
-    from tpsdesk.sync.fingerprint import GROUP_DIGITS, GROUPS
-
-    want = "".join(ch for ch in expected if ch.isdigit())
-    got = "".join(ch for ch in typed if ch not in " \t-._:")
-    marks: list[bool | None] = []
-    for index in range(GROUPS):
-        part = got[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
-        goal = want[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
-        if len(part) < GROUP_DIGITS:
-            wrong = not goal.startswith(part)  # a wrong digit shows at once
-            marks.append(False if wrong else None)
-        else:
-            marks.append(part == goal)
-    return marks
-
-
 @dataclass(frozen=True)
 class AreaCounts:
     kecamatan: int

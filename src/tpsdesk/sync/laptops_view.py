@@ -274,52 +274,6 @@ def laptop_row(store: Store, device_id: str) -> LaptopRow | None:
     return None
 
 
-# -- the fingerprint read over the phone, typed in groups -------------------------------------
-
-
-class GroupMark:
-    EMPTY = "empty"  # nothing typed yet
-    PARTIAL = "partial"  # fewer digits than a group has
-    RIGHT = "right"
-    WRONG = "wrong"
-
-
-@dataclass(frozen=True)
-class TypedFingerprint:
-    marks: tuple[str, ...]  # a GroupMark per group
-    first_wrong: int | None  # 1-based number of the first wrong group
-    matches: bool  # every group typed and the whole equals the laptop's fingerprint
-
-
-def check_typed(expected: str, groups: list[str]) -> TypedFingerprint:
-    """Compare what the clerk typed, group by group, with the laptop's fingerprint (digits):
-    a group is marked as soon as it is complete. The whole is compared in constant time."""
-    from tpsdesk.sync.fingerprint import GROUP_DIGITS, GROUPS, fingerprints_match
-
-    wanted = "".join(ch for ch in expected if ch.isdigit())
-    marks = []
-    first_wrong = None
-    for index in range(GROUPS):
-        typed = groups[index].strip() if index < len(groups) else ""
-        if not typed:
-            marks.append(GroupMark.EMPTY)
-            continue
-        if len(typed) < GROUP_DIGITS:
-            marks.append(GroupMark.PARTIAL)
-            continue
-        part = wanted[index * GROUP_DIGITS : (index + 1) * GROUP_DIGITS]
-        if typed == part:
-            marks.append(GroupMark.RIGHT)
-        else:
-            marks.append(GroupMark.WRONG)
-            if first_wrong is None:
-                first_wrong = index + 1
-    typed_all = "".join(g.strip() for g in groups[:GROUPS])
-    complete = all(m == GroupMark.RIGHT for m in marks)
-    matches = complete and fingerprints_match(wanted, typed_all)
-    return TypedFingerprint(tuple(marks), first_wrong, matches)
-
-
 # -- approving: approve, then merge what waited -----------------------------------------------
 
 

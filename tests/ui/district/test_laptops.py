@@ -20,6 +20,7 @@ from tests.ui.conftest import (
     table_rows,
     type_text,
 )
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select
 
@@ -36,6 +37,7 @@ from tpsdesk.ui.district.desk import DistrictDeskScreen
 from tpsdesk.ui.district.laptops import LaptopsPane
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
+from tpsdesk.ui.widgets.fingerprint_entry import FingerprintEntry
 
 HOSTILE = "[red]x[/red]\x1b[2J\x1b]0;owned\x07"
 
@@ -93,8 +95,8 @@ async def select_laptop(pilot: Pilot[Any], pane: LaptopsPane, fingerprint: str) 
 
 
 async def type_groups(pilot: Pilot[Any], groups: list[str]) -> None:
-    """Type groups into the approval dialog the way a clerk does: digit keys only (the dialog
-    moves on to the next group when one is complete)."""
+    """Type groups into the approval dialog the way a clerk does: digit keys only, no space
+    (the field groups them itself), without a pause between the keys."""
     for group in groups:
         await type_text(pilot, group)
     await pilot.pause()
@@ -426,7 +428,7 @@ async def test_a_damaged_waiting_bundle_is_reported_and_the_others_stay(
         assert record is not None and record.status == "refused"
 
 
-async def test_backspace_in_an_empty_group_goes_back_to_the_group_before(
+async def test_backspace_deletes_over_a_group_space_and_typing_goes_on(
     world: WorldSummary, store_path: Path
 ) -> None:
     pending = waiting_laptop(world)
@@ -440,12 +442,37 @@ async def test_backspace_in_an_empty_group_goes_back_to_the_group_before(
         dialog = app.screen
         assert isinstance(dialog, ApproveDialog)
         await type_groups(pilot, groups[:2])
-        assert dialog.focused is dialog.query_one("#group-3", Input)
+        assert dialog.focused is dialog.query_one(FingerprintEntry).field
         await pilot.press("backspace")
-        assert dialog.focused is dialog.query_one("#group-2", Input)
-        assert dialog.typed_groups()[:2] == [groups[0], groups[1][:4]]
+        await pilot.pause()
+        assert dialog.typed_groups() == [groups[0], groups[1][:4]]
+        assert "1 of 6 groups match so far" in static_text(app, "#check")
         await type_text(pilot, groups[1][4])
+        await pilot.pause()
         assert "2 of 6 groups match so far" in static_text(app, "#check")
+
+
+async def test_a_pasted_fingerprint_with_spaces_approves(
+    world: WorldSummary, store_path: Path
+) -> None:
+    pending = waiting_laptop(world)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        pane = await open_laptops(app, pilot)
+        await select_laptop(pilot, pane, pending.fingerprint)
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ApproveDialog)
+        field = dialog.query_one(FingerprintEntry).field
+        field.post_message(events.Paste(format_fingerprint(digits(pending.fingerprint))))
+        await pilot.pause()
+        assert "The fingerprint matches" in static_text(app, "#check")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "Approved: laptop" in app.screen.message
+    assert device_of(store_path, pending.fingerprint).status == DeviceStatus.APPROVED.value
 
 
 async def test_approval_shows_its_progress_while_the_desk_stays_usable(

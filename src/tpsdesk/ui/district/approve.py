@@ -1,6 +1,7 @@
 """Approving a waiting laptop: the clerk phones its operator, who reads the laptop's fingerprint
 out group by group; each group typed is marked right or wrong as soon as it is complete, and
-approval is possible only when all of it matches."""
+approval is possible only when all of it matches (`FingerprintEntry`, shared with the laptop's
+enrolment)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tpsdesk.i18n import N_, _, ngettext
-from tpsdesk.sync.fingerprint import GROUP_DIGITS, GROUPS
-from tpsdesk.sync.laptops_view import AreaName, GroupMark, LaptopRow, check_typed
+from tpsdesk.sync.fingerprint import GROUPS, GroupMark
+from tpsdesk.sync.laptops_view import AreaName, LaptopRow
 from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseModal
+from tpsdesk.ui.widgets.fingerprint_entry import FingerprintEntry
 
 MAX_LABEL = 60
 
@@ -56,23 +58,8 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
     ApproveDialog {
         align: center middle;
     }
-    ApproveDialog #groups {
-        height: 1;
+    ApproveDialog #fingerprint {
         margin-top: 1;
-    }
-    ApproveDialog .group {
-        width: 7;
-    }
-    ApproveDialog .mark {
-        width: 3;
-        padding-left: 1;
-    }
-    ApproveDialog .mark.-right {
-        color: $success;
-    }
-    ApproveDialog .mark.-wrong {
-        color: $error;
-        text-style: bold;
     }
     ApproveDialog #check {
         height: auto;
@@ -82,15 +69,6 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
     BINDINGS = [
         Binding("f2", "approve", N_("Approve"), id="approve.approve"),
         Binding("escape", "cancel", N_("Cancel"), id="approve.cancel"),
-        # Over the field's own: in an empty group, back to the group before.
-        Binding(
-            "backspace",
-            "back",
-            N_("Delete a digit"),
-            id="approve.back",
-            show=False,
-            priority=True,
-        ),
     ]
 
     def __init__(self, row: LaptopRow, issued: list[AreaName]) -> None:
@@ -123,18 +101,8 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
                 ),
                 id="instruction",
             )
-            with Horizontal(id="groups"):
-                for index in range(GROUPS):
-                    yield Input(
-                        id=f"group-{index + 1}",
-                        classes="group",
-                        max_length=GROUP_DIGITS,
-                        restrict=r"[0-9]*",
-                        compact=True,
-                        select_on_focus=False,
-                        placeholder="·" * GROUP_DIGITS,
-                    )
-                    yield Static("", id=f"mark-{index + 1}", classes="mark")
+            # Its marks name no wrong group: the line under it says it, with what to do.
+            yield FingerprintEntry(row.fingerprint, name_wrong=False, id="fingerprint")
             yield Static("", id="check")
             if self.needs_area:
                 with Horizontal(classes="field-row"):
@@ -190,20 +158,15 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
         return "\n".join(lines)
 
     def on_mount(self) -> None:
-        self.query_one("#group-1", Input).focus()
+        self.query_one(FingerprintEntry).focus()
         self._check()
 
     def typed_groups(self) -> list[str]:
-        return [self.query_one(f"#group-{i + 1}", Input).value for i in range(GROUPS)]
+        return self.query_one(FingerprintEntry).groups
 
-    @on(Input.Changed, ".group")
-    def _group_changed(self, event: Input.Changed) -> None:
+    @on(FingerprintEntry.Checked)
+    def _fingerprint_checked(self) -> None:
         self._check()
-        field = event.input
-        if len(field.value) == GROUP_DIGITS and field.id and field.has_focus:
-            index = int(field.id.removeprefix("group-"))
-            if index < GROUPS:
-                self.query_one(f"#group-{index + 1}", Input).focus()
 
     @on(Select.Changed, "#area")
     def _area_changed(self) -> None:
@@ -211,12 +174,7 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
 
     def _check(self) -> bool:
         """Mark every group, say what is wrong or missing; True when approval may go on."""
-        result = check_typed(self.row.fingerprint, self.typed_groups())
-        for index, mark in enumerate(result.marks, 1):
-            widget = self.query_one(f"#mark-{index}", Static)
-            widget.set_class(mark == GroupMark.RIGHT, "-right")
-            widget.set_class(mark == GroupMark.WRONG, "-wrong")
-            widget.update({GroupMark.RIGHT: "✓", GroupMark.WRONG: "✗"}.get(mark, ""))
+        result = self.query_one(FingerprintEntry).result
         check = self.query_one("#check", Static)
         ready = result.matches
         right = result.marks.count(GroupMark.RIGHT)
@@ -265,19 +223,6 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
             area = value if isinstance(value, str) else None
         label = self.query_one("#label", Input).value.strip()
         self.dismiss(ApprovalChoice(area, label if label != self.label_shown else None))
-
-    def action_back(self) -> None:
-        field = self.focused
-        if not isinstance(field, Input):
-            return
-        if field.value or not field.has_class("group") or field.id == "group-1":
-            field.action_delete_left()
-            return
-        index = int((field.id or "group-1").removeprefix("group-"))
-        previous = self.query_one(f"#group-{index - 1}", Input)
-        previous.focus()
-        previous.cursor_position = len(previous.value)
-        previous.action_delete_left()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

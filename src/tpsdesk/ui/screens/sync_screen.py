@@ -25,7 +25,6 @@ from tpsdesk.sync.laptop_status import (
     OfficerChanges,
     SentBundle,
     area_counts,
-    fingerprint_groups,
     laptop_status,
     send_bundle,
 )
@@ -36,6 +35,7 @@ from tpsdesk.ui.screens.base import BaseModal, BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.fixes import FixesScreen, safe
 from tpsdesk.ui.screens.message import MessageScreen
+from tpsdesk.ui.widgets.fingerprint_entry import MAX_DIGITS, FingerprintEntry
 from tpsdesk.ui.widgets.places import PlacePicker
 
 
@@ -74,7 +74,7 @@ class FingerprintDialog(BaseModal[str | None]):
         color: $accent;
         margin: 1 0;
     }
-    FingerprintDialog #groups {
+    FingerprintDialog #typed, FingerprintDialog #note {
         margin-bottom: 1;
     }
     """
@@ -108,13 +108,8 @@ class FingerprintDialog(BaseModal[str | None]):
                 )
             )
             yield Static(self.expected, id="expected", classes="fingerprint")
-            yield Input(
-                id="typed",
-                placeholder=_("type the groups as they are read"),
-                max_length=60,
-                compact=True,
-            )
-            yield Static("", id="groups", classes="hint")
+            yield FingerprintEntry(self.expected, id="typed")
+            yield Static("", id="note", classes="error")
             yield Static(
                 _(
                     "Enter checks what you typed. F2: every group matched what was read. "
@@ -125,31 +120,38 @@ class FingerprintDialog(BaseModal[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#typed", Input).focus()
-        self._show_groups("")
+        self.query_one(FingerprintEntry).focus()
+        self._note("")
 
-    @on(Input.Changed, "#typed")
-    def typed_changed(self, event: Input.Changed) -> None:
-        self._show_groups(event.value)
+    @on(FingerprintEntry.Checked)
+    def _typed_changed(self) -> None:
+        self._note("")
 
-    def _show_groups(self, typed: str) -> None:
-        marks = fingerprint_groups(self.expected, typed)
-        signs = {None: "…", True: "✓", False: "✗"}
-        line = "  ".join(f"{index}:{signs[mark]}" for index, mark in enumerate(marks, start=1))
-        wrong = [str(index) for index, mark in enumerate(marks, start=1) if mark is False]
-        if wrong:
-            line += "  " + _("group {groups} differs").format(groups=", ".join(wrong))
-        self.query_one("#groups", Static).update(Text(line))
+    def _note(self, text: str) -> None:
+        note = self.query_one("#note", Static)
+        note.update(text)
+        note.display = bool(text)
 
-    @on(Input.Submitted, "#typed")
+    @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value)
+        event.stop()
+        self._typed_done()
+
+    def _typed_done(self) -> bool:
+        """What was typed goes to the enrolment, which compares it (and refuses a wrong one):
+        only once all six groups are typed. False when nothing was typed."""
+        entry = self.query_one(FingerprintEntry)
+        if not entry.digits:
+            return False
+        if entry.complete:
+            self.dismiss(entry.field.value)
+        else:
+            said = _("Only {typed} of {total} digits typed: type all six groups, or press Esc.")
+            self._note(said.format(typed=len(entry.digits), total=MAX_DIGITS))
+        return True
 
     def action_confirm(self) -> None:
-        typed = self.query_one("#typed", Input).value
-        if typed.strip():
-            self.dismiss(typed)
+        if self._typed_done():
             return
 
         def answered(yes: bool | None) -> None:
