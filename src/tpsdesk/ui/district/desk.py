@@ -70,6 +70,7 @@ class DistrictDeskScreen(BaseScreen):
         self.title = _("District desk")
         self.load_summary()
         self.active_pane().show()
+        self.call_after_refresh(self.active_pane().focus_main)
 
     def on_screen_resume(self) -> None:
         # Back from a dialog or another screen that may have changed the store.
