@@ -585,3 +585,21 @@ def test_the_receipt_report_says_gaps_refused_places_and_a_new_identity() -> Non
     assert "new identity" in text and "11111 22222 33333 44444 55555 66666" in text
     assert "up to number 9" not in text  # the old timeline's number means nothing now
     assert "1 record took the district's correction" in text
+
+
+def test_the_receipt_report_counts_removed_duplicates_apart_from_work_to_do() -> None:
+    from tpsdesk.sync.receipt import ReceiptSummary
+    from tpsdesk.ui.screens.sync_screen import receipt_report
+
+    summary = ReceiptSummary(
+        version=2,
+        acknowledged_seq=14,
+        gaps=(),
+        statuses={"accepted": 10, "needs_fix": 2},
+        updated_rows=1,
+        kept_local=0,
+        removed=1,
+    )
+    shown = "\n".join(receipt_report(summary))
+    assert "to fix: 1" in shown
+    assert "1 record removed by the district" in shown

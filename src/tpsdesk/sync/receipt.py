@@ -491,6 +491,9 @@ class ReceiptSummary:
     kept_local: int
     corrected: int = 0  # the district's corrections taken as they were
     conflicts: int = 0  # corrections that met a change made here (`list_corrections`)
+    # Officers the district removed (a duplicate kept elsewhere): counted under needs_fix in
+    # `statuses`, with the reason, but out of the lists as tombstones — nothing to fix.
+    removed: int = 0
     encrypted: bool = False  # format 2
     # Set when the receipt showed this store went back in time: the device id it now has
     # (with new keys); the district must approve it (its fingerprint) before it merges.
@@ -509,6 +512,7 @@ class ReceiptSummary:
             "kept_local": self.kept_local,
             "corrected": self.corrected,
             "conflicts": self.conflicts,
+            "removed": self.removed,
             "encrypted": self.encrypted,
             "new_device_id": self.new_device_id,
             "new_fingerprint": self.new_fingerprint,
@@ -637,7 +641,7 @@ def _apply_entries(
     acknowledged = acked.get(device_id, 0)
     found_gaps: list[tuple[int, int]] = []
     statuses: dict[str, int] = defaultdict(int)
-    updated = kept = corrected = conflicts = 0
+    updated = kept = corrected = conflicts = removed = 0
     rollback_from: int | None = None
     refused_places: list[tuple[str, str]] = []
     held = _officers_named(session, entries)
@@ -680,6 +684,7 @@ def _apply_entries(
                 kept += change == "kept"
                 corrected += change == "applied"
                 conflicts += change == "conflict"
+                removed += change == "removed"
             else:
                 raise Malformed(N_("a receipt entry is invalid"), file=file)
     sent = _sent_so_far(session, device_id)
@@ -698,7 +703,8 @@ def _apply_entries(
     set_meta(session, META_ACKED_SEQ, acked)
     return ReceiptSummary(
         version, acknowledged, tuple(found_gaps), dict(statuses), updated, kept,
-        corrected=corrected, conflicts=conflicts, refused_places=tuple(refused_places),
+        corrected=corrected, conflicts=conflicts, removed=removed,
+        refused_places=tuple(refused_places),
     )  # fmt: skip
 
 

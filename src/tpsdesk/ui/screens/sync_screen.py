@@ -653,13 +653,23 @@ def receipt_report(summary: ReceiptSummary) -> list[str]:
         )
     accepted = statuses.get(OfficerStatus.ACCEPTED.value, 0)
     enrolled = statuses.get(OfficerStatus.ENROLLED.value, 0)
-    to_fix = statuses.get(OfficerStatus.NEEDS_FIX.value, 0)
+    # Officers the district removed as duplicates come as needing a fix with the reason, but
+    # they are out of the lists: counted on their own line, not as work to do.
+    to_fix = max(statuses.get(OfficerStatus.NEEDS_FIX.value, 0) - summary.removed, 0)
     lines.append(
         _("Accepted: {accepted} · KPJ numbers received: {enrolled} · to fix: {to_fix}").format(
             accepted=accepted, enrolled=enrolled, to_fix=to_fix
         )
     )
     changed = []
+    if summary.removed:
+        changed.append(
+            ngettext(
+                "{n} record removed by the district (the same person kept in another record)",
+                "{n} records removed by the district (the same person kept in another record)",
+                summary.removed,
+            ).format(n=summary.removed)
+        )
     if summary.corrected:
         changed.append(
             ngettext(
