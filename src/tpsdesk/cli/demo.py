@@ -159,7 +159,8 @@ def _demo_world(ctx: click.Context, folder: Path | None) -> None:
         click.echo(f"  {_kind(kind)}: {count}")
     click.echo(
         _(
-            "Next: `tpsdesk district merge {inbox}`, `tpsdesk district devices`, "
+            "Next: open the desk with `tpsdesk`, then F2 Inbox and O to choose {inbox}; or "
+            "by command: `tpsdesk district merge {inbox}`, `tpsdesk district devices`, "
             "`tpsdesk district findings`."
         ).format(inbox=str(world.inbox))
     )
