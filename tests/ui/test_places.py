@@ -370,8 +370,21 @@ async def test_f1_lists_the_picker_keys(tmp_path: Path, world: dict[str, Path]) 
             "New folder",
             "Find drives",
             "Places list / folder tree",
+            "Type the first letters of a name to go to it; Esc clears them",
         ):
             assert description in text
+        assert "A-Z" in text
+
+
+async def test_ctrl_f_says_how_to_find(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        await press(pilot, "ctrl+f")
+        assert search_text(pilot) == "Find: type the first letters of a name."
+        await press(pilot, "k")
+        assert cursor_label(pilot) == "kiriman"
+        assert search_text(pilot) == "Find: k"
+        await press(pilot, "escape", "escape")
+    assert results == [None]
 
 
 # -- finding by typing ---------------------------------------------------------------------
