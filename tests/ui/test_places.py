@@ -613,3 +613,23 @@ async def test_keys_pressed_while_a_folder_opens_in_place_are_kept(
         await keys_while_loading(pilot, started, release, "down", "down")
         assert tree_lines(pilot) == ["KINGSTON", "arsip", "2023", "2024", "kiriman"]
         assert cursor_label(pilot) == "2024"
+
+
+async def test_a_second_backspace_during_a_load_climbs_on_and_holds_nothing_back(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await highlight(pilot, "kiriman")
+        await press(pilot, "enter")
+        started, release = slow_listing(monkeypatch, world["stick"])
+        pilot.app.simulate_key("backspace")
+        await until(started.is_set)
+        pilot.app.simulate_key("backspace")  # the first load is given up
+        release.set()
+        await settle(pilot)
+        tree = tree_of(pilot)
+        assert tree.path == world["stick"].parent
+        assert tree.highlighted() == world["stick"]
+        assert not tree.holding
+        await press(pilot, "up")  # the tree still answers keys
+        assert tree.cursor_line == 0
