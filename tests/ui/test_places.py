@@ -19,6 +19,7 @@ from textual.widgets import OptionList
 
 from tpsdesk.drives import Place
 from tpsdesk.ui.screens.simple_form import SimpleForm
+from tpsdesk.ui.typeahead import WINDOW, TypeAhead, find
 from tpsdesk.ui.widgets.places import PlacePicker, PlaceTree, last_place, remember_place
 
 BUNDLE_TIME = 1_727_740_800  # 2024-10-01 00:00 UTC
@@ -633,3 +634,26 @@ async def test_a_second_backspace_during_a_load_climbs_on_and_holds_nothing_back
         assert not tree.holding
         await press(pilot, "up")  # the tree still answers keys
         assert tree.cursor_line == 0
+
+
+def test_typeahead_rules_without_a_screen() -> None:
+    clock = FakeClock()
+    typing = TypeAhead(clock)
+    assert typing.type("d") == ("d", False)
+    assert typing.type("D") == ("d", True)  # the same letter again, case ignored
+    assert typing.type("o") == ("do", False)
+    clock.now += WINDOW  # just within the window
+    assert typing.type("k") == ("dok", False)
+    clock.now += WINDOW + 0.01  # a pause: a new prefix
+    assert typing.type("a") == ("a", False)
+    assert typing.clear() is True
+    assert typing.clear() is False
+    names = ["arsip", "Data", "desa", "foto"]
+    assert find(names, 0, "d") == 1
+    assert find(names, 1, "d") == 1  # at the cursor
+    assert find(names, 1, "d", after=True) == 2
+    assert find(names, 2, "d", after=True) == 1  # wraps round
+    assert find(names, 3, "a") == 0
+    assert find(names, -1, "f") == 3
+    assert find(names, 0, "x") is None
+    assert find([], 0, "x") is None
