@@ -3,8 +3,10 @@ the place remembered per purpose, and what it says when a folder cannot be read.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from textual.widgets import OptionList
 
 from tpsdesk.drives import Place
 from tpsdesk.ui.screens.simple_form import SimpleForm
+from tpsdesk.ui.typeahead import WINDOW, TypeAhead, find
 from tpsdesk.ui.widgets.places import PlacePicker, PlaceTree, last_place, remember_place
 
 BUNDLE_TIME = 1_727_740_800  # 2024-10-01 00:00 UTC
@@ -368,5 +371,289 @@ async def test_f1_lists_the_picker_keys(tmp_path: Path, world: dict[str, Path]) 
             "New folder",
             "Find drives",
             "Places list / folder tree",
+            "Type the first letters of a name to go to it; Esc clears them",
         ):
             assert description in text
+        assert "A-Z" in text
+
+
+async def test_ctrl_f_says_how_to_find(tmp_path: Path, world: dict[str, Path]) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, results):
+        await press(pilot, "ctrl+f")
+        assert search_text(pilot) == "Find: type the first letters of a name."
+        await press(pilot, "k")
+        assert cursor_label(pilot) == "kiriman"
+        assert search_text(pilot) == "Find: k"
+        await press(pilot, "escape", "escape")
+    assert results == [None]
+
+
+# -- finding by typing ---------------------------------------------------------------------
+
+TYPED_FOLDERS = ("data", "desa-1", "desa-2", "Dokumen", "foto")
+
+
+class FakeClock:
+    """Monotonic seconds that only move when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pause(self) -> None:
+        self.now += 5.0
+
+
+def typing_picker(world: dict[str, Path], clock: FakeClock, **kwargs: Any) -> PlacePicker:
+    for name in TYPED_FOLDERS:
+        (world["stick"] / name).mkdir()
+    return picker(world, clock=clock, **kwargs)
+
+
+def cursor_label(pilot: Pilot[Any]) -> str:
+    node = tree_of(pilot).cursor_node
+    assert node is not None
+    return str(node.label)
+
+
+def search_text(pilot: Pilot[Any]) -> str | None:
+    line = pilot.app.screen.query_one("#search")
+    return static_text(pilot.app, "#search") if line.display else None
+
+
+async def test_typing_goes_to_the_first_name_with_the_letters(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, typing_picker(world, clock)) as (pilot, results):
+        assert tree_lines(pilot)[1:] == [
+            "arsip",
+            "data",
+            "desa-1",
+            "desa-2",
+            "Dokumen",
+            "foto",
+            "kiriman",
+        ]
+        assert search_text(pilot) is None
+        await press(pilot, "d", "e", "s")
+        assert cursor_label(pilot) == "desa-1"
+        assert search_text(pilot) == "Find: des"
+        await press(pilot, "a", "-", "2")
+        assert cursor_label(pilot) == "desa-2"
+        clock.pause()  # a new word: the letters start again
+        await press(pilot, "D", "O")
+        assert cursor_label(pilot) == "Dokumen"
+        assert search_text(pilot) == "Find: DO"
+        await press(pilot, "down")  # moving otherwise ends the search
+        assert search_text(pilot) is None
+        assert cursor_label(pilot) == "foto"
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "foto"]
+
+
+async def test_the_same_letter_again_goes_to_the_next_name_and_wraps(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, typing_picker(world, clock)) as (pilot, _):
+        seen = []
+        for _press in range(5):
+            await press(pilot, "d")
+            seen.append(cursor_label(pilot))
+        assert seen == ["data", "desa-1", "desa-2", "Dokumen", "data"]
+        assert search_text(pilot) == "Find: d"
+        clock.pause()
+        await press(pilot, "k")
+        assert cursor_label(pilot) == "kiriman"
+        clock.pause()
+        await press(pilot, "a")  # past the last line: from the top again
+        assert cursor_label(pilot) == "arsip"
+
+
+async def test_letters_matching_no_name_leave_the_cursor_and_say_so(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, typing_picker(world, clock)) as (pilot, _):
+        await press(pilot, "f")
+        assert cursor_label(pilot) == "foto"
+        await press(pilot, "x")
+        assert cursor_label(pilot) == "foto"
+        assert search_text(pilot) == "Find: fx (no name starts with it)"
+        clock.pause()
+        await press(pilot, "[")  # markup in the letters is shown as typed
+        assert search_text(pilot) == "Find: [ (no name starts with it)"
+        assert cursor_label(pilot) == "foto"
+
+
+async def test_escape_clears_the_letters_then_cancels(
+    tmp_path: Path, world: dict[str, Path]
+) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, typing_picker(world, clock)) as (pilot, results):
+        await press(pilot, "d", "o")
+        assert search_text(pilot) == "Find: do"
+        await press(pilot, "escape")
+        assert search_text(pilot) is None
+        assert isinstance(pilot.app.screen, PlacePicker)
+        assert results == []
+        # The letters are forgotten even within the second: "a" starts a new search.
+        await press(pilot, "a")
+        assert cursor_label(pilot) == "arsip"
+        await press(pilot, "escape", "escape")
+    assert results == [None]
+
+
+async def test_typing_in_the_places_list(tmp_path: Path, world: dict[str, Path]) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, picker(world, clock=clock)) as (pilot, _):
+        places = pilot.app.screen.query_one("#places", OptionList)
+        await press(pilot, "shift+tab")
+        await press(pilot, "d")
+        assert places.highlighted == 2
+        assert search_text(pilot) == "Find: d"
+        clock.pause()
+        await press(pilot, "f", "o")
+        assert places.highlighted == 1
+        await press(pilot, "enter")
+        assert tree_of(pilot).path == world["home"]
+
+
+def slow_listing(
+    monkeypatch: pytest.MonkeyPatch, slow: Path, *, first_look: bool = False
+) -> tuple[threading.Event, threading.Event]:
+    """Listing `slow` (a folder on a slow stick) starts, then waits until released: the
+    tree's listing, or with `first_look` the check that the folder can be read before it."""
+    started, release = threading.Event(), threading.Event()
+    real_iterdir = Path.iterdir
+    real_scandir: Callable[..., Any] = os.scandir
+
+    def iterdir(self: Path) -> Any:
+        if self == slow and not first_look:
+            started.set()
+            release.wait(10)
+        return real_iterdir(self)
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == slow and first_look:
+            started.set()
+            release.wait(10)
+        return real_scandir(path)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr(os, "scandir", scandir)
+    return started, release
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _round in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
+
+
+async def keys_while_loading(
+    pilot: Pilot[Any], started: threading.Event, release: threading.Event, *keys: str
+) -> None:
+    """Press `keys` while the folder's listing is held, then let it end. (Not `pilot.press`:
+    it waits for the tree, which is busy until the folder is listed.)"""
+    await until(started.is_set)
+    tree = tree_of(pilot)
+    for key in keys:
+        pilot.app.simulate_key(key)
+    # Each key is waiting: in the tree's queue (busy listing) or held by the tree.
+    await until(lambda: tree._message_queue.qsize() + len(tree._held or []) == len(keys))
+    release.set()
+    await settle(pilot)
+
+
+async def test_keys_pressed_while_a_folder_loads_are_kept(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    async with picking(tmp_path, typing_picker(world, clock)) as (pilot, results):
+        await highlight(pilot, "kiriman")
+        await press(pilot, "enter")
+        assert tree_of(pilot).path == world["stick"] / "kiriman"
+        started, release = slow_listing(monkeypatch, world["stick"])
+        pilot.app.simulate_key("backspace")
+        await keys_while_loading(pilot, started, release, "up", "up", "up")
+        # Back on the stick, the cursor put on the folder just left (kiriman), then moved.
+        assert tree_of(pilot).path == world["stick"]
+        assert cursor_label(pilot) == "desa-2"
+        assert not tree_of(pilot).holding
+        await press(pilot, "enter")
+        started, release = slow_listing(monkeypatch, world["stick"])
+        pilot.app.simulate_key("backspace")
+        await keys_while_loading(pilot, started, release, "up", "f", "enter")
+        # desa-2, up to desa-1, "f" finds foto, Enter goes in.
+        assert tree_of(pilot).path == world["stick"] / "foto"
+        # Keys pressed while the folder is first checked (before the tree is emptied).
+        started, release = slow_listing(monkeypatch, world["stick"], first_look=True)
+        pilot.app.simulate_key("backspace")
+        await keys_while_loading(pilot, started, release, "down", "down")
+        assert tree_of(pilot).path == world["stick"]
+        assert cursor_label(pilot) == "kiriman"
+        await press(pilot, "f2")
+    assert results == [world["stick"] / "kiriman"]
+
+
+async def test_keys_pressed_while_a_folder_opens_in_place_are_kept(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (world["stick"] / "arsip" / "2023").mkdir()
+    (world["stick"] / "arsip" / "2024").mkdir()
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await highlight(pilot, "arsip")
+        started, release = slow_listing(monkeypatch, world["stick"] / "arsip")
+        pilot.app.simulate_key("space")
+        await keys_while_loading(pilot, started, release, "down", "down")
+        assert tree_lines(pilot) == ["KINGSTON", "arsip", "2023", "2024", "kiriman"]
+        assert cursor_label(pilot) == "2024"
+
+
+async def test_a_second_backspace_during_a_load_climbs_on_and_holds_nothing_back(
+    tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with picking(tmp_path, picker(world)) as (pilot, _):
+        await highlight(pilot, "kiriman")
+        await press(pilot, "enter")
+        started, release = slow_listing(monkeypatch, world["stick"])
+        pilot.app.simulate_key("backspace")
+        await until(started.is_set)
+        pilot.app.simulate_key("backspace")  # the first load is given up
+        release.set()
+        await settle(pilot)
+        tree = tree_of(pilot)
+        assert tree.path == world["stick"].parent
+        assert tree.highlighted() == world["stick"]
+        assert not tree.holding
+        await press(pilot, "up")  # the tree still answers keys
+        assert tree.cursor_line == 0
+
+
+def test_typeahead_rules_without_a_screen() -> None:
+    clock = FakeClock()
+    typing = TypeAhead(clock)
+    assert typing.type("d") == ("d", False)
+    assert typing.type("D") == ("d", True)  # the same letter again, case ignored
+    assert typing.type("o") == ("do", False)
+    clock.now += WINDOW  # just within the window
+    assert typing.type("k") == ("dok", False)
+    clock.now += WINDOW + 0.01  # a pause: a new prefix
+    assert typing.type("a") == ("a", False)
+    assert typing.clear() is True
+    assert typing.clear() is False
+    names = ["arsip", "Data", "desa", "foto"]
+    assert find(names, 0, "d") == 1
+    assert find(names, 1, "d") == 1  # at the cursor
+    assert find(names, 1, "d", after=True) == 2
+    assert find(names, 2, "d", after=True) == 1  # wraps round
+    assert find(names, 3, "a") == 0
+    assert find(names, -1, "f") == 3
+    assert find(names, 0, "x") is None
+    assert find([], 0, "x") is None

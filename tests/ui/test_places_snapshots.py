@@ -105,3 +105,37 @@ def test_new_folder_refused(
         await pilot.press("f2")
 
     assert snap_compare(picker_app, terminal_size=SIZE, run_before=open_picker(screen, 0, bad_name))
+
+
+def test_typing(
+    fixed_world: dict[str, Path], picker_app: TpsDeskApp, snap_compare: SnapCompare
+) -> None:
+    for name in ("data", "desa-1", "desa-2", "Dokumen", "foto"):
+        (fixed_world["stick"] / name).mkdir()
+    screen = PlacePicker(
+        "inbox",
+        title="Pilih folder paket masuk",
+        places=lambda: world_places(fixed_world),
+        clock=lambda: 1.0,
+    )
+
+    async def type_des(pilot: Pilot[Any]) -> None:
+        await pilot.press("d", "e", "s")
+
+    assert snap_compare(picker_app, terminal_size=SIZE, run_before=open_picker(screen, 0, type_des))
+
+
+def test_typing_no_match(
+    fixed_world: dict[str, Path], picker_app: TpsDeskApp, snap_compare: SnapCompare
+) -> None:
+    screen = PlacePicker(
+        "inbox",
+        title="Pilih folder paket masuk",
+        places=lambda: world_places(fixed_world),
+        clock=lambda: 1.0,
+    )
+
+    async def type_xyz(pilot: Pilot[Any]) -> None:
+        await pilot.press("x", "y", "z")
+
+    assert snap_compare(picker_app, terminal_size=SIZE, run_before=open_picker(screen, 1, type_xyz))

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
@@ -38,6 +38,7 @@ from tpsdesk.i18n import N_, _, format_number, ngettext, number_locale, os_error
 from tpsdesk.terminal import printable
 from tpsdesk.ui.bindings import translate_bindings
 from tpsdesk.ui.screens.base import BaseModal
+from tpsdesk.ui.typeahead import Clock, TypeAhead, find
 
 PickKind = Literal["folder", "file"]
 LAST_USED = "last"
@@ -103,7 +104,111 @@ class PlaceTree(DirectoryTree):
         self.suffixes = tuple(suffix.lower() for suffix in suffixes)
         super().__init__(path, id=id)
         self.auto_expand = False
+        self._held: list[Callable[[], object]] | None = None
+        self._holds = 0
+        self.typed: Callable[[str | None], None] | None = None
         translate_bindings(self)
+
+    # -- keys, in the order pressed -------------------------------------------------------
+    # Bindings run when a key has bubbled up to the app, after this widget has already taken
+    # the next keys: letters handled here and cursor keys handled there could swap places in
+    # a burst (keys pressed during a load). So the tree does both itself, in order.
+
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {
+        "up": "cursor_up",
+        "down": "cursor_down",
+        "pageup": "page_up",
+        "pagedown": "page_down",
+        "home": "scroll_home",
+        "end": "scroll_end",
+        "enter": "select_cursor",
+        "space": "toggle_node",
+    }
+
+    def on_key(self, event: events.Key) -> None:
+        char = event.character
+        if event.is_printable and char is not None and char != " ":
+            event.stop()
+            event.prevent_default()
+            if self.typed is not None:
+                self.typed(char)
+            return
+        action = self.KEY_ACTIONS.get(event.key)
+        if action is None:
+            return
+        event.stop()
+        event.prevent_default()
+        if self.typed is not None:
+            self.typed(None)
+        getattr(self, f"action_{action}")()
+
+    # -- keys pressed while the tree's top folder loads ------------------------------------
+    # While a folder is (re)loaded as the tree's top, the tree is empty: a cursor key would
+    # do nothing, and the cursor placed after the load would override it. Such keys are held
+    # and replayed, in order, once the cursor is placed.
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def hold_keys(self) -> None:
+        self._holds += 1
+        if self._held is None:
+            self._held = []
+
+    def release_keys(self) -> None:
+        self._holds = max(self._holds - 1, 0)
+        if self._holds or self._held is None:
+            return
+        held, self._held = self._held, None
+        for step in held:
+            step()
+
+    def later(self, step: Callable[[], object]) -> bool:
+        """Hold `step` until the load ends (True), or False when nothing loads."""
+        if self._held is None:
+            return False
+        self._held.append(step)
+        return True
+
+    async def _reload(self, node: TreeNode[DirEntry]) -> None:
+        self.hold_keys()
+        try:
+            await super()._reload(node)
+        finally:
+            self.release_keys()
+
+    def action_cursor_up(self) -> None:
+        if not self.later(super().action_cursor_up):
+            super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if not self.later(super().action_cursor_down):
+            super().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        if not self.later(super().action_page_up):
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if not self.later(super().action_page_down):
+            super().action_page_down()
+
+    def action_scroll_home(self) -> None:
+        if not self.later(super().action_scroll_home):
+            super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        if not self.later(super().action_scroll_end):
+            super().action_scroll_end()
+
+    def action_select_cursor(self) -> None:
+        if not self.later(super().action_select_cursor):
+            super().action_select_cursor()
+
+    def action_toggle_node(self) -> None:
+        if not self.later(super().action_toggle_node):
+            super().action_toggle_node()
 
     def process_label(self, label: str | Text) -> Text:
         if isinstance(label, str):
@@ -166,11 +271,13 @@ class PlaceTree(DirectoryTree):
 
     async def _load_in_place(self, node: TreeNode[DirEntry]) -> None:
         async with self.lock:
-            cursor_node = self.cursor_node
             try:
                 content = await self._load_directory(node).wait()
             except (WorkerCancelled, WorkerFailed):
                 return
+            # The node under the cursor now, not when the load started: keys pressed during
+            # the load moved it, and adding lines must not move it again.
+            cursor_node = self.cursor_node
             if content:
                 self._populate_node(node, content)
                 if cursor_node is not None:
@@ -184,18 +291,31 @@ class PlaceTree(DirectoryTree):
 
     async def open(self, folder: Path, *, highlight: Path | None = None) -> None:
         """Re-root the tree at `folder` and put the cursor on `highlight` (a child of it) or on
-        the folder itself."""
-        self.set_reactive(DirectoryTree.path, folder)
-        self.reset_node(self.root, place_name(folder), DirEntry(folder))
-        await self.reload()
-        line = 0
-        if highlight is not None:
-            for child in self.root.children:
-                if child.data is not None and child.data.path == highlight:
-                    line = child.line
-                    break
-        self.cursor_line = line
-        self.scroll_to_line(line, animate=False)
+        the folder itself. Cursor keys pressed meanwhile are applied after that."""
+        self.hold_keys()
+        try:
+            self.set_reactive(DirectoryTree.path, folder)
+            self.reset_node(self.root, place_name(folder), DirEntry(folder))
+            await self.reload()
+            line = 0
+            if highlight is not None:
+                for child in self.root.children:
+                    if child.data is not None and child.data.path == highlight:
+                        line = child.line
+                        break
+            self.cursor_line = line
+            self.scroll_to_line(line, animate=False)
+        finally:
+            self.release_keys()
+
+    def entries(self) -> list[tuple[int, str]]:
+        """The visible lines below the top folder with their names (for finding by typing)."""
+        found = []
+        for line in range(1, self.last_line + 1):
+            node = self.get_node_at_line(line)
+            if node is not None and node.data is not None:
+                found.append((line, node.data.path.name))
+        return found
 
 
 class PlacePicker(BaseModal[Path | None]):
@@ -240,6 +360,13 @@ class PlacePicker(BaseModal[Path | None]):
         height: auto;
         max-height: 2;
     }
+    PlacePicker #search {
+        height: auto;
+        display: none;
+    }
+    PlacePicker #search.searching {
+        display: block;
+    }
     PlacePicker #file-info {
         height: auto;
     }
@@ -261,6 +388,15 @@ class PlacePicker(BaseModal[Path | None]):
             tooltip=N_("Look for drives again"),
         ),
         Binding("escape", "cancel", N_("Cancel"), id="places.cancel"),
+        # Letters are not bound: typing finds a name. This only puts it in F1's list.
+        Binding(
+            "ctrl+f",
+            "find",
+            N_("Type the first letters of a name to go to it; Esc clears them"),
+            id="places.find",
+            key_display="A-Z",
+            show=False,
+        ),
         # App keys do not reach a modal screen: F1 is passed on.
         Binding("f1", "app.help", N_("Help"), id="places.help", show=False),
         # Tab already moves the focus; this only puts it in F1's list.
@@ -277,6 +413,7 @@ class PlacePicker(BaseModal[Path | None]):
         kind: PickKind = "folder",
         suffixes: tuple[str, ...] = (),
         places: Callable[[], list[Place]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
         self.purpose = purpose
@@ -286,6 +423,7 @@ class PlacePicker(BaseModal[Path | None]):
         self.detect = places or detected_places
         self.places: list[Place] = []
         self.last: Path | None = None
+        self.typeahead = TypeAhead(clock)
 
     @property
     def current(self) -> Path | None:
@@ -299,6 +437,7 @@ class PlacePicker(BaseModal[Path | None]):
             with Horizontal(id="picker-body"):
                 yield OptionList(id="places", compact=True)
                 yield Static(_("Looking for drives…"), id="tree-waiting", classes="hint")
+            yield Static("", id="search", classes="hint")
             yield Static("", id="place", classes="hint")
             yield Static("", id="file-info", classes="hint").set_styles(
                 display="block" if self.kind == "file" else "none"
@@ -335,6 +474,7 @@ class PlacePicker(BaseModal[Path | None]):
 
     async def _mount_tree(self, start: Path) -> None:
         tree = PlaceTree(start, kind=self.kind, suffixes=self.suffixes, id="tree")
+        tree.typed = lambda char: self._typed_in_tree(tree, char)
         await self.query_one("#tree-waiting").remove()
         await self.query_one("#picker-body").mount(tree)
         tree.focus()
@@ -408,15 +548,20 @@ class PlacePicker(BaseModal[Path | None]):
         tree = self._tree()
         if tree is None:
             return
+        # Keys pressed from now on wait for the folder: they apply to it, not to the old one.
+        tree.hold_keys()
         try:
-            await self.in_thread(check_readable, folder)
-        except PlaceError as refused:
-            self._error(refused.message)
-            return
-        self._error("")
-        await tree.open(folder, highlight=highlight)
-        if focus_tree:
-            tree.focus()
+            try:
+                await self.in_thread(check_readable, folder)
+            except PlaceError as refused:
+                self._error(refused.message)
+                return
+            self._error("")
+            await tree.open(folder, highlight=highlight)
+            if focus_tree:
+                tree.focus()
+        finally:
+            tree.release_keys()
         self._show_highlighted()
 
     @on(DirectoryTree.DirectorySelected)
@@ -477,6 +622,77 @@ class PlacePicker(BaseModal[Path | None]):
 
     def _error(self, message: str) -> None:
         self.query_one("#picker-error", Static).update(Text(message))
+
+    # -- finding by typing -----------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys reach the focused widget, then this screen, then the bindings. The tree
+        # handles its own letters (`_typed_in_tree`); here letters find a place in the list,
+        # and any other key but Esc ends the search.
+        char = event.character
+        places = self.query_one("#places", OptionList)
+        if event.is_printable and char is not None and char != " " and self.focused is places:
+            event.stop()
+            event.prevent_default()
+            prefix, again = self.typeahead.type(char)
+            self._find_in_places(places, prefix, again)
+        elif event.key != "escape":
+            self._end_search()
+
+    def _typed_in_tree(self, tree: PlaceTree, char: str | None) -> None:
+        """A letter typed in the tree (None: a cursor key, which ends the search)."""
+        if char is None:
+            self._end_search()
+            return
+        prefix, again = self.typeahead.type(char)
+        if not tree.later(lambda: self._find_in_tree(tree, prefix, again)):
+            self._find_in_tree(tree, prefix, again)
+
+    def _find_in_tree(self, tree: PlaceTree, prefix: str, again: bool) -> None:
+        entries = tree.entries()
+        lines = [line for line, _name in entries]
+        cursor = lines.index(tree.cursor_line) if tree.cursor_line in lines else -1
+        index = find([name for _line, name in entries], cursor, prefix, after=again)
+        if index is not None:
+            tree.cursor_line = lines[index]
+        self._show_search(prefix, found=index is not None)
+
+    def _find_in_places(self, places: OptionList, prefix: str, again: bool) -> None:
+        names = []
+        for position in range(places.option_count):
+            prompt = places.get_option_at_index(position).prompt
+            text = prompt.plain if isinstance(prompt, Text) else str(prompt)
+            names.append(text.split("\n")[0])
+        cursor = -1 if places.highlighted is None else places.highlighted
+        index = find(names, cursor, prefix, after=again)
+        if index is not None:
+            places.highlighted = index
+        self._show_search(prefix, found=index is not None)
+
+    def _show_search(self, prefix: str, *, found: bool) -> None:
+        shown = printable(prefix)
+        text = (
+            _("Find: {prefix}").format(prefix=shown)
+            if found
+            else _("Find: {prefix} (no name starts with it)").format(prefix=shown)
+        )
+        line = self.query_one("#search", Static)
+        line.update(Text(text))
+        line.add_class("searching")
+
+    def _end_search(self) -> bool:
+        """Forget the letters typed; True if a search was shown."""
+        self.typeahead.clear()
+        line = self.query_one("#search", Static)
+        shown = line.has_class("searching")
+        line.remove_class("searching")
+        return shown
+
+    def action_find(self) -> None:
+        self._end_search()
+        line = self.query_one("#search", Static)
+        line.update(Text(_("Find: type the first letters of a name.")))
+        line.add_class("searching")
 
     # -- actions --------------------------------------------------------------------------
 
@@ -561,4 +777,6 @@ class PlacePicker(BaseModal[Path | None]):
         )
 
     def action_cancel(self) -> None:
+        if self._end_search():  # Esc first forgets the letters typed
+            return
         self.dismiss(None)
