@@ -246,8 +246,10 @@ async def test_many_invalid_rows_are_paged(area_store: Path, tmp_path: Path) -> 
 
 async def test_area_screen_imports_an_xlsx_area_list(store_path: Path, tmp_path: Path) -> None:
     from tests.ui.conftest import create_store
+    from tests.ui.test_area import choose_file
 
     from tpsdesk.store import areas
+    from tpsdesk.ui.widgets.places import remember_place
 
     workbook = Workbook()
     sheet = workbook.active
@@ -263,11 +265,9 @@ async def test_area_screen_imports_an_xlsx_area_list(store_path: Path, tmp_path:
         await unlock(pilot)
         await pilot.press("f2")
         await settle(pilot)
+        remember_place("area-list", tmp_path)  # the picker opens where the list is
         await pilot.press("i")
-        await settle(pilot)
-        await fill(pilot, "#path", str(tmp_path / "wilayah.xlsx"))
-        await pilot.press("f2")
-        await settle(pilot)
+        await choose_file(pilot, "wilayah.xlsx")
         assert [t.number for t in areas.list_tps(app.require_store())] == [1, 2]
 
 
