@@ -10,7 +10,17 @@ from pathlib import Path
 
 import click
 
-from tpsdesk.cli import area, bundle, demo, district, export, officers, store_commands, sync
+from tpsdesk.cli import (
+    area,
+    bundle,
+    demo,
+    district,
+    district_files,
+    export,
+    officers,
+    store_commands,
+    sync,
+)
 from tpsdesk.cli.common import (
     CliState,
     _choose_language,
@@ -79,3 +89,7 @@ for _command in (
     export.export,
 ):
     main.add_command(_command)
+
+# The district group's file commands (inbox, receipts, setup-files) live in their own module
+# and join the group when it is imported above.
+assert district_files.district_inbox.name in district.district.commands
