@@ -69,7 +69,12 @@ class CreateStoreScreen(BaseScreen):
                 if district
                 else _("Operator name (who uses this laptop)")
             )
-            yield Input(id="operator", placeholder=_("e.g. Staff of Kelurahan Sukun"))
+            yield Input(
+                id="operator",
+                placeholder=_("e.g. Staff of the KPU of Kota Malang")
+                if district
+                else _("e.g. Staff of Kelurahan Sukun"),
+            )
             yield Label(_("Passphrase"))
             yield Input(id="passphrase", password=True)
             yield Static("", id="strength", classes="hint")
