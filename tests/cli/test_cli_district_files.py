@@ -71,3 +71,26 @@ def test_setup_files_for_every_kecamatan_with_the_fingerprint_sheet(
     )
     assert outside.exit_code == 1
     assert "35.99.01: not written" in outside.stderr
+
+
+def test_coverage_by_command_with_the_kelurahan_that_never_sent(
+    runner: CliRunner, store_path: Path
+) -> None:
+    _world(runner, store_path)
+    every = json.loads(runner.invoke(main, ["district", "coverage", "--json"]).stdout)
+    kecamatan = [row for row in every if row["level"] == "kecamatan"]
+    assert len(kecamatan) == 5
+    assert sum(row["filled"] for row in kecamatan) > 0
+    sent = [row for row in every if row["level"] == "kelurahan" and row["last_sent"]]
+    assert len(sent) == 2  # laptops 1 and 2 share a kelurahan; laptop 3's was merged too
+    never = json.loads(
+        runner.invoke(main, ["district", "coverage", "--never-sent", "--json"]).stdout
+    )
+    assert not any(row["last_sent"] for row in never if row["level"] == "kelurahan")
+    assert {row["code"] for row in sent}.isdisjoint(row["code"] for row in never)
+    shown = runner.invoke(main, ["district", "coverage", "--not-sent-since", "01-12-2026"])
+    assert shown.exit_code == 0 and "belum pernah mengirim" in shown.stdout
+    bad = runner.invoke(
+        main, ["--lang", "en", "district", "coverage", "--not-sent-since", "kemarin"]
+    )
+    assert bad.exit_code == 1 and "is not a date" in bad.stderr

@@ -4,6 +4,7 @@ do, for scripts (the same service functions)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -244,3 +245,91 @@ def _require_folder(folder: Path) -> None:
         )
     if not folder.is_dir():
         fail(_("{folder} is not a folder.").format(folder=str(folder)))
+
+
+@district.command(
+    "coverage",
+    help=N_(
+        "Posts filled against needed, officers waiting for a fix and officers enrolled (KPJ), "
+        "per kecamatan and kelurahan (the desk's Coverage), with the day each kelurahan last "
+        "sent; --not-sent-since lists the kelurahan that never sent or not since that day."
+    ),
+)
+@option(
+    "--not-sent-since",
+    "since",
+    metavar="DD-MM-YYYY",
+    help=N_("Only the kelurahan that never sent, or sent nothing since this day."),
+)
+@option("--never-sent", is_flag=True, help=N_("Only the kelurahan that never sent."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def district_coverage(
+    ctx: click.Context, since: str | None, never_sent: bool, as_json: bool
+) -> None:
+    from tpsdesk.domain.dates import format_date, parse_date
+    from tpsdesk.sync.coverage import not_sent_since, read_coverage
+
+    day = None
+    if since is not None:
+        day = parse_date(since)
+        if day is None:
+            fail(_("{value} is not a date: write it as DD-MM-YYYY.").format(value=since))
+    filtered = never_sent or day is not None
+    with _open_store(ctx) as store, _sync_refusals():
+        coverage = read_coverage(store)
+    lines: list[dict[str, Any]] = []
+    for kecamatan in coverage.kecamatan:
+        kelurahan = coverage.kelurahan.get(kecamatan.code, [])
+        if filtered:
+            kelurahan = [k for k in kelurahan if not_sent_since(k, None if never_sent else day)]
+            if not kelurahan:
+                continue
+        for row in [kecamatan, *kelurahan]:
+            sent = row.last_sent.astimezone().date() if row.last_sent else None
+            lines.append(
+                {
+                    "level": row.unit.value,
+                    "code": row.code,
+                    "name": row.name,
+                    "needed": row.needed,
+                    "filled": row.filled,
+                    "waiting_fix": row.waiting,
+                    "enrolled": row.enrolled,
+                    "last_sent": sent.isoformat() if sent else None,
+                    "_sent": format_date(sent) if sent else "",
+                }
+            )
+    if as_json:
+        _echo_json([{k: v for k, v in line.items() if not k.startswith("_")} for line in lines])
+        return
+    if not coverage.has_area():
+        click.echo(_("No area yet: import the district's area list first (`tpsdesk area import`)."))
+        return
+    for shown in lines:
+        indent = "" if shown["level"] == "kecamatan" else "  "
+        click.echo(
+            indent
+            + _(
+                "{code} {name}: posts filled {filled} of {needed}, waiting for a fix "
+                "{waiting}, enrolled {enrolled}"
+            ).format(
+                code=shown["code"],
+                name=printable(shown["name"]),
+                filled=shown["filled"],
+                needed=shown["needed"],
+                waiting=shown["waiting_fix"],
+                enrolled=shown["enrolled"],
+            )
+            + (
+                ""
+                if shown["level"] == "kecamatan"
+                else " · "
+                + (
+                    _("last sent {date}").format(date=shown["_sent"])
+                    if shown["_sent"]
+                    else _("never sent")
+                )
+            )
+        )
