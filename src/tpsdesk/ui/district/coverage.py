@@ -349,7 +349,12 @@ class CoveragePane(DeskPane):
         return next((row for row in self.rows() if row.code == key), None)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
+        # Redrawing the footer costs more than a keystroke may: only when what the keys can
+        # do changed (a row under the cursor or none), not on every move.
+        can_open = self.selected() is not None
+        if can_open != getattr(self, "_could_open", None):
+            self._could_open = can_open
+            self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # A mouse click on a row: as Enter.

@@ -168,7 +168,13 @@ class FixesScreen(BaseScreen):
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_reason()
-        self.refresh_bindings()
+        # The footer is redrawn only when C (compare) comes or goes: a redraw on every move
+        # costs more than a keystroke may.
+        fix = self.selected()
+        can_compare = fix is not None and bool(fix.correction)
+        if can_compare != getattr(self, "_could_compare", None):
+            self._could_compare = can_compare
+            self.refresh_bindings()
 
     def _show_reason(self) -> None:
         fix = self.selected()
