@@ -58,6 +58,7 @@ TYPE_NAMES = {
 METAVAR_WORDS = {
     "AREA": N_("AREA"),
     "BACKUP": N_("BACKUP"),
+    "DD": N_("DD"),
     "DEVICE": N_("DEVICE"),
     "END": N_("END"),
     "FIELD": N_("FIELD"),
@@ -65,12 +66,15 @@ METAVAR_WORDS = {
     "FILES": N_("FILES"),
     "FINDING_ID": N_("FINDING_ID"),
     "FINGERPRINT": N_("FINGERPRINT"),
+    "FOLDER": N_("FOLDER"),
     "HEADING": N_("HEADING"),
     "ID": N_("ID"),
+    "MM": N_("MM"),
     "POST": N_("POST"),
     "SETUP_FILE": N_("SETUP_FILE"),
     "START": N_("START"),
     "VALUE": N_("VALUE"),
+    "YYYY": N_("YYYY"),
 }
 _WORD = re.compile(r"[A-Z][A-Z_]*")
 

@@ -15,7 +15,7 @@ from tests.ui.conftest import (
     settle,
     unlock,
 )
-from textual.widgets import TabbedContent
+from textual.widgets import ContentSwitcher
 
 from tpsdesk.exchange.demo_world import WorldSummary, build_world
 from tpsdesk.store.db import Store
@@ -36,7 +36,7 @@ def world(tmp_path: Path) -> tuple[Path, WorldSummary]:
 
 
 def active_tab(app: object) -> str:
-    return str(app.screen.query_one("#desk-tabs", TabbedContent).active)  # type: ignore[attr-defined]
+    return str(app.screen.query_one("#desk-tabs", ContentSwitcher).current)  # type: ignore[attr-defined]
 
 
 async def test_a_district_store_opens_the_desk_with_a_key_per_tab(

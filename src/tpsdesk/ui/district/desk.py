@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Footer, Header, Static
 
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store
@@ -57,14 +59,39 @@ class DistrictDeskScreen(BaseScreen):
         super().__init__()
         self.initial = initial
 
+    DEFAULT_CSS = """
+    DistrictDeskScreen #desk-tabbar {
+        padding: 0 1;
+        height: 1;
+        background: $panel;
+    }
+    DistrictDeskScreen #desk-tabs {
+        height: 1fr;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="desk-summary", classes="summary")
-        with TabbedContent(id="desk-tabs", initial=f"tab-{self.initial}"):
-            for tab_id, pane_class, key in TABS:
-                with TabPane(f"{_(pane_class.TITLE)} {key}", id=f"tab-{tab_id}"):
-                    yield pane_class(id=f"pane-{tab_id}")
+        # A line of tab names over a ContentSwitcher rather than Textual's TabbedContent:
+        # its tab bar made every switch cost 90 ms of the UI thread, five times the switch
+        # itself (benchmarks/RESULTS-desk.md).
+        yield Static(self.tab_bar(self.initial), id="desk-tabbar")
+        with ContentSwitcher(id="desk-tabs", initial=f"tab-{self.initial}"):
+            for tab_id, pane_class, _key in TABS:
+                yield pane_class(id=f"tab-{tab_id}")
         yield Footer(compact=True)
+
+    @staticmethod
+    def tab_bar(active: str) -> Text:
+        """The tab names with their keys, the open one stressed; a click opens a tab."""
+        bar = Text()
+        for tab_id, pane_class, key in TABS:
+            label = f" {_(pane_class.TITLE)} {key} "
+            style = Style(reverse=True, bold=True) if tab_id == active else Style()
+            bar.append(label, style + Style.from_meta({"@click": f"screen.tab('{tab_id}')"}))
+            bar.append(" ")
+        return bar
 
     def on_mount(self) -> None:
         self.title = _("District desk")
@@ -77,22 +104,23 @@ class DistrictDeskScreen(BaseScreen):
         self.load_summary()
 
     def pane(self, tab_id: str) -> DeskPane:
-        return self.query_one(f"#pane-{tab_id}", DeskPane)
+        return self.query_one(f"#tab-{tab_id}", DeskPane)
 
     def active_pane(self) -> DeskPane:
-        active = self.query_one("#desk-tabs", TabbedContent).active
-        return self.pane(active.removeprefix("tab-") or self.initial)
+        current = self.query_one("#desk-tabs", ContentSwitcher).current or ""
+        return self.pane(current.removeprefix("tab-") or self.initial)
 
     def action_tab(self, tab_id: str) -> None:
-        self.query_one("#desk-tabs", TabbedContent).active = f"tab-{tab_id}"
-        # Focus into the opened tab now: left in the closed one, focus would fall back to
-        # another widget there, and focusing it opens that tab again.
-        self.pane(tab_id).focus_main()
-
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id == "desk-tabs":
-            self.active_pane().show()
+        switcher = self.query_one("#desk-tabs", ContentSwitcher)
+        if switcher.current == f"tab-{tab_id}":
+            return
+        switcher.current = f"tab-{tab_id}"
+        self.query_one("#desk-tabbar", Static).update(self.tab_bar(tab_id))
+        pane = self.pane(tab_id)
+        # Focus into the opened tab now: left in the closed one, focus would stay on a
+        # widget nobody sees.
+        pane.focus_main()
+        pane.show()
 
     @on(DeskChanged)
     def _desk_changed(self, event: DeskChanged) -> None:

@@ -51,11 +51,10 @@ class DeskPane(StoreCalls, Vertical):
     @property
     def is_shown(self) -> bool:
         """Whether this pane's tab is the one open."""
-        from textual.widgets import TabbedContent, TabPane
+        from textual.widgets import ContentSwitcher
 
-        tab = self.parent
-        tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-        return isinstance(tab, TabPane) and tabs is not None and tabs.active == tab.id
+        switcher = self.parent
+        return isinstance(switcher, ContentSwitcher) and switcher.current == self.id
 
     def focus_main(self) -> None:
         """Focus the pane's table (else its first focusable widget): called when its tab is
