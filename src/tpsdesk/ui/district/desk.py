@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Header, Static
 
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store
@@ -20,6 +20,7 @@ from tpsdesk.ui.district.inbox import InboxPane
 from tpsdesk.ui.district.laptops import LaptopsPane
 from tpsdesk.ui.district.pane import DeskChanged, DeskPane
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 # (tab id, pane class, key): the key opens the tab and is shown in its title, so the footer
 # keeps its room for the keys of the tab that is open.
@@ -80,7 +81,7 @@ class DistrictDeskScreen(BaseScreen):
         with ContentSwitcher(id="desk-tabs", initial=f"tab-{self.initial}"):
             for tab_id, pane_class, _key in TABS:
                 yield pane_class(id=f"tab-{tab_id}")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     @staticmethod
     def tab_bar(active: str) -> Text:
