@@ -38,6 +38,7 @@ from tpsdesk.sync.container import (
     validate_header,
 )
 from tpsdesk.sync.errors import SyncError
+from tpsdesk.sync.laptops_view import operators_in_rows
 
 _PREFIX = len(MAGIC) + 1  # magic + version byte
 _LEN = 4
@@ -383,26 +384,6 @@ def _refusal_text(reason: str, report: str) -> str:
     return _("damaged or forged ({code})").format(code=reason)
 
 
-def _operators(session: Any, device_ids: list[str]) -> dict[str, str]:
-    """The operator named in the latest row each laptop sent (from the district's record)."""
-    out: dict[str, str] = {}
-    if not device_ids:
-        return out
-    connection = session.connection()
-    for chunk in _chunks(device_ids):
-        marks = ",".join("?" for _ in chunk)
-        rows = connection.exec_driver_sql(
-            "SELECT sender_id, json_extract(\"values\", '$.updated_by') FROM sync_row_version "
-            f"WHERE id IN (SELECT MAX(id) FROM sync_row_version WHERE sender_id IN ({marks}) "
-            "GROUP BY sender_id)",
-            tuple(chunk),
-        ).fetchall()
-        for sender, operator in rows:
-            if isinstance(operator, str) and operator:
-                out[str(sender)] = operator
-    return out
-
-
 def _fingerprint_of(encoded: str) -> str:
     from tpsdesk.sync.district import key_fingerprint
 
@@ -467,7 +448,8 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
                 select(Kecamatan.code, Kecamatan.name).where(col(Kecamatan.code).in_(chunk))
             ):
                 names[code] = name
-        operators = _operators(session, [d for d, dev in devices.items() if not dev.label])
+        # The laptops tab names them the same way (one query over the version index).
+        operators = operators_in_rows(session, [d for d, dev in devices.items() if not dev.label])
 
     rows: list[InboxRow] = []
     fingerprints: dict[str, str] = {}
