@@ -357,14 +357,11 @@ def _read_travelling_file(path: Path) -> bytes:
 
 def _write_new_file(path: Path, data: bytes) -> None:
     """Write `data` to a new file (never over an existing one, never through a symlink),
-    complete or not at all (tpsdesk.durable)."""
-    from tpsdesk import durable
+    complete or not at all: the desk's writer (`sync.outbox.write_new_file`), its refusal
+    printed."""
+    from tpsdesk.sync.outbox import WriteRefused, write_new_file
 
     try:
-        durable.write_atomic(path, data, overwrite=False)
-    except FileExistsError:
-        fail(_("{file} already exists: choose another name.").format(file=str(path)))
-    except OSError as exc:
-        fail(
-            _("Could not write {file}: {reason}").format(file=str(path), reason=os_error_text(exc))
-        )
+        write_new_file(path, data)
+    except WriteRefused as refused:
+        fail(refused.message)
