@@ -9,8 +9,10 @@ A district store (tiny Argon2id parameters, as benchmarks/run.py) filled by
 approved laptops (one per kelurahan, some per kecamatan) each sent 3 bundles. Measured:
 
 - service: `sync.coverage.read_coverage` (median of 5, after one warm-up);
-- first draw: in a pilot run of the app (80×24, unlocked beforehand), from pressing F6 on the
-  desk until the Coverage table shows its rows (median of 3 app runs);
+- first draw: in a pilot run of the app (80×24), from pressing F6 as soon as the desk appears
+  after unlocking (the desk reads its closed tabs in the background from that moment: F6
+  pressed at once waits for the whole reading) until the Coverage table shows its rows
+  (median of 3 app runs);
 - UI thread: the pane's `render_level` for the kecamatan level and for the largest kelurahan
   level (what runs on the UI thread after the read; median of 5).
 """
@@ -158,11 +160,10 @@ async def _first_draw(path: Path) -> tuple[float, float, float]:
                 await pilot.pause(0.01)
                 if isinstance(app.screen, DistrictDeskScreen):
                     break
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            start = time.perf_counter()
             pane = app.screen.query_one(CoveragePane)
             table = pane.query_one("#coverage-table", DataTable)
-            start = time.perf_counter()
+            assert table.row_count == 0
             await pilot.press("f6")
             while table.row_count == 0:
                 await pilot.pause(0.002)
@@ -176,6 +177,9 @@ async def _first_draw(path: Path) -> tuple[float, float, float]:
             return first_draw, top, level
     finally:
         app.close_store()
+
+
+FIRST_DRAW_LABEL = "coverage tab first drawn (desk shown, F6 at once → rows shown), 100k"
 
 
 def measure() -> list[tuple[str, float, float]]:
@@ -193,7 +197,7 @@ def measure() -> list[tuple[str, float, float]]:
     level = statistics.median(d[2] for d in draws)
     return [
         ("coverage service, 100k officers", service, TARGET_SERVICE),
-        ("coverage tab first drawn (F6 → rows shown), 100k", first, TARGET_FIRST_DRAW),
+        (FIRST_DRAW_LABEL, first, TARGET_FIRST_DRAW),
         ("UI thread: kecamatan level drawn", top, TARGET_UI_THREAD),
         ("UI thread: largest kelurahan level drawn", level, TARGET_UI_THREAD),
     ]

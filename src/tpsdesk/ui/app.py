@@ -47,12 +47,15 @@ class TpsDeskApp(App[None]):
         *,
         kdf: KdfParams | None = None,
         today: date | None = None,
+        warm_up: bool = False,
     ) -> None:
         super().__init__()
         translate_bindings(self)
         self.store_path = store_path
         self.kdf = kdf
         self.fixed_today = today
+        # Off in tests: each app would pay a full collection, and freeze what it holds.
+        self.warm_up_enabled = warm_up
         self.store: Store | None = None
         self.sub_title = str(store_path)
 
@@ -99,12 +102,20 @@ class TpsDeskApp(App[None]):
         self.store = store
         self.switch_screen(self.home_screen())
         self.refresh_bindings()
+        if self.warm_up_enabled:
+            self.call_after_refresh(self.warm_up)
         if store.role == "district":
             from tpsdesk.sync.identity import district_settings
             from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
 
             if district_settings(store) is None:
                 self.push_screen(DistrictSettingsScreen(store, first_run=True))
+
+    def warm_up(self) -> None:
+        """Import and settle now what the first keystrokes would pay (ui/warm_up.py)."""
+        from tpsdesk.ui.warm_up import warm_up
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def home_screen(self) -> Screen[None]:
         """The screen a store opens on: the district desk or the field dashboard."""
@@ -179,6 +190,10 @@ class TpsDeskApp(App[None]):
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self.warm_up_enabled:
+            from tpsdesk.ui.warm_up import release
+
+            release()
 
     async def action_quit(self) -> None:
         self.close_store()
@@ -191,14 +206,15 @@ def build_app(
     language: str | None = None,
     kdf: KdfParams | None = None,
     today: date | None = None,
+    warm_up: bool = False,
 ) -> TpsDeskApp:
     """Choose the language first: screens translate their labels when they are created."""
     set_language(language or prefs.preferred_language())
-    return TpsDeskApp(store_path, kdf=kdf, today=today)
+    return TpsDeskApp(store_path, kdf=kdf, today=today, warm_up=warm_up)
 
 
 def run_app(store_path: Path, language: str | None = None, kdf: KdfParams | None = None) -> None:
-    app = build_app(store_path, language=language, kdf=kdf)
+    app = build_app(store_path, language=language, kdf=kdf, warm_up=True)
     try:
         app.run()
     finally:

@@ -95,3 +95,25 @@ async def test_a_field_store_still_opens_the_dashboard(world: tuple[Path, WorldS
     async with running(app) as pilot:
         await unlock(pilot)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_closed_tabs_are_read_in_the_background_without_taking_focus(
+    world: tuple[Path, WorldSummary],
+) -> None:
+    from textual.widgets import DataTable
+
+    path, _summary = world
+    app = make_app(path, language=None)
+    async with running(app) as pilot:
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert active_tab(app) == "tab-inbox"
+        # Rows already there before F4/F6: opening a tab only shows it.
+        for tab in ("laptops", "findings", "coverage"):
+            pane = app.screen.query_one(f"#tab-{tab}")
+            assert pane.stale is False  # type: ignore[attr-defined]
+            assert pane.query_one(DataTable).row_count > 0, tab
+        focused = app.focused
+        assert focused is not None
+        assert app.screen.query_one("#tab-inbox") in focused.ancestors

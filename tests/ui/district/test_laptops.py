@@ -32,7 +32,7 @@ from tpsdesk.sync.bundle import ReceiveFailure, read_bundle_file, receive_files
 from tpsdesk.sync.district_models import Device, DeviceStatus, QuarantinedBundle
 from tpsdesk.sync.fingerprint import format_fingerprint
 from tpsdesk.ui.app import TpsDeskApp
-from tpsdesk.ui.district.approve import ApproveDialog
+from tpsdesk.ui.district.approve import ApproveDialog, day_text
 from tpsdesk.ui.district.desk import DistrictDeskScreen
 from tpsdesk.ui.district.laptops import LaptopsPane
 from tpsdesk.ui.screens.confirm import ConfirmScreen
@@ -540,3 +540,10 @@ async def test_a_refused_approval_is_shown_with_its_reason(
         await settle(pilot)
         assert pane.query_one("#laptops-detail").display
         assert table_rows(app, "#laptops-table")[-1][0] == "revoked"
+
+
+def test_setup_file_day_written_as_the_desk_writes_dates() -> None:
+    assert day_text("2024-10-01T08:00:00+00:00") == "01-10-2024"
+    assert day_text("2024-10-01") == "01-10-2024"
+    # A value the district never wrote is shown as it is, escaped, never a traceback.
+    assert day_text("kemarin") == "kemarin"

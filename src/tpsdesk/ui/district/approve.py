@@ -143,7 +143,7 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
                 _("Setup file issued: version {version} for {area}, made {date}").format(
                     version=row.setup.version,
                     area=shown(row.setup.area),
-                    date=shown(row.setup.created_at[:10]),
+                    date=day_text(row.setup.created_at),
                 )
             )
         else:
@@ -226,3 +226,13 @@ class ApproveDialog(BaseModal[ApprovalChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def day_text(iso_timestamp: str) -> str:
+    """A recorded ISO timestamp's day as the desk writes dates (dd-mm-yyyy)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(iso_timestamp[:10]).strftime("%d-%m-%Y")
+    except ValueError:
+        return shown(iso_timestamp[:10])

@@ -99,6 +99,15 @@ class DistrictDeskScreen(BaseScreen):
         self.load_summary()
         self.active_pane().show()
         self.call_after_refresh(self.active_pane().focus_main)
+        self.call_after_refresh(self.read_closed_tabs)
+
+    def read_closed_tabs(self) -> None:
+        """Read every closed tab's rows in the background, so opening one only shows it."""
+        active = self.active_pane()
+        for tab_id, _pane_class, _key in TABS:
+            pane = self.pane(tab_id)
+            if pane is not active:
+                pane.show()
 
     def on_screen_resume(self) -> None:
         # Back from a dialog or another screen that may have changed the store.
@@ -130,6 +139,7 @@ class DistrictDeskScreen(BaseScreen):
             self.pane(tab_id).stale = True
         self.load_summary()
         self.active_pane().show()
+        self.read_closed_tabs()
 
     @work(exclusive=True, group="desk-summary", exit_on_error=False)
     async def load_summary(self) -> None:
