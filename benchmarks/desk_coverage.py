@@ -9,10 +9,9 @@ A district store (tiny Argon2id parameters, as benchmarks/run.py) filled by
 approved laptops (one per kelurahan, some per kecamatan) each sent 3 bundles. Measured:
 
 - service: `sync.coverage.read_coverage` (median of 5, after one warm-up);
-- first draw: in a pilot run of the app (80×24), from pressing F6 as soon as the desk appears
-  after unlocking (the desk reads its closed tabs in the background from that moment: F6
-  pressed at once waits for the whole reading) until the Coverage table shows its rows
-  (median of 3 app runs);
+- first draw: in a pilot run of the app (80×24), from the desk's mount after unlocking (when
+  it starts reading its closed tabs in the background), F6 pressed as soon as the desk is
+  seen, until the Coverage table shows its rows (median of 3 app runs);
 - UI thread: the pane's `render_level` for the kecamatan level and for the largest kelurahan
   level (what runs on the UI thread after the read; median of 5).
 """
@@ -150,6 +149,15 @@ async def _first_draw(path: Path) -> tuple[float, float, float]:
 
     app = build_app(path, language="id", kdf=_fast_kdf())
     app.animation_level = "none"
+    # The clock starts when the desk mounts (and starts reading its tabs in the background).
+    mounted: list[float] = []
+    original_mount = DistrictDeskScreen.on_mount
+
+    def timed_mount(screen: DistrictDeskScreen) -> None:
+        mounted.append(time.perf_counter())
+        original_mount(screen)
+
+    DistrictDeskScreen.on_mount = timed_mount  # type: ignore[method-assign]
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
@@ -160,15 +168,13 @@ async def _first_draw(path: Path) -> tuple[float, float, float]:
                 await pilot.pause(0.01)
                 if isinstance(app.screen, DistrictDeskScreen):
                     break
-            start = time.perf_counter()
             pane = app.screen.query_one(CoveragePane)
             table = pane.query_one("#coverage-table", DataTable)
-            assert table.row_count == 0
             await pilot.press("f6")
             while table.row_count == 0:
                 await pilot.pause(0.002)
             await pilot.pause()  # the repaint
-            first_draw = time.perf_counter() - start
+            first_draw = time.perf_counter() - mounted[0]
             top = _median(pane.render_level, 5)
             assert pane.coverage is not None
             largest = max(pane.coverage.kecamatan, key=lambda r: r.kelurahan_count)
@@ -176,10 +182,11 @@ async def _first_draw(path: Path) -> tuple[float, float, float]:
             level = _median(pane.render_level, 5)
             return first_draw, top, level
     finally:
+        DistrictDeskScreen.on_mount = original_mount  # type: ignore[method-assign]
         app.close_store()
 
 
-FIRST_DRAW_LABEL = "coverage tab first drawn (desk shown, F6 at once → rows shown), 100k"
+FIRST_DRAW_LABEL = "coverage tab first drawn (desk mounted, F6 at once → rows shown), 100k"
 
 
 def measure() -> list[tuple[str, float, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -101,13 +102,21 @@ class DistrictDeskScreen(BaseScreen):
         self.call_after_refresh(self.active_pane().focus_main)
         self.call_after_refresh(self.read_closed_tabs)
 
-    def read_closed_tabs(self) -> None:
-        """Read every closed tab's rows in the background, so opening one only shows it."""
-        active = self.active_pane()
+    @work(exclusive=True, group="desk-read-ahead", exit_on_error=False)
+    async def read_closed_tabs(self) -> None:
+        """Read the closed tabs' rows in the background, one after the other once the open
+        tab has its rows, so opening one later only shows it. One at a time: read together,
+        they slowed the tab the clerk opens at once (benchmarks/RESULTS-desk.md)."""
+        await self._pane_idle(self.active_pane())
         for tab_id, _pane_class, _key in TABS:
             pane = self.pane(tab_id)
-            if pane is not active:
+            if pane.stale:  # opened (or being read) meanwhile: nothing to do
                 pane.show()
+                await self._pane_idle(pane)
+
+    async def _pane_idle(self, pane: DeskPane) -> None:
+        while any(worker.node is pane and worker.is_running for worker in self.app.workers):
+            await asyncio.sleep(0.05)
 
     def on_screen_resume(self) -> None:
         # Back from a dialog or another screen that may have changed the store.
