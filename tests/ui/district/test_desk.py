@@ -117,3 +117,9 @@ async def test_closed_tabs_are_read_in_the_background_without_taking_focus(
         focused = app.focused
         assert focused is not None
         assert app.screen.query_one("#tab-inbox") in focused.ancestors
+        # Read while closed (no width yet), the findings' columns fit the screen once opened.
+        await pilot.press("f5")
+        await settle(pilot)
+        table = app.screen.query_one("#findings-table", DataTable)
+        widths = {str(column.key.value): column.width for column in table.columns.values()}
+        assert widths["place"] + widths["who"] + widths["about"] >= 50, widths

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -112,6 +112,7 @@ class FindingsPane(DeskPane):
         self.rows: list[view.FindingRow] = []
         self.kelurahan_of: dict[str, list[view.AreaChoice]] = {}
         self._quiet = 0  # Select.Changed events set by the pane itself, to ignore
+        self._drawn_width = 0  # the width the columns were last drawn for
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="findings-filters"):
@@ -220,7 +221,14 @@ class FindingsPane(DeskPane):
     def resolved(self) -> bool:
         return self.status == FindingStatus.RESOLVED.value
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Column widths follow the pane's width: drawn while the tab was closed (read ahead,
+        # width 0) or before the terminal was resized, they are drawn again.
+        if event.size.width and event.size.width != self._drawn_width and self.rows:
+            self.draw()
+
     def draw(self) -> None:
+        self._drawn_width = self.size.width
         table: DataTable[Any] = self.query_one("#findings-table", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
