@@ -11,7 +11,10 @@ import pytest
 from tests.ui.conftest import (
     KEC,
     KEL,
+    NIK_BUDI,
+    NIK_SITI,
     create_store,
+    fill,
     make_app,
     officer_fields,
     open_store,
@@ -20,6 +23,7 @@ from tests.ui.conftest import (
     settle,
     static_text,
     table_rows,
+    type_into,
     unlock,
 )
 
@@ -109,3 +113,88 @@ async def test_roster_shows_the_empty_places_beside_the_extra_officers(
         assert [row[0] for row in rows].count("Pantarlih") == 2
         assert "Posts filled 0 of 12" in static_text(app, "#summary")
         assert "beyond" not in screen_text(app)
+
+
+async def test_same_nik_in_the_same_tps_cannot_be_saved(store_path: Path) -> None:
+    """Point 5: a hard refusal naming the other officer's post; no "Save anyway"."""
+    create_store(store_path)
+    with open_store(store_path) as store:
+        areas.add_kecamatan(store, KEC, "Sukun")
+        areas.add_kelurahan(store, KEL, "Bandungrejosari", KEC)
+        first = areas.add_tps(store, KEL, 1, "Jl. Mawar 1")
+        areas.add_tps(store, KEL, 2, "Jl. Mawar 2")
+        officers.add_officer(
+            store,
+            officer_fields(NIK_BUDI, "BUDI SANTOSO", date(1985, 3, 14), Sex.MALE, "kpps_ketua"),
+            tps_id=first.id,
+        )
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await pilot.press("enter")  # TPS 001
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfficerFormScreen)
+        await type_into(pilot, "#nik", NIK_BUDI)
+        await settle(pilot)
+        line = static_text(app, "#duplicate")
+        assert "✗ This NIK is already Ketua KPPS at TPS 001, Bandungrejosari" in line
+        assert "cannot be saved twice in one TPS" in line
+        await fill(pilot, "#name", "BUDI SANTOSO")
+        await fill(pilot, "#birth_place", "MALANG")
+        await fill(pilot, "#address", "Jl. Mawar 1 RT 02 RW 03")
+
+        for key in ("f2", "f4"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is form, key  # no "Save anyway" question, no saving
+            assert "cannot be saved twice in one TPS" in static_text(app, "#form-errors")
+            assert form.focused is not None and form.focused.id == "nik"
+        assert len(officers.find_by_nik(app.require_store(), NIK_BUDI)) == 1
+
+        # Another NIK saves.
+        await fill(pilot, "#birth_date", "")
+        await fill(pilot, "#sex", "")
+        await type_into(pilot, "#nik", NIK_SITI)
+        await settle(pilot)
+        assert not app.screen.query_one("#duplicate").display
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen)
+        assert len(officers.find_by_nik(app.require_store(), NIK_SITI)) == 1
+
+
+async def test_the_store_refuses_what_the_form_had_no_time_to_see(store_path: Path) -> None:
+    """Saved before the NIK look-up answered: the store's refusal shows on the form."""
+    create_store(store_path)
+    with open_store(store_path) as store:
+        areas.add_kecamatan(store, KEC, "Sukun")
+        areas.add_kelurahan(store, KEL, "Bandungrejosari", KEC)
+        first = areas.add_tps(store, KEL, 1, "Jl. Mawar 1")
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfficerFormScreen)
+        await type_into(pilot, "#nik", NIK_BUDI)
+        await settle(pilot)
+        await fill(pilot, "#name", "BUDI SANTOSO")
+        await fill(pilot, "#birth_place", "MALANG")
+        await fill(pilot, "#address", "Jl. Mawar 1 RT 02 RW 03")
+        # Someone else's save lands after the form looked the NIK up.
+        officers.add_officer(
+            app.require_store(),
+            officer_fields(NIK_BUDI, "BUDI SANTOSO", date(1985, 3, 14), Sex.MALE, "linmas"),
+            tps_id=first.id,
+        )
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen is form
+        assert "already Linmas at TPS 001" in static_text(app, "#form-errors")
+        assert len(officers.find_by_nik(app.require_store(), NIK_BUDI)) == 1
