@@ -198,3 +198,39 @@ async def test_the_store_refuses_what_the_form_had_no_time_to_see(store_path: Pa
         assert app.screen is form
         assert "already Linmas at TPS 001" in static_text(app, "#form-errors")
         assert len(officers.find_by_nik(app.require_store(), NIK_BUDI)) == 1
+
+
+async def test_undo_delete_into_a_tps_that_has_the_nik_again_is_refused(store_path: Path) -> None:
+    create_store(store_path)
+    with open_store(store_path) as store:
+        areas.add_kecamatan(store, KEC, "Sukun")
+        areas.add_kelurahan(store, KEL, "Bandungrejosari", KEC)
+        first = areas.add_tps(store, KEL, 1, "Jl. Mawar 1")
+        officers.add_officer(
+            store,
+            officer_fields(NIK_BUDI, "BUDI SANTOSO", date(1985, 3, 14), Sex.MALE, "kpps_ketua"),
+            tps_id=first.id,
+        )
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert officers.find_by_nik(app.require_store(), NIK_BUDI) == []
+        officers.add_officer(
+            app.require_store(),
+            officer_fields(NIK_BUDI, "BUDI SANTOSO", date(1985, 3, 14), Sex.MALE, "linmas"),
+            tps_id=first.id,
+        )
+        await pilot.press("u")
+        await settle(pilot)
+        messages = [notice.message for notice in app._notifications]
+        assert any("already Linmas at TPS 001" in message for message in messages)
+        (hit,) = officers.find_by_nik(app.require_store(), NIK_BUDI)
+        assert hit.post_code == "linmas"
+        screen = app.screen
+        assert isinstance(screen, UnitScreen) and screen.deleted  # U can try again later

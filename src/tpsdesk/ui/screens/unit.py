@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from tpsdesk.domain.dates import format_date
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import completion, officers
-from tpsdesk.store.db import Store
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Officer
 from tpsdesk.sync.laptop_status import roster_status
 from tpsdesk.ui.screens.base import BaseScreen
@@ -241,7 +241,13 @@ class UnitScreen(BaseScreen):
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _undo(self, officer_id: str) -> None:
         store = self.desk.require_store()
-        await self.in_thread(officers.undo_delete, store, officer_id)
+        try:
+            await self.in_thread(officers.undo_delete, store, officer_id)
+        except StoreError as error:  # e.g. the NIK is in this TPS again: U may try once more
+            self.deleted.append(officer_id)
+            self.refresh_bindings()
+            self.notify(error.message, severity="error", timeout=10)
+            return
         self.notify(_("Officer restored."))
         self.load(focus_id=officer_id)
 
