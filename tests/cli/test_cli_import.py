@@ -156,8 +156,10 @@ def test_invalid_rows_are_listed_valid_ones_imported_exit_1(
     assert f"Row 3, column B (NIK): {damage}" in out
     assert f"Row 4, column B (NIK): {damage}" in out
     assert "Row 5, column I (TPS): Kelurahan Tlogomas has no TPS 009 in the store" in out
-    assert "Row 2, column B (NIK): The same NIK is also on row 6 of this file" in out
-    assert "Row 6, column B (NIK): The same NIK is also on row 2 of this file" in out
+    # Both in TPS 001 of Tlogomas: refused with the other row's post (issue 10 point 5).
+    same_tps = "as Anggota KPPS in the same TPS: one person cannot be saved twice in one TPS"
+    assert f"Row 2, column B (NIK): The same NIK is also on row 6 of this file, {same_tps}" in out
+    assert f"Row 6, column B (NIK): The same NIK is also on row 2 of this file, {same_tps}" in out
     assert "5 rows are invalid and were not imported." in result.stderr
     assert "Traceback" not in result.output
     # Rows 2 and 6 share a NIK: neither is imported; row 7 is.

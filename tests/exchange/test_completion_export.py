@@ -47,3 +47,24 @@ def test_completion_xlsx_and_csv(store: Store, tmp_path: Path) -> None:
 def test_completion_without_area(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="no area"):
         export_completion(store, tmp_path / "c.xlsx")
+
+
+def test_eleven_officers_in_one_post_are_not_a_complete_tps(store: Store, tmp_path: Path) -> None:
+    """Issue 10 point 8: the export counts places as the dashboard does, from completion.py."""
+    tps = make_area(store)
+    for seed in range(1, 12):
+        add(store, "kpps_anggota", tps_id=tps[1], seed=seed)
+    result = export_completion(store, tmp_path / "c.xlsx")
+    assert result.tps_complete == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "c.xlsx")["TPS"].iter_rows(values_only=True))
+    heading = list(rows[0])
+    first = next(r for r in rows[1:] if r[3] == "001" and r[2] == "Dinoyo")
+
+    def cell(name: str) -> object:
+        return first[heading.index(name)]
+
+    assert (cell("Needed"), cell("Filled"), cell("Missing"), cell("Extra")) == (11, 6, 5, 5)
+    assert cell("Complete") == "no"
+    assert cell("Anggota KPPS") == "6/6 +5"
+    assert cell("Ketua KPPS") == "0/1"
+    assert cell("Linmas") == "0/2"

@@ -128,7 +128,7 @@ def test_nik_twice_in_store_is_invalid(
 
 
 def test_same_nik_twice_in_file(store: Store, area: dict[str, Tps]) -> None:
-    result = plan(store, [row(2, 1), row(3, 2), row(9, 1)])
+    result = plan(store, [row(2, 1), row(3, 2), row(9, 1, tps="002")])  # another TPS
     statuses = [r.status for r in result.rows]
     assert statuses == [RowStatus.INVALID, RowStatus.NEW, RowStatus.INVALID]
     assert [p.message for p in result.rows[0].errors] == [
@@ -316,3 +316,21 @@ def test_progress_is_reported(store: Store, area: dict[str, Tps]) -> None:
     apply_import(store, result, progress=lambda done, total: written.append((done, total)))
     assert written[-1] == (600, 600) and (500, 600) in written
     assert count_officers(store) == 600
+
+
+def test_same_nik_twice_in_one_tps_of_the_file_names_the_other_post(
+    store: Store, area: dict[str, Tps]
+) -> None:
+    """Issue 10 point 5: refused with the reason, as the officer form refuses it."""
+    result = plan(store, [row(2, 1, post_code="Ketua KPPS"), row(3, 2), row(4, 1)])
+    assert [r.status for r in result.rows] == [RowStatus.INVALID, RowStatus.NEW, RowStatus.INVALID]
+    [first] = result.rows[0].errors
+    assert first.code == "nik.duplicate_in_tps"
+    assert first.describe() == (
+        "Row 2, column B (NIK): The same NIK is also on row 4 of this file, as Anggota KPPS in "
+        "the same TPS: one person cannot be saved twice in one TPS"
+    )
+    [last] = result.rows[2].errors
+    assert "row 2 of this file, as Ketua KPPS in the same TPS" in last.message
+    assert apply_import(store, result).new == 1
+    assert find_by_nik(store, nik(1)) == []

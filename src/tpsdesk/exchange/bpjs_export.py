@@ -23,7 +23,16 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from tpsdesk.domain.dates import format_date
-from tpsdesk.domain.officer import FIELD_LABELS, OfficerDraft, validate_officer
+from tpsdesk.domain.eligibility import (
+    EXCLUSION_LABELS,
+    duty_period,
+    exclusion_reasons,
+    post_name,
+)
+from tpsdesk.domain.eligibility import (  # still importable from here, as before
+    ExclusionKind as ExclusionKind,
+)
+from tpsdesk.domain.officer import OfficerDraft
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.exchange.xlsx_writer import (
@@ -43,7 +52,7 @@ from tpsdesk.exchange.xlsx_writer import (
 )
 from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.store.db import Store
-from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, OfficerStatus, Tps
+from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
 from tpsdesk.store.pay_settings import load_pay_settings
 from tpsdesk.sync.district import officers_under_review
 
@@ -237,38 +246,6 @@ def save_template_setting(store: Store, template: BpjsTemplate | None) -> None:
 # -- the export ---------------------------------------------------------------------------
 
 
-class ExclusionKind:
-    """Why an officer is left out (the first reason found), for counting."""
-
-    NEEDS_FIX = "needs_fix"
-    DRAFT = "draft"
-    ENROLLED = "enrolled"
-    FINDING = "finding"
-    INVALID = "invalid"
-    NO_DUTY_PERIOD = "no_duty_period"
-    NO_WAGE = "no_wage"
-    REQUIRED_EMPTY = "required_empty"
-
-
-EXCLUSION_LABELS: Mapping[str, str] = {
-    ExclusionKind.NEEDS_FIX: N_("needs fixing"),
-    ExclusionKind.DRAFT: N_("still a draft"),
-    ExclusionKind.ENROLLED: N_("already enrolled"),
-    ExclusionKind.FINDING: N_("open district finding"),
-    ExclusionKind.INVALID: N_("fails validation"),
-    ExclusionKind.NO_DUTY_PERIOD: N_("no duty period"),
-    ExclusionKind.NO_WAGE: N_("no wage basis"),
-    ExclusionKind.REQUIRED_EMPTY: N_("required column empty"),
-}
-
-_FINDING_LABELS: Mapping[str, str] = {
-    "duplicate_nik": N_("the same NIK in another officer record"),
-    "likely_duplicate": N_("a likely duplicate person"),
-    "conflict": N_("conflicting edits"),
-    "rejected_row": N_("a rejected row"),
-}
-
-
 @dataclass(frozen=True)
 class Exclusion:
     """An officer left out of the BPJS sheet, with every reason found."""
@@ -383,14 +360,10 @@ class _RowBuilder:
         self._wages: dict[str, str] = {}
 
     def post_name(self, code: str) -> str:
-        post = self.catalogue.get(code)
-        return post.name if post is not None else code
+        return post_name(self.catalogue, code)
 
     def duty(self, row: Row[Any]) -> tuple[date | None, date | None]:
-        post = self.catalogue.get(row.post_code)
-        start = row.duty_start or (post.duty_start if post else None)
-        end = row.duty_end or (post.duty_end if post else None)
-        return start, end
+        return duty_period(self.catalogue, row.post_code, row.duty_start, row.duty_end)
 
     def wage(self, post_code: str) -> str:
         if post_code not in self._wages:
@@ -468,66 +441,25 @@ def _reasons(
     findings: Mapping[str, str],
     today: date,
 ) -> list[tuple[str, str]]:
-    """(kind, translated reason) of everything that keeps this officer out; [] to export."""
-    reasons: list[tuple[str, str]] = []
-    status = row.status
-    if status == OfficerStatus.NEEDS_FIX:
-        reason = (row.status_reason or "").strip()
-        reasons.append(
-            (
-                ExclusionKind.NEEDS_FIX,
-                _("Needs fixing: {reason}").format(reason=reason) if reason else _("Needs fixing"),
-            )
-        )
-    elif status == OfficerStatus.DRAFT:
-        reasons.append((ExclusionKind.DRAFT, _("Still a draft: not marked ready")))
-    if status == OfficerStatus.ENROLLED or row.bpjs_number:
-        reasons.append((ExclusionKind.ENROLLED, _("Already enrolled with BPJS Ketenagakerjaan")))
-    kind = findings.get(row.id)
-    if kind is not None:
-        label = _FINDING_LABELS.get(kind)
-        reasons.append(
-            (
-                ExclusionKind.FINDING,
-                _("An open finding at the district office: {kind}").format(
-                    kind=_(label) if label else kind
-                ),
-            )
-        )
-    result = validate_officer(_draft(row), catalogue=builder.catalogue, today=today)
-    for problem in result.errors:
-        label = FIELD_LABELS.get(problem.field)
-        where = _(label) if label else problem.field
-        reasons.append((ExclusionKind.INVALID, f"{where}: {problem.message}"))
-    start, end = builder.duty(row)
-    if start is None or end is None:
-        reasons.append(
-            (
-                ExclusionKind.NO_DUTY_PERIOD,
-                _("No duty period: neither the officer's nor the post's"),
-            )
-        )
-    for column, value in zip(builder.template.columns, values, strict=True):
-        if not column.required or value:
-            continue
-        if column.source == "wage":
-            reasons.append(
-                (
-                    ExclusionKind.NO_WAGE,
-                    builder.settings.wage_problem(row.post_code, builder.post_name(row.post_code))
-                    or "",
-                )
-            )
-        elif column.source in ("duty_start", "duty_end") and (start is None or end is None):
-            continue  # already said: no duty period
-        else:
-            reasons.append(
-                (
-                    ExclusionKind.REQUIRED_EMPTY,
-                    _("The required column {heading} is empty").format(heading=column.heading),
-                )
-            )
-    return reasons
+    """(kind, translated reason) of everything that keeps this officer out; [] to export.
+    The rules are `domain.eligibility`'s."""
+    empty_required = [
+        (column.heading, column.source)
+        for column, value in zip(builder.template.columns, values, strict=True)
+        if column.required and not value
+    ]
+    return exclusion_reasons(
+        _draft(row),
+        status=row.status,
+        status_reason=row.status_reason,
+        bpjs_number=row.bpjs_number,
+        finding=findings.get(row.id),
+        duty=builder.duty(row),
+        empty_required=empty_required,
+        settings=builder.settings,
+        catalogue=builder.catalogue,
+        today=today,
+    )
 
 
 def export_bpjs(

@@ -1,6 +1,7 @@
 """Posts filled against posts needed: per TPS, and per kelurahan and kecamatan (XLSX or CSV).
 
-The counts are `store.completion`'s; this module writes them. XLSX: sheets "TPS", "Units" and
+The counts are `store.completion`'s (places filled post by post; officers beyond a post's places
+are extra, "6/6 +5" in the post's column); this module writes them. XLSX: sheets "TPS", "Units" and
 "Settings"; CSV: F.csv (TPS), F-units.csv and F-settings.csv. The settings printed are the posts
 needed per unit and the district's pay settings, as on every export. No personal data.
 """
@@ -52,7 +53,8 @@ class CompletionExportResult:
 def _fill_text(posts: Sequence[PostFill], code: str) -> str:
     for fill in posts:
         if fill.post_code == code:
-            return f"{fill.filled}/{fill.needed}"
+            extra = f" +{fill.extra}" if fill.extra else ""
+            return f"{fill.filled}/{fill.needed}{extra}"
     return ""
 
 

@@ -1,7 +1,10 @@
-"""Posts filled against posts needed, per TPS and per kelurahan/kecamatan.
+"""Places filled against places needed, per TPS and per kelurahan/kecamatan: the one source
+of "filled", "missing", "extra" and "complete" for every screen, export and summary.
 
 Needs come from the store's post catalogue (Pantarlih depends on a TPS's voters); live
-officers are counted with GROUP BY in SQL. Overfilled posts are allowed and shown.
+officers are counted with GROUP BY in SQL; `domain.completion` says what fills a place (an
+officer fills one place of their own post; officers beyond a post's places are extra and fill
+none of another post's). Overfilled posts are allowed and shown as extra.
 """
 
 from __future__ import annotations
@@ -9,63 +12,34 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from ..domain.completion import AreaFill, Fills, PostFill, post_fills
 from ..domain.posts import PostCatalogue, Unit
 from .db import Store
 from .models import Kecamatan, Kelurahan, Officer, Tps
 
-
-@dataclass(frozen=True)
-class PostFill:
-    post_code: str
-    post_name: str
-    needed: int
-    filled: int
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.needed - self.filled)
-
-    @property
-    def extra(self) -> int:
-        return max(0, self.filled - self.needed)
+__all__ = [
+    "AreaCompletion",
+    "AreaFill",
+    "Fills",
+    "PostFill",
+    "TpsCompletion",
+    "TpsFill",
+    "UnitCompletion",
+    "area_completion",
+    "tps_completion",
+    "unit_completion",
+    "unit_fills",
+]
 
 
 @dataclass(frozen=True)
-class _Fills:
-    posts: tuple[PostFill, ...]
-
-    # Cached: the coverage of 10,000 TPS reads each several times (`posts` never changes).
-    @cached_property
-    def needed(self) -> int:
-        return sum(p.needed for p in self.posts)
-
-    @cached_property
-    def filled(self) -> int:
-        """Officers placed, overfilled posts included."""
-        return sum(p.filled for p in self.posts)
-
-    @cached_property
-    def missing(self) -> int:
-        return sum(p.missing for p in self.posts)
-
-    @cached_property
-    def extra(self) -> int:
-        return sum(p.extra for p in self.posts)
-
-    @property
-    def complete(self) -> bool:
-        return self.missing == 0
-
-
-@dataclass(frozen=True)
-class TpsCompletion(_Fills):
+class TpsCompletion(Fills):
     tps_id: str
     kecamatan_code: str
     kelurahan_code: str
@@ -76,7 +50,7 @@ class TpsCompletion(_Fills):
 
 
 @dataclass(frozen=True)
-class UnitCompletion(_Fills):
+class UnitCompletion(Fills):
     unit: Unit  # KELURAHAN or KECAMATAN
     code: str
     name: str
@@ -89,16 +63,11 @@ def _fills(
     counts: dict[str, int],
     names: dict[str, str] | None = None,
 ) -> tuple[PostFill, ...]:
-    def name(code: str) -> str:
-        if names is not None:
-            return names.get(code, code)
-        post = catalogue.get(code)
-        return post.name if post is not None else code
+    return post_fills(needed, counts, names if names is not None else _names(catalogue))
 
-    posts = [PostFill(code, name(code), n, counts.get(code, 0)) for code, n in needed.items()]
-    # Officers in posts this unit does not need (a catalogue changed since) still show.
-    posts += [PostFill(code, name(code), 0, n) for code, n in counts.items() if code not in needed]
-    return tuple(posts)
+
+def _names(catalogue: PostCatalogue) -> dict[str, str]:
+    return {post.code: post.name for post in reversed(catalogue.posts)}  # the first wins
 
 
 def _counts(
@@ -171,7 +140,7 @@ def tps_completion(store: Store) -> list[TpsCompletion]:
         counts = _tps_counts(session)
         rows = _tps_rows(session)
     needed = _tps_needs(catalogue)
-    names = {post.code: post.name for post in reversed(catalogue.posts)}  # the first wins
+    names = _names(catalogue)
     result = [
         TpsCompletion(
             posts=_fills(catalogue, needed(voters), counts.get(tps_id, {}), names),
@@ -245,30 +214,32 @@ def unit_completion(store: Store) -> list[UnitCompletion]:
     return result
 
 
-@dataclass(frozen=True)
-class AreaFill:
-    """Posts needed, officers placed (overfilled posts included) and posts missing, as
-    `_Fills` counts them, without the per-post detail: of one TPS, or summed over an area."""
-
-    needed: int = 0
-    filled: int = 0
-    missing: int = 0
-
-    @classmethod
-    def of(cls, needed: dict[str, int], counts: dict[str, int]) -> AreaFill:
-        """The totals of `_fills(catalogue, needed, counts)`: the same numbers."""
-        total = missing = 0
-        for code, n in needed.items():
-            total += n
-            short = n - counts.get(code, 0)
-            if short > 0:
-                missing += short
-        return cls(total, sum(counts.values()), missing)
-
-    def __add__(self, other: _Fills | AreaFill) -> AreaFill:
-        return AreaFill(
-            self.needed + other.needed, self.filled + other.filled, self.missing + other.missing
-        )
+def unit_fills(store: Store, unit: Unit, code: str) -> Fills:
+    """The places of one unit's posts (a TPS by id, a kelurahan or a kecamatan by code), as
+    `tps_completion` and `unit_completion` count them: the roster draws its rows from these."""
+    catalogue = store.catalogue
+    voters: int | None = None
+    with store.read() as session:
+        if unit == Unit.TPS:
+            tps = session.get(Tps, code)
+            voters = tps.voters if tps is not None else None
+            counts = _counts(session, Officer.tps_id, col(Officer.tps_id) == code)
+        elif unit == Unit.KELURAHAN:
+            counts = _counts(
+                session,
+                Officer.kelurahan_code,
+                col(Officer.tps_id).is_(None),
+                col(Officer.kelurahan_code) == code,
+            )
+        else:
+            counts = _counts(
+                session,
+                Officer.kecamatan_code,
+                col(Officer.tps_id).is_(None),
+                col(Officer.kelurahan_code).is_(None),
+                col(Officer.kecamatan_code) == code,
+            )
+    return Fills(_fills(catalogue, catalogue.needed(unit, voters), counts.get(code, {})))
 
 
 @dataclass(frozen=True)
@@ -309,14 +280,15 @@ def area_completion(store: Store) -> AreaCompletion:
     ]  # fmt: skip
     tps.sort(key=lambda t: (t.kelurahan_code, t.number))
     units = unit_completion(store)
-    # Plain [needed, filled, missing] sums: 10,000 TPS make 20,000 additions.
-    kelurahan: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    kecamatan: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    # Plain [needed, filled, missing, extra] sums: 10,000 TPS make 20,000 additions.
+    kelurahan: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    kecamatan: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
 
-    def add(total: list[int], fill: _Fills | AreaFill) -> None:
+    def add(total: list[int], fill: Fills | AreaFill) -> None:
         total[0] += fill.needed
         total[1] += fill.filled
         total[2] += fill.missing
+        total[3] += fill.extra
 
     for unit in units:
         if unit.unit == Unit.KELURAHAN:

@@ -546,20 +546,13 @@ def plan_import(
             nik = normalize_nik(row.draft.nik) if isinstance(row.draft.nik, str) else ""
             if nik and not any(p.field == "nik" and p.is_error for p in row.problems):
                 rows_by_nik[nik].append(row.row)
-        for row, _fields, _placement, problems in checked:
+        by_row = {row.row: (fields, placement) for row, fields, placement, _p in checked}
+        for row, _fields, placement, problems in checked:
             nik = normalize_nik(row.draft.nik) if isinstance(row.draft.nik, str) else ""
             others = [n for n in rows_by_nik.get(nik, []) if n != row.row] if nik else []
             if others:
                 problems.append(
-                    RowProblem(
-                        row.row,
-                        columns.get("nik"),
-                        "nik",
-                        "nik.duplicate_in_file",
-                        _("The same NIK is also on row {rows} of this file").format(
-                            rows=", ".join(str(n) for n in others[:10])
-                        ),
-                    )
+                    _duplicate_in_file(row.row, others, placement, by_row, catalogue, columns)
                 )
 
         # Pass 3: against the store, by NIK.
@@ -611,6 +604,41 @@ def plan_import(
     if progress is not None:
         progress(len(rows), total)
     return plan
+
+
+def _duplicate_in_file(
+    row: int,
+    others: list[int],
+    placement: Placement | None,
+    by_row: Mapping[int, tuple[OfficerFields | None, Placement | None]],
+    catalogue: PostCatalogue,
+    columns: Mapping[str, SourceColumn],
+) -> RowProblem:
+    """The same NIK on other rows: said with the other row's post when it is in this TPS (one
+    person cannot be saved twice in one TPS, as the officer form and `store.officers` say)."""
+    rows = ", ".join(str(n) for n in others[:10])
+    tps_id = placement.tps_id if placement is not None else None
+    for other in others:
+        fields, where = by_row[other]
+        if tps_id is None or fields is None or where is None or where.tps_id != tps_id:
+            continue
+        return RowProblem(
+            row,
+            columns.get("nik"),
+            "nik",
+            "nik.duplicate_in_tps",
+            _(
+                "The same NIK is also on row {row} of this file, as {post} in the same TPS: "
+                "one person cannot be saved twice in one TPS"
+            ).format(row=other, post=_post_of(catalogue, fields.post_code).name),
+        )
+    return RowProblem(
+        row,
+        columns.get("nik"),
+        "nik",
+        "nik.duplicate_in_file",
+        _("The same NIK is also on row {rows} of this file").format(rows=rows),
+    )
 
 
 def _has_error(problems: Iterable[RowProblem]) -> bool:

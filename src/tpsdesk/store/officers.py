@@ -3,8 +3,10 @@
 Values arrive validated (`domain.officer.OfficerFields`); this layer checks where an officer
 belongs: a TPS post needs a TPS, a kelurahan post a kelurahan, a kecamatan post a kecamatan,
 and on an enrolled laptop the place must lie in its area (`store.area_scope`).
-The same NIK twice is allowed here (DESIGN.md §8: shown for review, never silently merged);
-`find_by_nik()` tells the UI where else a NIK is.
+The same NIK in two places is allowed here (DESIGN.md §8: shown for review, never silently
+merged; `find_by_nik()` tells the UI where else a NIK is), but never twice in one TPS: one person
+cannot hold two places of the same TPS (issue 10), so add, update and undo refuse it
+(`DuplicateInTps`, naming the other officer's post).
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class OutsideAreaError(PlacementError):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class DuplicateInTps(StoreError):
+    """The NIK is already an officer of this TPS (`same_tps_message` names the post)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,47 @@ def _live_officer(session: Session, officer_id: str) -> Officer:
     return officer
 
 
+def same_tps(hits: list[OfficerHit], tps_id: str | None) -> OfficerHit | None:
+    """Of the officers with a NIK (`find_by_nik`), the one already in TPS `tps_id`, if any."""
+    if tps_id is None:
+        return None
+    return next((hit for hit in hits if hit.tps_id == tps_id), None)
+
+
+def same_tps_message(hit: OfficerHit) -> str:
+    """Why an officer cannot be saved where `hit` already is (translated, no personal data)."""
+    return _(
+        "This NIK is already {post} at TPS {tps}, {kelurahan}: one person cannot be saved "
+        "twice in one TPS. Correct the NIK, or edit that officer instead."
+    ).format(
+        post=hit.post_name,
+        tps=f"{hit.tps_number:03d}" if hit.tps_number is not None else "?",
+        kelurahan=hit.kelurahan_name or hit.kelurahan_code or "",
+    )
+
+
+def refuse_same_tps(
+    session: Session,
+    catalogue: PostCatalogue,
+    nik: str,
+    tps_id: str | None,
+    exclude_id: str | None = None,
+) -> None:
+    """Raise DuplicateInTps when another live officer of TPS `tps_id` has this NIK."""
+    if tps_id is None:
+        return
+    query = _hit_select().where(
+        col(Officer.nik) == normalize_nik(nik),
+        col(Officer.tps_id) == tps_id,
+        col(Officer.deleted).is_(False),
+    )
+    if exclude_id is not None:
+        query = query.where(col(Officer.id) != exclude_id)
+    hit = same_tps(_hits(session, query.limit(1), catalogue), tps_id)
+    if hit is not None:
+        raise DuplicateInTps(same_tps_message(hit))
+
+
 # -- mutations ----------------------------------------------------------------------------
 
 
@@ -199,6 +246,7 @@ def add_officer(
             kecamatan_code=kecamatan_code,
         )
         check_in_area(session, catalogue, fields.post_code, placement)
+        refuse_same_tps(session, catalogue, fields.nik, placement.tps_id)
         values = _values(fields, placement)
         officer = Officer(**values, status=OfficerStatus(status).value)
         changed = [name for name, value in values.items() if value is not None]
@@ -240,6 +288,7 @@ def update_officer(
             kecamatan_code=None if kecamatan_code is KEEP else kecamatan_code,
         )
         check_in_area(session, catalogue, fields.post_code, placement)
+        refuse_same_tps(session, catalogue, fields.nik, placement.tps_id, officer.id)
         values = _values(fields, placement)
         changed = changed_fields(officer, values)
         if changed:
@@ -281,6 +330,7 @@ def undo_delete(store: Store, officer_id: str) -> Officer:
         if officer.deleted:
             if officer.tps_id is not None:
                 live_tps(session, officer.tps_id)
+                refuse_same_tps(session, store.catalogue, officer.nik, officer.tps_id, officer.id)
             elif officer.kelurahan_code is not None:
                 live_kelurahan(session, officer.kelurahan_code)
             else:

@@ -47,9 +47,10 @@ def _shown(text: str) -> str:
     return printable(text)
 
 
-def _cell(filled: int, needed: int) -> str:
-    mark = "✓" if needed and filled >= needed else " "
-    return f"{filled}/{needed} {mark}"
+def _cell(row: CoverageRow) -> str:
+    """Places filled of needed (store/completion.py's numbers); ✓ when none is missing."""
+    mark = "✓" if row.needed and not row.missing else " "
+    return f"{row.filled}/{row.needed} {mark}"
 
 
 class CoveragePane(DeskPane):
@@ -245,7 +246,7 @@ class CoveragePane(DeskPane):
             table.add_row(
                 row.code,
                 Text(_shown(row.name)),
-                _cell(row.filled, row.needed),
+                _cell(row),
                 str(row.waiting),
                 str(row.enrolled),
                 f"{late}/{row.kelurahan_count}",
@@ -268,7 +269,7 @@ class CoveragePane(DeskPane):
             table.add_row(
                 row.code,
                 Text(_shown(row.name)),
-                _cell(row.filled, row.needed),
+                _cell(row),
                 str(row.waiting),
                 str(row.enrolled),
                 sent,
@@ -286,7 +287,7 @@ class CoveragePane(DeskPane):
             table.add_row(
                 format_tps(row.number or 0),
                 Text(_shown(row.name)),
-                _cell(row.filled, row.needed),
+                _cell(row),
                 str(row.waiting),
                 str(row.enrolled),
                 "" if row.voters is None else str(row.voters),

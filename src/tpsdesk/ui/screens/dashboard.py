@@ -159,13 +159,7 @@ class DashboardScreen(BaseScreen):
             self.query_one("#tps-table", DataTable).focus()
 
     def _render_summary(self) -> None:
-        needed = sum(row.needed for row in self.tps_rows) + sum(
-            row.needed for row in self.unit_rows
-        )
-        missing = sum(row.missing for row in self.tps_rows) + sum(
-            row.missing for row in self.unit_rows
-        )
-        filled = needed - missing
+        total = completion.AreaFill.total([*self.tps_rows, *self.unit_rows])
         incomplete = sum(1 for row in self.tps_rows if not row.complete)
         summary = self.query_one("#summary", Static)
         empty = self.query_one("#empty", Static)
@@ -182,7 +176,10 @@ class DashboardScreen(BaseScreen):
         empty.display = False
         summary.update(
             _("{tps} TPS, {incomplete} incomplete · posts filled {filled} of {needed}").format(
-                tps=len(self.tps_rows), incomplete=incomplete, filled=filled, needed=needed
+                tps=len(self.tps_rows),
+                incomplete=incomplete,
+                filled=total.filled,
+                needed=total.needed,
             )
         )
 
@@ -199,11 +196,11 @@ class DashboardScreen(BaseScreen):
             cells = [
                 row.kelurahan_name,
                 format_tps(row.number),
-                _cell(row.filled, row.needed),
+                _cell(row),
             ]
             for family in self.families:
                 posts = [p for p in row.posts if family_of(p.post_code) == family]
-                cells.append(_cell(sum(p.filled for p in posts), sum(p.needed for p in posts)))
+                cells.append(_cell(completion.AreaFill.total(posts)))
             table.add_row(*cells, key=f"tps:{row.tps_id}")
         pages = max(1, (len(self.tps_rows) + PAGE_SIZE - 1) // PAGE_SIZE)
         info = self.query_one("#page-info", Static)
@@ -222,12 +219,12 @@ class DashboardScreen(BaseScreen):
         table.add_column(_("Filled"), key="filled")
         table.add_column(_("Posts"), key="posts")
         for row in self.unit_rows:
-            parts = [f"{p.post_name} {p.filled}/{p.needed}" for p in row.posts]
+            parts = [f"{p.post_name} {_places(p)}" for p in row.posts]
             unit_label = _("Kelurahan") if row.unit == Unit.KELURAHAN else _("Kecamatan")
             table.add_row(
                 unit_label,
                 row.name,
-                _cell(row.filled, row.needed),
+                _cell(row),
                 ", ".join(parts),
                 key=f"{row.unit.value}:{row.code}",
             )
@@ -326,9 +323,15 @@ class DashboardScreen(BaseScreen):
         self.app.push_screen(AreaScreen())
 
 
-def _cell(filled: int, needed: int) -> str:
-    mark = "✓" if needed and filled >= needed else " "
-    return f"{filled}/{needed} {mark}"
+def _places(fill: completion.Fills | completion.AreaFill | completion.PostFill) -> str:
+    """Places filled of needed, and the officers beyond them: "6/7 +5" (completion.py's)."""
+    extra = f" +{fill.extra}" if fill.extra else ""
+    return f"{fill.filled}/{fill.needed}{extra}"
+
+
+def _cell(fill: completion.Fills | completion.AreaFill) -> str:
+    mark = "✓" if fill.needed and fill.complete else " "
+    return f"{_places(fill)} {mark}"
 
 
 def _fix_counts(store: Store) -> tuple[int, int]:

@@ -411,11 +411,14 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             return  # the NIK changed while we looked
         self.duplicates = hits
         line = self.query_one("#duplicate", Static)
-        if hits:
+        # The same NIK in this TPS is refused on saving; elsewhere it is a warning.
+        here = officers.same_tps(hits, self._tps_id())
+        if here is not None:
+            line.update("✗ " + officers.same_tps_message(here))
+        elif hits:
             line.update("⚠ " + duplicate_text(hits))
-            line.display = True
-        else:
-            line.display = False
+        line.set_class(here is not None, "error")
+        line.display = bool(hits)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         last = [w for w in self.query(Input) if w.display][-1]
@@ -457,6 +460,11 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                 self.query_one(f"#{first}", Widget).focus()
             return
         fields_ = result.fields
+        here = officers.same_tps(self.duplicates, self._tps_id())
+        if here is not None:
+            self.query_one("#form-errors", Static).update(officers.same_tps_message(here))
+            self.query_one("#nik", Input).focus()
+            return
         if self.duplicates:
 
             def answered(yes: bool | None) -> None:
@@ -473,6 +481,9 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             )
             return
         self._save(fields_, add_next)
+
+    def _tps_id(self) -> str | None:
+        return self.unit.code if self.unit.unit == Unit.TPS else None
 
     def _show_field_problems(self, name: str, problems: list[Problem]) -> None:
         message = self.messages[name]

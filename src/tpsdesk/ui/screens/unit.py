@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tpsdesk.domain.dates import format_date
-from tpsdesk.i18n import N_, _
-from tpsdesk.store import officers
-from tpsdesk.store.db import Store
+from tpsdesk.i18n import N_, _, ngettext
+from tpsdesk.store import completion, officers
+from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Officer
 from tpsdesk.sync.laptop_status import roster_status
 from tpsdesk.ui.screens.base import BaseScreen
@@ -93,6 +93,7 @@ class UnitScreen(BaseScreen):
         self.rows = await self.in_thread(
             officers.officers_for_unit, store, self.unit.unit, self.unit.code
         )
+        fills = await self.in_thread(completion.unit_fills, store, self.unit.unit, self.unit.code)
         # On an enrolled laptop the status says where each officer stands in sync.
         enrolled = await self.in_thread(_enrolled, store)
         focus_id = focus_id or self.focus_after
@@ -100,54 +101,45 @@ class UnitScreen(BaseScreen):
         table: DataTable[str] = self.query_one("#officers", DataTable)
         keep_row = table.cursor_row
         table.clear()
-        needed = store.catalogue.needed(self.unit.unit, None)
         by_post: dict[str, list[Officer]] = {}
         for hit in self.rows:
             by_post.setdefault(hit.post_code, []).append(hit)
-        filled = 0
-        total = 0
         focus_index: int | None = None
-        for post in store.catalogue.for_unit(self.unit.unit):
-            hits = by_post.pop(post.code, [])
-            count = needed.get(post.code, 0)
-            total += count
-            filled += min(len(hits), count)
+
+        def add_officer_row(post_name: str, hit: Officer) -> None:
+            nonlocal focus_index
+            if hit.id == focus_id:
+                focus_index = table.row_count
+            table.add_row(
+                post_name,
+                hit.nik,
+                hit.name,
+                hit.sex,
+                format_date(hit.birth_date),
+                roster_status(hit.status, enrolled=enrolled),
+                key=hit.id,
+            )
+
+        # Places and who fills them: completion.py's, as the dashboard counts them.
+        for post in fills.posts:
+            hits = by_post.pop(post.post_code, [])
             for hit in hits:
-                if hit.id == focus_id:
-                    focus_index = table.row_count
+                add_officer_row(post.post_name, hit)
+            for index in range(post.missing):
                 table.add_row(
-                    post.name,
-                    hit.nik,
-                    hit.name,
-                    hit.sex,
-                    format_date(hit.birth_date),
-                    roster_status(hit.status, enrolled=enrolled),
-                    key=hit.id,
-                )
-            for index in range(len(hits), count):
-                table.add_row(
-                    post.name,
+                    post.post_name,
                     "",
                     _("— empty —"),
                     "",
                     "",
                     "",
-                    key=f"{EMPTY_PREFIX}{post.code}:{index}",
+                    key=f"{EMPTY_PREFIX}{post.post_code}:{index}",
                 )
-        for leftover in by_post.values():  # posts a district no longer lists
+        for leftover in by_post.values():  # saved between the two reads: shown all the same
             for hit in leftover:
-                table.add_row(
-                    hit.post_code,
-                    hit.nik,
-                    hit.name,
-                    hit.sex,
-                    format_date(hit.birth_date),
-                    roster_status(hit.status, enrolled=enrolled),
-                    key=hit.id,
-                )
-        self.query_one("#summary", Static).update(
-            _("Posts filled {filled} of {needed}").format(filled=filled, needed=total)
-        )
+                add_officer_row(hit.post_code, hit)
+        summary = _places_summary(fills)
+        self.query_one("#summary", Static).update(summary)
         if table.row_count:
             row = focus_index if focus_index is not None else min(keep_row, table.row_count - 1)
             table.move_cursor(row=row)
@@ -155,9 +147,7 @@ class UnitScreen(BaseScreen):
         if add_next:
             post_code = self._first_empty_post()
             if post_code is None:
-                self.notify(
-                    _("Posts filled {filled} of {needed}").format(filled=filled, needed=total)
-                )
+                self.notify(summary)
             else:
                 self._edit(None, post_code)
 
@@ -251,12 +241,31 @@ class UnitScreen(BaseScreen):
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _undo(self, officer_id: str) -> None:
         store = self.desk.require_store()
-        await self.in_thread(officers.undo_delete, store, officer_id)
+        try:
+            await self.in_thread(officers.undo_delete, store, officer_id)
+        except StoreError as error:  # e.g. the NIK is in this TPS again: U may try once more
+            self.deleted.append(officer_id)
+            self.refresh_bindings()
+            self.notify(error.message, severity="error", timeout=10)
+            return
         self.notify(_("Officer restored."))
         self.load(focus_id=officer_id)
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _places_summary(fills: completion.Fills) -> str:
+    summary = _("Posts filled {filled} of {needed}").format(
+        filled=fills.filled, needed=fills.needed
+    )
+    if fills.extra:
+        summary += " · " + ngettext(
+            "{n} officer beyond their post's places",
+            "{n} officers beyond their post's places",
+            fills.extra,
+        ).format(n=fills.extra)
+    return summary
 
 
 def _enrolled(store: Store) -> bool:
