@@ -423,7 +423,10 @@ class OfficerImportScreen(BaseScreen):
             where = _("{file}: header on line {row}").format(
                 file=sheet.path.name, row=sheet.header_row
             )
-        lines = [where, _("Rows: {counts}").format(counts=describe_counts(preview.plan.counts))]
+        lines = [
+            where,
+            _("Rows: {counts}").format(counts=describe_counts(self._plan_to_apply(preview).counts)),
+        ]
         if sheet.missing:
             lines.append(
                 _("No column for: {fields}").format(
