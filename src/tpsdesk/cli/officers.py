@@ -186,11 +186,8 @@ def _print_report(preview: Any) -> None:
         # The fields only: their values are personal data, shown in the app's preview.
         click.echo(_("Updated rows (the fields that change):"))
         for row in updated:
-            click.echo(
-                _("  Row {row}: {fields}").format(
-                    row=row.row, fields=", ".join(change.label for change in row.changes)
-                )
-            )
+            fields = ", ".join(change.label for change in row.changes)
+            click.echo("  " + _("Row {row}: {fields}").format(row=row.row, fields=fields))
     removed = preview.plan.removed_rows
     if removed:
         click.echo(
