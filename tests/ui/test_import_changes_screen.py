@@ -216,7 +216,8 @@ def test_preview_with_changes_snapshot(
     """80×24, Indonesian: the officer moved from Ketua KPPS TPS 001 to Linmas TPS 002."""
     monkeypatch.chdir(tmp_path)
     write_file(Path("petugas.xlsx"))
-    app = make_app(moved_store, language="id")
+    # Relative paths: the title shows the store's, the same on every run.
+    app = make_app(moved_store.relative_to(tmp_path), language="id")
 
     async def preview(pilot: Pilot[Any]) -> None:
         await unlock(pilot)

@@ -398,6 +398,11 @@ class OfficerImportScreen(BaseScreen):
             n=len(self.removed)
         )
         tabs.get_tab("tab-invalid").label = _("Invalid rows ({n})").format(n=plan.counts.invalid)
+        # Rows the district removed are rare: their tab only when there are some.
+        if self.removed:
+            tabs.show_tab("tab-removed")
+        else:
+            tabs.hide_tab("tab-removed")
         # What the clerk must look at first: what changes, what is held back, what is wrong.
         for tab, table, rows in (
             ("tab-changes", "#changes", self.updated),
