@@ -254,7 +254,9 @@ class OfficerImportScreen(BaseScreen):
     def read_file(self, path: Path) -> None:
         """Preview `path` (the file chosen in the picker)."""
         self.path = path
-        self.query_one("#file", Static).update(Text(printable(str(path))))
+        # The name first: a narrow screen cuts the folder, not the file.
+        shown = f"{path.name}  ({path.parent})" if str(path.parent) != "." else path.name
+        self.query_one("#file", Static).update(Text(printable(shown)))
         self.action_preview()
 
     def action_preview(self) -> None:
