@@ -233,3 +233,56 @@ def test_preview_with_changes_snapshot(
         assert snap_compare(app, terminal_size=SIZE, run_before=steady(preview))
     finally:
         app.close_store()
+
+
+async def test_the_file_is_chosen_in_the_picker_and_its_folder_remembered(
+    area_store: Path, tmp_path: Path
+) -> None:
+    """Issue 10 point 4 for the officer import: no typed path; the folder is remembered."""
+    from tests.ui.test_area import choose_file
+    from tests.ui.test_import_screen import HEADING as SIMPLE_HEADING
+    from tests.ui.test_import_screen import officer_rows, write_sheet
+
+    from tpsdesk.ui.screens.officer_import import PLACE_PURPOSE
+    from tpsdesk.ui.widgets.places import PlacePicker, last_place, remember_place
+
+    folder = tmp_path / "flashdisk"
+    folder.mkdir()
+    path = write_sheet(folder / "petugas.xlsx", [*SIMPLE_HEADING, "Jabatan", "TPS"], officer_rows())
+    app = make_app(area_store)
+    async with running(app) as pilot:
+        await unlock(pilot)
+        remember_place(PLACE_PURPOSE, tmp_path)  # last time: the folder above
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, PlacePicker)  # opened at once
+        await pilot.press("escape")  # cancelled: nothing read, the way back said
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OfficerImportScreen)
+        assert not screen.query("Input#path")  # no path to type
+        assert "F5" in static_text(app, "#file")
+        assert "F5" in static_text(app, "#import-summary")
+        assert not screen.check_action("import_rows", ())
+
+        await pilot.press("f1")
+        await settle(pilot)
+        keys = static_text(app, "#help-keys")
+        assert "f5   Choose file" in keys and "f2   Preview" in keys
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("f2")  # no file yet: F2 opens the picker too
+        await settle(pilot)
+        assert isinstance(app.screen, PlacePicker)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f5")
+        # The picker opens where the file was chosen last time: tmp_path; go into the folder.
+        await choose_file(pilot, "flashdisk")
+        await choose_file(pilot, "petugas.xlsx")
+        assert isinstance(app.screen, OfficerImportScreen)
+        assert static_text(app, "#file").startswith("petugas.xlsx")
+        assert "2 new, 0 updated, 0 unchanged, 1 invalid" in static_text(app, "#import-summary")
+        assert last_place(PLACE_PURPOSE) == folder
+        assert path.parent == folder
