@@ -28,7 +28,7 @@ from tests.ui.conftest import (
 from tests.ui.test_import_screen import open_import
 from tests.ui.test_snapshots import steady, unlock
 from textual.pilot import Pilot
-from textual.widgets import Checkbox
+from textual.widgets import Checkbox, DataTable, TabbedContent
 
 from tpsdesk.domain.officer import OfficerFields
 from tpsdesk.domain.problems import Sex
@@ -286,3 +286,31 @@ async def test_the_file_is_chosen_in_the_picker_and_its_folder_remembered(
         assert "2 new, 0 updated, 0 unchanged, 1 invalid" in static_text(app, "#import-summary")
         assert last_place(PLACE_PURPOSE) == folder
         assert path.parent == folder
+
+
+def test_removed_by_the_district_snapshot(
+    moved_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: SnapCompare
+) -> None:
+    """80×24, Indonesian: the row whose NIK the district removed, why, and the tick box."""
+    monkeypatch.chdir(tmp_path)
+    write_file(Path("petugas.xlsx"))
+    app = make_app(moved_store.relative_to(tmp_path), language="id")
+
+    async def removed_tab(pilot: Pilot[Any]) -> None:
+        await unlock(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, OfficerImportScreen)
+        screen.read_file(Path("petugas.xlsx"))
+        await settle(pilot)
+        screen.query_one("#import-tabs", TabbedContent).active = "tab-removed"
+        await settle(pilot)
+        screen.query_one("#removed", DataTable).focus()
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=steady(removed_tab))
+    finally:
+        app.close_store()
