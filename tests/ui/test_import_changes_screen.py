@@ -314,3 +314,54 @@ def test_removed_by_the_district_snapshot(
         assert snap_compare(app, terminal_size=SIZE, run_before=steady(removed_tab))
     finally:
         app.close_store()
+
+
+async def test_many_changed_officers_are_paged(area_store: Path, tmp_path: Path) -> None:
+    """A file where every row changes (a phone column filled in for 250 officers): the table
+    shows 200 at a time, `[` and `]` page it, as the invalid rows."""
+    import random
+
+    from tpsdesk.domain.nik import synthetic_nik
+    from tpsdesk.ui.screens.officer_import import PAGE_SIZE
+
+    def name(number: int) -> str:  # names hold no digits: 201 → ORANG CAB
+        return "ORANG " + "".join(chr(ord("A") + int(digit)) for digit in str(number))
+
+    rng = random.Random(7)
+    born = date(1985, 3, 14)
+    niks = [synthetic_nik(rng, region="35.73.05", birth_date=born, sex=Sex.MALE, serial=n)
+            for n in range(1, 251)]  # fmt: skip
+    with open_store(area_store) as store:
+        tps = areas.list_tps(store)[0]
+        for number, nik in enumerate(niks, 1):
+            found = store.catalogue.get("kpps_anggota")
+            assert found is not None
+            officers.add_officer(
+                store,
+                replace(
+                    officer_fields(nik, name(number), born, Sex.MALE),
+                    duty_start=found.duty_start,
+                    duty_end=found.duty_end,
+                ),
+                tps_id=tps.id,
+            )
+    rows = [[n, nik, name(n), "MALANG", "14-03-1985", "L", "Jl. Mawar 1", "65148",
+             f"0812{n:08d}", "Y", "Anggota KPPS", "1"]
+            for n, nik in enumerate(niks, 1)]  # fmt: skip
+    from tests.ui.test_import_screen import write_sheet
+
+    path = write_sheet(tmp_path / "petugas.xlsx", HEADING, rows)
+    app = make_app(area_store)
+    async with running(app) as pilot:
+        await open_import(pilot, path)
+        assert "0 new, 250 updated" in static_text(app, "#import-summary")
+        shown = table_rows(app, "#changes")
+        assert len(shown) == PAGE_SIZE and shown[0][:2] == ["4", "ORANG B"]
+        assert "Page 1 of 2" in static_text(app, "#changes-page")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "Page 2 of 2" in static_text(app, "#changes-page")
+        shown = table_rows(app, "#changes")
+        assert len(shown) == 50 and shown[0][:3] == ["204", "ORANG CAB", "Phone number"]
+        detail = static_text(app, "#change-detail")
+        assert "Row 204, ORANG CAB:" in detail and "→ 081200000201" in detail

@@ -116,6 +116,7 @@ class OfficerImportScreen(BaseScreen):
         self.preview: OfficerImportPreview | None = None
         self.problems: list[RowProblem] = []
         self.page = 0
+        self.change_page = self.removed_page = 0
         self.overrides: dict[str, str] = {}  # heading → field corrections made here
         # The headings shown in the Columns tab, and the file they are from.
         self.columns: list[MappedColumn] = []
@@ -156,9 +157,11 @@ class OfficerImportScreen(BaseScreen):
         with TabbedContent(id="import-tabs"):
             with TabPane(_("Changes"), id="tab-changes"):
                 yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="changes-page", classes="hint")
                 yield Static("", id="change-detail", classes="hint")
             with TabPane(_("Removed by the district"), id="tab-removed"):
                 yield DataTable(id="removed", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="removed-page", classes="hint")
                 yield Static(
                     _(
                         "The district removed these officers as duplicates: the same NIK is "
@@ -229,7 +232,10 @@ class OfficerImportScreen(BaseScreen):
         if action == "import_rows":
             return self.preview is not None and bool(self._plan_to_apply(self.preview).to_write)
         if action == "page":
-            return len(self.problems) > PAGE_SIZE
+            rows = {"changes": self.updated, "removed": self.removed}.get(
+                self._paged(), self.problems
+            )
+            return len(rows) > PAGE_SIZE
         return True
 
     def action_choose_file(self) -> None:
@@ -386,7 +392,7 @@ class OfficerImportScreen(BaseScreen):
         self.problems = [problem for row in plan.invalid_rows for problem in row.errors]
         self.updated = plan.updated_rows
         self.removed = plan.removed_rows
-        self.page = 0
+        self.page = self.change_page = self.removed_page = 0
         self.query_one("#add-removed", Checkbox).value = False  # a choice made for each file
         self.query_one("#import-tabs").display = True
         self.query_one("#import-summary", Static).update(Text(self._summary_text(preview)))
@@ -489,14 +495,26 @@ class OfficerImportScreen(BaseScreen):
             self.query_one("#import-summary", Static).update(Text(self._summary_text(self.preview)))
         self.refresh_bindings()
 
+    def _page_line(self, selector: str, page: int, count: int) -> None:
+        """ "Page 2 of 5" under a table that has several pages; nothing otherwise."""
+        pages = max(1, -(-count // PAGE_SIZE))
+        info = self.query_one(selector, Static)
+        info.display = pages > 1
+        info.update(
+            _("Page {page} of {pages} — [ and ] change page").format(page=page + 1, pages=pages)
+        )
+
     def _render_changes(self) -> None:
         """One line per updated officer: who, and the fields that change; the values (old →
-        new) of the one under the cursor below the table."""
+        new) of the one under the cursor below the table. A page at a time: a file whose
+        every row changes may have ten thousand."""
         table: DataTable[str | Text] = self.query_one("#changes", DataTable)
         table.clear()
-        for index, row in enumerate(self.updated):
+        start = self.change_page * PAGE_SIZE
+        for index, row in enumerate(self.updated[start : start + PAGE_SIZE], start):
             fields = ", ".join(change.label for change in row.changes)
             table.add_row(str(row.row), Text(printable(row.name)), Text(fields), key=str(index))
+        self._page_line("#changes-page", self.change_page, len(self.updated))
         if not self.updated:
             self.query_one("#change-detail", Static).update(_("No officer in the store changes."))
 
@@ -517,9 +535,11 @@ class OfficerImportScreen(BaseScreen):
     def _render_removed(self) -> None:
         table: DataTable[str | Text] = self.query_one("#removed", DataTable)
         table.clear()
-        for index, row in enumerate(self.removed):
+        start = self.removed_page * PAGE_SIZE
+        for index, row in enumerate(self.removed[start : start + PAGE_SIZE], start):
             nik = row.fields.nik if row.fields is not None else ""
             table.add_row(str(row.row), nik, Text(printable(row.name)), key=str(index))
+        self._page_line("#removed-page", self.removed_page, len(self.removed))
         self.query_one("#removed-why").display = bool(self.removed)
         self.query_one("#add-removed").display = bool(self.removed)
 
@@ -602,7 +622,32 @@ class OfficerImportScreen(BaseScreen):
                 )
             )
 
+    def _paged(self) -> str:
+        """The table `[` and `]` page: the one on the tab shown."""
+        found = list(self.query("#import-tabs").results(TabbedContent))
+        active = found[0].active if found else ""
+        return {"tab-changes": "changes", "tab-removed": "removed"}.get(active, "invalid")
+
+    @on(TabbedContent.TabActivated, "#import-tabs")
+    def _tab_shown(self) -> None:
+        self.refresh_bindings()  # `[` and `]` page the table of the tab shown
+
     def action_page(self, step: int) -> None:
+        table = self._paged()
+        if table == "changes":
+            pages = max(1, -(-len(self.updated) // PAGE_SIZE))
+            page = min(max(0, self.change_page + step), pages - 1)
+            if page != self.change_page:
+                self.change_page = page
+                self._render_changes()
+            return
+        if table == "removed":
+            pages = max(1, -(-len(self.removed) // PAGE_SIZE))
+            page = min(max(0, self.removed_page + step), pages - 1)
+            if page != self.removed_page:
+                self.removed_page = page
+                self._render_removed()
+            return
         pages = max(1, -(-len(self.problems) // PAGE_SIZE))
         page = min(max(0, self.page + step), pages - 1)
         if page != self.page:
