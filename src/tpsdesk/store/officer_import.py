@@ -3,8 +3,10 @@ the valid ones in one transaction.
 
 `plan_import()` only reads: it validates each row (`validate_officer`), finds its place (TPS by
 kelurahan and number, kelurahan by code or name), and sorts it into new, updated (its NIK is in
-the store once), unchanged, or invalid (with every reason, tied to the row and column it came
-from). `apply_import()` writes the new and updated rows in ONE transaction: an exception part-way
+the store once; `PlannedRow.changes` says each field old → new, from `import_changes`),
+unchanged, removed (its NIK is held here only by an officer the district removed as a
+duplicate: skipped unless `ImportPlan.adding_removed()`), or invalid (with every reason, tied
+to the row and column it came from). `apply_import()` writes the new and updated rows in ONE transaction: an exception part-way
 leaves the store as it was. Importing the same file again changes nothing.
 """
 
