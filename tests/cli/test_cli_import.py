@@ -171,7 +171,7 @@ def test_json_report(ready: CliRunner, tmp_path: Path) -> None:
     result = run(ready, "officers", "import", "--dry-run", "--json", str(path))
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["counts"] == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1}
+    assert data["counts"] == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1, "removed": 0}
     assert data["invalid"] == [
         {
             "row": 3,
@@ -318,3 +318,81 @@ def test_a_spreadsheet_past_a_limit_is_refused_with_the_limit(
     result = run(ready, "officers", "import", str(path))
     assert result.exit_code == 1
     assert "more than 100,000 rows, counting the empty ones" in result.stderr
+
+
+# -- issue 10 point 2: what an import changes, and NIKs the district removed ---------------------
+
+
+def test_updates_name_the_fields_they_change_never_the_values(
+    ready: CliRunner, tmp_path: Path
+) -> None:
+    first = xlsx(tmp_path / "a.xlsx", [HEADER, officer(1), officer(2)])
+    assert run(ready, "officers", "import", str(first)).exit_code == 0
+    # Officer 1 moves to Linmas of TPS 002 with a new phone number; officer 2 stays.
+    moved = officer(1, c6="081299990000", c7="Linmas", c8="2")
+    second = xlsx(tmp_path / "b.xlsx", [HEADER, moved, officer(2)])
+    dry = run(ready, "officers", "import", "--dry-run", str(second))
+    assert dry.exit_code == 0, dry.output
+    assert "Rows: 0 new, 1 updated, 1 unchanged, 0 invalid" in dry.stdout
+    assert "Updated rows (the fields that change):\n  Row 2: Post, TPS, Phone number\n" in (
+        dry.stdout
+    )
+    assert "081299990000" not in dry.stdout and "Linmas" not in dry.stdout
+    assert "BUDI" not in dry.stdout
+
+    report = json.loads(run(ready, "officers", "import", "--dry-run", "--json", str(second)).stdout)
+    assert report["updated"] == [{"row": 2, "fields": ["post_code", "tps", "phone"]}]
+    assert report["counts"]["removed"] == 0 and report["removed_by_district"] == []
+    assert "081299990000" not in json.dumps(report)
+
+    done = run(ready, "officers", "import", str(second))
+    assert "Imported: 0 new, 1 updated." in done.stdout
+    assert "Not written: 1 unchanged, 0 invalid." in done.stdout
+
+
+def test_a_nik_the_district_removed_is_skipped_unless_asked(
+    ready: CliRunner, tmp_path: Path, store_path: Path
+) -> None:
+    from sqlmodel import select
+
+    from tpsdesk.store.db import Store
+    from tpsdesk.store.models import Officer
+    from tpsdesk.sync.receipt import _adopt_tombstone
+
+    from .conftest import PASSPHRASE
+
+    path = xlsx(tmp_path / "a.xlsx", [HEADER, officer(1), officer(2)])
+    assert run(ready, "officers", "import", str(path)).exit_code == 0
+    removed_nik = officer(2)[1]
+    with Store.open(store_path, PASSPHRASE) as store, store.transaction() as session:
+        gone = session.exec(select(Officer).where(Officer.nik == removed_nik)).one()
+        version = {
+            "version_device": "district",
+            "version_counter": 9,
+            "base_device": gone.version_device,
+            "base_counter": gone.version_counter,
+        }
+        assert _adopt_tombstone(gone, version, "receipt") is True  # fmt: skip
+        session.add(gone)
+
+    dry = run(ready, "officers", "import", "--dry-run", str(path))
+    assert "1 removed by the district (skipped)" in dry.stdout
+    assert (
+        "Removed by the district as duplicates (skipped; --add-removed adds them again):\n"
+        "  Rows 3\n"
+    ) in dry.stdout
+    assert "Warnings" not in dry.stdout  # the reason is said once, above
+    report = json.loads(run(ready, "officers", "import", "--dry-run", "--json", str(path)).stdout)
+    assert report["counts"]["removed"] == 1 and report["removed_by_district"] == [3]
+
+    skipped = run(ready, "officers", "import", str(path))
+    assert skipped.exit_code == 0
+    assert "Rows: 0 new, 0 updated, 1 unchanged, 0 invalid, 1 removed by the district" in (
+        skipped.stdout
+    )
+    assert "Nothing was written: no row is new or changed." in skipped.stdout
+    assert [o["nik"] for o in officers_listed(ready)] == [officer(1)[1]]
+
+    added = run(ready, "officers", "import", "--add-removed", str(path))
+    assert "Imported: 1 new, 0 updated." in added.stdout
+    assert sorted(o["nik"] for o in officers_listed(ready)) == [officer(1)[1], removed_nik]

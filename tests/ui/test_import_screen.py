@@ -12,7 +12,6 @@ from tests.ui.conftest import (
     NIK_BUDI,
     NIK_SITI,
     create_store,
-    fill,
     make_app,
     running,
     settle,
@@ -20,12 +19,14 @@ from tests.ui.conftest import (
     table_rows,
     unlock,
 )
+from tests.ui.test_area import choose_file
 from textual.widgets import Select
 
 from tpsdesk.store.db import Store
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
-from tpsdesk.ui.screens.officer_import import PAGE_SIZE, OfficerImportScreen
+from tpsdesk.ui.screens.officer_import import PAGE_SIZE, PLACE_PURPOSE, OfficerImportScreen
+from tpsdesk.ui.widgets.places import remember_place
 
 HEADING = ["No", "No. KTP", "Nama Lengkap", "Tempat Lahir", "Tgl. Lahir", "L/P", "Alamat"]
 
@@ -62,15 +63,21 @@ def officer_count(store: Store) -> int:
 
 
 async def open_import(pilot: Any, path: Path) -> OfficerImportScreen:
+    """F4 on the dashboard opens the import and its file picker, where `path` is chosen (the
+    picker opens in its folder, remembered as if chosen there before)."""
     await unlock(pilot)
+    remember_place(PLACE_PURPOSE, path.parent)
     await pilot.press("f4")
-    await settle(pilot)
+    await choose_file(pilot, path.name)
     screen = pilot.app.screen
     assert isinstance(screen, OfficerImportScreen)
-    await fill(pilot, "#path", str(path))
-    await pilot.press("f2")
-    await settle(pilot)
     return screen
+
+
+async def read_again(pilot: Any, screen: OfficerImportScreen, path: Path) -> None:
+    """What choosing `path` in the picker does (for files the picker cannot show)."""
+    screen.read_file(path)
+    await settle(pilot)
 
 
 async def test_preview_counts_and_invalid_rows_then_import(
@@ -105,7 +112,7 @@ async def test_preview_counts_and_invalid_rows_then_import(
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
         assert app.screen.message == "Imported: 2 new, 0 updated."
-        assert any("1 row is invalid" in line for line in app.screen.details)
+        assert app.screen.details[0] == "Not written: 0 unchanged, 1 invalid."
         assert officer_count(store) == 2
         await pilot.press("escape")
         await settle(pilot)
@@ -190,24 +197,36 @@ async def test_a_nik_column_nobody_knows_is_chosen_in_the_columns_tab(
 async def test_bad_files_are_explained(area_store: Path, tmp_path: Path) -> None:
     not_a_sheet = tmp_path / "notes.xlsx"
     not_a_sheet.write_bytes(b"this is not a workbook")
+    damaged = tmp_path / "rusak.xlsx"
+    good = write_sheet(tmp_path / "petugas.xlsx", [*HEADING, "Jabatan", "TPS"], officer_rows())
+    damaged.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])  # cut short
+    empty = tmp_path / "kosong.csv"
+    empty.write_bytes(b"")
+    headings_only = write_sheet(tmp_path / "judul.xlsx", [*HEADING, "Jabatan", "TPS"], [])
     app = make_app(area_store)
     async with running(app) as pilot:
-        screen = await open_import(pilot, tmp_path / "missing.xlsx")
+        screen = await open_import(pilot, not_a_sheet)
+        assert "notes.xlsx" in static_text(app, "#file")
         error = static_text(app, "#import-error")
-        assert "missing.xlsx" in error
+        assert error and "Traceback" not in error
+        assert "nothing was imported" in static_text(app, "#import-summary")
         assert screen.preview is None
 
-        await fill(pilot, "#path", str(not_a_sheet))
-        await pilot.press("f2")
-        await settle(pilot)
-        assert static_text(app, "#import-error")
-        assert "Traceback" not in static_text(app, "#import-error")
-        assert screen.preview is None
+        await read_again(pilot, screen, headings_only)
+        assert "no rows under its header" in static_text(app, "#import-summary")
+        assert not screen.check_action("import_rows", ())
 
-        await fill(pilot, "#path", "")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert static_text(app, "#import-error") == "Enter the path of the file to import."
+        for path in (damaged, empty, tmp_path / "gone.xlsx"):
+            await read_again(pilot, screen, path)
+            error = static_text(app, "#import-error")
+            assert error and "Traceback" not in error, path
+            assert screen.preview is None, path
+        assert "gone.xlsx" in static_text(app, "#import-error")
+
+        # A good file after the bad ones: read, and the error is gone.
+        await read_again(pilot, screen, good)
+        assert screen.preview is not None
+        assert static_text(app, "#import-error") == ""
 
 
 async def test_a_stale_preview_is_refused(area_store: Path, tmp_path: Path) -> None:

@@ -181,13 +181,31 @@ def _print_report(preview: Any) -> None:
             )
         )
     click.echo(_("Rows: {counts}").format(counts=describe_counts(preview.plan.counts)))
+    updated = preview.plan.updated_rows
+    if updated:
+        # The fields only: their values are personal data, shown in the app's preview.
+        click.echo(_("Updated rows (the fields that change):"))
+        for row in updated:
+            fields = ", ".join(change.label for change in row.changes)
+            click.echo("  " + _("Row {row}: {fields}").format(row=row.row, fields=fields))
+    removed = preview.plan.removed_rows
+    if removed:
+        click.echo(
+            _("Removed by the district as duplicates (skipped; --add-removed adds them again):")
+        )
+        click.echo("  " + _("Rows {rows}").format(rows=", ".join(str(r.row) for r in removed)))
     invalid = preview.plan.invalid_rows
     if invalid:
         click.echo(_("Invalid rows (not imported):"))
         for row in invalid:
             for problem in row.errors:
                 click.echo(printable(f"  {problem.describe()}"))
-    warned = [p for row in preview.plan.rows if row.status != "invalid" for p in row.warnings]
+    warned = [
+        p
+        for row in preview.plan.rows
+        if row.status not in ("invalid", "removed")
+        for p in row.warnings
+    ]
     if warned:
         click.echo(_("Warnings (the rows are imported):"))
         for problem in warned:
@@ -226,6 +244,14 @@ def _print_report(preview: Any) -> None:
     is_flag=True,
     help=N_("Keep the --map corrections in the store for the next imports (even with --dry-run)."),
 )
+@option(
+    "--add-removed",
+    is_flag=True,
+    help=N_(
+        "Also add the rows whose NIK the district removed as a duplicate (skipped otherwise): "
+        "the district will review them again."
+    ),
+)
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
@@ -237,6 +263,7 @@ def officers_import(
     kelurahan: str | None,
     maps: tuple[str, ...],
     save_mapping: bool,
+    add_removed: bool,
     as_json: bool,
 ) -> None:
     from tpsdesk.exchange import officer_sheet
@@ -250,6 +277,8 @@ def officers_import(
         preview = officer_sheet.preview_officer_import(
             store, file, sheet=sheet, overrides=overrides, default_kelurahan=kelurahan
         )
+        if add_removed:
+            preview.plan = preview.plan.adding_removed()
         if not dry_run and preview.plan.to_write:
             officer_sheet.apply_officer_import(store, preview)
             written = True
@@ -269,14 +298,21 @@ def officers_import(
                     "updated": counts.updated,
                     "unchanged": counts.unchanged,
                     "invalid": counts.invalid,
+                    "removed": counts.removed,
                 },
+                # Field names only: values are personal data.
+                "updated": [
+                    {"row": row.row, "fields": [change.field for change in row.changes]}
+                    for row in preview.plan.updated_rows
+                ],
+                "removed_by_district": [row.row for row in preview.plan.removed_rows],
                 "invalid": [
                     _problem_json(p) for row in preview.plan.invalid_rows for p in row.errors
                 ],
                 "warnings": [
                     _problem_json(p)
                     for row in preview.plan.rows
-                    if row.status is not RowStatus.INVALID
+                    if row.status not in (RowStatus.INVALID, RowStatus.REMOVED)
                     for p in row.warnings
                 ],
                 "dry_run": dry_run,
@@ -288,11 +324,8 @@ def officers_import(
         if dry_run:
             click.echo(_("Dry run: nothing was written."))
         elif written:
-            click.echo(
-                _("Imported: {new} new, {updated} updated.").format(
-                    new=counts.new, updated=counts.updated
-                )
-            )
+            click.echo(officer_sheet.describe_imported(counts))
+            click.echo(officer_sheet.describe_left(counts))
         else:
             click.echo(_("Nothing was written: no row is new or changed."))
     if counts.invalid:

@@ -586,6 +586,26 @@ def apply_officer_import(
 
 
 def describe_counts(counts: ImportCounts) -> str:
-    return _("{new} new, {updated} updated, {unchanged} unchanged, {invalid} invalid").format(
+    text = _("{new} new, {updated} updated, {unchanged} unchanged, {invalid} invalid").format(
         new=counts.new, updated=counts.updated, unchanged=counts.unchanged, invalid=counts.invalid
     )
+    if counts.removed:
+        text += ", " + _("{n} removed by the district (skipped)").format(n=counts.removed)
+    return text
+
+
+def describe_imported(counts: ImportCounts) -> str:
+    """After an import: what was written."""
+    return _("Imported: {new} new, {updated} updated.").format(
+        new=counts.new, updated=counts.updated
+    )
+
+
+def describe_left(counts: ImportCounts) -> str:
+    """After an import (or before it, at the confirmation): the rows not written, by kind."""
+    text = _("Not written: {unchanged} unchanged, {invalid} invalid").format(
+        unchanged=counts.unchanged, invalid=counts.invalid
+    )
+    if counts.removed:
+        text += ", " + _("{n} removed by the district (skipped)").format(n=counts.removed)
+    return text + "."

@@ -3,9 +3,12 @@ the valid ones in one transaction.
 
 `plan_import()` only reads: it validates each row (`validate_officer`), finds its place (TPS by
 kelurahan and number, kelurahan by code or name), and sorts it into new, updated (its NIK is in
-the store once), unchanged, or invalid (with every reason, tied to the row and column it came
-from). `apply_import()` writes the new and updated rows in ONE transaction: an exception part-way
-leaves the store as it was. Importing the same file again changes nothing.
+the store once; `PlannedRow.changes` says each field old → new, from `import_changes`),
+unchanged, removed (its NIK is held here only by an officer the district removed as a
+duplicate: skipped unless `ImportPlan.adding_removed()`), or invalid (with every reason, tied
+to the row and column it came from). `apply_import()` writes the new and updated rows in ONE
+transaction: an exception part-way leaves the store as it was. Importing the same file again
+changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -36,6 +39,7 @@ from ..i18n import _
 from .area_scope import check_placement, enrolled_area
 from .bulk import insert_rows
 from .db import Store, StoreError
+from .import_changes import FieldChange, PlaceNames, field_changes, removed_by_district
 from .models import (
     Action,
     AuditEntry,
@@ -91,6 +95,9 @@ class RowStatus(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     INVALID = "invalid"
+    # Its NIK is held here only by an officer the district removed as a duplicate: skipped,
+    # unless the user chooses to add it again (`ImportPlan.adding_removed`).
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,9 @@ class PlannedRow:
     placement: Placement | None = None
     officer_id: str | None = None  # the officer updated (or unchanged)
     changed: tuple[str, ...] = ()  # columns an update changes
+    # An update's changes, old → new as shown on screen (personal data: not for the CLI).
+    changes: tuple[FieldChange, ...] = ()
+    name: str = ""  # the officer's name, for the preview's lists (personal data)
 
     @property
     def errors(self) -> list[RowProblem]:
@@ -164,10 +174,11 @@ class ImportCounts:
     updated: int = 0
     unchanged: int = 0
     invalid: int = 0
+    removed: int = 0  # rows skipped: the district removed their NIK as a duplicate
 
     @property
     def total(self) -> int:
-        return self.new + self.updated + self.unchanged + self.invalid
+        return self.new + self.updated + self.unchanged + self.invalid + self.removed
 
 
 @dataclass
@@ -187,6 +198,7 @@ class ImportPlan:
             updated=tally[RowStatus.UPDATED],
             unchanged=tally[RowStatus.UNCHANGED],
             invalid=tally[RowStatus.INVALID],
+            removed=tally[RowStatus.REMOVED],
         )
 
     @property
@@ -196,6 +208,23 @@ class ImportPlan:
     @property
     def to_write(self) -> list[PlannedRow]:
         return [row for row in self.rows if row.status in (RowStatus.NEW, RowStatus.UPDATED)]
+
+    @property
+    def updated_rows(self) -> list[PlannedRow]:
+        return [row for row in self.rows if row.status is RowStatus.UPDATED]
+
+    @property
+    def removed_rows(self) -> list[PlannedRow]:
+        return [row for row in self.rows if row.status is RowStatus.REMOVED]
+
+    def adding_removed(self) -> ImportPlan:
+        """This plan with the rows the district removed as duplicates added as new officers
+        (the user chose so, knowing why): the district sees the same NIK again and reviews it."""
+        rows = [
+            replace(row, status=RowStatus.NEW) if row.status is RowStatus.REMOVED else row
+            for row in self.rows
+        ]
+        return ImportPlan(rows, self.marker)
 
 
 def mask_nik(nik: str) -> str:
@@ -564,6 +593,8 @@ def plan_import(
         in_store = _store_niks(session, valid_niks)
         single = [ids[0] for ids in in_store.values() if len(ids) == 1]
         existing = _officers(session, single)
+        removed = removed_by_district(session, set(valid_niks) - set(in_store))
+        places = PlaceNames.load(session)
 
         plan = ImportPlan(marker=marker)
         for row, fields, placement, problems in checked:
@@ -590,17 +621,28 @@ def plan_import(
                     PlannedRow(row.row, RowStatus.INVALID, tuple(_errors_first(problems)))
                 )
                 continue
+            if not ids and fields.nik in removed:
+                problems.append(_removed_problem(row.row, columns))
+                plan.rows.append(
+                    PlannedRow(row.row, RowStatus.REMOVED, tuple(problems), fields, placement,
+                               name=fields.name)
+                )  # fmt: skip
+                continue
             if not ids:
                 plan.rows.append(
-                    PlannedRow(row.row, RowStatus.NEW, tuple(problems), fields, placement)
-                )
+                    PlannedRow(row.row, RowStatus.NEW, tuple(problems), fields, placement,
+                               name=fields.name)
+                )  # fmt: skip
                 continue
             officer = existing[ids[0]]
-            changed = tuple(changed_fields(officer, _values(fields, placement)))
+            values = _values(fields, placement)
+            changed = tuple(changed_fields(officer, values))
             status = RowStatus.UPDATED if changed else RowStatus.UNCHANGED
+            changes = field_changes(officer, values, changed, places=places, catalogue=catalogue)
             plan.rows.append(
-                PlannedRow(row.row, status, tuple(problems), fields, placement, officer.id, changed)
-            )
+                PlannedRow(row.row, status, tuple(problems), fields, placement, officer.id, changed,
+                           changes, name=fields.name)
+            )  # fmt: skip
     if progress is not None:
         progress(len(rows), total)
     return plan
@@ -639,6 +681,15 @@ def _duplicate_in_file(
         "nik.duplicate_in_file",
         _("The same NIK is also on row {rows} of this file").format(rows=rows),
     )
+
+
+def _removed_problem(row: int, columns: Mapping[str, SourceColumn]) -> RowProblem:
+    return RowProblem(
+        row, columns.get("nik"), "nik", "nik.removed_by_district",
+        _("The district removed this NIK as a duplicate (it is registered elsewhere): the row "
+          "is skipped unless you choose to add it again"),
+        Severity.WARNING,
+    )  # fmt: skip
 
 
 def _has_error(problems: Iterable[RowProblem]) -> bool:
