@@ -58,6 +58,7 @@ async def test_the_setting_shows_and_hides_the_field(sample_store: Path) -> None
         assert isinstance(app.screen, SettingsScreen)
         box = app.screen.query_one("#ask-mother-name", Checkbox)
         assert box.value is True  # the BPJS template has NAMA_IBU_KANDUNG
+        assert static_text(app, "#mother-name-now").startswith("Now: the officer form asks")
         assert "NAMA_IBU_KANDUNG" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
@@ -82,6 +83,9 @@ async def test_the_setting_shows_and_hides_the_field(sample_store: Path) -> None
         await pilot.press("space")
         await settle(pilot)
         assert box.value is False
+        assert static_text(app, "#mother-name-now").startswith(
+            "Now: the officer form does not ask for it"
+        )
         assert app.require_store().get_setting(MOTHER_NAME_SETTING) is False
         assert not mother_name_asked(app.require_store())
         await pilot.press("escape")

@@ -112,15 +112,22 @@ class SettingsScreen(BaseScreen):
             ),
             classes="hint",
         )
+        asked = mother_name_asked(store)
         yield Checkbox(
-            _("Ask for the mother's maiden name"),
-            mother_name_asked(store),
-            id="ask-mother-name",
-            compact=True,
+            _("Ask for the mother's maiden name"), asked, id="ask-mother-name", compact=True
         )
+        # In words too: the box's mark differs only by its colour.
+        yield Static(self._mother_name_now(asked), id="mother-name-now", classes="hint")
+
+    @staticmethod
+    def _mother_name_now(asked: bool) -> str:
+        if asked:
+            return _("Now: the officer form asks for it (Space changes it).")
+        return _("Now: the officer form does not ask for it (Space changes it).")
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         if event.checkbox.id == "ask-mother-name":
+            self.query_one("#mother-name-now", Static).update(self._mother_name_now(event.value))
             self._save_mother_name(event.value)
 
     @work(exclusive=True, group="settings.mother-name", exit_on_error=False)
