@@ -224,3 +224,29 @@ async def test_the_folder_is_chosen_in_the_picker_and_used_next_time(
         await open_exports(pilot)
         assert static_text(app, "#export-folder") == f"Folder: {stick}"
         assert "Ctrl+O" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (200, 50)])
+async def test_folder_and_names_whole_at_every_width(
+    sample_store: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    deep = tmp_path / "Dokumen" / "Pemilu 2029" / "Kelurahan Bandungrejosari" / "BPJS"
+    deep.mkdir(parents=True)
+    remember_place(EXPORTS_PLACE, deep)
+    app = make_app(sample_store, language="id")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await unlock(pilot)
+            await pilot.press("f6")
+            await settle(pilot)
+            assert isinstance(app.screen, ExportsScreen)
+            # The folder line wraps rather than cuts; every file name is shown whole.
+            shown = "".join(screen_text(app).split())
+            assert "".join(f"Folder: {deep}".split()) in shown
+            for name in ("bpjs", "anggaran", "kelengkapan"):
+                assert f"{name}-2024-10-01.xlsx" in shown
+            for field in app.screen.query(Input):
+                assert field.region.width >= len(field.value) + 1
+    finally:
+        app.close_store()
