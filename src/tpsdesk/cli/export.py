@@ -248,10 +248,10 @@ def settings_template(
         "or set it: on, off, or auto (asked when the BPJS template has the column)."
     ),
 )
-@click.argument("choice", required=False, type=click.Choice(["on", "off", "auto"]))
+@click.argument("value", required=False, type=click.Choice(["on", "off", "auto"]))
 @_store_option
 @click.pass_context
-def settings_mother_name(ctx: click.Context, choice: str | None) -> None:
+def settings_mother_name(ctx: click.Context, value: str | None) -> None:
     from tpsdesk.exchange.mother_name import (
         mother_name_asked,
         mother_name_choice,
@@ -259,8 +259,8 @@ def settings_mother_name(ctx: click.Context, choice: str | None) -> None:
     )
 
     with _open_store(ctx) as store:
-        if choice is not None:
-            set_mother_name_asked(store, {"on": True, "off": False}.get(choice))
+        if value is not None:
+            set_mother_name_asked(store, {"on": True, "off": False}.get(value))
         asked = mother_name_asked(store)
         following = mother_name_choice(store) is None
     if asked:
