@@ -250,3 +250,23 @@ async def test_folder_and_names_whole_at_every_width(
                 assert field.region.width >= len(field.value) + 1
     finally:
         app.close_store()
+
+
+async def test_the_picker_opens_at_the_folder_shown_when_none_is_remembered(
+    sample_store: Path, documents: Path
+) -> None:
+    app = make_app(sample_store)
+    async with running(app) as pilot:
+        await open_exports(pilot)
+        await pilot.press("ctrl+o")
+        picker = await wait_for_picker(pilot)
+        for _round in range(200):
+            if picker.current is not None:
+                break
+            await pilot.pause(0.02)
+        assert picker.current == documents  # not the home folder or the first drive
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportsScreen)
+        assert static_text(app, "#export-folder") == f"Folder: {documents}"
+    assert last_place(EXPORTS_PLACE) == documents

@@ -363,7 +363,12 @@ class ExportsScreen(BaseScreen):
             self._show([])
 
         self.app.push_screen(
-            PlacePicker(EXPORTS_PLACE, title=_("Folder or drive for the exports"), kind="folder"),
+            PlacePicker(
+                EXPORTS_PLACE,
+                title=_("Folder or drive for the exports"),
+                kind="folder",
+                start=self.folder,
+            ),
             chosen,
         )
 
