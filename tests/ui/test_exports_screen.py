@@ -119,7 +119,7 @@ async def test_bad_names_and_refusals_are_explained(
             await pilot.press("f2")
             await settle(pilot)
             assert static_text(app, "#export-result") == "Type the name of the file to write."
-        for typed in (str(tmp_path / "b.xlsx"), "sub\\b.xlsx", ".."):
+        for typed in (str(tmp_path / "b.xlsx"), "sub\\b.xlsx", "D:b.xlsx", ".."):
             await fill(pilot, "#out-bpjs", typed)
             await pilot.press("f2")
             await settle(pilot)

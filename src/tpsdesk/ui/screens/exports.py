@@ -78,7 +78,8 @@ def name_problem(name: str) -> str | None:
     """Why `name` cannot be an export's file name (translated), or None."""
     if not name:
         return _("Type the name of the file to write.")
-    if "/" in name or "\\" in name or name in (".", ".."):
+    # A folder separator, or a drive ("D:bpjs.xlsx" is a file on drive D: on Windows).
+    if any(mark in name for mark in ("/", "\\", ":")) or name in (".", ".."):
         return _("Type only the file name; Ctrl+O chooses the folder or drive.")
     return None
 
