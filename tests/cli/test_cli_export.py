@@ -84,3 +84,32 @@ def test_export_refusals(runner: CliRunner, tmp_path: Path) -> None:
          str(bad)],
     )  # fmt: skip
     assert result.exit_code == 1 and str(bad) in result.output and "column 1 (A)" in result.output
+
+
+def test_settings_mother_name_and_the_bpjs_export(runner: CliRunner, tmp_path: Path) -> None:
+    _store(runner, 20)
+    shown = runner.invoke(main, ["--lang", "en", "settings", "mother-name"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.strip() == (
+        "The officer form asks for the mother's maiden name. "
+        "(auto: as the BPJS template has the column or not)"
+    )
+    out = tmp_path / "bpjs.xlsx"
+    result = runner.invoke(main, ["--lang", "en", "export", "bpjs", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    shown_json = json.loads(result.stdout)
+    # The demo officers have no mother's name: every exported one is listed.
+    assert shown_json["missing_mother_name"] == shown_json["exported"] > 0
+    text = runner.invoke(main, ["--lang", "en", "export", "bpjs", "--out", str(out), "--force"])
+    assert "have no mother's maiden name (NAMA_IBU_KANDUNG is empty)" in text.output
+
+    off = runner.invoke(main, ["--lang", "en", "settings", "mother-name", "off"])
+    assert off.output.strip() == "The officer form does not ask for the mother's maiden name."
+    again = runner.invoke(main, ["export", "bpjs", "--out", str(out), "--force", "--json"])
+    assert json.loads(again.stdout)["missing_mother_name"] is None
+    on = runner.invoke(main, ["--lang", "en", "settings", "mother-name", "on"])
+    assert on.output.strip() == "The officer form asks for the mother's maiden name."
+    auto = runner.invoke(main, ["--lang", "en", "settings", "mother-name", "auto"])
+    assert "(auto:" in auto.output
+    bad = runner.invoke(main, ["--lang", "en", "settings", "mother-name", "maybe"])
+    assert bad.exit_code == 2 and "maybe" in bad.output

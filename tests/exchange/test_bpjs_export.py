@@ -191,7 +191,12 @@ def test_csv_with_side_files(store: Store, tmp_path: Path) -> None:
     add(store, "ptps", tps_id=tps[1], seed=2)
     out = tmp_path / "bpjs.csv"
     result = export_bpjs(store, out, today=TODAY)
-    assert result.files == (out, tmp_path / "bpjs-excluded.csv", tmp_path / "bpjs-settings.csv")
+    assert result.files == (
+        out,
+        tmp_path / "bpjs-excluded.csv",
+        tmp_path / "bpjs-settings.csv",
+        tmp_path / "bpjs-missing-mother.csv",  # the officer without a mother's name
+    )
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == HEADINGS

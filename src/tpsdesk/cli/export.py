@@ -241,6 +241,37 @@ def settings_template(
     click.echo(_("* required: an officer with it empty is left out."))
 
 
+@settings.command(
+    "mother-name",
+    help=N_(
+        "Show whether the officer form asks for the mother's maiden name (NAMA_IBU_KANDUNG), "
+        "or set it: on, off, or auto (asked when the BPJS template has the column)."
+    ),
+)
+@click.argument("value", required=False, type=click.Choice(["on", "off", "auto"]))
+@_store_option
+@click.pass_context
+def settings_mother_name(ctx: click.Context, value: str | None) -> None:
+    from tpsdesk.exchange.mother_name import (
+        mother_name_asked,
+        mother_name_choice,
+        set_mother_name_asked,
+    )
+
+    with _open_store(ctx) as store:
+        if value is not None:
+            set_mother_name_asked(store, {"on": True, "off": False}.get(value))
+        asked = mother_name_asked(store)
+        following = mother_name_choice(store) is None
+    if asked:
+        line = _("The officer form asks for the mother's maiden name.")
+    else:
+        line = _("The officer form does not ask for the mother's maiden name.")
+    if following:
+        line += " " + _("(auto: as the BPJS template has the column or not)")
+    click.echo(line)
+
+
 # -- tpsdesk export -----------------------------------------------------------------------
 
 
@@ -319,6 +350,9 @@ def export_bpjs_command(
                 "exported": result.exported,
                 "excluded": len(result.excluded),
                 "excluded_by_reason": dict(by_kind),
+                "missing_mother_name": (
+                    None if result.mother_heading is None else len(result.missing_mother)
+                ),
             }
         )
         return

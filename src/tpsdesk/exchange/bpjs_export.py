@@ -3,7 +3,9 @@
 The column layout is read from a mapping file (docs/exports.md): the packaged default
 `bpjs_template.json`, a file given with `--template`, or the store setting BPJS_TEMPLATE_SETTING.
 Sheet `data_tk_baru` holds exactly the heading row and one row per officer, every cell text;
-officers that cannot be enrolled yet are left out and listed with the reason beside it.
+officers that cannot be enrolled yet are left out and listed with the reason beside it. When the
+desk asks for the mother's maiden name (exchange.mother_name) and the template has a column for
+it, the officers exported without it are listed too (sheet or side file "missing-mother").
 """
 
 from __future__ import annotations
@@ -261,11 +263,30 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """An exported officer without a value the desk asks for (the mother's maiden name)."""
+
+    officer_id: str
+    nik: str
+    name: str
+    post: str
+    location: str
+    status: str
+
+
+MISSING_MOTHER = "missing-mother"  # the CSV side file: F-missing-mother.csv
+
+
+@dataclass(frozen=True)
 class BpjsExportResult:
     data_files: tuple[Path, ...]  # the files to upload to BPJS
     files: tuple[Path, ...]  # every file written, the data files first
     exported: int
     excluded: tuple[Exclusion, ...]
+    # The template's mother's-name heading when the exported officers were checked for it
+    # (the desk asks for it), else None; and the exported officers without it.
+    mother_heading: str | None = None
+    missing_mother: tuple[Missing, ...] = ()
 
     def excluded_by_kind(self) -> Counter[str]:
         return Counter(exclusion.kind for exclusion in self.excluded)
@@ -279,6 +300,19 @@ def bpjs_summary(result: BpjsExportResult, out: Path) -> tuple[list[str], list[s
             n=result.exported
         )
     ]
+    if result.missing_mother:
+        where = (
+            str(side_path(out, MISSING_MOTHER).resolve())
+            if out.suffix.lower() == CSV
+            else _("the sheet “{sheet}” of the workbook").format(sheet=missing_mother_sheet())
+        )
+        done.append(
+            ngettext(
+                "{n} of them has no mother's maiden name ({heading} is empty): listed in {where}.",
+                "{n} of them have no mother's maiden name ({heading} is empty): listed in {where}.",
+                len(result.missing_mother),
+            ).format(n=len(result.missing_mother), heading=result.mother_heading, where=where)
+        )
     if not result.excluded:
         return done, []
     left_out = [
@@ -488,6 +522,8 @@ def export_bpjs(
     today = today or date.today()
     limit = max_rows or template.max_rows
     builder = _RowBuilder(template, settings, catalogue)
+    mother_heading = _mother_heading_checked(store, template)
+    missing_mother: list[Missing] = []
     with store.read() as session:
         total = (
             session.connection()
@@ -516,6 +552,17 @@ def export_bpjs(
                         reasons=tuple(reason for _kind, reason in reasons),
                     )
                 )
+            elif mother_heading is not None and not (row.mother_name or "").strip():
+                missing_mother.append(
+                    Missing(
+                        officer_id=row.id,
+                        nik=row.nik,
+                        name=row.name,
+                        post=builder.post_name(row.post_code),
+                        location=builder.location(row),
+                        status=row.status,
+                    )
+                )
             done += 1
             if progress is not None and done % 500 == 0:
                 progress(done, steps)
@@ -527,8 +574,19 @@ def export_bpjs(
         file_count = -(-exported // limit)
         data_paths = numbered_paths(out, file_count)
         side_paths = [side_path(out, "excluded"), side_path(out, "settings")] if kind == CSV else []
+        if kind == CSV and mother_heading is not None:
+            side_paths.append(side_path(out, MISSING_MOTHER))
         refuse_existing([*data_paths, *side_paths], force)
-        info = _ExportInfo(template, settings, catalogue, exported, excluded, data_paths)
+        info = _ExportInfo(
+            template,
+            settings,
+            catalogue,
+            exported,
+            excluded,
+            data_paths,
+            mother_heading,
+            missing_mother,
+        )
 
         def rows_to_write() -> Iterator[list[str]]:
             nonlocal done
@@ -552,6 +610,8 @@ def export_bpjs(
             if kind == CSV:
                 _write_csv_excluded(files.new(side_paths[0]), excluded)
                 _write_csv_settings(files.new(side_paths[1]), info)
+                if mother_heading is not None:
+                    _write_csv_missing(files.new(side_paths[2]), missing_mother)
     if progress is not None:
         progress(steps, steps)
     return BpjsExportResult(
@@ -559,7 +619,25 @@ def export_bpjs(
         files=tuple(files.written),
         exported=exported,
         excluded=tuple(excluded),
+        mother_heading=mother_heading,
+        missing_mother=tuple(missing_mother),
     )
+
+
+def _mother_heading_checked(store: Store, template: BpjsTemplate) -> str | None:
+    """The template's mother's-name heading when the desk asks for the mother's name (the
+    exported officers are then checked for it), else None."""
+    from tpsdesk.exchange.mother_name import mother_name_asked, mother_name_heading
+
+    heading = mother_name_heading(template)
+    if heading is None or not mother_name_asked(store, template):
+        return None
+    return heading
+
+
+def missing_mother_sheet() -> str:
+    """The name of the workbook's sheet listing officers without the mother's maiden name."""
+    return _("No mother's name")
 
 
 def _take(rows: Iterator[list[str]], limit: int) -> Iterator[list[str]]:
@@ -588,6 +666,8 @@ class _ExportInfo:
     exported: int
     excluded: list[Exclusion]
     data_paths: list[Path]
+    mother_heading: str | None = None
+    missing_mother: list[Missing] | None = None
 
     def lines(self, part: int | None) -> list[tuple[str, str]]:
         now = datetime.now(UTC).astimezone()
@@ -597,6 +677,13 @@ class _ExportInfo:
             (_("Officers exported"), str(self.exported)),
             (_("Officers left out"), str(len(self.excluded))),
         ]
+        if self.mother_heading is not None:
+            lines.append(
+                (
+                    _("Exported without the mother's maiden name"),
+                    str(len(self.missing_mother or ())),
+                )
+            )
         if part is not None:
             lines.append(
                 (
@@ -623,6 +710,14 @@ def _excluded_values(exclusion: Exclusion) -> list[str]:
     ]
 
 
+def _missing_heading() -> list[str]:
+    return [_("NIK"), _("Name"), _("Post"), _("Place"), _("Status")]
+
+
+def _missing_values(missing: Missing) -> list[str]:
+    return [missing.nik, missing.name, missing.post, missing.location, missing.status]
+
+
 def _write_xlsx_part(
     path: Path, rows: Iterator[list[str]], info: _ExportInfo, part: int, files: AtomicFiles
 ) -> None:
@@ -637,6 +732,12 @@ def _write_xlsx_part(
     left_out.heading(_excluded_heading())
     for exclusion in info.excluded:
         left_out.text_row(_excluded_values(exclusion))
+    if info.mother_heading is not None:
+        missing = files.sheet(workbook, missing_mother_sheet(), path)
+        missing.widths([20, 30, 20, 30, 12])
+        missing.heading(_missing_heading())
+        for officer in info.missing_mother or ():
+            missing.text_row(_missing_values(officer))
     used = files.sheet(workbook, _("Settings"), path)
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
@@ -655,6 +756,12 @@ def _write_csv_excluded(path: Path, excluded: list[Exclusion]) -> None:
     with csv_writer(path) as writer:
         writer.writerow(_excluded_heading())
         writer.writerows(_excluded_values(exclusion) for exclusion in excluded)
+
+
+def _write_csv_missing(path: Path, missing: list[Missing]) -> None:
+    with csv_writer(path) as writer:
+        writer.writerow(_missing_heading())
+        writer.writerows(_missing_values(officer) for officer in missing)
 
 
 def _write_csv_settings(path: Path, info: _ExportInfo) -> None:

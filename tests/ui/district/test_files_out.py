@@ -302,7 +302,7 @@ async def test_exports_open_from_the_desk(
         await pilot.press("f2")
         await quiet(pilot)
         assert isinstance(app.screen, ExportsScreen)
-        out = Path(app.screen.query_one("#out-bpjs", Input).value)
+        out = app.screen.out_path("bpjs")
         assert out.parent == place and out.name.startswith("bpjs-")
         app.screen.query_one("#out-bpjs", Input).focus()
         await pilot.press("enter")

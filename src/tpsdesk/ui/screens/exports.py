@@ -4,6 +4,9 @@ bar; afterwards every file written is listed, with what was left out and why.
 
 Exports are the only plaintext personal data tpsdesk writes: the screen says where it wrote
 them, asks before replacing a file, and reminds the user to keep them safe.
+
+No path is typed: the folder is chosen with the place picker (Ctrl+O: folder tree and drives),
+remembered for the next time (purpose "exports"), and only the file names are typed.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ from tpsdesk.exchange.xlsx_writer import (
 from tpsdesk.i18n import N_, _, ngettext, os_error_text
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.pay_settings import load_pay_settings
+from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
-from tpsdesk.ui.screens.officer_import import clean_path
 
 BPJS, BUDGET, COMPLETION = "bpjs", "budget", "completion"
 EXPORTS: tuple[str, ...] = (BPJS, BUDGET, COMPLETION)
@@ -55,20 +58,43 @@ FILE_NAMES = {
 ALLOWED: dict[str, tuple[str, ...]] = {BPJS: (XLSX, CSV), BUDGET: (XLSX,), COMPLETION: (XLSX, CSV)}
 
 
+EXPORTS_PLACE = "exports"  # the place picker's purpose: the folder used last for exports
+
+
 def export_folder() -> Path:
     """Documents when there is such a folder, else the home folder."""
     documents = user_documents_path()
     return documents if documents.is_dir() else Path.home()
 
 
+def start_folder() -> Path:
+    """Where the exports go: the folder chosen last time, else Documents (or home)."""
+    from tpsdesk.ui.widgets.places import last_place
+
+    return last_place(EXPORTS_PLACE) or export_folder()
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be an export's file name (translated), or None."""
+    if not name:
+        return _("Type the name of the file to write.")
+    # A folder separator, or a drive ("D:bpjs.xlsx" is a file on drive D: on Windows).
+    if any(mark in name for mark in ("/", "\\", ":")) or name in (".", ".."):
+        return _("Type only the file name; Ctrl+O chooses the folder or drive.")
+    return None
+
+
 def files_at_risk(kind: str, out: Path) -> list[Path]:
     """The files an export to `out` would replace that exist already."""
     candidates = [out]
     if kind == BPJS:
+        from tpsdesk.exchange.bpjs_export import MISSING_MOTHER
+
         # More than 10,000 officers are split into F-1, F-2, …: the first tells.
         candidates.append(out.with_name(f"{out.stem}-1{out.suffix}"))
         if out.suffix.lower() == CSV:
             candidates += [side_path(out, "excluded"), side_path(out, "settings")]
+            candidates.append(side_path(out, MISSING_MOTHER))
     elif kind == COMPLETION and out.suffix.lower() == CSV:
         candidates += [side_path(out, "units"), side_path(out, "settings")]
     return [path for path in candidates if os.path.lexists(path)]
@@ -154,18 +180,17 @@ class ExportsScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.busy = False
+        self.folder = start_folder()
 
     def compose(self) -> ComposeResult:
-        from tpsdesk.ui.widgets.places import last_place
-
-        folder = last_place("exports") or export_folder()
         day = self.desk.today.isoformat()
         yield Header()
         with Vertical(id="exports"):
+            yield Static(self._folder_text(), id="export-folder")
             yield Static(
                 _(
-                    "The key or Enter in a file name writes that export; the extension "
-                    "(.xlsx or .csv) chooses the format."
+                    "Ctrl+O chooses another folder or a USB stick. The key or Enter in a file "
+                    "name writes that export; the extension (.xlsx or .csv) chooses the format."
                 ),
                 classes="hint",
             )
@@ -173,7 +198,7 @@ class ExportsScreen(BaseScreen):
                 with Horizontal(classes="field-row export-row"):
                     yield Label(f"{KEYS[kind]}  {_(LABELS[kind])}", classes="export-label")
                     yield Input(
-                        str(folder / _(FILE_NAMES[kind]).format(date=day)),
+                        _(FILE_NAMES[kind]).format(date=day),
                         id=f"out-{kind}",
                         compact=True,
                         select_on_focus=False,
@@ -183,6 +208,13 @@ class ExportsScreen(BaseScreen):
         with VerticalScroll(id="export-result-box"):
             yield Static("", id="export-result")
         yield Footer(compact=True)
+
+    def _folder_text(self) -> Text:
+        return Text(_("Folder: {folder}").format(folder=printable(str(self.folder))))
+
+    def out_path(self, kind: str) -> Path:
+        """Where the export `kind` would be written: the folder and its file name."""
+        return self.folder / self.query_one(f"#out-{kind}", Input).value.strip()
 
     def on_mount(self) -> None:
         self.title = _("Exports")
@@ -230,12 +262,12 @@ class ExportsScreen(BaseScreen):
         if self.busy or kind not in EXPORTS:
             return
         field = self.query_one(f"#out-{kind}", Input)
-        out = clean_path(field.value)
-        if out is None:
-            self._show([_("Enter the name of the file to write.")], error=True)
+        problem = name_problem(field.value.strip())
+        if problem is not None:
+            self._show([problem], error=True)
             field.focus()
             return
-        out = Path(os.path.abspath(out))
+        out = Path(os.path.abspath(self.out_path(kind)))
         try:
             output_kind(out, ALLOWED[kind])
         except ExportError as failure:
@@ -317,21 +349,27 @@ class ExportsScreen(BaseScreen):
             self.notify(_("Export written."))
 
     def action_choose_folder(self) -> None:
-        """Put the exports in a folder chosen with the place picker (file names kept)."""
+        """Put the exports in a folder chosen with the place picker (file names kept); the
+        picker remembers it for the next time."""
         from tpsdesk.ui.widgets.places import PlacePicker
+
+        if self.busy:
+            return
 
         def chosen(folder: Path | None) -> None:
             if folder is None or not self.is_attached:
                 return
-            for kind in EXPORTS:
-                field = self.query_one(f"#out-{kind}", Input)
-                name = Path(field.value).name or _(FILE_NAMES[kind]).format(
-                    date=self.desk.today.isoformat()
-                )
-                field.value = str(folder / name)
+            self.folder = folder
+            self.query_one("#export-folder", Static).update(self._folder_text())
+            self._show([])
 
         self.app.push_screen(
-            PlacePicker("exports", title=_("Folder or drive for the exports"), kind="folder"),
+            PlacePicker(
+                EXPORTS_PLACE,
+                title=_("Folder or drive for the exports"),
+                kind="folder",
+                start=self.folder,
+            ),
             chosen,
         )
 

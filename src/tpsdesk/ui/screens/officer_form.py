@@ -20,6 +20,7 @@ from tpsdesk.domain.nik import parse_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_field, validate_officer
 from tpsdesk.domain.posts import Unit
 from tpsdesk.domain.problems import Problem, Severity
+from tpsdesk.exchange.mother_name import mother_name_asked
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store import officers
 from tpsdesk.store.db import Store, StoreError
@@ -131,7 +132,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
     def compose(self) -> ComposeResult:
         store = self.desk.require_store()
-        self.require_mother_name = bool(store.get_setting("require_mother_name", False))
+        self.ask_mother_name = mother_name_asked(store)  # a setting (F8), on for BPJS
         yield Header()
         with VerticalScroll(id="form"):
             yield Static("", id="status-line", classes="field-warning status-line")
@@ -156,7 +157,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             # The post's age rules are checked against the birth date and reported here.
             yield Static("", id="msg-post_code", classes="field-message")
             for name, label in TEXT_FIELDS:
-                if name == "mother_name" and not self.require_mother_name:
+                if name == "mother_name" and not self.ask_mother_name:
                     continue
                 marker = " *" if name in REQUIRED_FIELDS else ""
                 with Horizontal(classes="field-row", id=f"row-{name}"):
@@ -299,8 +300,8 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                 values["post_code"] = str(select.value) if select.value is not Select.NULL else ""
             elif item.name in self.inputs:
                 values[item.name] = self.inputs[item.name].value
-            else:
-                values[item.name] = ""
+            else:  # a field not shown (the mother's name) keeps its saved value
+                values[item.name] = getattr(self.loaded, item.name) if self.loaded else ""
         return replace(OfficerDraft(**values), **override)
 
     def problems_for(self, field: str, value: str) -> list[Problem]:
@@ -438,7 +439,6 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             draft,
             catalogue=store.catalogue,
             today=self.desk.today,
-            require_mother_name=self.require_mother_name,
         )
         errors = [p for p in result.problems if p.is_error]
         for name in ("post_code", *(name for name, _label in TEXT_FIELDS)):

@@ -1,4 +1,5 @@
-"""Settings (F8): the operator name, the language, and a new passphrase."""
+"""Settings (F8): the operator name, the language, what the officer form asks, and a new
+passphrase."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    LoadingIndicator,
+    Static,
+)
 
 from tpsdesk.i18n import N_, _, get_language, ngettext
 from tpsdesk.store.passphrase import passphrase_strength
@@ -47,6 +57,7 @@ class SettingsScreen(BaseScreen):
                 ),
                 classes="hint",
             )
+            yield from self._officer_form_settings()
             yield Static(_("Pay settings"), classes="title section")
             yield Static(
                 _(
@@ -77,6 +88,58 @@ class SettingsScreen(BaseScreen):
             yield LoadingIndicator(id="busy")
             yield Button(_("Change passphrase"), id="change", variant="primary")
         yield Footer()
+
+    def _officer_form_settings(self) -> ComposeResult:
+        from tpsdesk.exchange.bpjs_export import TemplateError, store_template
+        from tpsdesk.exchange.mother_name import mother_name_asked, template_asks
+
+        store = self.desk.require_store()
+        try:
+            in_template = template_asks(store_template(store))
+        except TemplateError:
+            in_template = True
+        yield Static(_("The officer form"), classes="title section")
+        yield Static(
+            _(
+                "The BPJS template has a column for the mother's maiden name "
+                "(NAMA_IBU_KANDUNG): asked by default. It is sensitive: collect it only where "
+                "the district requires it."
+            )
+            if in_template
+            else _(
+                "The BPJS template has no column for the mother's maiden name: not asked "
+                "by default."
+            ),
+            classes="hint",
+        )
+        asked = mother_name_asked(store)
+        yield Checkbox(
+            _("Ask for the mother's maiden name"), asked, id="ask-mother-name", compact=True
+        )
+        # In words too: the box's mark differs only by its colour.
+        yield Static(self._mother_name_now(asked), id="mother-name-now", classes="hint")
+
+    @staticmethod
+    def _mother_name_now(asked: bool) -> str:
+        if asked:
+            return _("Now: the officer form asks for it (Space changes it).")
+        return _("Now: the officer form does not ask for it (Space changes it).")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "ask-mother-name":
+            self.query_one("#mother-name-now", Static).update(self._mother_name_now(event.value))
+            self._save_mother_name(event.value)
+
+    @work(exclusive=True, group="settings.mother-name", exit_on_error=False)
+    async def _save_mother_name(self, asked: bool) -> None:
+        from tpsdesk.exchange.mother_name import set_mother_name_asked
+
+        await self.in_thread(set_mother_name_asked, self.desk.require_store(), asked)
+        self.notify(
+            _("Saved: the officer form asks for the mother's maiden name.")
+            if asked
+            else _("Saved: the officer form no longer asks for the mother's maiden name.")
+        )
 
     def on_mount(self) -> None:
         self.title = _("Settings")

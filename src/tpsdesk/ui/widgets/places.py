@@ -322,9 +322,10 @@ class PlacePicker(BaseModal[Path | None]):
     """Dismissed with the chosen folder (kind "folder") or file (kind "file"), or None.
 
     `purpose` names what the place is for ("inbox", "setup-files", "receipts", ...): the
-    folder chosen last time for it is where the picker opens next time, else the first
-    removable drive, else the home folder. `suffixes` (lower case, with the dot) limit the
-    files shown when a file is picked. `places` replaces drive detection (tests)."""
+    folder chosen last time for it is where the picker opens next time, else `start` (the
+    folder the caller uses now, e.g. Documents for the exports), else the first removable
+    drive, else the home folder. `suffixes` (lower case, with the dot) limit the files shown
+    when a file is picked. `places` replaces drive detection (tests)."""
 
     DEFAULT_CSS = """
     PlacePicker {
@@ -414,9 +415,11 @@ class PlacePicker(BaseModal[Path | None]):
         suffixes: tuple[str, ...] = (),
         places: Callable[[], list[Place]] | None = None,
         clock: Clock | None = None,
+        start: Path | None = None,
     ) -> None:
         super().__init__()
         self.purpose = purpose
+        self.start = start
         self.picker_title = title
         self.kind = kind
         self.suffixes = suffixes
@@ -460,10 +463,14 @@ class PlacePicker(BaseModal[Path | None]):
         # spinning up on Windows may take a few seconds) to open the first stick.
         self.last = await self.in_thread(last_place, self.purpose)
         saved = await self.in_thread(_saved_place, self.purpose)
-        if self.last is not None:
-            await self._mount_tree(self.last)
+        opening = self.last
+        start = self.start if opening is None and saved is None else None
+        if start is not None and await self.in_thread(os.path.isdir, start):
+            opening = start
+        if opening is not None:
+            await self._mount_tree(opening)
         await self._detect()
-        if self.last is None:
+        if opening is None:
             await self._mount_tree(self._first_place())
             if saved is not None:
                 self._error(
