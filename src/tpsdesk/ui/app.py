@@ -110,6 +110,12 @@ class TpsDeskApp(App[None]):
 
             if district_settings(store) is None:
                 self.push_screen(DistrictSettingsScreen(store, first_run=True))
+        else:
+            from tpsdesk.store.election import first_start_pending
+            from tpsdesk.ui.screens.first_start import FirstStartScreen
+
+            if first_start_pending(store):  # a new field store: the area, then the election
+                self.push_screen(FirstStartScreen())
 
     def warm_up(self) -> None:
         """Import and settle now what the first keystrokes would pay (ui/warm_up.py)."""
