@@ -501,12 +501,13 @@ class PaySettingsScreen(BaseScreen):
         )
 
     def _ended_periods(self, periods: dict[str, Period]) -> list[str]:
-        """ "Ketua KPPS 08-12-2024" for every post whose period (as it would be saved) ended."""
+        """Ketua KPPS 08-12-2024 for every period typed now that ended before today (one left
+        as it was is not asked about again: Pantarlih's ends months before voting day)."""
         ended: list[str] = []
         for post in self.posts:
-            end = periods[post.code].end if post.code in periods else post.duty_end
-            if end is not None and end < self.desk.today:
-                ended.append(f"{post.name} {format_date(end)}")
+            period = periods.get(post.code)
+            if period is not None and period.end is not None and period.end < self.desk.today:
+                ended.append(f"{post.name} {format_date(period.end)}")
         return ended
 
     @work(exclusive=True, group="pay", exit_on_error=False)
