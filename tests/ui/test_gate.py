@@ -25,9 +25,9 @@ from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import normalize_recovery_key
 from tpsdesk.ui.district.desk import DistrictDeskScreen
 from tpsdesk.ui.screens.create_store import CreateStoreScreen, RecoveryKeyScreen
-from tpsdesk.ui.screens.first_start import FirstStartScreen
 from tpsdesk.ui.screens.dashboard import DashboardScreen
 from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+from tpsdesk.ui.screens.first_start import FirstStartScreen
 from tpsdesk.ui.screens.role_choice import RoleChoiceScreen
 from tpsdesk.ui.screens.unlock import RecoverScreen, UnlockScreen
 
