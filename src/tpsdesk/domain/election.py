@@ -41,9 +41,14 @@ def defaults_of_past_election(posts: Iterable[Post], today: date) -> bool:
     return bool(ends) and all((today - end) > timedelta(days=MAX_AGE_DAYS) for end in ends)
 
 
+def period_over(end: date | None, today: date) -> bool:
+    """A duty period that ended before today (saved only after a warning)."""
+    return end is not None and end < today
+
+
 def ended_periods(posts: Iterable[Post], today: date) -> list[Post]:
     """The posts whose default duty period ended before today."""
-    return [post for post in posts if post.duty_end is not None and post.duty_end < today]
+    return [post for post in posts if period_over(post.duty_end, today)]
 
 
 @dataclass(frozen=True)

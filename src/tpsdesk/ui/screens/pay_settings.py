@@ -27,6 +27,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date, parse_date
+from tpsdesk.domain.election import period_over
 from tpsdesk.domain.pay import (
     BASIS_LABELS,
     MAX_PERCENT,
@@ -506,7 +507,7 @@ class PaySettingsScreen(BaseScreen):
         ended: list[str] = []
         for post in self.posts:
             period = periods.get(post.code)
-            if period is not None and period.end is not None and period.end < self.desk.today:
+            if period is not None and period.end and period_over(period.end, self.desk.today):
                 ended.append(f"{post.name} {format_date(period.end)}")
         return ended
 
