@@ -325,3 +325,16 @@ async def test_a_period_over_without_later_changes_says_nothing(store_path: Path
     async with running(app) as pilot:
         await unlock(pilot)
         assert not app.screen.query_one("#election-banner").display
+
+
+async def test_f9_keeps_the_first_start(store_path: Path) -> None:
+    new_field_store(store_path)
+    app = make_app(store_path)
+    async with running(app) as pilot:
+        await to_first_start(pilot)
+        await pilot.press("l")  # step 1 put off
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, FirstStartScreen)
+        assert "Langkah 2 dari 2" in screen_text(app)
