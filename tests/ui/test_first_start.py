@@ -301,6 +301,10 @@ async def test_never_saved_defaults_of_a_past_election_get_a_banner(area_store: 
     async with running(app) as pilot:
         await unlock(pilot)
         assert "those of a past election (Pilkada 2024)" in banner(app)
+        await pilot.press("e")
+        await settle(pilot)
+        source = " ".join(static_text(app, "#source").split())
+        assert "Every duty period shown ended more than a year ago" in source
 
 
 async def test_officers_changed_after_a_period_ended_get_a_banner(sample_store: Path) -> None:

@@ -114,6 +114,21 @@ def test_dashboard_steps_put_off(
 def test_pay_settings_of_a_new_store(
     at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare
 ) -> None:
+    """The top: where the values come from and the posts without an honorarium."""
+    create_store(at_tmp)
+    with open_store(at_tmp) as store:
+        add_area(store)
+
+    async def open_settings(pilot: Pilot[Any]) -> None:
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert date(2024, 10, 1) == TODAY  # the snapshot's periods are Pilkada 2024's, not past
+    assert snap_compare(snapshot_app(at_tmp), terminal_size=SIZE, run_before=steady(open_settings))
+
+
+def test_pay_settings_posts(at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
+    """Every post has an honorarium field; those without one say "belum diisi"."""
     create_store(at_tmp)
     with open_store(at_tmp) as store:
         add_area(store)
@@ -121,11 +136,11 @@ def test_pay_settings_of_a_new_store(
     async def open_and_scroll(pilot: Pilot[Any]) -> None:
         await pilot.press("e")
         await settle(pilot)
-        pilot.app.screen.query_one("#pay").scroll_to_widget(
-            pilot.app.screen.query_one("#source"), top=True, animate=False
+        screen = pilot.app.screen
+        screen.query_one("#pay").scroll_to_widget(
+            screen.query_one(".post-heading"), top=True, animate=False
         )
 
-    assert date(2024, 10, 1) == TODAY  # the snapshot's periods are Pilkada 2024's, not past
     assert snap_compare(
         snapshot_app(at_tmp), terminal_size=SIZE, run_before=steady(open_and_scroll)
     )

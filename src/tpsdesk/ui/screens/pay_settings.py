@@ -27,7 +27,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date, parse_date
-from tpsdesk.domain.election import period_over
+from tpsdesk.domain.election import defaults_of_past_election, period_over
 from tpsdesk.domain.pay import (
     BASIS_LABELS,
     MAX_PERCENT,
@@ -130,6 +130,8 @@ class PaySettingsScreen(BaseScreen):
         yield Header()
         yield Static(_("Reading the saved settings…"), id="loading", classes="hint")
         with VerticalScroll(id="pay"):
+            # Where the values come from, first: a past election's are not taken silently.
+            yield Static("", id="source", classes="warning")
             yield Static(_("Wage basis and rates"), classes="title")
             yield Static(
                 _(
@@ -184,7 +186,6 @@ class PaySettingsScreen(BaseScreen):
                 ),
                 classes="hint",
             )
-            yield Static("", id="source", classes="warning")
             with Horizontal(classes="post-row post-heading"):
                 yield Label(_("Post"), classes="post-name")
                 yield Label(_("Honorarium (Rp)"), classes="post-cell")
@@ -268,6 +269,10 @@ class PaySettingsScreen(BaseScreen):
                     "2024. Enter this election's and save (F2)."
                 )
             ]
+        if defaults_of_past_election(self.posts, self.desk.today):
+            lines.append(
+                _("Every duty period shown ended more than a year ago: enter this election's.")
+            )
         missing = [post.name for post in self.posts if post.code not in settings.honoraria]
         if missing and settings.basis is WageBasis.HONORARIUM:
             lines.append(_("No honorarium yet for: {posts}.").format(posts=", ".join(missing)))
