@@ -305,6 +305,14 @@ async def test_never_saved_defaults_of_a_past_election_get_a_banner(area_store: 
         await settle(pilot)
         source = " ".join(static_text(app, "#source").split())
         assert "Every duty period shown ended more than a year ago" in source
+        await pilot.press("f2")  # nothing typed, but every period is a past election's
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        question = flat(static_text(app, "#question"))
+        assert "Every duty period ended more than a year ago (the last on 24-01-2025)" in question
+        await pilot.press("n")
+        await settle(pilot)
+        assert election_saved_on(app.require_store()) is None
 
 
 async def test_officers_changed_after_a_period_ended_get_a_banner(sample_store: Path) -> None:

@@ -486,7 +486,24 @@ class PaySettingsScreen(BaseScreen):
             return
         error.update("")
         ended = self._ended_periods(periods)
-        if not ended:
+        saved_posts = [
+            replace(post, duty_start=periods[post.code].start, duty_end=periods[post.code].end)
+            if post.code in periods
+            else post
+            for post in self.posts
+        ]
+        if defaults_of_past_election(saved_posts, self.desk.today):
+            last = max(post.duty_end for post in saved_posts if post.duty_end is not None)
+            question = _(
+                "Every duty period ended more than a year ago (the last on {date}): they are a "
+                "past election's. Save them anyway?"
+            ).format(date=format_date(last))
+        elif ended:
+            question = _(
+                "These duty periods ended before today ({today}): {posts}. Officers added "
+                "now would be counted for a past election. Save them anyway?"
+            ).format(today=format_date(self.desk.today), posts="; ".join(ended))
+        else:
             self._save(settings, periods)
             return
 
@@ -495,14 +512,7 @@ class PaySettingsScreen(BaseScreen):
                 self._save(settings, periods)
 
         self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "These duty periods ended before today ({today}): {posts}. Officers added "
-                    "now would be counted for a past election. Save them anyway?"
-                ).format(today=format_date(self.desk.today), posts="; ".join(ended)),
-                yes=_("Save (Y)"),
-                no=_("Check again (N)"),
-            ),
+            ConfirmScreen(question, yes=_("Save (Y)"), no=_("Check again (N)")),
             callback=answered,
         )
 
