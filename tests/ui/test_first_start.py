@@ -350,3 +350,27 @@ async def test_f9_keeps_the_first_start(store_path: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, FirstStartScreen)
         assert "Langkah 2 dari 2" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (200, 50)])
+async def test_first_start_and_banners_fit_every_width_in_indonesian(
+    store_path: Path, size: tuple[int, int]
+) -> None:
+    new_field_store(store_path)
+    app = make_app(store_path, language="id")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await to_first_start(pilot)
+            text = flat(screen_text(app))
+            assert "Langkah 1 dari 2" in text
+            assert "(biasanya)" in text and "secara manual" in text and "3 Nanti" in text
+            await pilot.press("l")
+            await settle(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            text = flat(screen_text(app))
+            assert "F2 mengisinya secara manual." in text
+            assert "Tekan E untuk mengisinya." in text
+    finally:
+        app.close_store()
