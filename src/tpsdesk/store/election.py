@@ -32,6 +32,7 @@ from tpsdesk.store.models import Kelurahan, Officer
 
 FIRST_START_SETTING = "first_start"
 SAVED_SETTING = "election_saved_on"
+PAY_FROM_SETUP_SETTING = "election_pay_from_setup"  # the honoraria came with a setup file
 
 
 class PeriodSource(StrEnum):
@@ -101,6 +102,19 @@ def election_saved_on(store: Store) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def propose_district_pay(store: Store, pay: dict[str, Any]) -> None:
+    """A setup file's pay settings (checked by its reader) become the laptop's, as the
+    proposal, while the laptop has never saved its own; inside the caller's transaction."""
+    if election_saved_on(store) is not None:
+        return
+    store.set_setting("pay_settings", pay)  # store.pay_settings.PAY_SETTING (no import cycle)
+    store.set_setting(PAY_FROM_SETUP_SETTING, True)
+
+
+def pay_from_setup(store: Store) -> bool:
+    return election_saved_on(store) is None and store.get_setting(PAY_FROM_SETUP_SETTING) is True
 
 
 def period_source(store: Store) -> PeriodSource:

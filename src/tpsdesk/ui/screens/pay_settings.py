@@ -43,7 +43,12 @@ from tpsdesk.domain.pay import (
 from tpsdesk.domain.posts import Post
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store, StoreError
-from tpsdesk.store.election import PeriodSource, election_saved_on, period_source
+from tpsdesk.store.election import (
+    PeriodSource,
+    election_saved_on,
+    pay_from_setup,
+    period_source,
+)
 from tpsdesk.store.pay_settings import load_pay_settings, save_election_settings
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
@@ -234,7 +239,7 @@ class PaySettingsScreen(BaseScreen):
     @work(exclusive=True, group="pay", exit_on_error=False)
     async def _load(self) -> None:
         store = self.desk.require_store()
-        source, saved_on = await self.in_thread(_source, store)
+        source, saved_on, from_setup = await self.in_thread(_source, store)
         try:
             settings = await self.in_thread(load_pay_settings, store)
         except StoreError as failure:
@@ -243,18 +248,30 @@ class PaySettingsScreen(BaseScreen):
             settings = PaySettings()
         self.original = settings
         self._fill(settings)
-        self._show_source(source, saved_on, settings)
+        self._show_source(source, saved_on, settings, from_setup=from_setup)
         self.query_one("#loading").display = False
         self.query_one("#pay").display = True
         self.loaded = True
         self.query_one("#basis", Select).focus()
 
     def _show_source(
-        self, source: PeriodSource, saved_on: date | None, settings: PaySettings
+        self,
+        source: PeriodSource,
+        saved_on: date | None,
+        settings: PaySettings,
+        *,
+        from_setup: bool = False,
     ) -> None:
         """Where the values come from, and the posts without an honorarium."""
         if source is PeriodSource.SAVED and saved_on is not None:
             lines = [_("Saved on this laptop on {date}.").format(date=format_date(saved_on))]
+        elif from_setup:
+            lines = [
+                _(
+                    "Duty periods and honoraria: from the district's setup file. Check them "
+                    "and save (F2)."
+                )
+            ]
         elif source is PeriodSource.DISTRICT:
             lines = [
                 _(
@@ -566,5 +583,5 @@ class PaySettingsScreen(BaseScreen):
         )
 
 
-def _source(store: Store) -> tuple[PeriodSource, date | None]:
-    return period_source(store), election_saved_on(store)
+def _source(store: Store) -> tuple[PeriodSource, date | None, bool]:
+    return period_source(store), election_saved_on(store), pay_from_setup(store)
