@@ -126,7 +126,9 @@ class DashboardScreen(BaseScreen):
         yield Static("", id="summary", classes="summary")
         # What the district's last receipt asks to fix (field laptops): P opens the list.
         yield Static("", id="fix-banner", classes="warning summary")
-        yield Static("", id="election-banner", classes="warning summary")  # store.election
+        election = Static("", id="election-banner", classes="warning summary")  # store.election
+        election.display = False  # until the store says there is something to say
+        yield election
         with TabbedContent(id="tabs"):
             with TabPane(_("TPS"), id="tab-tps"):
                 yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)
