@@ -177,6 +177,7 @@ def settings_duty(ctx: click.Context, post: str, start: str, end: str, as_json: 
     chosen = catalogue.get(post)
     assert chosen is not None
     if as_json:
+        _warn_period_over(chosen.duty_end)
         _echo_json(
             {
                 "post": chosen.code,
@@ -192,6 +193,25 @@ def settings_duty(ctx: click.Context, post: str, start: str, end: str, as_json: 
             end=format_date(chosen.duty_end) if chosen.duty_end else _("not set"),
         )
     )
+    _warn_period_over(chosen.duty_end)
+
+
+def _warn_period_over(end: Any) -> None:
+    """The screen's warning (domain.election): kept, but said, when the period is over."""
+    from datetime import date
+
+    from tpsdesk.domain.dates import format_date
+    from tpsdesk.domain.election import period_over
+
+    today = date.today()
+    if period_over(end, today):
+        click.echo(
+            _(
+                "This duty period ended before today ({today}): officers added now would be "
+                "counted for a past election."
+            ).format(today=format_date(today)),
+            err=True,
+        )
 
 
 @settings.command(

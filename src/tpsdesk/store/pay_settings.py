@@ -6,12 +6,14 @@ catalogue override (CATALOGUE_SETTING), where validation and the budget already 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import _
 from tpsdesk.store.db import CATALOGUE_SETTING, Store, StoreError
+from tpsdesk.store.election import mark_election_saved
 
 PAY_SETTING = "pay_settings"
 
@@ -33,16 +35,39 @@ def load_pay_settings(store: Store) -> PaySettings:
         ) from None
 
 
-def save_pay_settings(store: Store, settings: PaySettings) -> None:
-    store.set_setting(PAY_SETTING, settings.to_dict())
+def save_pay_settings(store: Store, settings: PaySettings, *, today: date | None = None) -> None:
+    """Keep the pay settings and note the day they were saved (`store.election`)."""
+    with store.transaction():
+        store.set_setting(PAY_SETTING, settings.to_dict())
+        mark_election_saved(store, today)
+
+
+def save_election_settings(
+    store: Store,
+    settings: PaySettings,
+    periods: Mapping[str, tuple[date | None, date | None]],
+    *,
+    today: date | None = None,
+) -> None:
+    """The pay settings and the changed duty periods ({post: (start, end)}), all or nothing."""
+    with store.transaction():
+        save_pay_settings(store, settings, today=today)
+        for code, (start, end) in periods.items():
+            set_duty_period(store, code, start, end, today=today)
 
 
 def set_duty_period(
-    store: Store, post_code: str, start: date | None, end: date | None
+    store: Store,
+    post_code: str,
+    start: date | None,
+    end: date | None,
+    *,
+    today: date | None = None,
 ) -> PostCatalogue:
     """Set a post's default duty period in the district's catalogue; returns the new catalogue.
 
     None clears an end. Raises PaySettingsError for an unknown post or an end before the start.
+    A period that ended before today is kept: `domain.election` explains why it is a warning.
     """
     if start is not None and end is not None and end < start:
         raise PaySettingsError(_("The duty period ends before it starts."))
@@ -57,5 +82,7 @@ def set_duty_period(
         )
     except ValueError as exc:
         raise PaySettingsError(str(exc)) from None
-    store.set_setting(CATALOGUE_SETTING, catalogue.to_dict())
+    with store.transaction():
+        store.set_setting(CATALOGUE_SETTING, catalogue.to_dict())
+        mark_election_saved(store, today)
     return catalogue

@@ -10,7 +10,10 @@ lines after the manifest are, in this order:
    their duty periods;
 3. the area: `{"table": "kecamatan" | "kelurahan" | "tps", "seq": n, "values": {...}}` with
    every column, sync metadata included, so the laptop keeps the district's row ids and
-   versions. Tombstones are included, so a TPS the district removed goes away on the laptop.
+   versions. Tombstones are included, so a TPS the district removed goes away on the laptop;
+4. only when the district has saved pay settings, last: `{"table": "pay", "seq": n, "values":
+   PaySettings.to_dict()}` — the honoraria and rates a laptop takes as its election settings'
+   proposal while it has never saved its own (store.election).
 
 The header's `version` is a counter of the district store (every setup file it writes gets the
 next number); `expires_at` is a warning date, not a refusal; `recipient` is
@@ -41,12 +44,15 @@ from tpsdesk.domain.area import (
     normalize_kecamatan_code,
     normalize_kelurahan_code,
 )
+from tpsdesk.domain.pay import PaySettings
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.area_scope import SETUP_INSTALLED_META
 from tpsdesk.store.areas import find_tps_row, live_kecamatan, live_kelurahan, remember
 from tpsdesk.store.db import CATALOGUE_SETTING, Store
+from tpsdesk.store.election import propose_district_pay
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, SyncFields, Tps, utcnow
+from tpsdesk.store.pay_settings import PAY_SETTING, load_pay_settings
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
 from tpsdesk.sync.container import (
     ENCODING_JSONL_ZLIB,
@@ -94,6 +100,7 @@ DEFAULT_VALID_DAYS = 120
 MAX_VALID_DAYS = 3660
 TABLE_DISTRICT = "district"
 TABLE_CATALOGUE = "catalogue"
+TABLE_PAY = "pay"
 AREA_MODELS: dict[str, type[Kecamatan] | type[Kelurahan] | type[Tps]] = {
     "kecamatan": Kecamatan,
     "kelurahan": Kelurahan,
@@ -260,6 +267,7 @@ class SetupContent:
     encryption_public: bytes
     catalogue: dict[str, Any]
     rows: tuple[SyncFields, ...]  # kecamatan, kelurahan and TPS rows, validated
+    pay: dict[str, Any] | None = None  # the district's pay settings (PaySettings.to_dict())
 
     @property
     def fingerprint(self) -> str:
@@ -544,6 +552,10 @@ def build_setup_file(
         },
     }
     catalogue_row = {"table": TABLE_CATALOGUE, "seq": 2, "values": store.catalogue.to_dict()}
+    pay_rows = []
+    if store.get_setting(PAY_SETTING) is not None:
+        pay = load_pay_settings(store).to_dict()
+        pay_rows.append({"table": TABLE_PAY, "seq": 3 + len(area_rows), "values": pay})
 
     file_id = str(uuid.uuid4())
     with store.transaction() as session:
@@ -588,7 +600,7 @@ def build_setup_file(
         "expires_at": expires.isoformat(),
     }
     payload, size, count = encode_lines(
-        manifest_for(header), [district_row, catalogue_row, *area_rows]
+        manifest_for(header), [district_row, catalogue_row, *area_rows, *pay_rows]
     )
     header["payload"] = {
         "encoding": ENCODING_JSONL_ZLIB,
@@ -765,6 +777,24 @@ def _parse_catalogue(wire: Any) -> dict[str, Any]:
     return cast("dict[str, Any]", wire["values"])
 
 
+def _is_pay(wire: Any) -> bool:
+    return isinstance(wire, dict) and wire.get("table") == TABLE_PAY
+
+
+def _parse_pay(wire: Any, seq: int) -> dict[str, Any]:
+    if (
+        not isinstance(wire, dict)
+        or set(wire) != {"table", "seq", "values"}
+        or wire["seq"] != seq
+        or not isinstance(wire["values"], dict)
+    ):
+        raise _bad(N_("setup field {field} is missing or invalid"), field=TABLE_PAY)
+    try:
+        return PaySettings.from_dict(wire["values"]).to_dict()
+    except ValueError as exc:
+        raise _bad(N_("setup field {field} is missing or invalid"), field=TABLE_PAY) from exc
+
+
 def _district_label(name: str, code: str) -> str:
     return f"{name} ({code})"
 
@@ -812,7 +842,9 @@ def read_setup_file(
         area, kind = normalize_area(str(header["area"]))
         if area != header["area"] or not area.startswith(district["code"] + "."):
             raise _bad(N_("setup field {field} is missing or invalid"), field="area")
-        rows = tuple(_parse_row(wire, seq) for seq, wire in enumerate(wire_rows[2:], start=3))
+        body = list(wire_rows[2:])
+        pay = _parse_pay(body.pop(), 3 + len(body)) if _is_pay(body[-1]) else None
+        rows = tuple(_parse_row(wire, seq) for seq, wire in enumerate(body, start=3))
         _check_scope(rows, area, kind)
         recipient = header["recipient"]
         if recipient["id"] == TARGET_ALL:
@@ -838,6 +870,7 @@ def read_setup_file(
             encryption_public=district["encryption"],
             catalogue=catalogue,
             rows=rows,
+            pay=pay,
         )
     except SyncError as exc:
         if file is not None and exc.file is None:
@@ -1069,6 +1102,8 @@ def _install(
             },
         )
         store.set_setting(CATALOGUE_SETTING, content.catalogue)
+        if content.pay is not None:
+            propose_district_pay(store, content.pay)
         audit(
             session,
             state_of(session),

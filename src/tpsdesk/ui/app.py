@@ -110,6 +110,16 @@ class TpsDeskApp(App[None]):
 
             if district_settings(store) is None:
                 self.push_screen(DistrictSettingsScreen(store, first_run=True))
+        else:
+            self.first_start_if_pending(store)
+
+    def first_start_if_pending(self, store: Store) -> None:
+        """A new field store: the area, then the election's settings (first_start.py)."""
+        from tpsdesk.store.election import first_start_pending
+        from tpsdesk.ui.screens.first_start import FirstStartScreen
+
+        if store.role == "field" and first_start_pending(store):
+            self.push_screen(FirstStartScreen())
 
     def warm_up(self) -> None:
         """Import and settle now what the first keystrokes would pay (ui/warm_up.py)."""
@@ -179,6 +189,7 @@ class TpsDeskApp(App[None]):
             self.pop_screen()
         if self.store is not None:
             self.switch_screen(self.home_screen())
+            self.first_start_if_pending(self.store)
         elif self.store_path.exists():
             self.switch_screen(UnlockScreen())
         elif creating is not None:

@@ -177,6 +177,10 @@ def create_store(
     kwargs = {"kdf": kdf} if kdf is not None else {}
     store, recovery_key = Store.create(path, passphrase, role=role, operator=operator, **kwargs)
     ensure_device_identity(store)
+    if role == "field":
+        from tpsdesk.store.election import begin_first_start
+
+        begin_first_start(store)  # the first start leads through the area and the election
     return store, recovery_key
 
 

@@ -13,6 +13,7 @@ from tpsdesk.domain.posts import Unit
 from tpsdesk.i18n import N_, _
 from tpsdesk.store import completion
 from tpsdesk.store.db import Store
+from tpsdesk.store.election import ElectionStatus, election_status
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.units import UnitRef
 
@@ -102,6 +103,14 @@ class DashboardScreen(BaseScreen):
             key_display="[",
         ),
         Binding("slash", "app.search", N_("Search"), id="dashboard.search", show=False),
+        Binding(
+            "e",
+            "election",
+            N_("Election settings"),
+            id="dashboard.election",
+            tooltip=N_("Duty periods and honoraria of every post"),
+            show=False,  # the election banner says "press E"; F1 lists it
+        ),
     ]
 
     def __init__(self) -> None:
@@ -117,6 +126,9 @@ class DashboardScreen(BaseScreen):
         yield Static("", id="summary", classes="summary")
         # What the district's last receipt asks to fix (field laptops): P opens the list.
         yield Static("", id="fix-banner", classes="warning summary")
+        election = Static("", id="election-banner", classes="warning summary")  # store.election
+        election.display = False  # until the store says there is something to say
+        yield election
         with TabbedContent(id="tabs"):
             with TabPane(_("TPS"), id="tab-tps"):
                 yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)
@@ -141,6 +153,7 @@ class DashboardScreen(BaseScreen):
         store = self.desk.require_store()
         tps_rows, unit_rows = await self.in_thread(_load_completion, store)
         self._show_fixes(*await self.in_thread(_fix_counts, store))
+        self._show_election(await self.in_thread(election_status, store, self.desk.today))
         self.tps_rows = tps_rows
         self.unit_rows = unit_rows
         families: list[str] = []
@@ -236,6 +249,18 @@ class DashboardScreen(BaseScreen):
         banner = self.query_one("#fix-banner", Static)
         banner.update(fixes_banner(to_fix, corrections, key="P"))
         banner.display = bool(to_fix)
+
+    def _show_election(self, status: ElectionStatus) -> None:
+        from tpsdesk.ui.screens.first_start import election_banner
+
+        banner = self.query_one("#election-banner", Static)
+        banner.update(election_banner(status, key="E"))
+        banner.display = status.anything
+
+    def action_election(self) -> None:
+        from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
+
+        self.app.push_screen(PaySettingsScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "page":

@@ -1,5 +1,11 @@
-"""Pay settings (from Settings or Exports): the wage basis, the JKK and JKM rates, the rounding,
-the honorarium and the duty period of every post. Printed on every export.
+"""Pay settings (from Settings, Exports, the dashboard's E and the first start): the wage basis,
+the JKK and JKM rates, the rounding, the honorarium and the duty period of every post — the
+election's settings. Printed on every export.
+
+The form is drawn only once the saved values are read (never the defaults first), says where
+the honoraria and periods come from (saved, the district's setup file, Pilkada 2024 defaults)
+and which posts have no honorarium; a duty period that ended before today is saved only after
+a warning (domain.election says why it is not refused).
 
 Fields are checked as they are typed with the domain's own parsing (`pay.parse_decimal`,
 `dates.parse_date`); on saving, `PaySettings.from_dict` checks every rule again and
@@ -11,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +27,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date, parse_date
+from tpsdesk.domain.election import defaults_of_past_election, period_over
 from tpsdesk.domain.pay import (
     BASIS_LABELS,
     MAX_PERCENT,
@@ -37,7 +43,13 @@ from tpsdesk.domain.pay import (
 from tpsdesk.domain.posts import Post
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store, StoreError
-from tpsdesk.store.pay_settings import load_pay_settings, save_pay_settings, set_duty_period
+from tpsdesk.store.election import (
+    PeriodSource,
+    election_saved_on,
+    pay_from_setup,
+    period_source,
+)
+from tpsdesk.store.pay_settings import load_pay_settings, save_election_settings
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 
@@ -115,11 +127,16 @@ class PaySettingsScreen(BaseScreen):
         self.posts: list[Post] = []
         self.original: PaySettings | None = None
         self.changed = False
+        self.loaded = False
+        self.saved = False  # saved at least once while open (the first start asks)
 
     def compose(self) -> ComposeResult:
         self.posts = list(self.desk.require_store().catalogue.posts)
         yield Header()
+        yield Static(_("Reading the saved settings…"), id="loading", classes="hint")
         with VerticalScroll(id="pay"):
+            # Where the values come from, first: a past election's are not taken silently.
+            yield Static("", id="source", classes="warning")
             yield Static(_("Wage basis and rates"), classes="title")
             yield Static(
                 _(
@@ -169,8 +186,8 @@ class PaySettingsScreen(BaseScreen):
             yield Static(
                 _(
                     "The honorarium a month (used when the wage basis is the post's honorarium) "
-                    "and the duty period (dd-mm-yyyy) of officers without their own dates. "
-                    "Empty: not set."
+                    "and the duty period (dd-mm-yyyy) of officers without their own dates; "
+                    "ages are checked on the first day of duty. Empty: not set."
                 ),
                 classes="hint",
             )
@@ -182,7 +199,9 @@ class PaySettingsScreen(BaseScreen):
             for post in self.posts:
                 with Horizontal(classes="post-row"):
                     yield Label(post.name, classes="post-name")
-                    yield self._input(f"hon-{post.code}", RupiahValidator(), cell=True)
+                    yield self._input(
+                        f"hon-{post.code}", RupiahValidator(), placeholder=_("not set"), cell=True
+                    )
                     yield self._input(
                         f"start-{post.code}",
                         DateValidator(),
@@ -214,11 +233,13 @@ class PaySettingsScreen(BaseScreen):
         self.title = _("Pay settings")
         for message in self.query(".field-message").results(Static):
             message.display = False
+        self.query_one("#pay").display = False  # nothing drawn before the saved values
         self._load()
 
     @work(exclusive=True, group="pay", exit_on_error=False)
     async def _load(self) -> None:
         store = self.desk.require_store()
+        source, saved_on, from_setup = await self.in_thread(_source, store)
         try:
             settings = await self.in_thread(load_pay_settings, store)
         except StoreError as failure:
@@ -227,7 +248,52 @@ class PaySettingsScreen(BaseScreen):
             settings = PaySettings()
         self.original = settings
         self._fill(settings)
+        self._show_source(source, saved_on, settings, from_setup=from_setup)
+        self.query_one("#loading").display = False
+        self.query_one("#pay").display = True
+        self.loaded = True
         self.query_one("#basis", Select).focus()
+
+    def _show_source(
+        self,
+        source: PeriodSource,
+        saved_on: date | None,
+        settings: PaySettings,
+        *,
+        from_setup: bool = False,
+    ) -> None:
+        """Where the values come from, and the posts without an honorarium."""
+        if source is PeriodSource.SAVED and saved_on is not None:
+            lines = [_("Saved on this laptop on {date}.").format(date=format_date(saved_on))]
+        elif from_setup:
+            lines = [
+                _(
+                    "Duty periods and honoraria: from the district's setup file. Check them "
+                    "and save (F2)."
+                )
+            ]
+        elif source is PeriodSource.DISTRICT:
+            lines = [
+                _(
+                    "Duty periods: from the district's setup file. Honoraria: the amounts of "
+                    "Pilkada 2024. Check both and save (F2)."
+                )
+            ]
+        else:
+            lines = [
+                _(
+                    "Not saved yet: the duty periods and honoraria shown are those of Pilkada "
+                    "2024. Enter this election's and save (F2)."
+                )
+            ]
+        if defaults_of_past_election(self.posts, self.desk.today):
+            lines.append(
+                _("Every duty period shown ended more than a year ago: enter this election's.")
+            )
+        missing = [post.name for post in self.posts if post.code not in settings.honoraria]
+        if missing and settings.basis is WageBasis.HONORARIUM:
+            lines.append(_("No honorarium yet for: {posts}.").format(posts=", ".join(missing)))
+        self.query_one("#source", Static).update(Text(" ".join(lines)))
 
     def _fill(self, settings: PaySettings) -> None:
         with self.prevent(Input.Changed, Select.Changed):
@@ -414,6 +480,8 @@ class PaySettingsScreen(BaseScreen):
         self.focus_next()
 
     def action_save(self) -> None:
+        if not self.loaded:
+            return  # the form is not drawn yet: nothing typed to save
         error = self.query_one("#error", Static)
         try:
             settings = self._settings()
@@ -434,19 +502,66 @@ class PaySettingsScreen(BaseScreen):
             self.query_one(f"#{refused.field_id}").focus()
             return
         error.update("")
-        self._save(settings, periods)
+        ended = self._ended_periods(periods)
+        saved_posts = [
+            replace(post, duty_start=periods[post.code].start, duty_end=periods[post.code].end)
+            if post.code in periods
+            else post
+            for post in self.posts
+        ]
+        if defaults_of_past_election(saved_posts, self.desk.today):
+            last = max(post.duty_end for post in saved_posts if post.duty_end is not None)
+            question = _(
+                "Every duty period ended more than a year ago (the last on {date}): they are a "
+                "past election's. Save them anyway?"
+            ).format(date=format_date(last))
+        elif ended:
+            question = _(
+                "These duty periods ended before today ({today}): {posts}. Officers added "
+                "now would be counted for a past election. Save them anyway?"
+            ).format(today=format_date(self.desk.today), posts="; ".join(ended))
+        else:
+            self._save(settings, periods)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(settings, periods)
+
+        self.app.push_screen(
+            ConfirmScreen(question, yes=_("Save (Y)"), no=_("Check again (N)")),
+            callback=answered,
+        )
+
+    def _ended_periods(self, periods: dict[str, Period]) -> list[str]:
+        """Ketua KPPS 08-12-2024 for every period typed now that ended before today (one left
+        as it was is not asked about again: Pantarlih's ends months before voting day)."""
+        ended: list[str] = []
+        for post in self.posts:
+            period = periods.get(post.code)
+            if period is not None and period.end and period_over(period.end, self.desk.today):
+                ended.append(f"{post.name} {format_date(period.end)}")
+        return ended
 
     @work(exclusive=True, group="pay", exit_on_error=False)
     async def _save(self, settings: PaySettings, periods: dict[str, Period]) -> None:
         store = self.desk.require_store()
         try:
-            await self.in_thread(_store_settings, store, settings, periods)
+            await self.in_thread(
+                save_election_settings,
+                store,
+                settings,
+                {code: (period.start, period.end) for code, period in periods.items()},
+                today=self.desk.today,
+            )
         except StoreError as failure:
             self.query_one("#error", Static).update(Text(failure.message))
             return
         self.posts = list(store.catalogue.posts)
         self.original = settings
+        self.saved = True
         self._fill(settings)
+        self._show_source(PeriodSource.SAVED, self.desk.today, settings)
         self.notify(_("Pay settings saved."))
 
     def action_back(self) -> None:
@@ -468,7 +583,5 @@ class PaySettingsScreen(BaseScreen):
         )
 
 
-def _store_settings(store: Store, settings: PaySettings, periods: dict[str, Period]) -> Any:
-    save_pay_settings(store, settings)
-    for code, period in periods.items():
-        set_duty_period(store, code, period.start, period.end)
+def _source(store: Store) -> tuple[PeriodSource, date | None, bool]:
+    return period_source(store), election_saved_on(store), pay_from_setup(store)
