@@ -11,12 +11,18 @@ import pytest
 from tpsdesk.i18n import set_language
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, Tps
-from tpsdesk.store.officer_import import RowStatus, apply_import
+from tpsdesk.store.officer_import import (
+    KEPT_WHEN_ABSENT,
+    RowStatus,
+    SourceColumn,
+    apply_import,
+    plan_import,
+)
 from tpsdesk.store.officers import add_officer, count_officers, delete_officer, find_by_nik
 from tpsdesk.sync.receipt import _adopt_tombstone
 
 from .conftest import FieldsFactory
-from .test_officer_import import nik, plan, row
+from .test_officer_import import COLUMNS, TODAY, nik, plan, row
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +78,10 @@ def test_every_kind_of_field_change_is_listed(
         ),
         tps_id=area["b1"].id,
     )  # fmt: skip
-    result = plan(store, [row(3, 2, email="", marital_status="T", postcode="65142")])
+    # A file with every column (a column the file lacks keeps the stored value).
+    columns = {**COLUMNS, **{name: SourceColumn("Z", name) for name in KEPT_WHEN_ABSENT}}
+    rows = [row(3, 2, email="", marital_status="T", postcode="65142")]
+    result = plan_import(store, rows, columns=columns, today=TODAY)
     [planned] = result.rows
     changes = {c.field: (c.old, c.new) for c in planned.changes}
     assert changes == {
@@ -102,7 +111,12 @@ def test_dates_are_shown_as_the_app_writes_them(
     )
     add_officer(store, fields, tps_id=area["a1"].id)
     draft_row = row(4, 3, duty_start="05-01-2024", duty_end="14-02-2024")
-    [planned] = plan(store, [draft_row]).rows
+    columns = {
+        **COLUMNS,
+        "duty_start": SourceColumn("Y", "Mulai"),
+        "duty_end": SourceColumn("Z", "Selesai"),
+    }
+    [planned] = plan_import(store, [draft_row], columns=columns, today=TODAY).rows
     assert planned.status is RowStatus.UPDATED, planned.problems
     changes = {c.field: (c.old, c.new) for c in planned.changes}
     assert changes["duty_start"] == ("02-01-2024", "05-01-2024")

@@ -334,3 +334,26 @@ def test_same_nik_twice_in_one_tps_of_the_file_names_the_other_post(
     assert "row 2 of this file, as Ketua KPPS in the same TPS" in last.message
     assert apply_import(store, result).new == 1
     assert find_by_nik(store, nik(1)) == []
+
+
+def test_a_column_the_file_does_not_have_keeps_the_stored_value(
+    store: Store, area: dict[str, Tps]
+) -> None:
+    apply_import(store, plan(store, [row(2, 1, email="budi@example.org")]))
+    [hit] = find_by_nik(store, nik(1))
+    without_phone = {key: column for key, column in COLUMNS.items() if key != "phone"}
+    # The same officer from a list with no phone (and no e-mail) column: nothing to change.
+    again = plan_import(store, [row(2, 1, phone="", email="")], columns=without_phone, today=TODAY)
+    assert [r.status for r in again.rows] == [RowStatus.UNCHANGED]
+    # A column the file has, left empty in a row, still empties that field.
+    emptied = plan(store, [row(2, 1, phone="")])
+    assert emptied.rows[0].changed == ("phone",)
+    apply_import(store, plan_import(store, [row(2, 1, phone="", name="BUDI S")],
+                                    columns=without_phone, today=TODAY))  # fmt: skip
+    officer = get_officer(store, hit.id)
+    assert officer is not None
+    assert (officer.name, officer.phone, officer.email) == (
+        "BUDI S",
+        "081234567890",
+        "budi@example.org",
+    )

@@ -635,6 +635,7 @@ def plan_import(
                 )  # fmt: skip
                 continue
             officer = existing[ids[0]]
+            fields = _keep_absent(fields, officer, columns)
             values = _values(fields, placement)
             changed = tuple(changed_fields(officer, values))
             status = RowStatus.UPDATED if changed else RowStatus.UNCHANGED
@@ -681,6 +682,30 @@ def _duplicate_in_file(
         "nik.duplicate_in_file",
         _("The same NIK is also on row {rows} of this file").format(rows=rows),
     )
+
+
+# Fields a sheet may leave out: an update keeps the stored value of a column the file does not
+# have (a list without phone numbers must not erase the phones typed on this laptop).
+KEPT_WHEN_ABSENT = (
+    "postcode",
+    "phone",
+    "email",
+    "mother_name",
+    "marital_status",
+    "duty_start",
+    "duty_end",
+)
+
+
+def _keep_absent(
+    fields: OfficerFields, officer: Officer, columns: Mapping[str, SourceColumn]
+) -> OfficerFields:
+    """`fields` with the stored values of the optional fields no column of the file gives.
+    Without a column map (a caller that does not say), every field is taken as given."""
+    if not columns:
+        return fields
+    kept = {name: getattr(officer, name) for name in KEPT_WHEN_ABSENT if name not in columns}
+    return replace(fields, **kept) if kept else fields
 
 
 def _removed_problem(row: int, columns: Mapping[str, SourceColumn]) -> RowProblem:
