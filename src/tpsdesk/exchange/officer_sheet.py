@@ -32,6 +32,7 @@ from tpsdesk.exchange.sheet_reader import (
     cell_text,
     column_letter,
     find_header,
+    is_column_numbering,
     normalize_heading,
     open_sheet,
 )
@@ -259,15 +260,6 @@ def _columns(
     return columns
 
 
-_COLUMN_NUMBERS = re.compile(r"(?a)\(?\d{1,2}\)?")
-
-
-def _is_column_numbering(texts: list[str]) -> bool:
-    """The "(1) (2) (3)…" row that government forms put under their header."""
-    filled = [t for t in texts if t]
-    return len(filled) >= 3 and all(_COLUMN_NUMBERS.fullmatch(t) for t in filled)
-
-
 # -- cells --------------------------------------------------------------------------------
 
 # An integer with more than 15 significant digits: Excel cannot have kept its last digit.
@@ -397,7 +389,7 @@ def _find_header(
         if {c.field for c in with_sub if c.field} - found and not _has_digits(sub):
             columns = with_sub
             rest = rest[1:]
-    if rest and _is_column_numbering(_texts(rest[0][1])):
+    if rest and is_column_numbering(_texts(rest[0][1])):
         rest = rest[1:]
     return header_number, columns, rest, rows
 

@@ -25,7 +25,7 @@ import csv
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -45,6 +45,7 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 64 * 1024
+HEADER_SCAN_LINES = 30  # lines with a value read to decide a CSV's delimiter
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # An encrypted OOXML workbook is a CFB container holding these streams; an .xls, these.
 _ENCRYPTED_STREAMS = frozenset({"EncryptionInfo", "EncryptedPackage"})
@@ -244,6 +245,21 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def sniff_delimiter_of(lines: Iterable[str], scan_lines: int = HEADER_SCAN_LINES) -> str:
+    """The delimiter of the first `scan_lines` lines with a value: the one of the line with
+    the most delimiters, so that a title line above the header ("Daftar TPS", no delimiter
+    at all) does not decide it."""
+    best, most = ",", 0
+    for number, line in enumerate((line for line in lines if line.strip()), 1):
+        delimiter = sniff_delimiter(line)
+        count = line.count(delimiter)
+        if count > most:
+            best, most = delimiter, count
+        if number >= scan_lines:
+            break
+    return best
+
+
 def _bounded_lines(path: Path, handle: IO[str]) -> Iterator[str]:
     """The file's lines, refusing one longer than MAX_LINE_CHARS before more is read: a
     line of a million columns is never handed whole to the CSV parser."""
@@ -273,20 +289,13 @@ def _bounded(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
         yield number, values
 
 
-def _first_line(handle: Iterator[str]) -> str:
-    for line in handle:
-        if line.strip():
-            return line
-    return ""
-
-
 @contextmanager
 def _open_csv(path: Path) -> Iterator[Sheet]:
     head = _head(path)
     encoding = _csv_encoding(path, head)
     # cp1252 leaves five bytes undefined; "replace" turns them into U+FFFD instead of failing.
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        delimiter = sniff_delimiter(_first_line(_bounded_lines(path, handle)))
+        delimiter = sniff_delimiter_of(_bounded_lines(path, handle))
         handle.seek(0)
         size = path.stat().st_size
         sample = head.count(b"\n")
@@ -569,6 +578,15 @@ def normalize_heading(text: str) -> str:
 def row_texts(values: Sequence[Cell]) -> list[str]:
     """A row's cells as one-line text, spaces collapsed ("" for an empty cell)."""
     return [" ".join(cell_text(v).split()) for v in values]
+
+
+_COLUMN_NUMBERS = re.compile(r"(?a)\(?\d{1,2}\)?")
+
+
+def is_column_numbering(texts: list[str]) -> bool:
+    """The "(1) (2) (3)…" row that government forms put under their header."""
+    filled = [t for t in texts if t]
+    return len(filled) >= 3 and all(_COLUMN_NUMBERS.fullmatch(t) for t in filled)
 
 
 @dataclass
