@@ -1,4 +1,6 @@
-"""Area set-up: kecamatan, kelurahan and TPS by hand, or from an area list CSV."""
+"""Area set-up: kecamatan, kelurahan and TPS by hand, or from an area list (CSV or
+spreadsheet); the selected kecamatan or kelurahan renamed (R, or E) or removed when empty
+(Del), the selected TPS edited or deleted — its officers said first (store.area_changes)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from tpsdesk.domain.area import (
 )
 from tpsdesk.exchange.area_csv import AreaCsvError, import_area_csv
 from tpsdesk.i18n import N_, _, ngettext
-from tpsdesk.store import areas
+from tpsdesk.store import area_changes, areas
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Kecamatan, Kelurahan, Tps
+from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
@@ -70,8 +73,23 @@ class AreaScreen(BaseScreen):
             id="area.edit_tps",
             tooltip=N_("Change the address or voter count of the selected TPS"),
         ),
-        # Rare and confirmed: listed in F1 help, leaving the footer room at 80 columns.
-        Binding("delete", "delete_tps", N_("Delete TPS"), id="area.delete_tps", show=False),
+        # Rare and confirmed: listed in F1 help and the hint line, leaving the footer room at
+        # 80 columns.
+        Binding(
+            "r",
+            "rename",
+            N_("Rename"),
+            id="area.rename",
+            show=False,
+            tooltip=N_("Rename the selected kecamatan or kelurahan (its code stays)"),
+        ),
+        Binding(
+            "delete",
+            "delete_tps",
+            N_("Delete TPS, or remove an empty kelurahan or kecamatan"),
+            id="area.delete_tps",
+            show=False,
+        ),
         Binding(
             "i",
             "import_csv",
@@ -93,7 +111,7 @@ class AreaScreen(BaseScreen):
         yield Static(
             _(
                 "K adds a kecamatan, L a kelurahan, T one or more TPS (e.g. 1-12); I imports a "
-                "list (CSV or spreadsheet)."
+                "list (CSV or spreadsheet). R renames the selected row, Del removes it."
             ),
             classes="hint",
         )
@@ -275,6 +293,10 @@ class AreaScreen(BaseScreen):
         return next((t for t in self.tps if t.id == selected[1]), None)
 
     def action_edit_tps(self) -> None:
+        selected = self._selected()
+        if selected is not None and selected[0] in ("kec", "kel"):
+            self.action_rename()
+            return
         tps = self._selected_tps()
         if tps is None:
             return
@@ -300,26 +322,86 @@ class AreaScreen(BaseScreen):
             callback=self._after,
         )
 
+    # -- renaming and removing ----------------------------------------------------------------
+
+    def action_rename(self) -> None:
+        selected = self._selected()
+        if selected is None or selected[0] not in ("kec", "kel"):
+            self.notify(
+                _("Select a kecamatan or kelurahan row to rename (E edits a TPS)."),
+                severity="warning",
+            )
+            return
+        kind, code = selected
+        store = self.desk.require_store()
+        if kind == "kec":
+            row: Kecamatan | Kelurahan | None = next(
+                (k for k in self.kecamatan if k.code == code), None
+            )
+            rename, title = area_changes.rename_kecamatan, _("Rename kecamatan {code}")
+        else:
+            row = next((k for k in self.kelurahan if k.code == code), None)
+            rename, title = area_changes.rename_kelurahan, _("Rename kelurahan {code}")
+        if row is None:
+            return
+
+        def submit(values: dict[str, str]) -> object:
+            name = _required(values["name"], _("Name"))
+            return _store_or_refuse(rename, store, code, name)
+
+        self.app.push_screen(
+            SimpleForm(
+                title.format(code=code),
+                [FormField("name", _("Name"), value=row.name)],
+                submit,
+                hint=_("The code stays: it is what the district knows this place by."),
+            ),
+            callback=self._after,
+        )
+
     def action_delete_tps(self) -> None:
-        tps = self._selected_tps()
-        if tps is None:
+        """Del: the selected TPS is deleted, or the selected kelurahan or kecamatan removed —
+        when nothing holds it; what it holds is said first, before anything is asked."""
+        selected = self._selected()
+        if selected is None:
+            return
+        self._ask_removal(*selected)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _ask_removal(self, kind: str, ident: str) -> None:
+        store = self.desk.require_store()
+        contents_of = {
+            "kec": area_changes.kecamatan_contents,
+            "kel": area_changes.kelurahan_contents,
+            "tps": area_changes.tps_contents,
+        }[kind]
+        try:
+            contents = await self.in_thread(contents_of, store, ident)
+        except StoreError as error:
+            self.app.push_screen(MessageScreen(escape(error.message), []))
+            return
+        if not contents.empty:
+            # Said first: there is nothing to confirm while officers are registered there.
+            self.app.push_screen(MessageScreen(escape(contents.refusal()), []))
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._delete_tps(tps.id)
+                self._remove(kind, ident)
 
-        self.app.push_screen(
-            ConfirmScreen(_("Delete TPS {number}?").format(number=format_tps(tps.number))),
-            callback=answered,
-        )
+        self.app.push_screen(ConfirmScreen(escape(contents.what_goes())), callback=answered)
 
     @work(exclusive=True, group="store", exit_on_error=False)
-    async def _delete_tps(self, tps_id: str) -> None:
+    async def _remove(self, kind: str, ident: str) -> None:
+        remove = {
+            "kec": area_changes.remove_kecamatan,
+            "kel": area_changes.remove_kelurahan,
+            "tps": areas.delete_tps,
+        }[kind]
         try:
-            await self.in_thread(areas.delete_tps, self.desk.require_store(), tps_id)
+            await self.in_thread(remove, self.desk.require_store(), ident)
         except StoreError as error:
-            self.notify(error.message, severity="error", timeout=8)
+            self.app.push_screen(MessageScreen(escape(error.message), []))
             return
         self.load()
 
@@ -358,14 +440,15 @@ class AreaScreen(BaseScreen):
             return
         path, result, summary = outcome
         if summary is None:
-            lines = [problem.describe() for problem in result.problems]
+            # Problems quote the file's own text: never read as markup or terminal codes.
+            lines = [escape(printable(problem.describe())) for problem in result.problems]
             self.app.push_screen(
                 MessageScreen(
                     ngettext(
                         "{file}: nothing was imported. Fix this problem and try again.",
                         "{file}: nothing was imported. Fix these {count} problems and try again.",
                         len(lines),
-                    ).format(file=path.name, count=len(lines)),
+                    ).format(file=escape(printable(path.name)), count=len(lines)),
                     lines,
                 )
             )
