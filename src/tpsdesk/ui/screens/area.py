@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.markup import escape
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -130,16 +131,23 @@ class AreaScreen(BaseScreen):
     async def load(self) -> None:
         store = self.desk.require_store()
         self.kecamatan, self.kelurahan, self.tps = await self.in_thread(_load_area, store)
-        table: DataTable[str] = self.query_one("#area", DataTable)
+        table: DataTable[str | Text] = self.query_one("#area", DataTable)
         row = table.cursor_row
         table.clear()
+        # Names and addresses as Text: what a file brought in is shown as written, never as
+        # markup.
         for kec in self.kecamatan:
-            table.add_row(_("Kecamatan"), kec.code, kec.name, key=f"kec:{kec.code}")
+            table.add_row(_("Kecamatan"), kec.code, Text(kec.name), key=f"kec:{kec.code}")
             for kel in (k for k in self.kelurahan if k.kecamatan_code == kec.code):
-                table.add_row("  " + _("Kelurahan"), kel.code, kel.name, key=f"kel:{kel.code}")
+                table.add_row(
+                    "  " + _("Kelurahan"), kel.code, Text(kel.name), key=f"kel:{kel.code}"
+                )
                 for tps in (t for t in self.tps if t.kelurahan_code == kel.code):
                     table.add_row(
-                        "    TPS", format_tps(tps.number), _tps_detail(tps), key=f"tps:{tps.id}"
+                        "    TPS",
+                        format_tps(tps.number),
+                        Text(_tps_detail(tps)),
+                        key=f"tps:{tps.id}",
                     )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
