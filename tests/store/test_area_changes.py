@@ -148,6 +148,9 @@ def test_an_enrolled_kelurahan_laptop_keeps_to_its_area(store: Store, area: dict
         area_changes.remove_kelurahan(store, KEL_B)
     with pytest.raises(OutsideEnrolledArea, match="cannot remove its own area"):
         area_changes.remove_kelurahan(store, KEL_A)
+    contents = area_changes.kelurahan_contents(store, KEL_A)
+    assert contents.empty and not contents.removable
+    assert "cannot remove its own area" in contents.refusal()
     # Its own kelurahan's name may be corrected.
     assert area_changes.rename_kelurahan(store, KEL_A, "Tunggulwulung Baru")
     assert len(areas.list_kelurahan(store)) == 2

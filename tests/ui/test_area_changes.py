@@ -168,9 +168,7 @@ async def test_an_enrolled_laptop_renames_only_inside_its_area(area_store: Path)
         assert isinstance(app.screen, SimpleForm)
         assert "renamed or removed by the kecamatan or the district" in static_text(app, "#error")
         await press(pilot, "escape", "down", "delete")
-        assert isinstance(app.screen, ConfirmScreen)  # the question first…
-        await press(pilot, "y")
-        assert isinstance(app.screen, MessageScreen)  # …then the refusal, nothing removed
+        assert isinstance(app.screen, MessageScreen)  # said first: nothing to confirm
         assert "cannot remove its own area" in said(app)
         assert areas.list_kecamatan(app.require_store())[0].name == "Sukun"
         assert len(areas.list_kelurahan(app.require_store())) == 1

@@ -141,7 +141,7 @@ def area_remove(ctx: click.Context, code: str, yes: bool) -> None:
         contents_of, remove = area_changes.kelurahan_contents, area_changes.remove_kelurahan
     with _open_store(ctx) as store:
         contents = contents_of(store, code)
-        if not contents.empty:
+        if not contents.removable:
             fail(contents.refusal())
         if not yes and not _confirm(printable(contents.what_goes())):
             fail(_("Nothing was removed."))

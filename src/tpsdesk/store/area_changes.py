@@ -46,10 +46,15 @@ class PlaceContents:
     kelurahan_name: str = ""  # a TPS's kelurahan
     kecamatan_code: str = ""  # a kelurahan's or TPS's kecamatan
     kecamatan_name: str = ""
+    blocked: str = ""  # why this laptop may not remove it whatever it holds (its area)
 
     @property
     def empty(self) -> bool:
         return self.officers == 0
+
+    @property
+    def removable(self) -> bool:
+        return self.empty and not self.blocked
 
     def place(self) -> str:
         """ "kelurahan Tlogomas (35.73.05.1001), kecamatan Lowokwaru (35.73.05)" and so on."""
@@ -83,7 +88,9 @@ class PlaceContents:
         )
 
     def refusal(self) -> str:
-        """Why it cannot be removed (while officers are registered in it)."""
+        """Why it cannot be removed: this laptop's area, or the officers registered in it."""
+        if self.blocked:
+            return self.blocked
         if self.level == "tps":
             message = ngettext(
                 "TPS {number} of {place} still has {count} officer: move or delete them "
@@ -139,6 +146,7 @@ def _kecamatan_contents(session: Session, code: str) -> PlaceContents:
         kelurahan=len(kelurahan),
         tps=len(tps),
         officers=_count(session, Officer.kecamatan_code == code),
+        blocked=_scope_refusal(session, "kecamatan", code, kec.name),
     )
 
 
@@ -157,6 +165,7 @@ def _kelurahan_contents(session: Session, code: str) -> PlaceContents:
         officers=officers,
         kecamatan_code=kec.code,
         kecamatan_name=kec.name,
+        blocked=_scope_refusal(session, "kelurahan", code, kel.name),
     )
 
 
@@ -216,6 +225,14 @@ def _check_scope(session: Session, level: str, code: str, name: str, *, removing
         )
 
 
+def _scope_refusal(session: Session, level: str, code: str, name: str) -> str:
+    try:
+        _check_scope(session, level, code, name, removing=True)
+    except OutsideEnrolledArea as refused:
+        return refused.message
+    return ""
+
+
 def clean_name(name: str, field: str) -> str:
     """A new name: spaces collapsed; refused when empty, too long or holding control or
     format characters (the message names the field, never the value)."""
@@ -271,7 +288,7 @@ def remove_kelurahan(store: Store, code: str) -> PlaceContents:
     with store.transaction() as session:
         contents = _kelurahan_contents(session, code)
         _check_scope(session, "kelurahan", code, contents.name, removing=True)
-        if not contents.empty:
+        if not contents.removable:
             raise Conflict(contents.refusal())
         _tombstone(session, _live_tps(session, [code]))
         _tombstone(session, [live_kelurahan(session, code)])
@@ -283,7 +300,7 @@ def remove_kecamatan(store: Store, code: str) -> PlaceContents:
     with store.transaction() as session:
         contents = _kecamatan_contents(session, code)
         _check_scope(session, "kecamatan", code, contents.name, removing=True)
-        if not contents.empty:
+        if not contents.removable:
             raise Conflict(contents.refusal())
         kelurahan = _live_kelurahan(session, code)
         _tombstone(session, _live_tps(session, [k.code for k in kelurahan]))

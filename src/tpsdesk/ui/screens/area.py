@@ -388,7 +388,7 @@ class AreaScreen(BaseScreen):
         except StoreError as error:
             self.app.push_screen(MessageScreen(escape(error.message), []))
             return
-        if not contents.empty:
+        if not contents.removable:
             # Said first: there is nothing to confirm while officers are registered there.
             self.app.push_screen(MessageScreen(escape(contents.refusal()), []))
             return
