@@ -248,7 +248,7 @@ def parse_area_rows(
     for line, record in body:
         if not any(cell.strip() for cell in record):
             continue  # blank lines, and Excel's ";;;;;" rows
-        if [_header_key(cell) for cell in record] == [_header_key(cell) for cell in header or []]:
+        if all(i < len(record) and _header_key(record[i]) == key for key, i in positions.items()):
             continue  # the header repeated (a list printed page by page)
         row = _read_row(record, line, positions, result.problems)
         if row is None:
