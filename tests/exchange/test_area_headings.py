@@ -203,3 +203,41 @@ def test_merged_ranges_beyond_the_limits_are_refused(tmp_path: Path) -> None:
         _merged_ranges(sheet)
     sheet.merged_reader = lambda: ((2, 0, 9, 0), (3, 3, 3, 3))  # one cell: nothing to fill
     assert _merged_ranges(sheet) == ((2, 0, 9, 0),)
+
+
+def test_an_opendocument_sheet_with_merged_cells(tmp_path: Path) -> None:
+    from tests.exchange.test_sheet_limits import _ods_cell as cell
+    from tests.exchange.test_sheet_limits import ods
+
+    def row(*cells: str) -> str:
+        return "<table:table-row>" + "".join(cells) + "</table:table-row>"
+
+    def spanned(text: str, rows: int) -> str:
+        return (
+            f'<table:table-cell office:value-type="string" table:number-rows-spanned="{rows}">'
+            f"<text:p>{text}</text:p></table:table-cell>"
+        )
+
+    covered = "<table:covered-table-cell/>"
+    table = (
+        row(cell("Daftar TPS"))
+        + '<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>'
+        + row(cell("Kode Kecamatan"), cell("Kecamatan"), cell("Kode Desa"), cell("Desa"),
+              cell("No TPS"))
+        + row(spanned("35.73.05", 3), spanned("Sukun", 3), cell("35.73.05.2001"), cell("A"),
+              cell("1"))
+        + row(covered, covered, cell("35.73.05.2001"), cell("A"), cell("2"))
+        + row(covered, covered, cell("35.73.05.2002"), cell("B"), cell("1"))
+        + row(cell(""), cell(""), cell("35.73.05.2002"), cell("B"), cell("2"))
+    )  # fmt: skip
+    result = read_area_csv(ods(tmp_path / "wilayah.ods", table))
+    # Rows 5–7 are under the merged kecamatan; row 8 is not, and says so by its row.
+    assert [p.describe() for p in result.problems] == [
+        "Row 8, column A (Kode Kecamatan): The kecamatan code is missing",
+        "Row 8, column B (Kecamatan): The name is missing",
+    ]
+    assert [(r.kecamatan_name, r.kelurahan_code, r.tps_number) for r in result.rows] == [
+        ("Sukun", "35.73.05.2001", 1),
+        ("Sukun", "35.73.05.2001", 2),
+        ("Sukun", "35.73.05.2002", 1),
+    ]

@@ -455,6 +455,8 @@ def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
                 yield number, [None if v == "" else _plain(v) for v in row]
 
         def merged() -> tuple[tuple[int, int, int, int], ...]:
+            if kind == "ods":  # calamine does not say an OpenDocument sheet's merges
+                return _ods_merged(path, name)
             found = workbook.get_sheet_by_name(name).merged_cell_ranges or []
             if len(found) > MAX_MERGED_RANGES:
                 raise _too_many_merged(path)
@@ -517,6 +519,63 @@ def _xlsx_merged(path: Path, worksheet: Any) -> tuple[tuple[int, int, int, int],
     except SheetError:
         raise
     except Exception as exc:  # a damaged part: openpyxl says so while reading the rows
+        raise _not_a_spreadsheet(path) from exc
+    return tuple(found)
+
+
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged(path: Path, table: str) -> tuple[tuple[int, int, int, int], ...]:
+    """The merged ranges of the OpenDocument table `table`: its cells spanning rows or columns
+    (`table:number-rows-spanned`, `…-columns-spanned`), streamed from content.xml (which
+    `sheet_limits` has measured). Rows and columns are counted as calamine lays the sheet
+    out: from A1, repeated rows and cells counted."""
+    from xml.parsers import expat
+
+    found: list[tuple[int, int, int, int]] = []
+    place = {"inside": 0, "row": 0, "column": 0}  # row: 1-based once a row has started
+
+    def count(attrs: dict[str, str], name: str) -> int:
+        value = attrs.get(_ODS_TABLE + name, "1")
+        return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else 1
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == _ODS_TABLE + "table":
+            if place["inside"] or attrs.get(_ODS_TABLE + "name") == table:
+                place["inside"] += 1
+            return
+        if place["inside"] != 1:
+            return
+        if tag == _ODS_TABLE + "table-row":
+            place["row"] += 1
+            place["column"] = 0
+            place["repeat"] = count(attrs, "number-rows-repeated")
+        elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
+            rows = count(attrs, "number-rows-spanned")
+            columns = count(attrs, "number-columns-spanned")
+            if rows > 1 or columns > 1:
+                if len(found) >= MAX_MERGED_RANGES:
+                    raise _too_many_merged(path)
+                row, column = place["row"], place["column"]
+                found.append((row, column, row + rows - 1, column + columns - 1))
+            place["column"] += count(attrs, "number-columns-repeated")
+
+    def end(tag: str) -> None:
+        if tag == _ODS_TABLE + "table" and place["inside"]:
+            place["inside"] -= 1
+        elif tag == _ODS_TABLE + "table-row" and place["inside"] == 1:
+            place["row"] += place.get("repeat", 1) - 1
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as source:
+            parser.ParseFile(source)
+    except SheetError:
+        raise
+    except Exception as exc:  # calamine has read this part already: damage is unlikely
         raise _not_a_spreadsheet(path) from exc
     return tuple(found)
 
