@@ -140,26 +140,25 @@ def enrol(store: Store, area: str) -> None:
         set_meta(session, SETUP_INSTALLED_META, {"file_id": "f", "version": 1, "area": area})
 
 
-def test_an_enrolled_kelurahan_laptop_keeps_to_its_area(store: Store, area: dict[str, Tps]) -> None:
-    enrol(store, KEL_A)
-    with pytest.raises(OutsideEnrolledArea, match="renamed or removed by the kecamatan"):
-        area_changes.rename_kecamatan(store, KEC, "Other")
-    with pytest.raises(OutsideEnrolledArea, match=KEL_B.replace(".", r"\.")):
-        area_changes.remove_kelurahan(store, KEL_B)
-    with pytest.raises(OutsideEnrolledArea, match="cannot remove its own area"):
-        area_changes.remove_kelurahan(store, KEL_A)
-    contents = area_changes.kelurahan_contents(store, KEL_A)
-    assert contents.empty and not contents.removable
-    assert "cannot remove its own area" in contents.refusal()
-    # Its own kelurahan's name may be corrected.
-    assert area_changes.rename_kelurahan(store, KEL_A, "Tunggulwulung Baru")
-    assert len(areas.list_kelurahan(store)) == 2
-
-
-def test_an_enrolled_kecamatan_laptop_may_remove_an_empty_kelurahan(
+def test_an_enrolled_laptop_leaves_the_districts_list_alone(
     store: Store, area: dict[str, Tps]
 ) -> None:
-    enrol(store, KEC)
-    area_changes.remove_kelurahan(store, KEL_B)
-    with pytest.raises(OutsideEnrolledArea, match="cannot remove its own area"):
-        area_changes.remove_kecamatan(store, KEC)
+    # The district never applies a bundle's kecamatan or kelurahan rows (its own list).
+    from tpsdesk.sync.merge import APPLIED_TABLES
+
+    assert "kecamatan" not in APPLIED_TABLES and "kelurahan" not in APPLIED_TABLES
+    for enrolled_for in (KEL_A, KEC):
+        enrol(store, enrolled_for)
+        with pytest.raises(OutsideEnrolledArea, match="only the district renames or removes"):
+            area_changes.rename_kecamatan(store, KEC, "Other")
+        with pytest.raises(OutsideEnrolledArea, match=KEL_B.replace(".", r"\.")):
+            area_changes.rename_kelurahan(store, KEL_B, "Other")
+        with pytest.raises(OutsideEnrolledArea, match="Ask the district for a new setup file"):
+            area_changes.remove_kelurahan(store, KEL_B)
+        with pytest.raises(OutsideEnrolledArea):
+            area_changes.remove_kecamatan(store, KEC)
+        contents = area_changes.kelurahan_contents(store, KEL_B)
+        assert contents.empty and not contents.removable
+        assert "district's own list" in contents.refusal()
+    assert len(areas.list_kelurahan(store)) == 2 and len(areas.list_tps(store)) == 4
+    assert areas.list_kecamatan(store)[0].name == "Lowokwaru"

@@ -7,9 +7,11 @@ or in any of its kelurahan. Its TPS (and a kecamatan's kelurahan) go with it, al
 transaction, each row tombstoned and stamped (`versioning.stamp`) like every other area
 change, so the removal travels in the next sync bundle.
 
-On a laptop enrolled from a setup file (`area_scope`) only places inside its area are renamed
-or removed here, and never the enrolled area itself: a kelurahan laptop does not rename its
-kecamatan, which the kecamatan and the district share.
+On a laptop enrolled from a setup file (`area_scope`) kecamatan and kelurahan are not renamed
+or removed at all: they are the district's own list, issued in its setup files, and a bundle's
+kecamatan and kelurahan rows are kept but never applied at the district
+(`sync.merge.APPLIED_TABLES`) — a change here would never reach it. Such a laptop's TPS are
+its own (a TPS deletion travels and is applied).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, func, select
 
 from ..i18n import _, ngettext
-from .area_scope import enrolled_area, within
+from .area_scope import enrolled_area
 from .areas import check_text, live_kecamatan, live_kelurahan, live_tps
 from .db import Conflict, Store, StoreError
 from .models import Action, Kecamatan, Kelurahan, Officer, Tps
@@ -46,7 +48,7 @@ class PlaceContents:
     kelurahan_name: str = ""  # a TPS's kelurahan
     kecamatan_code: str = ""  # a kelurahan's or TPS's kecamatan
     kecamatan_name: str = ""
-    blocked: str = ""  # why this laptop may not remove it whatever it holds (its area)
+    blocked: str = ""  # why this laptop may not remove it whatever it holds (enrolled)
 
     @property
     def empty(self) -> bool:
@@ -88,7 +90,7 @@ class PlaceContents:
         )
 
     def refusal(self) -> str:
-        """Why it cannot be removed: this laptop's area, or the officers registered in it."""
+        """Why it cannot be removed: the district's list, or the officers registered in it."""
         if self.blocked:
             return self.blocked
         if self.level == "tps":
@@ -204,30 +206,26 @@ def tps_contents(store: Store, tps_id: str) -> PlaceContents:
 # -- checks ------------------------------------------------------------------------------
 
 
-def _check_scope(session: Session, level: str, code: str, name: str, *, removing: bool) -> None:
+def _check_scope(session: Session, level: str, code: str, name: str) -> None:
+    """Refuse on a laptop enrolled from a setup file: its kecamatan and kelurahan are the
+    district's list, which a bundle never changes (`sync.merge.APPLIED_TABLES`)."""
     area = enrolled_area(session)
     if area is None:
         return
     place = (_("kecamatan {name} ({code})") if level == "kecamatan" else
              _("kelurahan {name} ({code})")).format(name=name, code=code)  # fmt: skip
-    if not within(code, area):
-        raise OutsideEnrolledArea(
-            _(
-                "This laptop is enrolled for {area}: {place} is renamed or removed by the "
-                "kecamatan or the district, not here."
-            ).format(area=area, place=place)
-        )
-    if removing and code == area:
-        raise OutsideEnrolledArea(
-            _("This laptop is enrolled for {place}: it cannot remove its own area.").format(
-                place=place
-            )
-        )
+    raise OutsideEnrolledArea(
+        _(
+            "This laptop was set up from the district's setup file (area {area}): {place} "
+            "is on the district's own list, which only the district renames or removes — a "
+            "change made here would never reach it. Ask the district for a new setup file."
+        ).format(area=area, place=place)
+    )
 
 
 def _scope_refusal(session: Session, level: str, code: str, name: str) -> str:
     try:
-        _check_scope(session, level, code, name, removing=True)
+        _check_scope(session, level, code, name)
     except OutsideEnrolledArea as refused:
         return refused.message
     return ""
@@ -264,7 +262,7 @@ def rename_kecamatan(store: Store, code: str, name: str) -> bool:
     name = clean_name(name, "kecamatan_name")
     with store.transaction() as session:
         row = live_kecamatan(session, code)
-        _check_scope(session, "kecamatan", code, row.name, removing=False)
+        _check_scope(session, "kecamatan", code, row.name)
         return _rename(session, row, name)
 
 
@@ -272,7 +270,7 @@ def rename_kelurahan(store: Store, code: str, name: str) -> bool:
     name = clean_name(name, "kelurahan_name")
     with store.transaction() as session:
         row = live_kelurahan(session, code)
-        _check_scope(session, "kelurahan", code, row.name, removing=False)
+        _check_scope(session, "kelurahan", code, row.name)
         return _rename(session, row, name)
 
 
@@ -287,7 +285,7 @@ def remove_kelurahan(store: Store, code: str) -> PlaceContents:
     officers) while any officer is registered in it. Returns what was removed."""
     with store.transaction() as session:
         contents = _kelurahan_contents(session, code)
-        _check_scope(session, "kelurahan", code, contents.name, removing=True)
+        _check_scope(session, "kelurahan", code, contents.name)
         if not contents.removable:
             raise Conflict(contents.refusal())
         _tombstone(session, _live_tps(session, [code]))
@@ -299,7 +297,7 @@ def remove_kecamatan(store: Store, code: str) -> PlaceContents:
     """Remove an empty kecamatan with its kelurahan and their TPS, in one transaction."""
     with store.transaction() as session:
         contents = _kecamatan_contents(session, code)
-        _check_scope(session, "kecamatan", code, contents.name, removing=True)
+        _check_scope(session, "kecamatan", code, contents.name)
         if not contents.removable:
             raise Conflict(contents.refusal())
         kelurahan = _live_kelurahan(session, code)
