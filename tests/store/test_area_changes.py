@@ -147,6 +147,7 @@ def test_an_enrolled_laptop_leaves_the_districts_list_alone(
     from tpsdesk.sync.merge import APPLIED_TABLES
 
     assert "kecamatan" not in APPLIED_TABLES and "kelurahan" not in APPLIED_TABLES
+    assert area_changes.change_refusal(store, "kecamatan", KEC) == ""  # not enrolled: free
     for enrolled_for in (KEL_A, KEC):
         enrol(store, enrolled_for)
         with pytest.raises(OutsideEnrolledArea, match="only the district renames or removes"):
@@ -157,6 +158,7 @@ def test_an_enrolled_laptop_leaves_the_districts_list_alone(
             area_changes.remove_kelurahan(store, KEL_B)
         with pytest.raises(OutsideEnrolledArea):
             area_changes.remove_kecamatan(store, KEC)
+        assert "Ask the district" in area_changes.change_refusal(store, "kelurahan", KEL_A)
         contents = area_changes.kelurahan_contents(store, KEL_B)
         assert contents.empty and not contents.removable
         assert "district's own list" in contents.refusal()

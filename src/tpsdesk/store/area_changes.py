@@ -223,6 +223,16 @@ def _check_scope(session: Session, level: str, code: str, name: str) -> None:
     )
 
 
+def change_refusal(store: Store, level: str, code: str) -> str:
+    """Why this laptop may not rename or remove kecamatan or kelurahan `code` ("" when it
+    may): said before a name is asked for. `level` is "kecamatan" or "kelurahan"."""
+    with store.read() as session:
+        row = (
+            live_kecamatan(session, code) if level == "kecamatan" else live_kelurahan(session, code)
+        )
+        return _scope_refusal(session, level, code, row.name)
+
+
 def _scope_refusal(session: Session, level: str, code: str, name: str) -> str:
     try:
         _check_scope(session, level, code, name)

@@ -340,8 +340,20 @@ class AreaScreen(BaseScreen):
                 severity="warning",
             )
             return
-        kind, code = selected
+        self._open_rename(*selected)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _open_rename(self, kind: str, code: str) -> None:
+        """The rename form, or — on a laptop that may not rename it — why, said first."""
         store = self.desk.require_store()
+        level = "kecamatan" if kind == "kec" else "kelurahan"
+        try:
+            refusal = await self.in_thread(area_changes.change_refusal, store, level, code)
+        except StoreError as error:
+            refusal = error.message
+        if refusal:
+            self.app.push_screen(MessageScreen(escape(refusal), []))
+            return
         if kind == "kec":
             row: Kecamatan | Kelurahan | None = next(
                 (k for k in self.kecamatan if k.code == code), None
