@@ -94,3 +94,36 @@ def test_remove_empty_kelurahan_asks(
 def test_rename_kelurahan(sample: Path, indonesian_app: Any, snap_compare: SnapCompare) -> None:
     steps = on_area("down", "r")
     assert snap_compare(indonesian_app(sample), terminal_size=SIZE, run_before=steps)
+
+
+def test_office_sheet_problems(
+    sample: Path, indonesian_app: Any, snap_compare: SnapCompare
+) -> None:
+    from openpyxl import Workbook
+
+    from tpsdesk.ui.screens.area import AreaScreen
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["DAFTAR TPS KECAMATAN SUKUN"])
+    sheet.append(["Kode Kec.", "Kecamatan", "Kode Kel./Desa", "Kel./Desa", "No. TPS", "Alamat"])
+    sheet.append(["35.73.05", "Sukun", "35.73.05.1003", "Gadang", 1, "Jl. Kenari"])
+    sheet.append([None, None, "35.73.05.1003", "Gadang", 1, None])
+    sheet.append([None, None, "35.73.05.1003", "[b]Gadang Baru[/b]", "x", None])
+    sheet.merge_cells("A3:A5")
+    sheet.merge_cells("B3:B5")
+    workbook.save("daftar.xlsx")
+
+    async def import_it(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, AreaScreen)
+        screen.import_file(Path("daftar.xlsx"))
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await on_area()(pilot)
+        await import_it(pilot)
+        await settle(pilot)
+        await pilot.pause()
+
+    assert snap_compare(indonesian_app(sample), terminal_size=SIZE, run_before=run)
