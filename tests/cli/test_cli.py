@@ -211,7 +211,9 @@ def test_area_import_missing_columns_and_missing_file(runner: CliRunner, tmp_pat
     csv_file.write_text("kecamatan_code;tps_number\n35.73.05;1\n", encoding="utf-8")
     result = run(runner, "--lang", "en", "area", "import", str(csv_file))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Line 1: The header lacks the column(s) kecamatan_name")
+    assert result.stderr.startswith(
+        "Line 1: The header lacks the column(s) Kecamatan (kecamatan_name)"
+    )
     missing = run(runner, "--lang", "en", "area", "import", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 1 and "File not found" in missing.stderr
 

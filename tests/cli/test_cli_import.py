@@ -87,7 +87,7 @@ def test_area_import_xlsx_problems_name_rows(runner: CliRunner, tmp_path: Path) 
     )
     result = run(runner, "area", "import", str(bad))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Row 2, column tps_number:")
+    assert result.stderr.startswith("Row 2, column E (tps_number):")
     assert "Nothing was imported" in result.stderr
     old = tmp_path / "area.xls"
     old.write_bytes(CFB_MAGIC + b"junk" * 20)

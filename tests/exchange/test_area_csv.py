@@ -158,7 +158,7 @@ def test_optional_voters_column() -> None:
     text += "35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,2,,\n"
     text += "35.73.05,Lowokwaru,35.73.05.1001,Tlogomas,3,,banyak\n"
     result = parse_area_csv(text)
-    assert [(p.line, p.column) for p in result.problems] == [(4, "tps_voters")]
+    assert [(p.line, p.column) for p in result.problems] == [(4, "TPS Voters")]
     assert [r.tps_voters for r in result.rows] == [412, None]
 
 

@@ -98,7 +98,7 @@ def test_import_xlsx_applies_nothing_when_any_row_is_wrong(store: Store, tmp_pat
     result, summary = import_area_csv(store, path)
     assert summary is None
     assert [p.describe() for p in result.problems] == [
-        "Row 3, column kelurahan_name: The name is missing"
+        "Row 3, column D (kelurahan_name): The name is missing"
     ]
     assert list_kecamatan(store) == []
 
@@ -128,7 +128,7 @@ def test_import_refuses_a_control_character_in_a_sheet(store: Store, tmp_path: P
     result, summary = import_area_csv(store, path)
     assert summary is None
     assert [p.describe() for p in result.problems] == [
-        "Row 2, column kelurahan_name: Kelurahan name holds an invisible formatting character "
+        "Row 2, column D (kelurahan_name): Kelurahan name holds an invisible formatting character "
         "at position 6: remove it"
     ]
     assert list_kecamatan(store) == []

@@ -66,7 +66,8 @@ async def test_every_main_screen_shows_its_keys_at_80x24(
         # Keys left out of a footer are in F1 help, with only tpsdesk's own keys.
         await press(pilot, "f1")
         shown = screen_text(app)
-        for description in ("Delete TPS", "Language", "Kecamatan", "Import list"):
+        deletes = "Delete TPS, or remove an empty kelurahan or kecamatan"
+        for description in (deletes, "Rename", "Language", "Kecamatan", "Import list"):
             assert _(description) in shown
         assert "Cursor up" not in shown and "Focus Next" not in shown
         await press(pilot, "escape", "escape")

@@ -3,9 +3,14 @@
 
 The file is what an office makes in Excel or LibreOffice: an .xlsx sheet, or a CSV comma or
 semicolon separated, UTF-8 with or without a BOM (or UTF-16 from "Unicode text"), else
-Windows-1252; header names in any case and with spaces. Both go through `parse_area_rows`, so
-the rules are the same. Parsing never touches a store; `import_area_csv` applies the rows only
-when there is no problem at all.
+Windows-1252. Headings in Indonesian as offices write them ("Kode Kecamatan", "Kecamatan",
+"Kel./Desa", "No. TPS", "Alamat TPS"…) or the English column names, in any case, spacing and
+punctuation; title rows above the header, a "Kode | Nama" row under a merged group heading,
+the "(1) (2) (3)" numbering row of government forms, and merged cells (a kecamatan name merged
+down over its rows reads on every row) — found as the officer import finds them
+(`sheet_reader.find_header`). Both go through `parse_area_rows`, so the rules are the same.
+Parsing never touches a store; `import_area_csv` applies the rows only when there is no
+problem at all.
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ from tpsdesk.domain.area import (
     parse_tps_number,
 )
 from tpsdesk.domain.text import cell_text_problems, fold_cell_breaks
+from tpsdesk.exchange.sheet_reader import (
+    Cell,
+    column_letter,
+    find_header,
+    is_column_numbering,
+    normalize_heading,
+    sniff_delimiter_of,
+)
 from tpsdesk.i18n import _, os_error_text
 from tpsdesk.store.areas import AreaRow
 
@@ -103,19 +116,69 @@ def decode_text(data: bytes) -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter of the first non-blank line: semicolon, tab or comma."""
-    for line in text.splitlines():
-        if line.strip():
-            counts = {d: line.count(d) for d in (";", "\t", ",")}
-            best = max(counts, key=lambda d: counts[d])
-            return best if counts[best] else ","
-    return ","
+    """Semicolon, tab or comma, decided as for a spreadsheet's CSV (title lines do not)."""
+    return sniff_delimiter_of(text.splitlines())
+
+
+# The headings offices write, Indonesian first, then the English column names; compared as
+# `normalize_heading` leaves them (case, spaces and punctuation do not count: "KEL./DESA" is
+# "Kel/Desa").
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "kecamatan_code": ("Kode Kecamatan", "Kode Kec", "Kd Kec", "Kd Kecamatan", "Kode Wilayah "
+                       "Kecamatan", "Kecamatan Code", "Kecamatan Kode"),
+    "kecamatan_name": ("Kecamatan", "Nama Kecamatan", "Kec", "Nama Kec", "Kecamatan Name",
+                       "Kecamatan Nama"),
+    "kelurahan_code": ("Kode Kelurahan/Desa", "Kode Kelurahan", "Kode Desa", "Kode Kel/Desa",
+                       "Kode Desa/Kelurahan", "Kode Kel", "Kode Desa/Kel", "Kd Kel", "Kd Desa",
+                       "Kd Kel/Desa", "Kelurahan Code", "Kelurahan/Desa Kode",
+                       "Kelurahan Kode", "Desa Kode", "Kel/Desa Kode", "Desa/Kelurahan Kode"),
+    "kelurahan_name": ("Kelurahan/Desa", "Kelurahan", "Desa", "Kel/Desa", "Desa/Kelurahan",
+                       "Desa/Kel", "Kel", "Nama Kelurahan", "Nama Desa", "Nama Kelurahan/Desa",
+                       "Nama Kel/Desa", "Nama Desa/Kelurahan", "Kelurahan Name",
+                       "Kelurahan/Desa Nama", "Kelurahan Nama", "Desa Nama", "Kel/Desa Nama",
+                       "Desa/Kelurahan Nama"),
+    "tps_number": ("No. TPS", "Nomor TPS", "TPS", "TPS No", "No TPS", "TPS Number",
+                   "Kode TPS"),
+    "tps_address": ("Alamat TPS", "Alamat", "Lokasi TPS", "Lokasi", "Alamat Lokasi TPS",
+                    "Tempat", "TPS Address"),
+    "tps_voters": ("Jumlah Pemilih", "Pemilih", "DPT", "Jumlah DPT", "Jml Pemilih",
+                   "Jumlah Pemilih DPT", "TPS Voters", "Voters"),
+}  # fmt: skip
+_HEADING_KEYS: dict[str, str] = {
+    normalize_heading(alias): key for key, aliases in HEADINGS.items() for alias in (key, *aliases)
+}
+# Under a group heading merged over two columns ("Kecamatan" over "Kode" and "Nama").
+_SUB_HEADINGS = frozenset({"kode", "kd", "nama", "code", "name"})
 
 
 def _header_key(cell: str) -> str:
-    """ "Kecamatan Code ", "KECAMATAN-CODE" and "kecamatan_code" are the same column."""
-    text = cell.replace("\ufeff", "").strip().lower()
-    return "_".join(text.replace("-", " ").replace("_", " ").split())
+    """ "Kode Kecamatan", "KODE KEC." and "kecamatan_code" are the same column: its key in
+    COLUMNS (or OPTIONAL_COLUMNS); another heading is returned as it is normalised."""
+    key = normalize_heading(cell)
+    return _HEADING_KEYS.get(key, key)
+
+
+def _score(texts: list[str]) -> int:
+    """How many of the area list's columns a row's texts name: the header scores highest."""
+    return len({_HEADING_KEYS[k] for k in map(normalize_heading, texts) if k in _HEADING_KEYS})
+
+
+def _with_sub_headings(header: list[str], sub: list[str]) -> list[str] | None:
+    """ "Kecamatan" over "Kode" and "Nama" (a merged group heading, filled across) read as
+    "Kecamatan Kode" and "Kecamatan Nama"; None when `sub` is no such row."""
+    keys = [normalize_heading(text) for text in sub]
+    if sum(key in _SUB_HEADINGS for key in keys) < 2 or any(
+        key and key not in _SUB_HEADINGS for key in keys
+    ):
+        return None
+    combined: list[str] = []
+    group = ""
+    for index in range(max(len(header), len(sub))):
+        main = header[index] if index < len(header) else ""
+        group = main or group  # a group heading merged but not filled (a CSV from such a sheet)
+        below = sub[index] if index < len(sub) else ""
+        combined.append(f"{group} {below}" if below else main)
+    return combined
 
 
 def parse_area_csv(data: bytes | str) -> AreaParseResult:
@@ -160,17 +223,33 @@ def parse_area_rows(
     seen_kelurahan: dict[str, tuple[str, int]] = {}  # code → (name, first line)
     seen_tps: dict[tuple[str, int | None], int] = {}  # (kelurahan, number) → first line
     header_line = 1
-    for line, record in records:
+    scan = find_header(((line, list[Cell](record)) for line, record in records), _score)
+    if scan is not None:
+        # Title rows above the header are passed over; with no known heading anywhere, the
+        # first line with a value is taken for the header (and said to lack the columns).
+        header_line = scan.number
+        header = [str(cell or "") for cell in scan.values]
+        after = [(line, [str(cell or "") for cell in values]) for line, values in scan.after]
+        if after and (combined := _with_sub_headings(header, after[0][1])) is not None:
+            header = combined
+            after = after[1:]
+        if after and is_column_numbering([" ".join(c.split()) for c in after[0][1]]):
+            after = after[1:]
+        positions, problems = _read_header(header, header_line, in_sheet)
+        result.problems.extend(problems)
+        headings = {
+            key: _shown_heading(header, index, in_sheet) for key, index in positions.items()
+        }
+        rest = ((line, [str(cell or "") for cell in values]) for line, values in scan.rest)
+        body: Iterable[tuple[int, list[str]]] = [] if problems else _chain(after, rest)
+    else:
+        headings = {}
+        body = []
+    for line, record in body:
         if not any(cell.strip() for cell in record):
             continue  # blank lines, and Excel's ";;;;;" rows
-        if header is None:
-            header = record
-            header_line = line
-            positions, problems = _read_header(record, line)
-            result.problems.extend(problems)
-            if problems:
-                break
-            continue
+        if all(i < len(record) and _header_key(record[i]) == key for key, i in positions.items()):
+            continue  # the header repeated (a list printed page by page)
         row = _read_row(record, line, positions, result.problems)
         if row is None:
             continue
@@ -190,25 +269,51 @@ def parse_area_rows(
         result.problems.append(
             LineProblem(header_line + 1, "", _("The file has a header but no rows"))
         )
-    if in_sheet:
-        result.problems = [
-            LineProblem(p.line, p.column, p.message, in_sheet=True) for p in result.problems
-        ]
+    # Problems name the column as the file heads it (and, in a sheet, by its letter).
+    result.problems = [
+        LineProblem(p.line, headings.get(p.column, p.column), p.message, in_sheet=in_sheet)
+        for p in result.problems
+    ]
     return result
 
 
-def _read_header(record: list[str], line: int) -> tuple[dict[str, int], list[LineProblem]]:
+def _chain(
+    first: list[tuple[int, list[str]]], then: Iterator[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str]]]:
+    yield from first
+    yield from then
+
+
+MAX_HEADING_SHOWN = 40
+
+
+def _shown_heading(header: list[str], index: int, in_sheet: bool) -> str:
+    """The column as a message names it: the file's heading (a hostile or overlong one as
+    the app's own name for it), in a sheet after its letter: "C (Kelurahan/Desa)"."""
+    heading = " ".join(fold_cell_breaks(header[index]).split())
+    if not heading or cell_text_problems("heading", heading) or len(heading) > MAX_HEADING_SHOWN:
+        heading = _header_key(header[index])
+        heading = heading if heading in COLUMNS or heading in OPTIONAL_COLUMNS else ""
+    if in_sheet:
+        letter = column_letter(index)
+        return f"{letter} ({heading})" if heading else letter
+    return heading
+
+
+def _read_header(
+    record: list[str], line: int, in_sheet: bool = False
+) -> tuple[dict[str, int], list[LineProblem]]:
     positions: dict[str, int] = {}
     problems: list[LineProblem] = []
     for index, cell in enumerate(record):
         key = _header_key(cell)
         if key not in COLUMNS and key not in OPTIONAL_COLUMNS:
-            continue  # extra columns (notes, voter counts…) are ignored
+            continue  # extra columns (notes, "No.", …) are ignored
         if key in positions:
             problems.append(
                 LineProblem(
                     line,
-                    key,
+                    _shown_heading(record, index, in_sheet),
                     _("The column {column} appears twice in the header").format(column=key),
                 )
             )
@@ -219,8 +324,13 @@ def _read_header(record: list[str], line: int) -> tuple[dict[str, int], list[Lin
             LineProblem(
                 line,
                 "",
-                _("The header lacks the column(s) {missing}; the header must be {header}").format(
-                    missing=", ".join(missing), header=",".join(COLUMNS)
+                _(
+                    "The header lacks the column(s) {missing}; head the columns {headings} "
+                    "(or {header})"
+                ).format(
+                    missing=", ".join(f"{HEADINGS[name][0]} ({name})" for name in missing),
+                    headings=", ".join(HEADINGS[name][0] for name in COLUMNS),
+                    header=",".join(COLUMNS),
                 ),
             )
         )
@@ -395,6 +505,7 @@ def read_area_csv(path: Path) -> AreaParseResult:
     AreaCsvError if the file cannot be read at all."""
     from tpsdesk.exchange.sheet_reader import (
         CFB_MAGIC,
+        CSV_SUFFIXES,
         ZIP_MAGIC,
         SheetError,
         file_kind,
@@ -408,17 +519,19 @@ def read_area_csv(path: Path) -> AreaParseResult:
             magic = handle.read(len(CFB_MAGIC))
     except OSError:
         magic = b""  # said below, with the CSV reader's messages
-    # Anything else is read as CSV, whatever its name, as before XLSX was accepted.
+    # A spreadsheet, or a CSV named as one, is read by sheet_reader, within its limits
+    # (sheet_limits); anything else is read as CSV, whatever its name, as before.
     if magic.startswith((ZIP_MAGIC, CFB_MAGIC)) or path.suffix.lower() in (
         ".xlsx",
         ".xlsm",
         ".xls",
         ".ods",
+        *CSV_SUFFIXES,
     ):
         try:
-            if file_kind(path) != "csv":
-                with open_sheet(path) as sheet:
-                    return parse_area_rows(iter_text_rows(sheet), in_sheet=True)
+            kind = file_kind(path)
+            with open_sheet(path, fill_merged=True) as sheet:
+                return parse_area_rows(iter_text_rows(sheet), in_sheet=kind != "csv")
         except SheetError as exc:
             raise AreaCsvError(exc.message) from None
     try:

@@ -22,15 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tpsdesk.domain.dates import excel_serial_to_date, format_date, parse_date
-from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import DRAFT_FIELDS, FIELD_LABELS, OfficerDraft
 from tpsdesk.domain.text import fold_cell_breaks
 from tpsdesk.exchange.sheet_reader import (
+    HEADER_SCAN_ROWS,
     Cell,
     Sheet,
     SheetError,
     cell_text,
     column_letter,
+    find_header,
+    is_column_numbering,
+    normalize_heading,
     open_sheet,
 )
 from tpsdesk.i18n import N_, _, format_number
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 # A documented limit (docs/spreadsheets.md): far above a kecamatan's officers, and BPJS takes
 # 10,000 rows a file anyway. Checked while streaming: a larger file is never read whole.
 MAX_DATA_ROWS = 50_000
-HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 2
 MAPPING_SETTING = "officer_import_mapping"
 IGNORE = "-"  # a mapping target: ignore this column
@@ -68,14 +70,6 @@ TARGET_LABELS: dict[str, str] = {
     "kecamatan": N_("Kecamatan"),
     BIRTH_PLACE_DATE: N_("Place and date of birth"),
 }
-
-
-def normalize_heading(text: str) -> str:
-    """ "No. KTP", "NO KTP" and "no_ktp" are one heading: lower case, letters and digits only.
-
-    A note in brackets is dropped: "Tanggal Lahir (dd-mm-yyyy)" is "tanggal lahir".
-    """
-    return name_key(re.sub(r"\([^)]*\)", " ", text.replace("\ufeff", "")))
 
 
 def _aliases(table: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -268,15 +262,6 @@ def _columns(
     return columns
 
 
-_COLUMN_NUMBERS = re.compile(r"(?a)\(?\d{1,2}\)?")
-
-
-def _is_column_numbering(texts: list[str]) -> bool:
-    """The "(1) (2) (3)…" row that government forms put under their header."""
-    filled = [t for t in texts if t]
-    return len(filled) >= 3 and all(_COLUMN_NUMBERS.fullmatch(t) for t in filled)
-
-
 # -- cells --------------------------------------------------------------------------------
 
 # An integer with more than 15 significant digits: Excel cannot have kept its last digit.
@@ -387,27 +372,17 @@ def _find_header(
     sheet: Sheet, mapping: ColumnMapping
 ) -> tuple[int, list[MappedColumn], list[tuple[int, list[Cell]]], Iterator[Any]]:
     """The header row, its columns, the rows read past it, and the rest of the stream."""
-    rows = iter(sheet.rows)
-    scanned: list[tuple[int, list[Cell]]] = []
-    for number, values in rows:
-        if any(_texts(values)):
-            scanned.append((number, values))
-            if len(scanned) >= HEADER_SCAN_ROWS:
-                break
-    if not scanned:
+    scan = find_header(iter(sheet.rows), lambda texts: _score(texts, mapping))
+    if scan is None:
         raise SheetError(_("{file}: the sheet is empty").format(file=sheet.path.name))
-    scores = [_score(_texts(values), mapping) for _number, values in scanned]
-    best = max(range(len(scanned)), key=lambda i: (scores[i], -i))
-    if scores[best] < MIN_HEADER_MATCHES:
+    if scan.score < MIN_HEADER_MATCHES:
         raise SheetError(
             _(
                 "{file}: no header row found in the first {n} rows; the header needs headings "
                 "such as NIK, Nama, Tanggal Lahir, L/P, Jabatan, TPS"
             ).format(file=sheet.path.name, n=HEADER_SCAN_ROWS)
         )
-    header_number, header_values = scanned[best]
-    header = _texts(header_values)
-    rest = scanned[best + 1 :]
+    header_number, header, rest, rows = scan.number, _texts(scan.values), scan.after, scan.rest
     columns = _columns(header, None, mapping)
     if rest:
         sub = _texts(rest[0][1])
@@ -416,7 +391,7 @@ def _find_header(
         if {c.field for c in with_sub if c.field} - found and not _has_digits(sub):
             columns = with_sub
             rest = rest[1:]
-    if rest and _is_column_numbering(_texts(rest[0][1])):
+    if rest and is_column_numbering(_texts(rest[0][1])):
         rest = rest[1:]
     return header_number, columns, rest, rows
 

@@ -7,9 +7,15 @@ handling; an .xls or .ods renamed .xlsx is read as what it is. Before any reader
 anything, `sheet_limits` measures the file (size, inflated parts, XML, rows, columns, cells,
 cell length) and refuses it with a message naming the limit; the rows streamed here are held
 to the same limits. XLSX is read with openpyxl in read-only mode, so memory stays bounded
-whatever the number of rows; merged cells come back as None beside their first cell. XLS and
-ODS are read with calamine, a sheet whole (hence their tighter cell limit). CSV: comma,
-semicolon or tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
+whatever the number of rows; merged cells come back as None beside their first cell, unless
+the reader asks for them filled (`open_sheet(..., fill_merged=True)`: every cell of a merged
+range reads as its first cell, as a kecamatan name merged down over its rows). XLS and ODS are
+read with calamine, a sheet whole (hence their tighter cell limit). CSV: comma, semicolon or
+tab, UTF-8 with or without a BOM, UTF-16 with a BOM, else Windows-1252.
+
+`find_header` finds the header row under the title rows of an office's sheet, for every
+reader (officer list, area list): the row, among the first ones with a value, that the
+reader's headings match best.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from tpsdesk.domain.names import name_key
 from tpsdesk.exchange import sheet_limits as limits
 from tpsdesk.exchange.sheet_limits import SheetError
 from tpsdesk.i18n import _, os_error_text
@@ -37,6 +45,7 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 64 * 1024
+HEADER_SCAN_LINES = 30  # lines with a value read to decide a CSV's delimiter
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # An encrypted OOXML workbook is a CFB container holding these streams; an .xls, these.
 _ENCRYPTED_STREAMS = frozenset({"EncryptionInfo", "EncryptedPackage"})
@@ -53,6 +62,12 @@ class Sheet:
     name: str  # the worksheet's name; "" for CSV
     estimated_rows: int  # rows the file declares (XLSX dimension) or guesses; 0: unknown
     rows: Iterator[Row]
+    # Merged ranges as (first row, first column, last row, last column): rows as numbered
+    # here (1 = the first), columns 0-based; filled in only with `fill_merged`.
+    merged: tuple[tuple[int, int, int, int], ...] = ()
+    merged_reader: Callable[[], tuple[tuple[int, int, int, int], ...]] | None = field(
+        default=None, repr=False
+    )
 
 
 def column_letter(index: int) -> str:
@@ -150,12 +165,23 @@ def _cfb_names_in(data: bytes) -> set[str]:
 
 
 @contextmanager
-def open_sheet(path: Path, sheet: str | None = None) -> Iterator[Sheet]:
+def open_sheet(
+    path: Path, sheet: str | None = None, *, fill_merged: bool = False
+) -> Iterator[Sheet]:
     """Open `path` and choose its sheet: `sheet` by name, else the first one with a value.
 
-    Raises SheetError for a file that is missing, not a spreadsheet, encrypted, an old .xls,
-    has no such sheet, or holds no value at all.
+    `fill_merged`: every cell of a merged range reads as the range's first cell (and
+    `Sheet.merged` lists the ranges). Raises SheetError for a file that is missing, not a
+    spreadsheet, encrypted, an old .xls, has no such sheet, or holds no value at all.
     """
+    if fill_merged:
+        with open_sheet(path, sheet) as plain:
+            merged = _merged_ranges(plain)
+            if merged:
+                plain.merged = merged
+                plain.rows = _filled(plain.rows, merged)
+            yield plain
+        return
     path = Path(path)
     limits.check_file_size(path)
     kind = file_kind(path)
@@ -219,6 +245,21 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def sniff_delimiter_of(lines: Iterable[str], scan_lines: int = HEADER_SCAN_LINES) -> str:
+    """The delimiter of the first `scan_lines` lines with a value: the one of the line with
+    the most delimiters, so that a title line above the header ("Daftar TPS", no delimiter
+    at all) does not decide it."""
+    best, most = ",", 0
+    for number, line in enumerate((line for line in lines if line.strip()), 1):
+        delimiter = sniff_delimiter(line)
+        count = line.count(delimiter)
+        if count > most:
+            best, most = delimiter, count
+        if number >= scan_lines:
+            break
+    return best
+
+
 def _bounded_lines(path: Path, handle: IO[str]) -> Iterator[str]:
     """The file's lines, refusing one longer than MAX_LINE_CHARS before more is read: a
     line of a million columns is never handed whole to the CSV parser."""
@@ -248,20 +289,13 @@ def _bounded(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
         yield number, values
 
 
-def _first_line(handle: Iterator[str]) -> str:
-    for line in handle:
-        if line.strip():
-            return line
-    return ""
-
-
 @contextmanager
 def _open_csv(path: Path) -> Iterator[Sheet]:
     head = _head(path)
     encoding = _csv_encoding(path, head)
     # cp1252 leaves five bytes undefined; "replace" turns them into U+FFFD instead of failing.
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        delimiter = sniff_delimiter(_first_line(_bounded_lines(path, handle)))
+        delimiter = sniff_delimiter_of(_bounded_lines(path, handle))
         handle.seek(0)
         size = path.stat().st_size
         sample = head.count(b"\n")
@@ -334,7 +368,14 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Sheet]:
                         )
                     ) from exc
 
-            yield Sheet(path, "xlsx", worksheet.title, int(estimate), _bounded(path, rows()))
+            yield Sheet(
+                path,
+                "xlsx",
+                worksheet.title,
+                int(estimate),
+                _bounded(path, rows()),
+                merged_reader=lambda: _xlsx_merged(path, worksheet),
+            )
         finally:
             workbook.close()
     finally:
@@ -413,9 +454,229 @@ def _open_calamine(path: Path, sheet: str | None, kind: str) -> Iterator[Sheet]:
                 # calamine gives "" for an empty cell; openpyxl, and this module, None.
                 yield number, [None if v == "" else _plain(v) for v in row]
 
-        yield Sheet(path, kind, name, len(values), _bounded(path, rows()))
+        def merged() -> tuple[tuple[int, int, int, int], ...]:
+            if kind == "ods":  # calamine does not say an OpenDocument sheet's merges
+                return _ods_merged(path, name)
+            found = workbook.get_sheet_by_name(name).merged_cell_ranges or []
+            if len(found) > MAX_MERGED_RANGES:
+                raise _too_many_merged(path)
+            return tuple((r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in found)
+
+        yield Sheet(path, kind, name, len(values), _bounded(path, rows()), merged_reader=merged)
     finally:
         workbook.close()
+
+
+# -- merged cells ----------------------------------------------------------------------------
+
+# Far above any real sheet (an area list merges a kecamatan name once per kecamatan).
+MAX_MERGED_RANGES = 20_000
+_CELL_REFERENCE = re.compile(r"(?a)^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def _too_many_merged(path: Path) -> SheetError:
+    return SheetError(
+        _("{file} has more than {n} merged cell ranges: unmerge them and try again").format(
+            file=path.name, n=MAX_MERGED_RANGES
+        )
+    )
+
+
+def _cell_reference(text: str) -> tuple[int, int] | None:
+    """ "B12" → (12, 1): the row number and the 0-based column; None when malformed."""
+    match = _CELL_REFERENCE.match(text)
+    if match is None:
+        return None
+    column = 0
+    for letter in match[1].upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(match[2]), column - 1
+
+
+def _xlsx_merged(path: Path, worksheet: Any) -> tuple[tuple[int, int, int, int], ...]:
+    """The `<mergeCell ref="A2:A9"/>` ranges of an XLSX sheet, streamed from its XML (which
+    `sheet_limits` has measured, DTDs refused, before anything was read)."""
+    from xml.parsers import expat
+
+    found: list[tuple[int, int, int, int]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] != "mergeCell":
+            return
+        first, _sep, last = attrs.get("ref", "").partition(":")
+        top, bottom = _cell_reference(first), _cell_reference(last or first)
+        if top is None or bottom is None:
+            return
+        if len(found) >= MAX_MERGED_RANGES:
+            raise _too_many_merged(path)
+        found.append((top[0], top[1], bottom[0], bottom[1]))
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    try:
+        with worksheet._get_source() as source:
+            parser.ParseFile(source)
+    except SheetError:
+        raise
+    except Exception as exc:  # a damaged part: openpyxl says so while reading the rows
+        raise _not_a_spreadsheet(path) from exc
+    return tuple(found)
+
+
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged(path: Path, table: str) -> tuple[tuple[int, int, int, int], ...]:
+    """The merged ranges of the OpenDocument table `table`: its cells spanning rows or columns
+    (`table:number-rows-spanned`, `…-columns-spanned`), streamed from content.xml (which
+    `sheet_limits` has measured). Rows and columns are counted as calamine lays the sheet
+    out: from A1, repeated rows and cells counted."""
+    from xml.parsers import expat
+
+    found: list[tuple[int, int, int, int]] = []
+    place = {"inside": 0, "row": 0, "column": 0}  # row: 1-based once a row has started
+
+    def count(attrs: dict[str, str], name: str) -> int:
+        value = attrs.get(_ODS_TABLE + name, "1")
+        return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else 1
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == _ODS_TABLE + "table":
+            if place["inside"] or attrs.get(_ODS_TABLE + "name") == table:
+                place["inside"] += 1
+            return
+        if place["inside"] != 1:
+            return
+        if tag == _ODS_TABLE + "table-row":
+            place["row"] += 1
+            place["column"] = 0
+            place["repeat"] = count(attrs, "number-rows-repeated")
+        elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
+            rows = count(attrs, "number-rows-spanned")
+            columns = count(attrs, "number-columns-spanned")
+            if rows > 1 or columns > 1:
+                if len(found) >= MAX_MERGED_RANGES:
+                    raise _too_many_merged(path)
+                row, column = place["row"], place["column"]
+                found.append((row, column, row + rows - 1, column + columns - 1))
+            place["column"] += count(attrs, "number-columns-repeated")
+
+    def end(tag: str) -> None:
+        if tag == _ODS_TABLE + "table" and place["inside"]:
+            place["inside"] -= 1
+        elif tag == _ODS_TABLE + "table-row" and place["inside"] == 1:
+            place["row"] += place.get("repeat", 1) - 1
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as source:
+            parser.ParseFile(source)
+    except SheetError:
+        raise
+    except Exception as exc:  # calamine has read this part already: damage is unlikely
+        raise _not_a_spreadsheet(path) from exc
+    return tuple(found)
+
+
+def _merged_ranges(sheet: Sheet) -> tuple[tuple[int, int, int, int], ...]:
+    """The sheet's merged ranges of more than one cell; SheetError when filling them would
+    make more cells than a sheet may hold (`sheet_limits.MAX_CELLS`)."""
+    if sheet.merged_reader is None:
+        return ()
+    found = tuple(
+        (top, left, bottom, right)
+        for top, left, bottom, right in sheet.merged_reader()
+        if (bottom, right) != (top, left) and top <= bottom and left <= right
+        and bottom <= limits.MAX_SHEET_ROWS and right < limits.MAX_COLUMNS
+    )  # fmt: skip
+    if sum((bottom - top + 1) * (right - left + 1) for top, left, bottom, right in found) > (
+        limits.MAX_CELLS
+    ):
+        raise limits.too_many_cells(sheet.path.name)
+    return found
+
+
+def _filled(rows: Iterator[Row], merged: tuple[tuple[int, int, int, int], ...]) -> Iterator[Row]:
+    """`rows` with every cell of a merged range holding the range's first cell's value."""
+    pending = sorted(merged, reverse=True)  # popped from the end: by first row
+    active: list[tuple[int, int, int, int, Cell]] = []
+    for number, values in rows:
+        while pending and pending[-1][0] <= number:
+            top, left, bottom, right = pending.pop()
+            if top == number:
+                value = values[left] if left < len(values) else None
+                active.append((top, left, bottom, right, value))
+        active = [entry for entry in active if entry[2] >= number]
+        if active:
+            values = list(values)
+            for _top, left, _bottom, right, value in active:
+                if value is None:
+                    continue
+                if len(values) <= right:
+                    values.extend([None] * (right + 1 - len(values)))
+                for index in range(left, right + 1):
+                    values[index] = value
+        yield number, values
+
+
+# -- the header row ----------------------------------------------------------------------------
+
+HEADER_SCAN_ROWS = 30
+
+
+def normalize_heading(text: str) -> str:
+    """ "No. KTP", "NO KTP" and "no_ktp" are one heading: lower case, letters and digits only.
+
+    A note in brackets is dropped: "Tanggal Lahir (dd-mm-yyyy)" is "tanggal lahir".
+    """
+    return name_key(re.sub(r"\([^)]*\)", " ", text.replace("\ufeff", "")))
+
+
+def row_texts(values: Sequence[Cell]) -> list[str]:
+    """A row's cells as one-line text, spaces collapsed ("" for an empty cell)."""
+    return [" ".join(cell_text(v).split()) for v in values]
+
+
+_COLUMN_NUMBERS = re.compile(r"(?a)\(?\d{1,2}\)?")
+
+
+def is_column_numbering(texts: list[str]) -> bool:
+    """The "(1) (2) (3)…" row that government forms put under their header."""
+    filled = [t for t in texts if t]
+    return len(filled) >= 3 and all(_COLUMN_NUMBERS.fullmatch(t) for t in filled)
+
+
+@dataclass
+class HeaderScan:
+    """The header row found by `find_header`, and the rows read past it."""
+
+    number: int
+    values: list[Cell]
+    after: list[Row]  # the rows with a value read past the header while looking for it
+    rest: Iterator[Row]  # the stream, from the row after the last one read
+    score: int
+
+
+def find_header(
+    rows: Iterator[Row], score: Callable[[list[str]], int], *, scan_rows: int = HEADER_SCAN_ROWS
+) -> HeaderScan | None:
+    """The header among the first `scan_rows` rows with a value: the one `score` (given the
+    row's texts) rates highest, the first of equals (title rows above it score less). None
+    when no row has a value. The caller decides whether the score is enough."""
+    scanned: list[Row] = []
+    for number, values in rows:
+        if any(row_texts(values)):
+            scanned.append((number, values))
+            if len(scanned) >= scan_rows:
+                break
+    if not scanned:
+        return None
+    scores = [score(row_texts(values)) for _number, values in scanned]
+    best = max(range(len(scanned)), key=lambda i: (scores[i], -i))
+    number, values = scanned[best]
+    return HeaderScan(number, values, scanned[best + 1 :], rows, scores[best])
 
 
 def _plain(value: Any) -> Cell:

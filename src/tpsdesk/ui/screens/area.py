@@ -1,10 +1,13 @@
-"""Area set-up: kecamatan, kelurahan and TPS by hand, or from an area list CSV."""
+"""Area set-up: kecamatan, kelurahan and TPS by hand, or from an area list (CSV or
+spreadsheet); the selected kecamatan or kelurahan renamed (R, or E) or removed when empty
+(Del), the selected TPS edited or deleted — its officers said first (store.area_changes)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.markup import escape
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,9 +23,10 @@ from tpsdesk.domain.area import (
 )
 from tpsdesk.exchange.area_csv import AreaCsvError, import_area_csv
 from tpsdesk.i18n import N_, _, ngettext
-from tpsdesk.store import areas
+from tpsdesk.store import area_changes, areas
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Kecamatan, Kelurahan, Tps
+from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
@@ -70,8 +74,23 @@ class AreaScreen(BaseScreen):
             id="area.edit_tps",
             tooltip=N_("Change the address or voter count of the selected TPS"),
         ),
-        # Rare and confirmed: listed in F1 help, leaving the footer room at 80 columns.
-        Binding("delete", "delete_tps", N_("Delete TPS"), id="area.delete_tps", show=False),
+        # Rare and confirmed: listed in F1 help and the hint line, leaving the footer room at
+        # 80 columns.
+        Binding(
+            "r",
+            "rename",
+            N_("Rename"),
+            id="area.rename",
+            show=False,
+            tooltip=N_("Rename the selected kecamatan or kelurahan (its code stays)"),
+        ),
+        Binding(
+            "delete",
+            "delete_tps",
+            N_("Delete TPS, or remove an empty kelurahan or kecamatan"),
+            id="area.delete_tps",
+            show=False,
+        ),
         Binding(
             "i",
             "import_csv",
@@ -93,7 +112,7 @@ class AreaScreen(BaseScreen):
         yield Static(
             _(
                 "K adds a kecamatan, L a kelurahan, T one or more TPS (e.g. 1-12); I imports a "
-                "list (CSV or spreadsheet)."
+                "list (CSV or spreadsheet). R renames the selected row, Del removes it."
             ),
             classes="hint",
         )
@@ -112,16 +131,23 @@ class AreaScreen(BaseScreen):
     async def load(self) -> None:
         store = self.desk.require_store()
         self.kecamatan, self.kelurahan, self.tps = await self.in_thread(_load_area, store)
-        table: DataTable[str] = self.query_one("#area", DataTable)
+        table: DataTable[str | Text] = self.query_one("#area", DataTable)
         row = table.cursor_row
         table.clear()
+        # Names and addresses as Text: what a file brought in is shown as written, never as
+        # markup.
         for kec in self.kecamatan:
-            table.add_row(_("Kecamatan"), kec.code, kec.name, key=f"kec:{kec.code}")
+            table.add_row(_("Kecamatan"), kec.code, Text(kec.name), key=f"kec:{kec.code}")
             for kel in (k for k in self.kelurahan if k.kecamatan_code == kec.code):
-                table.add_row("  " + _("Kelurahan"), kel.code, kel.name, key=f"kel:{kel.code}")
+                table.add_row(
+                    "  " + _("Kelurahan"), kel.code, Text(kel.name), key=f"kel:{kel.code}"
+                )
                 for tps in (t for t in self.tps if t.kelurahan_code == kel.code):
                     table.add_row(
-                        "    TPS", format_tps(tps.number), _tps_detail(tps), key=f"tps:{tps.id}"
+                        "    TPS",
+                        format_tps(tps.number),
+                        Text(_tps_detail(tps)),
+                        key=f"tps:{tps.id}",
                     )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
@@ -275,6 +301,10 @@ class AreaScreen(BaseScreen):
         return next((t for t in self.tps if t.id == selected[1]), None)
 
     def action_edit_tps(self) -> None:
+        selected = self._selected()
+        if selected is not None and selected[0] in ("kec", "kel"):
+            self.action_rename()
+            return
         tps = self._selected_tps()
         if tps is None:
             return
@@ -300,26 +330,98 @@ class AreaScreen(BaseScreen):
             callback=self._after,
         )
 
+    # -- renaming and removing ----------------------------------------------------------------
+
+    def action_rename(self) -> None:
+        selected = self._selected()
+        if selected is None or selected[0] not in ("kec", "kel"):
+            self.notify(
+                _("Select a kecamatan or kelurahan row to rename (E edits a TPS)."),
+                severity="warning",
+            )
+            return
+        self._open_rename(*selected)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _open_rename(self, kind: str, code: str) -> None:
+        """The rename form, or — on a laptop that may not rename it — why, said first."""
+        store = self.desk.require_store()
+        level = "kecamatan" if kind == "kec" else "kelurahan"
+        try:
+            refusal = await self.in_thread(area_changes.change_refusal, store, level, code)
+        except StoreError as error:
+            refusal = error.message
+        if refusal:
+            self.app.push_screen(MessageScreen(escape(refusal), []))
+            return
+        if kind == "kec":
+            row: Kecamatan | Kelurahan | None = next(
+                (k for k in self.kecamatan if k.code == code), None
+            )
+            rename, title = area_changes.rename_kecamatan, _("Rename kecamatan {code}")
+        else:
+            row = next((k for k in self.kelurahan if k.code == code), None)
+            rename, title = area_changes.rename_kelurahan, _("Rename kelurahan {code}")
+        if row is None:
+            return
+
+        def submit(values: dict[str, str]) -> object:
+            name = _required(values["name"], _("Name"))
+            return _store_or_refuse(rename, store, code, name)
+
+        self.app.push_screen(
+            SimpleForm(
+                title.format(code=code),
+                [FormField("name", _("Name"), value=row.name)],
+                submit,
+                hint=_("The code stays: it is what the district knows this place by."),
+            ),
+            callback=self._after,
+        )
+
     def action_delete_tps(self) -> None:
-        tps = self._selected_tps()
-        if tps is None:
+        """Del: the selected TPS is deleted, or the selected kelurahan or kecamatan removed —
+        when nothing holds it; what it holds is said first, before anything is asked."""
+        selected = self._selected()
+        if selected is None:
+            return
+        self._ask_removal(*selected)
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def _ask_removal(self, kind: str, ident: str) -> None:
+        store = self.desk.require_store()
+        contents_of = {
+            "kec": area_changes.kecamatan_contents,
+            "kel": area_changes.kelurahan_contents,
+            "tps": area_changes.tps_contents,
+        }[kind]
+        try:
+            contents = await self.in_thread(contents_of, store, ident)
+        except StoreError as error:
+            self.app.push_screen(MessageScreen(escape(error.message), []))
+            return
+        if not contents.removable:
+            # Said first: there is nothing to confirm while officers are registered there.
+            self.app.push_screen(MessageScreen(escape(contents.refusal()), []))
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._delete_tps(tps.id)
+                self._remove(kind, ident)
 
-        self.app.push_screen(
-            ConfirmScreen(_("Delete TPS {number}?").format(number=format_tps(tps.number))),
-            callback=answered,
-        )
+        self.app.push_screen(ConfirmScreen(escape(contents.what_goes())), callback=answered)
 
     @work(exclusive=True, group="store", exit_on_error=False)
-    async def _delete_tps(self, tps_id: str) -> None:
+    async def _remove(self, kind: str, ident: str) -> None:
+        remove = {
+            "kec": area_changes.remove_kecamatan,
+            "kel": area_changes.remove_kelurahan,
+            "tps": areas.delete_tps,
+        }[kind]
         try:
-            await self.in_thread(areas.delete_tps, self.desk.require_store(), tps_id)
+            await self.in_thread(remove, self.desk.require_store(), ident)
         except StoreError as error:
-            self.notify(error.message, severity="error", timeout=8)
+            self.app.push_screen(MessageScreen(escape(error.message), []))
             return
         self.load()
 
@@ -358,14 +460,15 @@ class AreaScreen(BaseScreen):
             return
         path, result, summary = outcome
         if summary is None:
-            lines = [problem.describe() for problem in result.problems]
+            # Problems quote the file's own text: never read as markup or terminal codes.
+            lines = [escape(printable(problem.describe())) for problem in result.problems]
             self.app.push_screen(
                 MessageScreen(
                     ngettext(
                         "{file}: nothing was imported. Fix this problem and try again.",
                         "{file}: nothing was imported. Fix these {count} problems and try again.",
                         len(lines),
-                    ).format(file=path.name, count=len(lines)),
+                    ).format(file=escape(printable(path.name)), count=len(lines)),
                     lines,
                 )
             )
