@@ -138,18 +138,18 @@ class TpsDeskApp(App[None]):
             return
         rows: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
+        # Every key of the screen, also those its footer hides now (nothing to undo, a
+        # single page): the chain of bindings, not the active ones, which leave those out.
+        for node, bindings in self.screen._modal_binding_chain:
             # Only tpsdesk's own keys (they all have ids): a focused widget's or Textual's
             # (cursor keys, tab, copy…) are not ours to explain, and are not translated.
-            if binding.id is None or not (
-                active.node in (self.screen, self) or isinstance(active.node, DeskPane)
-            ):
+            if not (node in (self.screen, self) or isinstance(node, DeskPane)):
                 continue
-            if not binding.description or key in seen:
-                continue
-            seen.add(key)
-            rows.append((self.get_key_display(binding), binding.description))
+            for key, binding in bindings:
+                if binding.id is None or not binding.description or key in seen:
+                    continue
+                seen.add(key)
+                rows.append((self.get_key_display(binding), binding.description))
         self.push_screen(HelpScreen(rows))
 
     def action_search(self) -> None:

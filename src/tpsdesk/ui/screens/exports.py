@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Header, Input, Label, ProgressBar, Static
 
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.exchange.xlsx_writer import (
@@ -38,6 +38,7 @@ from tpsdesk.store.pay_settings import load_pay_settings
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.officer_import import clean_path
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 BPJS, BUDGET, COMPLETION = "bpjs", "budget", "completion"
 EXPORTS: tuple[str, ...] = (BPJS, BUDGET, COMPLETION)
@@ -182,7 +183,7 @@ class ExportsScreen(BaseScreen):
         yield ProgressBar(id="progress", show_eta=False)
         with VerticalScroll(id="export-result-box"):
             yield Static("", id="export-result")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Exports")

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import ValidationResult as InputValidation
 from textual.validation import Validator
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.nik import parse_nik
@@ -29,6 +29,7 @@ from tpsdesk.sync.corrections import Correction
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                     yield Static("", id="nik-info", classes="field-info")
                     yield Static("", id="duplicate", classes="field-warning")
             yield Static("", id="form-errors", classes="error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def _placeholder(self, name: str) -> str:
         if name in DATE_FIELDS:

@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -52,6 +51,7 @@ from tpsdesk.store.officer_import import RowProblem, RowStatus
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 PAGE_SIZE = 200  # invalid-row problems rendered at once; the rest are a keypress away
 
@@ -166,7 +166,7 @@ class OfficerImportScreen(BaseScreen):
                     id="save-mapping",
                     compact=True,
                 )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Import officers")

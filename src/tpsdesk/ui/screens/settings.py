@@ -6,13 +6,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Header, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _, get_language, ngettext
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import VaultError
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 class SettingsScreen(BaseScreen):
@@ -76,7 +77,7 @@ class SettingsScreen(BaseScreen):
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
             yield Button(_("Change passphrase"), id="change", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Settings")
