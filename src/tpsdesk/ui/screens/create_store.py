@@ -138,11 +138,14 @@ class CreateStoreScreen(BaseScreen):
             return
         if passphrase != confirm:
             self._show_error(_("The two passphrases differ. Type them again."))
-            confirm_field = self.query_one("#confirm", Input)
-            # Emptying the field must not count as typing, which clears the message.
+            # Both emptied (which one is mistyped cannot be told), the first focused; emptying
+            # must not count as typing, which clears the message.
+            first = self.query_one("#passphrase", Input)
             with self.prevent(Input.Changed):
-                confirm_field.value = ""
-            confirm_field.focus()
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         operator = self.query_one("#operator", Input).value.strip()
         self._create(passphrase, operator)

@@ -140,7 +140,12 @@ class SettingsScreen(BaseScreen):
             return
         if new != self.query_one("#confirm", Input).value:
             error.update(_("The two passphrases differ. Type them again."))
-            self.query_one("#confirm", Input).focus()
+            first = self.query_one("#new", Input)  # both emptied: which one is wrong is unknown
+            with self.prevent(Input.Changed):
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         self._change(current, new)
 

@@ -207,6 +207,12 @@ class RecoverScreen(BaseScreen):
             return
         if passphrase != self.query_one("#confirm", Input).value:
             error.update(_("The two passphrases differ. Type them again."))
+            first = self.query_one("#passphrase", Input)  # both emptied, the first focused
+            with self.prevent(Input.Changed):
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         self._reset(key, passphrase)
 
