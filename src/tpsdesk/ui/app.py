@@ -165,8 +165,26 @@ class TpsDeskApp(App[None]):
         set_language(following)
         prefs.save_pref("language", following)
         translate_bindings(self)
-        self.rebuild_screens()
+        if self.store is not None and self.store.role == "district":
+            self.rebuild_screens()
+        else:
+            self.run_worker(self.relabel_screens(), group="language", exit_on_error=False)
         self.notify(_("Language: English") if following == "en" else _("Language: Indonesian"))
+
+    async def relabel_screens(self) -> None:
+        """Every screen of the field desk's stack in the new language, where it was, with
+        what it holds (ui/relabel.py); dialogs only translate their keys."""
+        from tpsdesk.ui.relabel import relabel
+        from tpsdesk.ui.screens.base import BaseScreen
+        from tpsdesk.ui.screens.officer_form import OfficerFormScreen
+
+        for screen in list(self.screen_stack[1:]):
+            if isinstance(screen, BaseScreen | OfficerFormScreen):
+                await relabel(screen)
+            else:
+                translate_bindings(screen)
+                screen.refresh_bindings()
+        self.refresh_bindings()
 
     def rebuild_screens(self) -> None:
         """Recreate the visible screens so every label follows the new language."""

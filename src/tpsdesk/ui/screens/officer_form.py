@@ -91,6 +91,18 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             id="form.correction",
             tooltip=N_("The district's correction beside this laptop's values: take or keep"),
         ),
+        # A modal screen hides the app's keys: the form offers them itself (F10 asks first
+        # when what was typed would be lost; F9 keeps it, ui/relabel.py).
+        Binding("f1", "app.help", N_("Help"), id="form.help", tooltip=N_("Show every key")),
+        Binding(
+            "f9",
+            "app.switch_language",
+            N_("Language"),
+            id="form.language",
+            show=False,
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
+        Binding("f10", "quit_desk", N_("Quit"), id="form.quit", tooltip=N_("Close tpsdesk")),
     ]
 
     def __init__(
@@ -107,6 +119,11 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self._inputs: dict[str, Input] = {}
         self._messages: dict[str, Static] = {}
         self.has_correction = False
+
+    def forget_widgets(self) -> None:
+        """F9 composed the form again (ui/relabel.py): the fields are new widgets."""
+        self._inputs = {}
+        self._messages = {}
 
     # Every keystroke reads the whole form several times; a query walks the DOM each time
     # (tens of milliseconds per keystroke), so the fields are looked up once.
@@ -531,14 +548,30 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
         self.app.push_screen(CorrectionScreen(self.officer_id), callback=closed)
 
-    def action_cancel(self) -> None:
+    def _untouched(self) -> bool:
         current = self.draft()
-        untouched = (
+        return (
             self.loaded == current
             if self.loaded
             else not any(getattr(current, name) for name, _label in TEXT_FIELDS)
         )
-        if untouched:
+
+    async def action_quit_desk(self) -> None:
+        if self._untouched():
+            await self.desk.action_quit()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.desk.action_quit()
+
+        self.app.push_screen(
+            ConfirmScreen(_("Quit without saving? What you typed will be lost.")),
+            callback=answered,
+        )
+
+    def action_cancel(self) -> None:
+        if self._untouched():
             self.dismiss(None)
             return
 

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-ESSENTIAL = frozenset({"app.help", "app.quit"})
+ESSENTIAL = frozenset({"f1", "f10"})
 """Keys every footer keeps, however narrow the terminal: F1 (which lists the others) and F10."""
 
 
@@ -82,7 +82,7 @@ class KeyBar(Static):
                 item.append(binding.description + " ", Style(dim=not enabled))
                 rank = (
                     0
-                    if binding.id in ESSENTIAL
+                    if binding.key in ESSENTIAL
                     else 3
                     if app_key
                     else 1
