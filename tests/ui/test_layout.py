@@ -210,7 +210,8 @@ def test_fit_columns_rule() -> None:
     natural = [15, 16, 20, 15]
     # Each column takes its width plus a blank each side (8 in all for four columns).
     assert fit_columns(columns, natural, 74) == [15, 16, 20, 15]
-    assert fit_columns(columns, natural, 100) == [15, 16, 46, 15]
+    # 26 to spare: the name takes three shares of six (and what is left), the others one.
+    assert fit_columns(columns, natural, 100) == [19, 20, 34, 19]
     assert fit_columns(columns, natural, 64) == [15, 16, 10, 15]
     assert fit_columns(columns, natural, 60) == [15, 16, 6, 15]
     assert fit_columns(columns, natural, 58) == [15, None, 22, 15]

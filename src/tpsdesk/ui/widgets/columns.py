@@ -3,7 +3,7 @@
 One rule for every table of the field desk (`fit_columns`): each column is as wide as its
 longest cell (or heading); when the terminal is narrower, the columns that may be cut
 (`shrink_to`) are cut down first, then the columns that matter least (`drop`, highest first)
-go; when it is wider, the columns marked `grow` share the spare width. Columns that may
+go; when it is wider, every column widens, those marked `grow` the most. Columns that may
 neither shrink nor go — a post's name, a status — are always shown whole.
 
 `FitTable` is a DataTable that applies the rule by itself: the screen declares its columns
@@ -23,6 +23,8 @@ from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+GROW_WEIGHT = 3
+
 
 @dataclass(frozen=True)
 class Column:
@@ -33,7 +35,7 @@ class Column:
     drop: int = 0
     """0: always shown; otherwise left out when there is no room, highest number first."""
     grow: bool = False
-    """Takes a share of the spare width on wide screens."""
+    """Takes a larger share of the spare width on wide screens."""
 
 
 def cell_width(cell: object) -> int:
@@ -85,13 +87,23 @@ def fit_columns(
         widest = max(candidates, key=lambda i: (widths[i] - floors[i], -i))
         widths[widest] -= 1
         excess -= 1
-    # Room to spare: the growing columns share it.
+    # Room to spare: every column widens, the growing ones three times as much (all of it
+    # to one column would leave its neighbours a screen apart).
     spare = width - needed(widths)
-    growing = [i for i in range(len(columns)) if shown[i] and columns[i].grow]
-    if spare > 0 and growing:
-        share, rest = divmod(spare, len(growing))
-        for position, index in enumerate(growing):
-            widths[index] += share + (1 if position < rest else 0)
+    weights = [
+        (GROW_WEIGHT if column.grow else 1) if on else 0
+        for column, on in zip(columns, shown, strict=True)
+    ]
+    total = sum(weights)
+    if spare > 0 and total:
+        extra = [spare * weight // total for weight in weights]
+        rest = spare - sum(extra)
+        for index in sorted(range(len(columns)), key=lambda i: -weights[i]):
+            if rest <= 0 or not weights[index]:
+                break
+            extra[index] += 1
+            rest -= 1
+        widths = [size + more for size, more in zip(widths, extra, strict=True)]
     return [size if on else None for size, on in zip(widths, shown, strict=True)]
 
 
