@@ -283,6 +283,7 @@ async def test_help_lists_every_key_of_the_screen(sample_store: Path) -> None:
         shown(app, _("Next page"), _("Previous page"), _("Other tab"), _("Fixes"))
         shown(app, _("Settings"), _("Refresh"), _("Search"), _("Language"), _("Quit"))
         help_text = screen_text(app)
+        assert "[/b]" not in help_text  # "[" is a key, not the start of a tag
         assert any(line.split()[1:2] == ["]"] for line in help_text.splitlines())
         assert any(line.split()[1:2] == ["["] for line in help_text.splitlines())
         await press(pilot, "escape", "enter", "f1")

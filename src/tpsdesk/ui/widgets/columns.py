@@ -120,6 +120,9 @@ class FitTable(DataTable[Any]):
 
     def set_columns(self, *columns: Column) -> None:
         """Declare the columns (and forget every row)."""
+        if list(columns) == self._specs:  # the same again (a reload): widths kept till refit
+            self.clear()
+            return
         self._specs = list(columns)
         self._data_rows = []
         self._natural = [cell_width(column.label) for column in columns]
