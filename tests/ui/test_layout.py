@@ -303,3 +303,26 @@ async def test_mismatched_recovery_passphrases_empty_both(sample_store: Path) ->
         first = app.screen.query_one("#passphrase", Input)
         assert first.value == "" and app.screen.query_one("#confirm", Input).value == ""
         assert app.screen.focused is first
+
+
+async def test_f9_on_every_field_screen_keeps_it(sample_store: Path) -> None:
+    """Each screen the dashboard opens is still there after F9, in the other language, and
+    Esc still leads back to the dashboard."""
+    with open_store(sample_store) as store:
+        first = officers.list_officers(store)[0]
+        officers.set_status(store, first.id, OfficerStatus.NEEDS_FIX, "NIK ganda")
+    app = make_app(sample_store, language="id")
+    async with running(app) as pilot:
+        await unlock(pilot)
+        for key in ("f2", "f4", "f6", "f7", "f8", "p", "f3", "enter"):
+            await press(pilot, key)
+            opened = type(app.screen)
+            before = screen_text(app)
+            await press(pilot, "f9")
+            assert type(app.screen) is opened, (key, app.screen)
+            after = screen_text(app)
+            assert after != before and after.splitlines()[-1] != before.splitlines()[-1], key
+            expect_keys_kept(app)
+            await press(pilot, "escape")
+            assert isinstance(app.screen, DashboardScreen), (key, app.screen)
+        assert not [n for n in app._notifications if n.severity == "error"]

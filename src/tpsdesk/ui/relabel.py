@@ -91,3 +91,4 @@ async def relabel(screen: Screen[Any]) -> None:
         with suppress(Exception):  # a failed load is told by the app's safety net
             await worker.wait()
     restore(screen, state)
+    screen.refresh_bindings()  # the footer, drawn anew for the composed screen

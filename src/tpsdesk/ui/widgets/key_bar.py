@@ -15,6 +15,7 @@ from itertools import groupby
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -60,8 +61,12 @@ class KeyBar(Static):
     def _draw(self) -> None:
         if not self.is_attached:
             return
+        try:
+            active = self.screen.active_bindings  # asks the screen's check_action
+        except NoMatches:  # the screen is being composed again (F9): it redraws when done
+            return
         by_action: defaultdict[str, list[tuple[Binding, bool, bool]]] = defaultdict(list)
-        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for node, binding, enabled, _tooltip in active.values():
             if binding.show:
                 by_action[binding.action].append((binding, enabled, node is self.app))
         variables = self.app.theme_variables
