@@ -326,3 +326,24 @@ async def test_f9_on_every_field_screen_keeps_it(sample_store: Path) -> None:
             await press(pilot, "escape")
             assert isinstance(app.screen, DashboardScreen), (key, app.screen)
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+async def test_a_roster_refits_when_the_terminal_is_resized(sample_store: Path) -> None:
+    app = make_app(sample_store, language="id")
+    async with running(app) as pilot:
+        await unlock(pilot)
+        await press(pilot, "down", "enter")  # TPS 002
+        table = app.screen.query_one("#officers", FitTable)
+        assert table.cursor_row == 0
+        await press(pilot, "down")
+        everything = ["post", "nik", "name", "sex", "born", "status"]
+        assert table.shown_columns == everything
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert table.shown_columns == ["post", "nik", "name", "status"]  # sex, born make way
+        assert table.cursor_row == 1  # the same row stays selected
+        expect_tables_fit(app, wide=False)
+        await pilot.resize_terminal(200, 50)
+        await settle(pilot)
+        assert table.shown_columns == everything
+        expect_tables_fit(app, wide=True)
