@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from tests.ui.conftest import (
     PASSPHRASE,
     fill,
@@ -34,6 +35,7 @@ from tpsdesk.ui.screens.officer_form import OfficerFormScreen
 from tpsdesk.ui.screens.unit import UnitScreen
 from tpsdesk.ui.screens.unlock import UnlockScreen
 from tpsdesk.ui.widgets.columns import Column, FitTable, fit_columns
+from tpsdesk.ui.widgets.key_bar import fit_items
 
 
 def expect_footer(app: TpsDeskApp, *items: tuple[str, str]) -> None:
@@ -347,3 +349,24 @@ async def test_a_roster_refits_when_the_terminal_is_resized(sample_store: Path) 
         await settle(pilot)
         assert table.shown_columns == everything
         expect_tables_fit(app, wide=True)
+
+
+def test_footer_keys_make_way_in_order() -> None:
+    """The app's keys go first, then the screen's from the right, then Esc; F1 and F10 stay."""
+    items = [
+        (Text("⏎ Open "), 2),
+        (Text("n Add "), 2),
+        (Text("esc Back "), 1),
+        (Text("f1 Help "), 0),
+        (Text("f3 Search "), 3),
+        (Text("f10 Quit "), 0),
+    ]
+
+    def line(width: int) -> str:
+        return "".join(item.plain for item in fit_items(items, width)).rstrip()
+
+    assert line(80) == "⏎ Open n Add esc Back f1 Help f3 Search f10 Quit"
+    assert line(40) == "⏎ Open n Add esc Back f1 Help f10 Quit"
+    assert line(33) == "⏎ Open esc Back f1 Help f10 Quit"
+    assert line(20) == "f1 Help f10 Quit"
+    assert line(5) == "f1 Help f10 Quit"  # never less than F1 and F10
