@@ -59,9 +59,14 @@ async def test_first_run_creates_the_store_and_checks_the_recovery_key(store_pat
         await pilot.press("enter")
         await settle(pilot)
         assert "The two passphrases differ." in static_text(app, "#error")
+        # Both emptied (which one is mistyped is unknown), the first focused to type again.
         assert app.screen.query_one("#confirm", Input).value == ""
+        assert app.screen.query_one("#passphrase", Input).value == ""
+        assert app.screen.focused is app.screen.query_one("#passphrase", Input)
+        assert static_text(app, "#strength") == ""
         assert not store_path.exists()
 
+        await fill(pilot, "#passphrase", PASSPHRASE)
         await fill(pilot, "#confirm", PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)
@@ -157,6 +162,9 @@ async def test_unlock_refuses_a_wrong_passphrase_and_opens_with_the_right_one(
         assert isinstance(app.screen, UnlockScreen)
         assert app.store is None
         assert "Wrong passphrase, or the store file was altered." in screen_text(app)
+        # Caps Lock and the keyboard layout are suggested before any backup.
+        error = static_text(app, "#error")
+        assert error.index("Caps Lock") < error.index("keyboard") < error.index("backup")
         assert store_path.read_bytes() == before
 
         await fill(pilot, "#passphrase", PASSPHRASE)

@@ -59,13 +59,13 @@ async def test_f9_switches_language_and_remembers_it(store_path: Path, config_di
 
         await unlock(pilot)
         assert "Completion per TPS" in screen_text(app)
-        assert "f3 Search" in footer_keys(app)
+        assert "f1 Help" in footer_keys(app)
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         assert app.store is not None  # the store stays open across the switch
         assert "Kelengkapan per TPS" in screen_text(app)
-        assert "f3 Cari" in footer_keys(app)
+        assert "f1 Bantuan" in footer_keys(app)
         assert prefs.preferred_language() == "id"
         await pilot.press("f9")
         await settle(pilot)

@@ -16,6 +16,7 @@ from tests.ui.conftest import (
     static_text,
     unlock,
 )
+from textual.widgets import Input
 
 from tpsdesk.store.vault import WrongPassphrase
 from tpsdesk.ui.screens.dashboard import DashboardScreen
@@ -51,7 +52,11 @@ async def test_operator_name_and_passphrase_change(store_path: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert "differ" in static_text(app, "#error")
+        assert app.screen.query_one("#new", Input).value == ""
+        assert app.screen.query_one("#confirm", Input).value == ""
+        assert app.screen.focused is app.screen.query_one("#new", Input)
 
+        await fill(pilot, "#new", NEW_PASSPHRASE)
         await fill(pilot, "#confirm", NEW_PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)

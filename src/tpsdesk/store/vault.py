@@ -123,8 +123,9 @@ class WrongPassphrase(VaultError):
 
     def default_message(self) -> str:
         return _(
-            "Wrong passphrase, or the store file was altered. Check the passphrase and try "
-            "again; if it is right, restore a backup."
+            "Wrong passphrase, or the store file was altered. Is Caps Lock on, or the keyboard "
+            "set to another layout? Check both and type the passphrase again; only if it is "
+            "right, restore a backup."
         )
 
 

@@ -148,18 +148,18 @@ class TpsDeskApp(App[None]):
             return
         rows: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
+        # Every key of the screen, also those its footer hides now (nothing to undo, a
+        # single page): the chain of bindings, not the active ones, which leave those out.
+        for node, bindings in self.screen._modal_binding_chain:
             # Only tpsdesk's own keys (they all have ids): a focused widget's or Textual's
             # (cursor keys, tab, copy…) are not ours to explain, and are not translated.
-            if binding.id is None or not (
-                active.node in (self.screen, self) or isinstance(active.node, DeskPane)
-            ):
+            if not (node in (self.screen, self) or isinstance(node, DeskPane)):
                 continue
-            if not binding.description or key in seen:
-                continue
-            seen.add(key)
-            rows.append((self.get_key_display(binding), binding.description))
+            for key, binding in bindings:
+                if binding.id is None or not binding.description or key in seen:
+                    continue
+                seen.add(key)
+                rows.append((self.get_key_display(binding), binding.description))
         self.push_screen(HelpScreen(rows))
 
     def action_search(self) -> None:
@@ -175,8 +175,26 @@ class TpsDeskApp(App[None]):
         set_language(following)
         prefs.save_pref("language", following)
         translate_bindings(self)
-        self.rebuild_screens()
+        if self.store is not None and self.store.role == "district":
+            self.rebuild_screens()
+        else:
+            self.run_worker(self.relabel_screens(), group="language", exit_on_error=False)
         self.notify(_("Language: English") if following == "en" else _("Language: Indonesian"))
+
+    async def relabel_screens(self) -> None:
+        """Every screen of the field desk's stack in the new language, where it was, with
+        what it holds (ui/relabel.py); dialogs only translate their keys."""
+        from tpsdesk.ui.relabel import relabel
+        from tpsdesk.ui.screens.base import BaseScreen
+        from tpsdesk.ui.screens.officer_form import OfficerFormScreen
+
+        for screen in list(self.screen_stack[1:]):
+            if isinstance(screen, BaseScreen | OfficerFormScreen):
+                await relabel(screen)
+            else:
+                translate_bindings(screen)
+                screen.refresh_bindings()
+        self.refresh_bindings()
 
     def rebuild_screens(self) -> None:
         """Recreate the visible screens so every label follows the new language."""

@@ -2,7 +2,7 @@
 
 Textual builds bindings when a class is defined, before a language may have been chosen, so
 BINDINGS hold English msgids (marked with N_) and each screen translates its own copy when it
-is created. Screens are rebuilt after a language change, so their footers follow.
+is created, and again when F9 composes it anew in the other language (ui/relabel.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tpsdesk.domain.area import (
     AreaCodeError,
@@ -31,6 +31,8 @@ from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.screens.simple_form import FormField, SimpleForm, SubmitRefused
+from tpsdesk.ui.widgets.columns import Column, FitTable
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 MAX_TPS_PER_ENTRY = 200
 # Files the area-list picker shows (read by their content: see exchange/area_csv.py).
@@ -116,15 +118,16 @@ class AreaScreen(BaseScreen):
             ),
             classes="hint",
         )
-        yield DataTable(id="area", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield FitTable(id="area", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Area set-up")
-        table: DataTable[str] = self.query_one("#area", DataTable)
-        table.add_column(_("Level"), key="level", width=11)
-        table.add_column(_("Code"), key="code", width=16)
-        table.add_column(_("Name / address"), key="name")
+        self.query_one("#area", FitTable).set_columns(
+            Column("level", _("Level")),
+            Column("code", _("Code")),
+            Column("name", _("Name / address"), shrink_to=12, grow=True),
+        )
         self.load()
 
     @work(exclusive=True, group="area", exit_on_error=False)

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store, StoreError
@@ -19,6 +19,7 @@ from tpsdesk.sync.receipt import field_label
 from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 DIFFERS = "≠"
 
@@ -80,7 +81,7 @@ class CorrectionScreen(BaseModal[bool]):
             yield Header()
             yield Static("", id="explain", classes="summary")
             yield DataTable(id="sides", cursor_type="row", zebra_stripes=True)
-            yield Footer(compact=True)
+            yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Correction from the district")

@@ -8,13 +8,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import KdfParams, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 STRENGTH_LABELS = (N_("very weak"), N_("weak"), N_("fair"), N_("good"), N_("strong"))
 
@@ -83,7 +84,7 @@ class CreateStoreScreen(BaseScreen):
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
             yield Button(_("Create store (F2)"), id="create", variant="primary")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -137,11 +138,14 @@ class CreateStoreScreen(BaseScreen):
             return
         if passphrase != confirm:
             self._show_error(_("The two passphrases differ. Type them again."))
-            confirm_field = self.query_one("#confirm", Input)
-            # Emptying the field must not count as typing, which clears the message.
+            # Both emptied (which one is mistyped cannot be told), the first focused; emptying
+            # must not count as typing, which clears the message.
+            first = self.query_one("#passphrase", Input)
             with self.prevent(Input.Changed):
-                confirm_field.value = ""
-            confirm_field.focus()
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         operator = self.query_one("#operator", Input).value.strip()
         self._create(passphrase, operator)
@@ -216,7 +220,7 @@ class RecoveryKeyScreen(BaseScreen):
             yield Label(_("To confirm, type the last four characters of the key"))
             yield Input(id="check", max_length=4)
             yield Static("", id="error", classes="error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#check", Input).focus()

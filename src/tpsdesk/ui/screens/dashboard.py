@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from tpsdesk.domain.area import format_tps
 from tpsdesk.domain.posts import Unit
@@ -16,6 +16,8 @@ from tpsdesk.store.db import Store
 from tpsdesk.store.election import ElectionStatus, election_status
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.columns import Column, FitTable
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 PAGE_SIZE = 100
 # F4 imports and F6 exports share one footer label: at 80 columns in Indonesian there is no
@@ -69,6 +71,13 @@ class DashboardScreen(BaseScreen):
             N_("Sync"),
             id="dashboard.sync",
             tooltip=N_("Enrol, send changes to the district, read its receipt"),
+        ),
+        Binding(
+            "t",
+            "other_tab",
+            N_("Other tab"),
+            id="dashboard.other_tab",
+            tooltip=N_("Switch between the TPS and the kelurahan and kecamatan tab"),
         ),
         Binding(
             "p",
@@ -131,12 +140,12 @@ class DashboardScreen(BaseScreen):
         yield election
         with TabbedContent(id="tabs"):
             with TabPane(_("TPS"), id="tab-tps"):
-                yield DataTable(id="tps-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(id="tps-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="page-info", classes="hint")
             with TabPane(_("Kelurahan and kecamatan"), id="tab-units"):
-                yield DataTable(id="unit-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(id="unit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="empty", classes="empty")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Completion per TPS")
@@ -197,13 +206,18 @@ class DashboardScreen(BaseScreen):
         )
 
     def _render_tps_page(self) -> None:
-        table: DataTable[str] = self.query_one("#tps-table", DataTable)
-        table.clear(columns=True)
-        table.add_column(_("Kelurahan"), key="kelurahan", width=18)
-        table.add_column(_("TPS"), key="tps")
-        table.add_column(_("Filled"), key="filled")
-        for family in self.families:
-            table.add_column(family_label(family), key=family)
+        table = self.query_one("#tps-table", FitTable)
+        # TPS and filled always whole; when narrow, the kelurahan is cut, then the last
+        # families go (the filled column still counts them).
+        table.set_columns(
+            Column("kelurahan", _("Kelurahan"), shrink_to=10, grow=True),
+            Column("tps", _("TPS")),
+            Column("filled", _("Filled")),
+            *(
+                Column(family, family_label(family), drop=index + 1)
+                for index, family in enumerate(self.families)
+            ),
+        )
         start = self.page * PAGE_SIZE
         for row in self.tps_rows[start : start + PAGE_SIZE]:
             cells = [
@@ -225,12 +239,13 @@ class DashboardScreen(BaseScreen):
         )
 
     def _render_units(self) -> None:
-        table: DataTable[str] = self.query_one("#unit-table", DataTable)
-        table.clear(columns=True)
-        table.add_column(_("Unit"), key="unit")
-        table.add_column(_("Name"), key="name", width=20)
-        table.add_column(_("Filled"), key="filled")
-        table.add_column(_("Posts"), key="posts")
+        table = self.query_one("#unit-table", FitTable)
+        table.set_columns(
+            Column("unit", _("Unit"), drop=1),
+            Column("name", _("Name"), shrink_to=12, grow=True),
+            Column("filled", _("Filled")),
+            Column("posts", _("Posts"), shrink_to=16, grow=True),
+        )
         for row in self.unit_rows:
             parts = [f"{p.post_name} {_places(p)}" for p in row.posts]
             unit_label = _("Kelurahan") if row.unit == Unit.KELURAHAN else _("Kecamatan")
@@ -271,6 +286,14 @@ class DashboardScreen(BaseScreen):
             store = self.desk.store
             return store is not None and store.role == "field"
         return True
+
+    def action_other_tab(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        if not tabs.display:
+            return
+        tabs.active = "tab-units" if tabs.active == "tab-tps" else "tab-tps"
+        table_id = "#tps-table" if tabs.active == "tab-tps" else "#unit-table"
+        self.query_one(table_id, DataTable).focus()
 
     def action_page(self, step: int) -> None:
         pages = max(1, (len(self.tps_rows) + PAGE_SIZE - 1) // PAGE_SIZE)

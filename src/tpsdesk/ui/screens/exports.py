@@ -22,7 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Header, Input, Label, ProgressBar, Static
 
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.exchange.xlsx_writer import (
@@ -41,6 +41,7 @@ from tpsdesk.store.pay_settings import load_pay_settings
 from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 BPJS, BUDGET, COMPLETION = "bpjs", "budget", "completion"
 EXPORTS: tuple[str, ...] = (BPJS, BUDGET, COMPLETION)
@@ -207,7 +208,7 @@ class ExportsScreen(BaseScreen):
         yield ProgressBar(id="progress", show_eta=False)
         with VerticalScroll(id="export-result-box"):
             yield Static("", id="export-result")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def _folder_text(self) -> Text:
         return Text(_("Folder: {folder}").format(folder=printable(str(self.folder))))

@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tpsdesk.domain.dates import format_date
@@ -28,6 +28,7 @@ from tpsdesk.store.election import (
     set_first_start_step,
 )
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 CHOICES = {
     STEP_AREA: ("enrol", "by_hand", "later"),
@@ -76,7 +77,7 @@ class FirstStartScreen(BaseScreen):
                 _("Choose with the arrow keys and Enter, or press the number; L: later."),
                 classes="hint",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Setting up this laptop")

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tpsdesk.domain.area import format_tps
 from tpsdesk.domain.posts import Unit
@@ -17,6 +17,8 @@ from tpsdesk.sync.laptop_status import OfficerToFix, needing_fixes
 from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.columns import Column, FitTable
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 def safe(text: str) -> str:
@@ -107,17 +109,19 @@ class FixesScreen(BaseScreen):
         if self.report:
             yield Static("\n".join(self.report), id="report", classes="report")
         yield Static("", id="summary", classes="summary")
-        yield DataTable(id="fixes", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="fixes", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reason", classes="reason")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = self.heading or _("Officers needing a fix")
-        table: DataTable[str | Text] = self.query_one("#fixes", DataTable)
-        table.add_column(_("Name"), key="name", width=20)
-        table.add_column(_("Post"), key="post", width=13)
-        table.add_column(_("Place"), key="place", width=16)
-        table.add_column(_("Reason"), key="reason")
+        # The reason is also shown whole under the table, for the selected officer.
+        self.query_one("#fixes", FitTable).set_columns(
+            Column("name", _("Name"), shrink_to=14, grow=True),
+            Column("post", _("Post")),
+            Column("place", _("Place"), shrink_to=12, grow=True),
+            Column("reason", _("Reason"), shrink_to=10, drop=1, grow=True),
+        )
         self.load()
 
     def on_screen_resume(self) -> None:

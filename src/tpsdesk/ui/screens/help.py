@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -33,14 +33,14 @@ class HelpScreen(BaseModal[None]):
         # One Static rather than a DataTable: the list is read, not navigated, and a table
         # made opening help cost more than a keystroke may (benchmarks/RESULTS-desk.md).
         width = max((len(key) for key, _description in self.rows), default=0) + 2
-        lines = [
-            f"[b]{escape(key.ljust(width))}[/b]{escape(description)}"
-            for key, description in self.rows
-        ]
+        # Text, not markup: a key such as "[" would open a tag.
+        lines = Text("\n").join(
+            Text.assemble((key.ljust(width), "bold"), description) for key, description in self.rows
+        )
         with Vertical(id="help", classes="dialog wide"):
             yield Static(_("Keys"), classes="title")
             with VerticalScroll(id="help-table"):
-                yield Static("\n".join(lines), id="help-keys")
+                yield Static(lines, id="help-keys")
             yield Static(_("Press Esc to close."), classes="hint")
 
     def on_mount(self) -> None:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import ValidationResult as InputValidation
 from textual.validation import Validator
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date
 from tpsdesk.domain.nik import parse_nik
@@ -30,6 +30,7 @@ from tpsdesk.sync.corrections import Correction
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,18 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
             id="form.correction",
             tooltip=N_("The district's correction beside this laptop's values: take or keep"),
         ),
+        # A modal screen hides the app's keys: the form offers them itself (F10 asks first
+        # when what was typed would be lost; F9 keeps it, ui/relabel.py).
+        Binding("f1", "app.help", N_("Help"), id="form.help", tooltip=N_("Show every key")),
+        Binding(
+            "f9",
+            "app.switch_language",
+            N_("Language"),
+            id="form.language",
+            show=False,
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
+        Binding("f10", "quit_desk", N_("Quit"), id="form.quit", tooltip=N_("Close tpsdesk")),
     ]
 
     def __init__(
@@ -107,6 +120,11 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         self._inputs: dict[str, Input] = {}
         self._messages: dict[str, Static] = {}
         self.has_correction = False
+
+    def forget_widgets(self) -> None:
+        """F9 composed the form again (ui/relabel.py): the fields are new widgets."""
+        self._inputs = {}
+        self._messages = {}
 
     # Every keystroke reads the whole form several times; a query walks the DOM each time
     # (tens of milliseconds per keystroke), so the fields are looked up once.
@@ -177,7 +195,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
                     yield Static("", id="nik-info", classes="field-info")
                     yield Static("", id="duplicate", classes="field-warning")
             yield Static("", id="form-errors", classes="error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def _placeholder(self, name: str) -> str:
         if name in DATE_FIELDS:
@@ -541,14 +559,30 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
 
         self.app.push_screen(CorrectionScreen(self.officer_id), callback=closed)
 
-    def action_cancel(self) -> None:
+    def _untouched(self) -> bool:
         current = self.draft()
-        untouched = (
+        return (
             self.loaded == current
             if self.loaded
             else not any(getattr(current, name) for name, _label in TEXT_FIELDS)
         )
-        if untouched:
+
+    async def action_quit_desk(self) -> None:
+        if self._untouched():
+            await self.desk.action_quit()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.desk.action_quit()
+
+        self.app.push_screen(
+            ConfirmScreen(_("Quit without saving? What you typed will be lost.")),
+            callback=answered,
+        )
+
+    def action_cancel(self) -> None:
+        if self._untouched():
             self.dismiss(None)
             return
 

@@ -22,7 +22,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -57,6 +56,7 @@ from tpsdesk.terminal import printable
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.message import MessageScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 PAGE_SIZE = 200  # invalid-row problems rendered at once; the rest are a keypress away
 PLACE_PURPOSE = "officer-import"  # the picker opens in the folder chosen last time
@@ -190,7 +190,7 @@ class OfficerImportScreen(BaseScreen):
                     id="save-mapping",
                     compact=True,
                 )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Import officers")

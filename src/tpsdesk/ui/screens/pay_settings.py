@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from tpsdesk.domain.dates import format_date, parse_date
 from tpsdesk.domain.election import defaults_of_past_election, period_over
@@ -52,6 +52,7 @@ from tpsdesk.store.election import (
 from tpsdesk.store.pay_settings import load_pay_settings, save_election_settings
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 EXAMPLE_POSTS = ("kpps_anggota", "kpps_ketua")  # the post most officers hold
 
@@ -214,7 +215,7 @@ class PaySettingsScreen(BaseScreen):
                 yield Static("", id=f"msg-{post.code}", classes="field-message error post-message")
             yield Static("", id="error", classes="error")
             yield Button(_("Save (F2)"), id="save", variant="primary")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def _input(
         self, field_id: str, validator: Validator, *, placeholder: str = "", cell: bool = False

@@ -6,11 +6,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tpsdesk.i18n import N_, _
 from tpsdesk.ui.screens.base import BaseScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 ROLES = ("field", "district")
 
@@ -53,7 +54,7 @@ class RoleChoiceScreen(BaseScreen):
                 _("Choose with the arrow keys and Enter, or press 1 or 2. It cannot be changed."),
                 classes="hint",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#roles", OptionList).focus()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tpsdesk.domain.area import format_tps
 from tpsdesk.i18n import N_, _
@@ -13,6 +13,8 @@ from tpsdesk.store import officers
 from tpsdesk.store.officers import OfficerHit, status_label
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.columns import Column, FitTable
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 RESULT_LIMIT = 50
 
@@ -31,19 +33,20 @@ class SearchScreen(BaseScreen):
         yield Header()
         yield Input(id="query", placeholder=_("Name or NIK…"))
         yield Static("", id="result-info", classes="hint")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield FitTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Search officers")
-        table: DataTable[str] = self.query_one("#results", DataTable)
-        # Sized so the status still shows at 80 columns, without a horizontal scroll bar.
-        table.add_column(_("NIK"), key="nik", width=16)
-        table.add_column(_("Name"), key="name", width=20)
-        table.add_column(_("Post"), key="post", width=12)
-        table.add_column(_("TPS"), key="tps", width=3)
-        table.add_column(_("Kelurahan"), key="kelurahan", width=10)
-        table.add_column(_("Status"), key="status")
+        # Post, TPS and status always whole; when narrow the kelurahan, then the NIK go.
+        self.query_one("#results", FitTable).set_columns(
+            Column("nik", _("NIK"), drop=1),
+            Column("name", _("Name"), shrink_to=14, grow=True),
+            Column("post", _("Post")),
+            Column("tps", _("TPS")),
+            Column("kelurahan", _("Kelurahan"), shrink_to=10, drop=2, grow=True),
+            Column("status", _("Status")),
+        )
         self.query_one("#query", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:

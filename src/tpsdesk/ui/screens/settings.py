@@ -7,22 +7,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Footer,
-    Header,
-    Input,
-    Label,
-    LoadingIndicator,
-    Static,
-)
+from textual.widgets import Button, Checkbox, Header, Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _, get_language, ngettext
 from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import VaultError
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 class SettingsScreen(BaseScreen):
@@ -87,7 +79,7 @@ class SettingsScreen(BaseScreen):
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
             yield Button(_("Change passphrase"), id="change", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def _officer_form_settings(self) -> ComposeResult:
         from tpsdesk.exchange.bpjs_export import TemplateError, store_template
@@ -202,7 +194,12 @@ class SettingsScreen(BaseScreen):
             return
         if new != self.query_one("#confirm", Input).value:
             error.update(_("The two passphrases differ. Type them again."))
-            self.query_one("#confirm", Input).focus()
+            first = self.query_one("#new", Input)  # both emptied: which one is wrong is unknown
+            with self.prevent(Input.Changed):
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         self._change(current, new)
 

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 
 from tpsdesk.domain.dates import format_date
 from tpsdesk.i18n import N_, _, ngettext
@@ -36,6 +36,7 @@ from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.screens.fixes import FixesScreen, safe
 from tpsdesk.ui.screens.message import MessageScreen
 from tpsdesk.ui.widgets.fingerprint_entry import MAX_DIGITS, FingerprintEntry
+from tpsdesk.ui.widgets.key_bar import KeyBar
 from tpsdesk.ui.widgets.places import PlacePicker
 
 
@@ -117,7 +118,7 @@ class FingerprintDialog(BaseModal[str | None]):
                 ),
                 classes="hint",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(FingerprintEntry).focus()
@@ -264,7 +265,7 @@ class SyncScreen(BaseScreen):
         with Vertical(id="progress-box"):
             yield Static("", id="progress-line", classes="hint")
             yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = _("Sync with the district")

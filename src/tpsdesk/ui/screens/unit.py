@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tpsdesk.domain.dates import format_date
 from tpsdesk.i18n import N_, _, ngettext
@@ -16,6 +16,8 @@ from tpsdesk.sync.laptop_status import roster_status
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
+from tpsdesk.ui.widgets.columns import Column, FitTable
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 EMPTY_PREFIX = "empty:"
 
@@ -68,20 +70,22 @@ class UnitScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="summary", classes="summary")
-        yield DataTable(id="officers", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield FitTable(id="officers", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = self.unit.title
-        table: DataTable[str] = self.query_one("#officers", DataTable)
-        # Sized so the status still shows at 80 columns, without a horizontal scroll bar.
-        table.add_column(_("Post"), key="post", width=13)
-        table.add_column(_("NIK"), key="nik", width=16)
-        table.add_column(_("Name"), key="name", width=20)
-        # i18n: a three-letter column header for sex (L/P)
-        table.add_column(_("L/P"), key="sex", width=3)
-        table.add_column(_("Born"), key="born", width=10)
-        table.add_column(_("Status"), key="status")
+        table = self.query_one("#officers", FitTable)
+        # Post and status always whole; at 60 columns sex, birth date and NIK make way.
+        table.set_columns(
+            Column("post", _("Post")),
+            Column("nik", _("NIK"), drop=2),
+            Column("name", _("Name"), shrink_to=14, grow=True),
+            # i18n: a three-letter column header for sex (L/P)
+            Column("sex", _("L/P"), drop=4),
+            Column("born", _("Born"), drop=3),
+            Column("status", _("Status")),
+        )
         self.load()
 
     def on_screen_resume(self) -> None:

@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Input, Label, LoadingIndicator, Static
 
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.store.db import Store, StoreError
@@ -16,6 +16,7 @@ from tpsdesk.store.passphrase import passphrase_strength
 from tpsdesk.store.vault import DamagedStore, VaultError
 from tpsdesk.ui.screens.base import BaseScreen
 from tpsdesk.ui.screens.confirm import ConfirmScreen
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 
 class UnlockScreen(BaseScreen):
@@ -60,7 +61,7 @@ class UnlockScreen(BaseScreen):
                 _("Press Enter to open. Forgot the passphrase? Press F6 and use the recovery key."),
                 classes="hint",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -169,7 +170,7 @@ class RecoverScreen(BaseScreen):
             yield Input(id="confirm", password=True)
             yield Static("", id="error", classes="error")
             yield LoadingIndicator(id="busy")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -206,6 +207,12 @@ class RecoverScreen(BaseScreen):
             return
         if passphrase != self.query_one("#confirm", Input).value:
             error.update(_("The two passphrases differ. Type them again."))
+            first = self.query_one("#passphrase", Input)  # both emptied, the first focused
+            with self.prevent(Input.Changed):
+                first.value = ""
+                self.query_one("#confirm", Input).value = ""
+            self.query_one("#strength", Static).update("")
+            first.focus()
             return
         self._reset(key, passphrase)
 

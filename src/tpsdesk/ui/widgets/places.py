@@ -18,7 +18,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DirectoryTree, Footer, OptionList, Static
+from textual.widgets import DirectoryTree, OptionList, Static
 from textual.widgets._directory_tree import DirEntry
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
@@ -39,6 +39,7 @@ from tpsdesk.terminal import printable
 from tpsdesk.ui.bindings import translate_bindings
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.typeahead import Clock, TypeAhead, find
+from tpsdesk.ui.widgets.key_bar import KeyBar
 
 PickKind = Literal["folder", "file"]
 LAST_USED = "last"
@@ -446,7 +447,7 @@ class PlacePicker(BaseModal[Path | None]):
                 display="block" if self.kind == "file" else "none"
             )
             yield Static("", id="picker-error", classes="error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._start()
