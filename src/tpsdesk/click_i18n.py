@@ -58,6 +58,7 @@ TYPE_NAMES = {
 METAVAR_WORDS = {
     "AREA": N_("AREA"),
     "BACKUP": N_("BACKUP"),
+    "CODE": N_("CODE"),
     "DD": N_("DD"),
     "DEVICE": N_("DEVICE"),
     "END": N_("END"),
@@ -70,6 +71,7 @@ METAVAR_WORDS = {
     "HEADING": N_("HEADING"),
     "ID": N_("ID"),
     "MM": N_("MM"),
+    "NAME": N_("NAME"),
     "POST": N_("POST"),
     "SETUP_FILE": N_("SETUP_FILE"),
     "START": N_("START"),
