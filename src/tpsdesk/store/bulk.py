@@ -37,7 +37,9 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
 def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
     """Set the given columns of rows found by their `id`: one executemany UPDATE per set of
     columns (rows naming the same columns go together), values converted as by
-    `insert_rows`. A row whose id is not in the table changes nothing."""
+    `insert_rows`. Raises LookupError when an id is not in the table (the caller's
+    transaction then rolls back whatever it wrote: a change is never recorded for a row that
+    is not there)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(name for name in row if name != "id"), []).append(row)
@@ -54,9 +56,11 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
             record.append(row["id"])
             values.append(tuple(record))
         assignments = ", ".join(f'"{name}" = ?' for name in names)
-        connection.exec_driver_sql(
+        result = connection.exec_driver_sql(
             f'UPDATE "{table_name}" SET {assignments} WHERE "id" = ?', values
         )
+        if result.rowcount != len(values):
+            raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
 
 
 @lru_cache(maxsize=256)
