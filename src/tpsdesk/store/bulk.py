@@ -23,12 +23,8 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     connection = session.connection()
     names, defaults, processors = _insert_plan(connection.dialect, table_name, frozenset(rows[0]))
     pairs = list(zip(names, defaults, strict=True))
-    values = []
-    for row in rows:
-        record = [row.get(name, default) for name, default in pairs]
-        for index, process in processors:
-            record[index] = process(record[index])
-        values.append(tuple(record))
+    convert = _Converter(processors)
+    values = [convert([row.get(name, default) for name, default in pairs]) for row in rows]
     listed = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
@@ -47,20 +43,39 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
         return
     connection = session.connection()
     for names, group in groups.items():
-        processors = _processors(connection.dialect, table_name, names)
-        values = []
-        for row in group:
-            record = [row[name] for name in names]
-            for index, process in processors:
-                record[index] = process(record[index])
-            record.append(row["id"])
-            values.append(tuple(record))
+        convert = _Converter(_processors(connection.dialect, table_name, names))
+        values = [convert([*(row[name] for name in names), row["id"]]) for row in group]
         assignments = ", ".join(f'"{name}" = ?' for name in names)
         result = connection.exec_driver_sql(
             f'UPDATE "{table_name}" SET {assignments} WHERE "id" = ?', values
         )
         if result.rowcount != len(values):
             raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
+
+
+class _Converter:
+    """A record's values through their columns' bind processors. A value that is the very
+    object the previous record had in that column (a batch's one timestamp) is converted once:
+    every record exists before the first is converted, so that object is the same in both.
+    """
+
+    def __init__(self, processors: _Processors) -> None:
+        self.processors = processors
+        self.last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
+
+    def __call__(self, record: list[Any]) -> tuple[Any, ...]:
+        last = self.last
+        for slot, (index, process) in enumerate(self.processors):
+            value = record[index]
+            before, converted = last[slot]
+            if value is not before:
+                converted = process(value)
+                last[slot] = (value, converted)
+            record[index] = converted
+        return tuple(record)
+
+
+_NOTHING = object()
 
 
 @lru_cache(maxsize=256)

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, text
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from ..domain.area import (
     AreaCodeError,
@@ -632,7 +634,7 @@ def _update_existing(
     its current one, and an audit entry naming the changed fields (never their values)."""
     if not rows:
         return
-    current = _officers(session, [row.officer_id for row in rows if row.officer_id])
+    current = _stored_officers(session, [row.officer_id for row in rows if row.officer_id])
     changes: list[RowChange] = []
     for done, row in enumerate(rows, 1):
         assert row.fields is not None and row.placement is not None
@@ -652,9 +654,18 @@ def _update_existing(
         base = (officer.version_device, officer.version_counter)
         changes.append(RowChange(Action.UPDATE, values, base, changed))
     stamp_rows(session, Officer, changes)
-    # The held ORM copies are stale now: nothing reads them again in this transaction.
-    for officer in current.values():
-        session.expunge(officer)
+
+
+def _stored_officers(session: Session, ids: Sequence[str]) -> dict[str, Row[Any]]:
+    """The officers' stored columns as plain rows: ORM objects would cost more to build (and
+    then to drop, once stale) than the update itself."""
+    table = SQLModel.metadata.tables[str(Officer.__tablename__)]
+    found: dict[str, Row[Any]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = list(ids[start : start + _IN_CHUNK])
+        for row in session.execute(sa_select(table).where(table.c.id.in_(chunk))):
+            found[row.id] = row
+    return found
 
 
 def apply_import(

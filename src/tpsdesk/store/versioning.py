@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from .bulk import insert_rows, update_rows
@@ -238,8 +239,9 @@ def _audit_row(
     }
 
 
-def changed_fields(row: SyncFields, values: dict[str, Any]) -> list[str]:
-    """Names of the columns whose value in `values` differs from `row`'s."""
+def changed_fields(row: SyncFields | Row[Any], values: dict[str, Any]) -> list[str]:
+    """Names of the columns whose value in `values` differs from `row`'s (an ORM row, or a
+    row of a SQL result naming the columns)."""
     return [name for name, value in values.items() if getattr(row, name) != value]
 
 
