@@ -113,6 +113,7 @@ def test_updates_deletions_and_restores_one_by_one_and_in_bulk_write_the_same(
         (ids[2], Action.UPDATE, {"address": "Jl. Baru 9"}, ["address"]),
         (ids[3], Action.RESTORE, {}, ["deleted"]),
         (ids[0], Action.UPDATE, {"postcode": "65144"}, ["postcode"]),  # the same row again
+        (ids[0], Action.UPDATE, {"name": "SRI", "phone": "081311112222"}, ["name", "phone"]),
     ]  # fmt: skip
 
     def single(session: Session) -> None:
@@ -144,24 +145,22 @@ def test_updates_deletions_and_restores_one_by_one_and_in_bulk_write_the_same(
     assert one == many
     by_id = {officer["id"]: officer for officer in many["officers"]}
     first = by_id[ids[0]]
-    assert (first["name"], first["postcode"]) == ("SITI", "65144")
+    # The last of three changes of the same row wins, although an earlier one set other columns.
+    assert (first["name"], first["phone"], first["postcode"]) == ("SRI", "081311112222", "65144")
     assert by_id[ids[1]]["deleted"] and not by_id[ids[3]]["deleted"]
-    last = many["change_log"][-5:]
-    assert [entry["action"] for entry in last] == [
-        "update",
-        "delete",
-        "update",
-        "restore",
-        "update",
-    ]
-    assert first["base_counter"] == last[0]["version_counter"]  # chained within the batch
-    details = [a["detail"] for a in many["audit"][-5:]]
+    last = many["change_log"][-6:]
+    actions = ["update", "delete", "update", "restore", "update", "update"]
+    assert [entry["action"] for entry in last] == actions
+    assert first["version_counter"] == last[-1]["version_counter"]
+    assert first["base_counter"] == last[-2]["version_counter"]  # chained within the batch
+    details = [a["detail"] for a in many["audit"][-6:]]
     assert details == [
         '["name", "phone"]',
         '["deleted"]',
         '["address"]',
         '["deleted"]',
         '["postcode"]',
+        '["name", "phone"]',
     ]
 
 

@@ -31,18 +31,22 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
 
 
 def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """Set the given columns of rows found by their `id`: one executemany UPDATE per set of
-    columns (rows naming the same columns go together), values converted as by
-    `insert_rows`. Raises LookupError when an id is not in the table (the caller's
-    transaction then rolls back whatever it wrote: a change is never recorded for a row that
-    is not there)."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """Set the given columns of rows found by their `id`, in the order given: one executemany
+    UPDATE per run of consecutive rows naming the same columns (a batch whose rows all name
+    the same columns is one statement; a row changed twice keeps its last values). Values are
+    converted as by `insert_rows`. Raises LookupError when an id is not in the table (the
+    caller's transaction then rolls back whatever it wrote: a change is never recorded for a
+    row that is not there)."""
+    runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
     for row in rows:
-        groups.setdefault(tuple(name for name in row if name != "id"), []).append(row)
-    if not groups:
+        names = tuple(name for name in row if name != "id")
+        if not runs or runs[-1][0] != names:
+            runs.append((names, []))
+        runs[-1][1].append(row)
+    if not runs:
         return
     connection = session.connection()
-    for names, group in groups.items():
+    for names, group in runs:
         convert = _Converter(_processors(connection.dialect, table_name, names))
         values = [convert([*(row[name] for name in names), row["id"]]) for row in group]
         assignments = ", ".join(f'"{name}" = ?' for name in names)

@@ -114,10 +114,11 @@ def stamp_rows(
     In order, each row takes the device's next version counter and change-log sequence
     number: its new version is (device id, counter) based on `base`; a change-log entry and an
     audit entry (naming `changed`, none for a creation) are written for it. Everything is
-    written set-wise: one INSERT of the created rows, one UPDATE per set of columns of the
-    others (when `write`; `stamp()` leaves the row to the ORM), one INSERT of the change-log
-    entries, one of the audit entries, and the two counters. Inside the store's transaction, so
-    an exception part-way leaves nothing written and gives the numbers back: no gaps, no reuse.
+    written set-wise: one INSERT of the created rows, one UPDATE per run of the others naming
+    the same columns (when `write`; `stamp()` leaves the row to the ORM), one INSERT of the
+    change-log entries, one of the audit entries, and the two counters. Inside the store's
+    transaction, so an exception part-way leaves nothing written and gives the numbers back:
+    no gaps, no reuse.
     """
     if not changes:
         return
