@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.posts import Post, PostCatalogue, Unit
@@ -26,27 +26,8 @@ from tpsdesk.domain.problems import Sex
 from tpsdesk.store.area_scope import enrolled_area, within
 from tpsdesk.store.areas import AreaRow, apply_area_rows
 from tpsdesk.store.db import Store
-from tpsdesk.store.models import (
-    Action,
-    AuditEntry,
-    ChangeLog,
-    Kecamatan,
-    Kelurahan,
-    Officer,
-    OfficerStatus,
-    StoreMeta,
-    Tps,
-    new_id,
-    utcnow,
-)
-from tpsdesk.store.versioning import (
-    META_DEVICE_COUNTER,
-    META_DEVICE_ID,
-    META_DEVICE_SEQ,
-    get_meta,
-    set_meta,
-    state_of,
-)
+from tpsdesk.store.models import Action, Kecamatan, Kelurahan, Officer, OfficerStatus, Tps
+from tpsdesk.store.versioning import RowChange, stamp_rows
 
 DEFAULT_SEED = 2024
 MAX_OFFICERS = 1_000_000
@@ -377,68 +358,11 @@ def _choose(units: list[list[_Slot]], officers: int, rng: random.Random) -> list
     return chosen + spare[: officers - len(chosen)]
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.metadata.tables[str(model.__tablename__)]
-
-
 def _insert_officers(session: Session, rows: Iterator[dict[str, Any]]) -> None:
-    """Insert new officers as `versioning.stamp(…, Action.CREATE)` would record them, in bulk.
-
-    Each officer gets a version (this device, its next counter, no base), a change-log entry
-    with the device's next sequence number and an audit entry (without a field list, as
-    `stamp()` writes creations). Built as plain rows because stamping 100k ORM objects one
-    by one takes minutes; the counters are taken through `versioning`'s StoreMeta keys in the
-    same transaction, so a rollback gives them back, as with `stamp()`.
-    """
-    state = state_of(session)
-    if state.device_id != get_meta(session, META_DEVICE_ID):
-        raise RuntimeError("store state does not match the store's device")
-    counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
-    seq = int(get_meta(session, META_DEVICE_SEQ, 0))
-    now = utcnow()
+    """Insert new officers, stamped as creations by `versioning.stamp_rows` in batches (a
+    version, a change-log entry and an audit entry each, as for any new row)."""
     while batch := list(itertools.islice(rows, INSERT_BATCH)):
-        log_rows = []
-        audit_rows = []
-        for row in batch:
-            counter += 1
-            seq += 1
-            row.update(
-                id=new_id(),
-                version_device=state.device_id,
-                version_counter=counter,
-                base_device=None,
-                base_counter=None,
-                deleted=False,
-                updated_at=now,
-                updated_by=state.actor,
-            )
-            log_rows.append(
-                {
-                    "device_id": state.device_id,
-                    "seq": seq,
-                    "table_name": Officer.__tablename__,
-                    "row_id": row["id"],
-                    "version_counter": counter,
-                    "action": Action.CREATE.value,
-                    "at": now,
-                }
-            )
-            audit_rows.append(
-                {
-                    "at": now,
-                    "actor": state.actor,
-                    "device_id": state.device_id,
-                    "action": Action.CREATE.value,
-                    "table_name": Officer.__tablename__,
-                    "row_id": row["id"],
-                    "detail": "",
-                }
-            )
-        session.execute(insert(_table(Officer)), batch)
-        session.execute(insert(_table(ChangeLog)), log_rows)
-        session.execute(insert(_table(AuditEntry)), audit_rows)
-    set_meta(session, META_DEVICE_COUNTER, counter)
-    set_meta(session, META_DEVICE_SEQ, seq)
+        stamp_rows(session, Officer, [RowChange(Action.CREATE, row) for row in batch])
 
 
 def fill_demo(
@@ -459,13 +383,6 @@ def fill_demo(
     catalogue = store.catalogue
 
     with store.transaction() as session:
-        # The session's identity map holds clean rows weakly: without these references every
-        # stamp() in apply_area_rows would reload (and autoflush before reloading) the
-        # device counters, which makes a large area take minutes.
-        counters = [
-            session.get(StoreMeta, key)
-            for key in (META_DEVICE_ID, META_DEVICE_COUNTER, META_DEVICE_SEQ)
-        ]
         has_area = session.exec(select(Kelurahan.code).where(col(Kelurahan.deleted).is_(False)))
         scope = enrolled_area(session)  # an enrolled laptop: nothing outside its area
         area_rows: list[AreaRow] = []
@@ -478,7 +395,6 @@ def fill_demo(
             # Joins this transaction: the area and its officers are saved together.
             apply_area_rows(store, area_rows)
             session.flush()
-        del counters
 
         plan = _choose(_slots(session, catalogue, scope), officers, rng)
         taken = set(session.exec(select(Officer.nik)).all())

@@ -1,42 +1,111 @@
-"""Many rows into one table at once, for the bulk paths (a district merging bundles, a
-spreadsheet import): the ORM's per-object bookkeeping costs more than the inserts."""
+"""Many rows into one table at once, for the bulk paths (stamping rows, a district merging
+bundles, a spreadsheet import): the ORM's per-object bookkeeping costs more than the SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Dialect
 from sqlmodel import Session, SQLModel
+
+_Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
     """One executemany of whole rows into a table, the values converted by the columns' own
     SQLAlchemy bind processors (as a Core insert would) but once per value, without Core's
-    per-row parameter bookkeeping, which costs more than the insert itself. Columns a row
-    leaves out get the column's Python-side default, as with `insert()`."""
+    per-row parameter bookkeeping, which costs more than the insert itself. Columns the first
+    row leaves out get the column's Python-side default, as with `insert()`."""
     if not rows:
         return
     connection = session.connection()
-    table = SQLModel.metadata.tables[table_name]
-    dialect = connection.dialect
-    names: list[str] = []
-    defaults: list[Any] = []
-    processors: list[tuple[int, Any]] = []
-    for column in table.columns:
-        default = getattr(column.default, "arg", None)
-        if column.name not in rows[0] and (default is None or callable(default)):
-            continue  # left to SQLite (an autoincrement key); callable defaults are given
-        process = column.type.bind_processor(dialect)
-        if process is not None:
-            processors.append((len(names), process))
-        names.append(column.name)
-        defaults.append(default)
+    names, defaults, processors = _insert_plan(connection.dialect, table_name, frozenset(rows[0]))
     pairs = list(zip(names, defaults, strict=True))
-    values = []
-    for row in rows:
-        record = [row.get(name, default) for name, default in pairs]
-        for index, process in processors:
-            record[index] = process(record[index])
-        values.append(tuple(record))
+    convert = _Converter(processors)
+    values = [convert([row.get(name, default) for name, default in pairs]) for row in rows]
     listed = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
+
+
+def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """Set the given columns of rows found by their `id`, in the order given: one executemany
+    UPDATE per run of consecutive rows naming the same columns (a batch whose rows all name
+    the same columns is one statement; a row changed twice keeps its last values). Values are
+    converted as by `insert_rows`. Raises LookupError when an id is not in the table (the
+    caller's transaction then rolls back whatever it wrote: a change is never recorded for a
+    row that is not there)."""
+    runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
+    for row in rows:
+        names = tuple(name for name in row if name != "id")
+        if not runs or runs[-1][0] != names:
+            runs.append((names, []))
+        runs[-1][1].append(row)
+    if not runs:
+        return
+    connection = session.connection()
+    for names, group in runs:
+        convert = _Converter(_processors(connection.dialect, table_name, names))
+        values = [convert([*(row[name] for name in names), row["id"]]) for row in group]
+        assignments = ", ".join(f'"{name}" = ?' for name in names)
+        result = connection.exec_driver_sql(
+            f'UPDATE "{table_name}" SET {assignments} WHERE "id" = ?', values
+        )
+        if result.rowcount != len(values):
+            raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
+
+
+class _Converter:
+    """A record's values through their columns' bind processors. A value that is the very
+    object the previous record had in that column (a batch's one timestamp) is converted once:
+    every record exists before the first is converted, so that object is the same in both.
+    """
+
+    def __init__(self, processors: _Processors) -> None:
+        self.processors = processors
+        self.last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
+
+    def __call__(self, record: list[Any]) -> tuple[Any, ...]:
+        last = self.last
+        for slot, (index, process) in enumerate(self.processors):
+            value = record[index]
+            before, converted = last[slot]
+            if value is not before:
+                converted = process(value)
+                last[slot] = (value, converted)
+            record[index] = converted
+        return tuple(record)
+
+
+_NOTHING = object()
+
+
+@lru_cache(maxsize=256)
+def _insert_plan(
+    dialect: Dialect, table_name: str, given: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[Any, ...], _Processors]:
+    """The columns an insert names, their defaults and their bind processors."""
+    table = SQLModel.metadata.tables[table_name]
+    names: list[str] = []
+    defaults: list[Any] = []
+    for column in table.columns:
+        default = getattr(column.default, "arg", None)
+        if column.name not in given and (default is None or callable(default)):
+            continue  # left to SQLite (an autoincrement key); callable defaults are given
+        names.append(column.name)
+        defaults.append(default)
+    return tuple(names), tuple(defaults), _processors(dialect, table_name, tuple(names))
+
+
+@lru_cache(maxsize=256)
+def _processors(dialect: Dialect, table_name: str, names: tuple[str, ...]) -> _Processors:
+    """(position, bind processor) of the columns `names` that have one."""
+    table = SQLModel.metadata.tables[table_name]
+    found = []
+    for index, name in enumerate(names):
+        process = table.columns[name].type.bind_processor(dialect)
+        if process is not None:
+            found.append((index, process))
+    return tuple(found)

@@ -1,20 +1,24 @@
 """Sync metadata: device counters, row versions, the change log and the audit trail.
 
-Every repository mutation calls `stamp()` inside the store's transaction. The device counter
-and the change-log sequence live in `StoreMeta`, so a rolled-back transaction also rolls back
-the numbers it took: no gaps, no reuse.
+Every mutation of a synced row is stamped inside the store's transaction, by `stamp_rows()`:
+many rows at once (an import, the sample data), or one ORM row through `stamp()`, which calls
+it. The device counter and the change-log sequence live in `StoreMeta`, so a rolled-back
+transaction also rolls back the numbers it took: no gaps, no reuse.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
-from .models import Action, AuditEntry, ChangeLog, StoreMeta, SyncFields, utcnow
+from .bulk import insert_rows, update_rows
+from .models import Action, AuditEntry, ChangeLog, StoreMeta, SyncFields, new_id, utcnow
 
 # StoreMeta keys.
 META_DEVICE_ID = "device_id"
@@ -22,6 +26,8 @@ META_DEVICE_COUNTER = "device_counter"  # last version counter this device gave 
 META_DEVICE_SEQ = "device_seq"  # last change-log sequence number of this device
 
 STATE_KEY = "tpsdesk.store_state"
+_CHANGE_LOG = str(ChangeLog.__tablename__)
+_AUDIT = str(AuditEntry.__tablename__)
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,6 @@ def set_meta(session: Session, key: str, value: Any) -> None:
         session.add(row)
 
 
-def _next(session: Session, key: str) -> int:
-    value = int(get_meta(session, key, 0)) + 1
-    set_meta(session, key, value)
-    return value
-
-
 def content_of(row: SyncFields) -> dict[str, Any]:
     """The row's content columns (everything except sync metadata)."""
     return {
@@ -84,6 +84,101 @@ def content_of(row: SyncFields) -> dict[str, Any]:
     }
 
 
+@dataclass
+class RowChange:
+    """One row for `stamp_rows`: its columns and what happens to it.
+
+    `values`: for a creation, every content column (an `id` is drawn if it has none); for any
+    other action, the row's `id` and the columns that change. Stamping adds the sync columns
+    to it (version, base, `deleted` for a creation, deletion or restore, `updated_at`/`_by`).
+    `base`: the row's version before the change (device, counter); a creation has none.
+    `changed`: the column names the audit entry lists (never values; a creation lists none).
+    """
+
+    action: Action
+    values: dict[str, Any]
+    base: tuple[str | None, int | None] = (None, None)
+    changed: Iterable[str] = ()
+
+
+def stamp_rows(
+    session: Session,
+    model: type[SyncFields],
+    changes: Sequence[RowChange],
+    *,
+    state: StoreState | None = None,
+    write: bool = True,
+) -> None:
+    """Give each row of `model` in `changes` a new version from this device, and record them.
+
+    In order, each row takes the device's next version counter and change-log sequence
+    number: its new version is (device id, counter) based on `base`; a change-log entry and an
+    audit entry (naming `changed`, none for a creation) are written for it. Everything is
+    written set-wise: one INSERT of the created rows, one UPDATE per run of the others naming
+    the same columns (when `write`; `stamp()` leaves the row to the ORM), one INSERT of the
+    change-log entries, one of the audit entries, and the two counters. Inside the store's
+    transaction, so an exception part-way leaves nothing written and gives the numbers back:
+    no gaps, no reuse.
+    """
+    if not changes:
+        return
+    state = state or state_of(session)
+    if state.device_id != get_meta(session, META_DEVICE_ID):
+        raise RuntimeError("store state does not match the store's device")
+    counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
+    seq = int(get_meta(session, META_DEVICE_SEQ, 0))
+    table_name = str(model.__tablename__)
+    now = utcnow()
+    log: list[dict[str, Any]] = []
+    trail: list[dict[str, Any]] = []
+    for change in changes:
+        counter += 1
+        seq += 1
+        values = change.values
+        action = change.action
+        if action is Action.CREATE:
+            if "id" not in values:
+                values["id"] = new_id()
+            base_device, base_counter = None, None
+        else:
+            base_device, base_counter = change.base
+        values.update(
+            version_device=state.device_id,
+            version_counter=counter,
+            base_device=base_device,
+            base_counter=base_counter,
+            updated_at=now,
+            updated_by=state.actor,
+        )
+        if action is not Action.UPDATE:
+            values["deleted"] = action is Action.DELETE
+        row_id = values["id"]
+        log.append(
+            {
+                "device_id": state.device_id,
+                "seq": seq,
+                "table_name": table_name,
+                "row_id": row_id,
+                "version_counter": counter,
+                "action": action.value,
+                "at": now,
+            }
+        )
+        # A creation sets every field: naming them all would only make the store bigger.
+        fields = () if action is Action.CREATE else change.changed
+        trail.append(_audit_row(state, action.value, now, table_name, row_id, _detail(fields)))
+    if write:
+        created = [c.values for c in changes if c.action is Action.CREATE]
+        insert_rows(session, table_name, created)
+        update_rows(
+            session, table_name, [c.values for c in changes if c.action is not Action.CREATE]
+        )
+    insert_rows(session, _CHANGE_LOG, log)
+    insert_rows(session, _AUDIT, trail)
+    set_meta(session, META_DEVICE_COUNTER, counter)
+    set_meta(session, META_DEVICE_SEQ, seq)
+
+
 def stamp(
     session: Session,
     state: StoreState,
@@ -91,46 +186,20 @@ def stamp(
     action: Action,
     *,
     changed: Iterable[str] = (),
-) -> ChangeLog:
-    """Give `row` a new version from this device and record the change.
+) -> None:
+    """`stamp_rows` for one ORM row: its new version, change-log and audit entries.
 
-    The new version is (device id, next device counter), based on the row's previous
-    version; a change-log entry with the device's next sequence number and an audit entry
-    naming the `changed` fields (never their values; none for a creation) are added to the
-    session.
+    The row's sync columns are set on the object, which is added to the session (the ORM
+    writes it); the change-log and audit entries are written at once.
     """
-    if state.device_id != get_meta(session, META_DEVICE_ID):
-        raise RuntimeError("store state does not match the store's device")
-    counter = _next(session, META_DEVICE_COUNTER)
-    seq = _next(session, META_DEVICE_SEQ)
-    now = utcnow()
-    if action is Action.CREATE:
-        row.base_device, row.base_counter = None, None
-    else:
-        row.base_device, row.base_counter = row.version_device, row.version_counter
-    row.version_device, row.version_counter = state.device_id, counter
-    if action is Action.DELETE:
-        row.deleted = True
-    elif action is Action.RESTORE:
-        row.deleted = False
-    row.updated_at = now
-    row.updated_by = state.actor
-    session.add(row)
-    table_name = str(type(row).__tablename__)
-    entry = ChangeLog(
-        device_id=state.device_id,
-        seq=seq,
-        table_name=table_name,
-        row_id=row.id,
-        version_counter=counter,
-        action=action.value,
-        at=now,
+    change = RowChange(
+        action, {"id": row.id}, (row.version_device, row.version_counter), tuple(changed)
     )
-    session.add(entry)
-    # A creation sets every field: naming them all would only make the store bigger.
-    fields = () if action is Action.CREATE else changed
-    audit(session, state, action.value, table_name=table_name, row_id=row.id, fields=fields)
-    return entry
+    stamp_rows(session, type(row), [change], state=state, write=False)
+    for name, value in change.values.items():
+        if name != "id":
+            setattr(row, name, value)
+    session.add(row)
 
 
 def audit(
@@ -142,27 +211,38 @@ def audit(
     row_id: str = "",
     fields: Iterable[str] = (),
     note: str = "",
-) -> AuditEntry:
+) -> None:
     """Append an audit entry. `detail` is `note` if given, else the JSON list of `fields`.
 
-    Both must be names or codes, never personal values.
+    Both must be names or codes, never personal values. Written at once, like the entries of
+    `stamp_rows`, so the trail keeps the order of the calls.
     """
+    row = _audit_row(state, action, utcnow(), table_name, row_id, note or _detail(fields))
+    insert_rows(session, _AUDIT, [row])
+
+
+def _detail(fields: Iterable[str]) -> str:
     names = sorted(set(fields))
-    entry = AuditEntry(
-        at=utcnow(),
-        actor=state.actor,
-        device_id=state.device_id,
-        action=action,
-        table_name=table_name,
-        row_id=row_id,
-        detail=note or (json.dumps(names) if names else ""),
-    )
-    session.add(entry)
-    return entry
+    return json.dumps(names) if names else ""
 
 
-def changed_fields(row: SyncFields, values: dict[str, Any]) -> list[str]:
-    """Names of the columns whose value in `values` differs from `row`'s."""
+def _audit_row(
+    state: StoreState, action: str, at: datetime, table_name: str, row_id: str, detail: str
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": state.actor,
+        "device_id": state.device_id,
+        "action": action,
+        "table_name": table_name,
+        "row_id": row_id,
+        "detail": detail,
+    }
+
+
+def changed_fields(row: SyncFields | Row[Any], values: dict[str, Any]) -> list[str]:
+    """Names of the columns whose value in `values` differs from `row`'s (an ORM row, or a
+    row of a SQL result naming the columns)."""
     return [name for name, value in values.items() if getattr(row, name) != value]
 
 
