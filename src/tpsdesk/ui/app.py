@@ -192,7 +192,9 @@ class TpsDeskApp(App[None]):
             if isinstance(screen, BaseScreen | OfficerFormScreen):
                 await relabel(screen)
             else:
-                translate_bindings(screen)
+                # A dialog keeps its texts but its keys (its own and its widgets') follow.
+                for node in (screen, *screen.query("*")):
+                    translate_bindings(node)
                 screen.refresh_bindings()
         self.refresh_bindings()
 

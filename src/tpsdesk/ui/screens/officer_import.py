@@ -113,6 +113,7 @@ class OfficerImportScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._picker_opened = False
         self.preview: OfficerImportPreview | None = None
         self.problems: list[RowProblem] = []
         self.page = 0
@@ -210,7 +211,11 @@ class OfficerImportScreen(BaseScreen):
         removed.add_column(_("NIK"), key="nik", width=18)
         removed.add_column(_("Name"), key="name")
         self._load_kelurahan()
-        self.action_choose_file()
+        # The picker opens by itself once, on the first mount: F9 mounts the screen again
+        # (ui/relabel.py) and must not stack a second picker.
+        if not self._picker_opened:
+            self._picker_opened = True
+            self.action_choose_file()
 
     @work(exclusive=True, group="import-area", exit_on_error=False)
     async def _load_kelurahan(self) -> None:

@@ -390,6 +390,17 @@ class PlacePicker(BaseModal[Path | None]):
             tooltip=N_("Look for drives again"),
         ),
         Binding("escape", "cancel", N_("Cancel"), id="places.cancel"),
+        # A modal screen hides the app's keys: the picker offers them itself.
+        Binding("f1", "app.help", N_("Help"), id="places.help", tooltip=N_("Show every key")),
+        Binding(
+            "f9",
+            "app.switch_language",
+            N_("Language"),
+            id="places.language",
+            show=False,
+            tooltip=N_("Switch between Indonesian and English"),
+        ),
+        Binding("f10", "app.quit", N_("Quit"), id="places.quit", tooltip=N_("Close tpsdesk")),
         # Letters are not bound: typing finds a name. This only puts it in F1's list.
         Binding(
             "ctrl+f",
