@@ -173,10 +173,8 @@ def test_kill_during_a_stream_of_saves(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(vault_module.__file__).parents[2])}
     rng = random.Random(20240214)
     confirmed = 0
-    started = time.monotonic()
-    rounds = 0
-    while rounds < 30 and time.monotonic() - started < 25:
-        rounds += 1
+    rounds = 20  # a fixed count: how many rounds run never depends on the clock
+    for _round in range(rounds):
         child = subprocess.Popen(
             [sys.executable, str(script), str(path), PASS],
             stdout=subprocess.PIPE,
@@ -201,6 +199,5 @@ def test_kill_during_a_stream_of_saves(tmp_path: Path) -> None:
         assert on_disk <= confirmed + 1  # at most the one save in flight
         assert generation == on_disk
         confirmed = on_disk
-    assert rounds >= 10
     assert confirmed > rounds  # the children did save between kills
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
