@@ -9,6 +9,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk import durable
 from tpsdesk.store import vault as vault_module
@@ -30,7 +31,7 @@ from tpsdesk.store.vault import (
     normalize_recovery_key,
 )
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

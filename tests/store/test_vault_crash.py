@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.store import vault as vault_module
-from tpsdesk.store.vault import KdfParams, SaveFailed, Vault
+from tpsdesk.store.vault import SaveFailed, Vault
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 OLD, NEW = b"old version " * 100, b"new version " * 120
 

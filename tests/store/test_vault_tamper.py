@@ -8,16 +8,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.store.vault import (
     DamagedStore,
-    KdfParams,
     NotAStore,
     Vault,
     VaultError,
 )
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 
 
