@@ -218,6 +218,7 @@ def test_more_officers_than_a_file_holds_give_numbered_files(store: Store, tmp_p
     assert settings["File"] == "2 of 3"
 
 
+@pytest.mark.slow
 def test_ten_thousand_and_one_officers_make_two_files(store: Store, tmp_path: Path) -> None:
     from tpsdesk.exchange.demo import fill_demo
 

@@ -59,6 +59,7 @@ def boundaries(data: bytes) -> list[int]:
     return [0, 8, 9, 13, payload, payload + 16, len(data) - 16, len(data)]
 
 
+@pytest.mark.slow
 def test_every_single_bit_flip_is_refused(store_file: Path) -> None:
     original = store_file.read_bytes()
     backup_bytes = [p.read_bytes() for p in backups_of(store_file)]

@@ -234,6 +234,7 @@ def _bundles(hq: Store, laptop: Store, tmp: Path, rounds: int) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prefetch", [True, False])
 def test_many_files_merge_alike_with_and_without_a_second_process(
     world, prefetch: bool, monkeypatch: pytest.MonkeyPatch
