@@ -20,6 +20,7 @@ def _run(args: list[str], env: dict[str, str | None]) -> subprocess.CompletedPro
     return subprocess.run(args, env=full_env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SCRIPT is None, reason="the tpsdesk script is not installed in this venv")
 def test_console_script_end_to_end(env: dict[str, str | None], tmp_path: Path) -> None:
     assert SCRIPT is not None
@@ -37,6 +38,7 @@ def test_console_script_end_to_end(env: dict[str, str | None], tmp_path: Path) -
     assert usage.returncode == 2
 
 
+@pytest.mark.slow
 def test_python_m_and_no_textual(env: dict[str, str | None]) -> None:
     created = _run([sys.executable, "-m", "tpsdesk.cli", "init"], env)
     assert created.returncode == 0, created.stderr

@@ -4,18 +4,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.factories import new_store
 
 from tpsdesk.i18n import set_language
 from tpsdesk.store.db import Store
-from tpsdesk.store.vault import KdfParams
-
-# Argon2id at its smallest: these tests are about what the store holds, not its key.
-FAST_KDF = KdfParams(iterations=1, memory_kib=64, lanes=1)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened, _recovery = Store.create(tmp_path / "test.store", "correct horse battery", kdf=FAST_KDF)
+    opened = new_store(tmp_path / "test.store", passphrase="correct horse battery")
     try:
         yield opened
     finally:

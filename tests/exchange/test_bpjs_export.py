@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -224,6 +223,7 @@ def test_more_officers_than_a_file_holds_give_numbered_files(store: Store, tmp_p
     assert settings["File"] == "2 of 3"
 
 
+@pytest.mark.slow
 def test_ten_thousand_and_one_officers_make_two_files(store: Store, tmp_path: Path) -> None:
     from tpsdesk.exchange.demo import fill_demo
 
@@ -232,9 +232,7 @@ def test_ten_thousand_and_one_officers_make_two_files(store: Store, tmp_path: Pa
     # The demo judged Panwascam ages on its own "today"; a period late in 2024 keeps them valid.
     set_duty_period(store, "panwascam", date(2024, 11, 1), date(2024, 12, 31))
     save_pay_settings(store, PaySettings(basis=WageBasis.UMP, amount=Decimal("2165244.30")))
-    start = time.perf_counter()
-    result = export_bpjs(store, tmp_path / "all.xlsx")
-    elapsed = time.perf_counter() - start
+    result = export_bpjs(store, tmp_path / "all.xlsx")  # its speed: benchmarks/export_sheet.py
     assert [p.name for p in result.data_files] == ["all-1.xlsx", "all-2.xlsx"]
     assert result.exported == 10_001, result.excluded_by_kind()
     first = rows_calamine(result.data_files[0])
@@ -243,7 +241,6 @@ def test_ten_thousand_and_one_officers_make_two_files(store: Store, tmp_path: Pa
     column = HEADINGS.index("NOMOR_IDENTITAS")
     assert all(len(row[column]) == 16 and row[column].isdigit() for row in first[1:])
     assert {row[HEADINGS.index("UPAH")] for row in first[1:]} == {"2165244"}
-    assert elapsed < 15  # the benchmark holds the real target (5 s)
 
 
 def test_failure_mid_write_leaves_no_file(

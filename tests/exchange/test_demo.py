@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from sqlmodel import col, select
+from tests.factories import FAST_KDF
 
 from tpsdesk.domain.nik import parse_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
@@ -18,10 +19,7 @@ from tpsdesk.store.completion import tps_completion
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import AuditEntry, ChangeLog, Officer
 from tpsdesk.store.officers import count_officers, list_officers
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.store.versioning import META_DEVICE_COUNTER, META_DEVICE_SEQ, get_meta
-
-FAST_KDF = KdfParams(iterations=1, memory_kib=64, lanes=1)
 
 TODAY = date(2025, 3, 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.exchange.demo_world import WorldRefused, build_world
 from tpsdesk.store import officers
@@ -14,8 +15,6 @@ from tpsdesk.sync.bundle import read_bundle_file
 from tpsdesk.sync.district_models import DeviceStatus, FindingKind
 from tpsdesk.sync.payload import parse_bundle
 from tpsdesk.sync.setup import installed_setup
-
-from .conftest import FAST_KDF
 
 PASS = "kata sandi yang cukup panjang"
 

@@ -90,6 +90,7 @@ def test_a_shared_string_in_many_runs_counts_whole(tmp_path: Path) -> None:
     assert "kaya.xlsx: a cell holds more than 32,767 characters" in refusal(path)
 
 
+@pytest.mark.slow
 def test_millions_of_shared_strings_are_refused_at_the_limit(tmp_path: Path) -> None:
     count = sheet_limits.MAX_SHARED_STRINGS + 200_000  # past the limit before the end
     strings = repeated_part(

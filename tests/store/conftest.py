@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.officer import OfficerFields
@@ -18,7 +19,6 @@ from tpsdesk.store.db import Store
 from tpsdesk.store.models import Tps
 from tpsdesk.store.vault import KdfParams
 
-FAST_KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
 PASSPHRASE = "kata sandi yang cukup panjang"
 KEC = "35.73.05"
 KEL_A = "35.73.05.1001"

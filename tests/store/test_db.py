@@ -424,3 +424,27 @@ def test_saving_once_writes_the_file_once_and_keeps_what_committed(
         assert [k.code for k in areas.list_kecamatan(reopened)] == ["35.73.04", "35.73.05"]
     finally:
         reopened.close()
+
+
+def test_dates_reach_sqlite_through_explicit_adapters(store: Store) -> None:
+    """Python 3.12 deprecates sqlite3's default date adapters; the store registers its own,
+    writing the same text, so raw dates (bulk paths) neither warn nor change format."""
+    import warnings
+    from datetime import UTC, date, datetime
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with store.read() as session:
+            row = session.connection().exec_driver_sql(
+                "SELECT ?, ?, ?",
+                (
+                    date(2024, 1, 2),
+                    datetime(2024, 1, 2, 3, 4, 5, 6),
+                    datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+                ),
+            )
+            assert tuple(row.one()) == (
+                "2024-01-02",
+                "2024-01-02 03:04:05.000006",
+                "2024-01-02 03:04:05+00:00",
+            )

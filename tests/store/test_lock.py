@@ -10,12 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.store import vault as vault_module
 from tpsdesk.store.lock import StoreLock, lock_path_for, store_lock
-from tpsdesk.store.vault import KdfParams, StoreLocked, Vault, WrongPassphrase
+from tpsdesk.store.vault import StoreLocked, Vault, WrongPassphrase
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -250,21 +249,17 @@ def _fill(store: Store, make_fields: FieldsFactory, count: int) -> list[Tps]:
 
 
 @pytest.mark.slow
-def test_search_and_save_are_fast_at_10k(
+def test_search_and_save_at_10k(
     store: Store, area: dict[str, Tps], make_fields: FieldsFactory
 ) -> None:
+    """Search and one save among 10,000 officers; their speed is benchmarks/run.py's
+    (search ≤ 50 ms a keystroke, one save ≤ 25 ms at 10k), not asserted here."""
     _fill(store, make_fields, 10_000)
-    timings = {}
-    for query in ("budi", "ra", "3573", "9999"):
-        start = time.perf_counter()
-        for _ in range(5):
-            officers.search_officers(store, query)
-        timings[query] = (time.perf_counter() - start) / 5
+    hits = officers.search_officers(store, "budi")
+    assert len(hits) == officers.DEFAULT_SEARCH_LIMIT
+    assert all("BUDI" in hit.name for hit in hits)
+    assert officers.search_officers(store, "9999") != []
     one = officers.search_officers(store, "joko", limit=1)[0]
-    start = time.perf_counter()
     officers.update_officer(store, one.id, make_fields(nik=one.nik, name="JOKO S"))
-    save = time.perf_counter() - start
-    print(f"search at 10k: {timings}; one edit + save: {save * 1000:.1f} ms")
-    # Budget 50 ms per search; generous bounds so a busy CI machine does not flake.
-    assert max(timings.values()) < 0.15
-    assert save < 1.0
+    found = officers.search_officers(store, "joko s")[0]  # the exact name comes first
+    assert (found.id, found.name) == (one.id, "JOKO S")

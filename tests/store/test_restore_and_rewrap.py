@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.store import vault as vault_module
 from tpsdesk.store.vault import (
-    KdfParams,
     NotThisStore,
     PassphraseRequired,
     Vault,
@@ -19,7 +19,7 @@ from tpsdesk.store.vault import (
     aside_paths,
 )
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 NEW = "teh manis sore hari"
 

@@ -6,11 +6,10 @@ import base64
 import json
 import os
 import struct
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk import durable
 from tpsdesk.store import vault as vault_module
@@ -32,7 +31,7 @@ from tpsdesk.store.vault import (
     normalize_recovery_key,
 )
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
@@ -225,10 +224,8 @@ def test_unsafe_kdf_parameters_refused_before_deriving(
         raise AssertionError("derived a key from unbounded parameters")
 
     monkeypatch.setattr(vault_module, "Argon2id", no_derivation)
-    started = time.perf_counter()
     with pytest.raises(UnsafeParameters):
         Vault.open(path, PASS)
-    assert time.perf_counter() - started < 0.5
     assert_lock_released(path)
 
 
@@ -292,7 +289,9 @@ def canonical(header: dict) -> bytes:
         (lambda raw, h: raw.replace(b'"store_id":"', b'"store_id":"AA'), "base64"),
         (lambda raw, h: raw + b" ", "not canonical"),
         (lambda raw, h: b"\xef\xbb\xbf" + raw, "not JSON"),
-        (lambda raw, h: b"[" * 5000 + b"]" * 5000, "JSON"),
+        (lambda raw, h: b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (lambda raw, h: b"{" * 5000 + b"}" * 5000, "nested too deeply"),
+        (lambda raw, h: b'["' + b"[" * 5000 + b'"]', "unexpected fields"),  # text, not nesting
         (lambda raw, h: b"{" + b" " * (17 * 1024) + b"}", "header length"),
     ],
 )
@@ -801,14 +800,15 @@ def test_every_error_has_a_message(error: VaultError) -> None:
     assert error.message and str(error) == error.message
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="timing on shared CI runners")
-def test_large_image_is_quick(tmp_path: Path) -> None:
+def test_large_image_round_trips(tmp_path: Path) -> None:
+    """Ten chunks of streamed sealing and read-back; how long a save takes is measured by
+    benchmarks/run.py (save one edit at 10k and 100k officers), not here."""
     image = os.urandom(10 * 1024 * 1024)
     path, _ = make_store(tmp_path, image)
     vault, opened = Vault.open(path, PASS)
-    started = time.perf_counter()
-    vault.save(image)
-    elapsed = time.perf_counter() - started
+    vault.save(image[::-1])
     vault.close()
     assert opened == image
-    assert elapsed < 5  # generous: measured ~0.1 s on a 2-core machine
+    _again, reopened = Vault.open(path, PASS)
+    _again.close()
+    assert reopened == image[::-1]

@@ -8,16 +8,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.store.vault import (
     DamagedStore,
-    KdfParams,
     NotAStore,
     Vault,
     VaultError,
 )
 
-FAST = KdfParams(iterations=1, memory_kib=8, lanes=1)
+FAST = FAST_KDF
 PASS = "kopi susu pagi hari"
 
 
@@ -59,6 +59,7 @@ def boundaries(data: bytes) -> list[int]:
     return [0, 8, 9, 13, payload, payload + 16, len(data) - 16, len(data)]
 
 
+@pytest.mark.slow
 def test_every_single_bit_flip_is_refused(store_file: Path) -> None:
     original = store_file.read_bytes()
     backup_bytes = [p.read_bytes() for p in backups_of(store_file)]

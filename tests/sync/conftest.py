@@ -11,19 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import FAST_KDF, new_store
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.problems import Sex
 from tpsdesk.store import areas
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync import district
 from tpsdesk.sync.changes import row_to_wire
 from tpsdesk.sync.district_models import ensure_district_tables
 from tpsdesk.sync.merge import IncomingBundle
 
-MERGE_KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+MERGE_KDF = FAST_KDF
 MERGE_PASSPHRASE = "kata sandi yang cukup panjang"
 M_KEC = "35.73.05"
 M_KEL_A = "35.73.05.1001"
@@ -31,8 +31,7 @@ M_KEL_B = "35.73.05.1002"
 
 
 def make_store(path: Path, role: str) -> Store:
-    store, _recovery = Store.create(path, MERGE_PASSPHRASE, role=role, kdf=MERGE_KDF)
-    return store
+    return new_store(path, passphrase=MERGE_PASSPHRASE, role=role)
 
 
 def load_area(store: Store) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from tests.factories import FAST_KDF
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
@@ -22,7 +23,6 @@ from tpsdesk.i18n import set_language
 from tpsdesk.store import areas, officers
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer, Tps
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync import district
 from tpsdesk.sync.bundle import export_bundle, merge_released, read_bundle_file, receive_bundle
 from tpsdesk.sync.changes import row_to_wire, rows_to_send
@@ -62,7 +62,7 @@ from .conftest import (
     officer_row,
 )
 
-KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+KDF = FAST_KDF
 PASS = "kata sandi yang cukup panjang"
 KEC = "35.73.05"
 KEL_A = "35.73.05.1001"

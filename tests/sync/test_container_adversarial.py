@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -368,9 +367,10 @@ def gigabyte_of_zeros() -> bytes:
     return stream
 
 
-def _bounded(action: Any) -> tuple[BaseException, float, int]:
+def _bounded(action: Any) -> tuple[BaseException, int]:
+    """The error that stopped `action`, and the peak memory it traced. How quickly a bomb is
+    stopped is measured by benchmarks/bombs.py (target: under a second), not here."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         action()
     except Exception as exc:
@@ -378,19 +378,15 @@ def _bounded(action: Any) -> tuple[BaseException, float, int]:
     else:
         raise AssertionError("the bomb was not stopped")
     finally:
-        elapsed = time.perf_counter() - started
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return caught, elapsed, peak
+    return caught, peak
 
 
-def test_19_gigabyte_bomb_stopped_quickly_without_allocating_it(gigabyte_of_zeros: bytes) -> None:
+def test_19_gigabyte_bomb_stopped_without_allocating_it(gigabyte_of_zeros: bytes) -> None:
     assert len(gigabyte_of_zeros) < 2 * 1024 * 1024
-    caught, elapsed, peak = _bounded(
-        lambda: decode_rows(gigabyte_of_zeros, max_size=MAX_DECOMPRESSED)
-    )
+    caught, peak = _bounded(lambda: decode_rows(gigabyte_of_zeros, max_size=MAX_DECOMPRESSED))
     assert isinstance(caught, errors.PayloadTooLarge)
-    assert elapsed < 1.0
     assert peak < 16 * 1024 * 1024
 
 
@@ -399,11 +395,8 @@ def test_19_bomb_of_tiny_lines_is_stopped_at_the_row_cap() -> None:
     compressor = zlib.compressobj(9)
     block = b"{}\n" * (1024 * 1024)
     data = b"".join(compressor.compress(block) for _ in range(4)) + compressor.flush()
-    caught, elapsed, peak = _bounded(
-        lambda: decode_rows(data, max_size=MAX_DECOMPRESSED, max_rows=1000)
-    )
+    caught, peak = _bounded(lambda: decode_rows(data, max_size=MAX_DECOMPRESSED, max_rows=1000))
     assert isinstance(caught, errors.PayloadTooLarge)
-    assert elapsed < 1.0
     assert peak < 16 * 1024 * 1024
 
 
@@ -420,9 +413,8 @@ def test_19_bomb_inside_a_signed_encrypted_bundle(gigabyte_of_zeros: bytes) -> N
         gigabyte_of_zeros, DISTRICT_X.public_key(), info=BUNDLE_INFO_LABEL + header_bytes
     )
     data = assemble(header_bytes, ciphertext, mv.LAPTOP_SIGNING.sign)
-    caught, elapsed, _peak = _bounded(lambda: read_bundle(data))
+    caught, _peak = _bounded(lambda: read_bundle(data))
     assert isinstance(caught, errors.PayloadTooLarge)
-    assert elapsed < 1.0
 
 
 # --- 22: low-order X25519 keys --------------------------------------------------------------

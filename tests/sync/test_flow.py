@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
@@ -16,7 +17,6 @@ from tpsdesk.i18n import set_language
 from tpsdesk.store import areas, officers
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Officer
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync import district
 from tpsdesk.sync.bundle import (
     NothingToSend,
@@ -35,7 +35,7 @@ from tpsdesk.sync.identity import (
 from tpsdesk.sync.receipt import ReceiptRefused, build_receipt, import_receipt
 from tpsdesk.sync.setup import build_setup_file, enroll
 
-KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+KDF = FAST_KDF
 PASS = "kata sandi yang cukup panjang"
 KEC = "35.73.05"
 KEL = "35.73.05.1001"
@@ -234,6 +234,7 @@ def _bundles(hq: Store, laptop: Store, tmp: Path, rounds: int) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prefetch", [True, False])
 def test_many_files_merge_alike_with_and_without_a_second_process(
     world, prefetch: bool, monkeypatch: pytest.MonkeyPatch

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+from tests.factories import FAST_KDF
 
 from tpsdesk.store.db import Store, StoreError
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync.fingerprint import fingerprint, fingerprints_match, normalize_fingerprint
 from tpsdesk.sync.hpke import x25519_fingerprint
 from tpsdesk.sync.identity import (
@@ -33,7 +33,6 @@ from tpsdesk.sync.identity import (
     signing_key,
 )
 
-FAST_KDF = KdfParams(iterations=1, memory_kib=64, lanes=1)
 PASSPHRASE = "correct horse battery"
 
 

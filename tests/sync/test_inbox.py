@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
+from tests.factories import FAST_KDF
 
 from tpsdesk.exchange.demo_world import build_world
 from tpsdesk.store.db import Store
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync import district
 from tpsdesk.sync.bundle import ReceiveFailure, ReceiveOutcome
 from tpsdesk.sync.container import MAGIC, MAX_HEADER, assemble, canonical_json, parse_container
@@ -36,7 +36,7 @@ from tpsdesk.sync.inbox import (
 from tpsdesk.sync.receipt import build_receipt
 from tpsdesk.sync.setup import build_setup_file
 
-KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+KDF = FAST_KDF
 PASSPHRASE = "kata sandi yang cukup panjang"
 DISTRICT = Path("district") / "tpsdesk.store"
 

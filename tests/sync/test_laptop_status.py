@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.factories import FAST_KDF
 from tests.sync.test_flow import KEL, _renamed, add_officer, district_store, enrolled_laptop
 
 from tpsdesk.i18n import set_language
 from tpsdesk.store import officers
 from tpsdesk.store.db import Store
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync import district
 from tpsdesk.sync.bundle import NothingToSend, merge_released, read_bundle_file, receive_bundle
 from tpsdesk.sync.laptop_status import (
@@ -48,7 +48,7 @@ def test_a_new_store_is_not_enrolled(tmp_path: Path) -> None:
         tmp_path / "l.store",
         "kata sandi yang cukup panjang",
         role="field",
-        kdf=KdfParams(iterations=1, memory_kib=8, lanes=1),
+        kdf=FAST_KDF,
     )
     with store:
         status = laptop_status(store)

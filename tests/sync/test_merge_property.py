@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -253,6 +254,7 @@ def random_ops(seed: int, length: int) -> list[tuple[Any, ...]]:
     return ops
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from tests.factories import FAST_KDF
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.officer import OfficerFields
@@ -23,7 +24,6 @@ from tpsdesk.store import areas
 from tpsdesk.store.db import NotFound, Store
 from tpsdesk.store.models import ChangeLog, Kecamatan, Kelurahan, Tps, utcnow
 from tpsdesk.store.officers import add_officer
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.sync.container import (
     ENCODING_JSONL_ZLIB,
     ENCRYPTION_NONE,
@@ -64,7 +64,7 @@ from tpsdesk.sync.setup import (
     read_setup_file,
 )
 
-KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
+KDF = FAST_KDF
 PASSPHRASE = "kata sandi yang cukup panjang"
 KEC = "35.73.05"
 KEL_A = "35.73.05.1001"

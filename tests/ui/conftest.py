@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from tests.factories import FAST_KDF
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -23,10 +24,8 @@ from tpsdesk.domain.problems import Sex
 from tpsdesk.store import areas, officers
 from tpsdesk.store.db import Store
 from tpsdesk.store.models import Tps
-from tpsdesk.store.vault import KdfParams
 from tpsdesk.ui.app import TpsDeskApp, build_app
 
-FAST_KDF = KdfParams(iterations=1, memory_kib=8, lanes=1)
 TODAY = date(2024, 10, 1)
 PASSPHRASE = "kata sandi yang cukup panjang"
 SIZE = (80, 24)

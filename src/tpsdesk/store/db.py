@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,22 @@ def location_fingerprint(path: Path) -> str:
     """
     parts = (os.path.normcase(str(Path(path).resolve())), socket.gethostname(), _machine_id())
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _date_text(value: date) -> str:
+    return value.isoformat()
+
+
+def _datetime_text(value: datetime) -> str:
+    return value.isoformat(" ")
+
+
+# Dates and datetimes that reach sqlite3 as they are (the bulk inserts and updates of an
+# import or a merge pass some without SQLAlchemy's conversion) are stored as text by these
+# explicit adapters: the same text as Python's default adapters, deprecated since 3.12, wrote.
+# The connection has no detect_types, so no converters: SQLAlchemy parses the text it reads.
+sqlite3.register_adapter(date, _date_text)
+sqlite3.register_adapter(datetime, _datetime_text)
 
 
 def _new_connection() -> sqlite3.Connection:

@@ -63,6 +63,7 @@ MAGIC = b"TPSDSTOR"
 FORMAT_VERSION = 2  # written; version 1 (ChaCha20-Poly1305 payload) is still read
 PREFIX = struct.Struct(">8sBI")  # magic, format version, header length
 MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADER_DEPTH = 8  # a header nests 3 deep (keys → passphrase → fields)
 TAG_BYTES = 16
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -286,8 +287,35 @@ def _reject_float(_text: str) -> NoReturn:
     _malformed("float in header")
 
 
+def _nesting(raw: bytes) -> int:
+    """Deepest nesting of objects and arrays in JSON bytes (brackets inside strings are text).
+
+    Counted on the bytes, before parsing: how deep `json.loads` may go differs between Python
+    versions (3.11 raises RecursionError at a few thousand levels, 3.13 parses them)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 def parse_canonical_json(raw: bytes) -> Any:
     """Parse header JSON, accepting only the exact bytes `canonical_json` would produce."""
+    if _nesting(raw) > MAX_HEADER_DEPTH:
+        _malformed("header nested too deeply")
     try:
         value = json.loads(
             raw.decode("ascii"),
