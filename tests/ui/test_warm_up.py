@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.ui.conftest import FAST_KDF, create_store, running, settle, unlock
 
-from tpsdesk.ui.app import build_app
+from tpsdesk.ui.app import WARM_UP_DELAY_S, build_app
 from tpsdesk.ui.warm_up import release, ui_modules, warm_up
 
 
@@ -47,6 +47,7 @@ async def test_the_program_warms_up_after_unlocking_and_releases_when_closed(
     async with running(app) as pilot:
         assert gc.get_freeze_count() == 0  # nothing before the store is open
         await unlock(pilot)
+        await pilot.pause(WARM_UP_DELAY_S + 0.5)  # it waits a moment after the store opens
         await settle(pilot)
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
@@ -57,5 +58,6 @@ async def test_tests_and_scripts_start_without_the_warm_up(store_path: Path) -> 
     app = build_app(store_path, language="en", kdf=FAST_KDF)
     async with running(app) as pilot:
         await unlock(pilot)
+        await pilot.pause(WARM_UP_DELAY_S + 0.5)
         await settle(pilot)
         assert gc.get_freeze_count() == 0

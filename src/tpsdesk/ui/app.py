@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from tpsdesk.store.vault import KdfParams
 
 
+WARM_UP_DELAY_S = 2.0
+
+
 class TpsDeskApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tpsdesk"
@@ -103,7 +106,8 @@ class TpsDeskApp(App[None]):
         self.switch_screen(self.home_screen())
         self.refresh_bindings()
         if self.warm_up_enabled:
-            self.call_after_refresh(self.warm_up)
+            # Not at once: a tab the clerk opens straight away reads without competing.
+            self.set_timer(WARM_UP_DELAY_S, self.warm_up)
         if store.role == "district":
             from tpsdesk.sync.identity import district_settings
             from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen

@@ -34,6 +34,9 @@ TABS: tuple[tuple[str, type[DeskPane], str], ...] = (
 )
 
 
+READ_AHEAD_DELAY_S = 1.0
+
+
 @dataclass(frozen=True)
 class DeskSummary:
     district: str
@@ -108,6 +111,8 @@ class DistrictDeskScreen(BaseScreen):
         tab has its rows, so opening one later only shows it. One at a time: read together,
         they slowed the tab the clerk opens at once (benchmarks/RESULTS-desk.md)."""
         await self._pane_idle(self.active_pane())
+        # A moment first: a tab opened straight away then reads without competing.
+        await asyncio.sleep(READ_AHEAD_DELAY_S)
         for tab_id, _pane_class, _key in TABS:
             pane = self.pane(tab_id)
             if pane.stale:  # opened (or being read) meanwhile: nothing to do
