@@ -169,7 +169,7 @@ class FirstStartScreen(BaseScreen):
         if choice == "enrol":
             from tpsdesk.ui.screens.sync_screen import SyncScreen
 
-            sync = SyncScreen()
+            sync = SyncScreen(back_after_enrol=True)
             await self.app.push_screen(sync)
             sync.action_enrol()  # the setup file chosen on the drive, as E would
         elif choice == "by_hand":

@@ -246,10 +246,13 @@ class SyncScreen(BaseScreen):
         Binding("escape", "back", N_("Back"), id="sync.back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, back_after_enrol: bool = False) -> None:
         super().__init__()
         self.status: LaptopStatus | None = None
         self.busy = False
+        # Opened by the first start to enrol: once enrolled, back to the first start's next
+        # step when the clerk closes the result, instead of a second Esc.
+        self.back_after_enrol = back_after_enrol
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -465,7 +468,14 @@ class SyncScreen(BaseScreen):
         finally:
             self._progress(None)
         self.load()
-        self.app.push_screen(MessageScreen(enrol_title(result), enrol_details(result, counts)))
+        self.app.push_screen(
+            MessageScreen(enrol_title(result), enrol_details(result, counts)),
+            callback=self._enrol_told,
+        )
+
+    def _enrol_told(self, _closed: object) -> None:
+        if self.back_after_enrol and self.app.screen is self:
+            self.app.pop_screen()
 
     # -- send ----------------------------------------------------------------------------------
 
