@@ -211,6 +211,8 @@ async def test_every_post_has_an_honorarium_and_a_past_period_is_warned(
         # Where the values come from, and what has none (DOMAIN.md gives five amounts).
         source = " ".join(static_text(app, "#source").split())
         assert "those of Pilkada 2024" in source
+        # A post with no places to fill needs no honorarium (Sekretariat Panwascam: 0).
+        assert "Sekretariat Panwascam" not in source and "PTPS" in source
         assert "No honorarium yet for: Anggota PPK" in source and "PTPS" in source
         assert screen.query_one("#hon-ppk_ketua", Input).value == "2,500,000"
         assert screen.query_one("#hon-ptps", Input).placeholder == "not set"

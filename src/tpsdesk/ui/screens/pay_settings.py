@@ -291,7 +291,12 @@ class PaySettingsScreen(BaseScreen):
             lines.append(
                 _("Every duty period shown ended more than a year ago: enter this election's.")
             )
-        missing = [post.name for post in self.posts if post.code not in settings.honoraria]
+        # A post with no places to fill (Sekretariat Panwascam by default) needs no amount.
+        missing = [
+            post.name
+            for post in self.posts
+            if post.code not in settings.honoraria and post.per_unit > 0
+        ]
         if missing and settings.basis is WageBasis.HONORARIUM:
             lines.append(_("No honorarium yet for: {posts}.").format(posts=", ".join(missing)))
         self.query_one("#source", Static).update(Text(" ".join(lines)))
