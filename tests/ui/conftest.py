@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -233,3 +233,39 @@ def sample_store(store_path: Path) -> Path:
     with open_store(store_path) as store:
         add_sample_officers(store, add_area(store))
     return store_path
+
+
+@pytest.fixture
+def built_apps() -> Iterator[Callable[..., TpsDeskApp]]:
+    """Build apps for snapshot tests (`build(path, language=…)`); their stores closed after."""
+    apps: list[TpsDeskApp] = []
+
+    def build(path: Path, language: str = "id") -> TpsDeskApp:
+        app = make_app(path, language=language)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close_store()
+
+
+def steady_after_unlock(
+    steps: Callable[[Pilot[Any]], Awaitable[None]] | None = None,
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A snapshot's `run_before`: unlock with the test passphrase, run `steps`, wait for
+    background work, and stop the cursors blinking."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        if steps is not None:
+            await steps(pilot)
+            await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    return run

@@ -6,7 +6,7 @@ look at the images before committing them)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,18 +16,16 @@ from tests.ui.conftest import (
     KEC,
     KEL,
     NIK_BUDI,
-    PASSPHRASE,
     SIZE,
     create_store,
     fill,
-    make_app,
     officer_fields,
     open_store,
     settle,
+    steady_after_unlock,
     type_into,
 )
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.problems import Sex
@@ -69,32 +67,11 @@ def crowded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return built_apps
 
 
-def steady(steps: Steps) -> Steps:
-    async def run(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await fill(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await settle(pilot)
-        await steps(pilot)
-        await settle(pilot)
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.pause()
-
-    return run
+steady = steady_after_unlock
 
 
 async def nothing(pilot: Pilot[Any]) -> None:

@@ -4,26 +4,23 @@ election banner and the pay settings of a new store (where the values come from)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.ui.conftest import (
-    PASSPHRASE,
     SIZE,
     TODAY,
     add_area,
     add_sample_officers,
     create_store,
-    fill,
-    make_app,
     open_store,
     settle,
+    steady_after_unlock,
 )
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from tpsdesk.domain.pay import PaySettings
 from tpsdesk.store.election import begin_first_start, set_first_start_step
@@ -42,33 +39,11 @@ def at_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return built_apps
 
 
-def steady(steps: Steps | None = None) -> Steps:
-    async def run(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await fill(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await settle(pilot)
-        if steps is not None:
-            await steps(pilot)
-            await settle(pilot)
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.pause()
-
-    return run
+steady = steady_after_unlock
 
 
 def test_first_start_area_step(at_tmp: Path, snapshot_app: Any, snap_compare: SnapCompare) -> None:
