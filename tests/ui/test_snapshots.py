@@ -6,7 +6,7 @@ on every run; the day is fixed and the officers' NIKs are built, not drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from tests.ui.conftest import (
     add_sample_officers,
     create_store,
     fill,
-    make_app,
     open_store,
     settle,
     type_into,
@@ -49,17 +48,8 @@ def sample(at_tmp: Path) -> Path:
 
 
 @pytest.fixture
-def snapshot_app(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="en")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="en")
 
 
 def steady(steps: Steps | None = None) -> Steps:

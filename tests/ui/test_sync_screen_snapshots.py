@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from tests.sync.test_flow import district_store
-from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, make_app, settle
+from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, settle
 from tests.ui.test_sync_screen import World, receipt_world
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -71,17 +71,8 @@ def steady_status(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="id")
 
 
 def steady(steps: Steps) -> Steps:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.ui.conftest import PASSPHRASE, SIZE, fill, make_app, settle
+from tests.ui.conftest import PASSPHRASE, SIZE, fill, settle
 from tests.ui.district.test_coverage import district_store
 from textual.pilot import Pilot
 
@@ -27,17 +27,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="id")
 
 
 def to_coverage(*keys: str) -> Steps:

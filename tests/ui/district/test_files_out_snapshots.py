@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from tests.ui.conftest import SIZE, make_app, screen_text
+from tests.ui.conftest import SIZE, screen_text
 from tests.ui.district.test_files_out import kpj_file, make_world, open_files_out, quiet
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -63,17 +63,8 @@ def seeded_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="id")
 
 
 def steady(steps: Steps) -> Steps:

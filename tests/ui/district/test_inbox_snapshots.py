@@ -7,13 +7,13 @@ a relative path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, make_app, settle
+from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, settle
 from textual.pilot import Pilot
 
 from tpsdesk.store.db import Store
@@ -46,17 +46,8 @@ def district_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="id")
 
 
 def _bundle(name: str, seq: tuple[int, int], area: str, size: int = 2300) -> InboxEntry:

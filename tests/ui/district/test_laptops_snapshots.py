@@ -7,14 +7,14 @@ are drawn at random), at a relative path inside tmp_path."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
-from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, make_app, settle, type_text
+from tests.ui.conftest import FAST_KDF, PASSPHRASE, SIZE, fill, settle, type_text
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -124,17 +124,8 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def snapshot_app() -> Iterator[Callable[[Path], TpsDeskApp]]:
-    apps: list[TpsDeskApp] = []
-
-    def build(path: Path) -> TpsDeskApp:
-        app = make_app(path, language="id")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close_store()
+def snapshot_app(built_apps: Callable[..., TpsDeskApp]) -> Callable[[Path], TpsDeskApp]:
+    return lambda path: built_apps(path, language="id")
 
 
 async def open_laptops(pilot: Pilot[Any]) -> None:
