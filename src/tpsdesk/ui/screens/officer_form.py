@@ -27,6 +27,7 @@ from tpsdesk.store.db import Store, StoreError
 from tpsdesk.store.models import Officer
 from tpsdesk.store.officers import OfficerHit
 from tpsdesk.sync.corrections import Correction
+from tpsdesk.ui.bindings import modal_app_keys
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.screens.confirm import ConfirmScreen
 from tpsdesk.ui.units import UnitRef
@@ -94,16 +95,7 @@ class OfficerFormScreen(BaseModal[FormResult | None]):
         ),
         # A modal screen hides the app's keys: the form offers them itself (F10 asks first
         # when what was typed would be lost; F9 keeps it, ui/relabel.py).
-        Binding("f1", "app.help", N_("Help"), id="form.help", tooltip=N_("Show every key")),
-        Binding(
-            "f9",
-            "app.switch_language",
-            N_("Language"),
-            id="form.language",
-            show=False,
-            tooltip=N_("Switch between Indonesian and English"),
-        ),
-        Binding("f10", "quit_desk", N_("Quit"), id="form.quit", tooltip=N_("Close tpsdesk")),
+        *modal_app_keys("form", quit_action="quit_desk"),
     ]
 
     def __init__(

@@ -36,7 +36,7 @@ from tpsdesk.drives import (
 )
 from tpsdesk.i18n import N_, _, format_number, ngettext, number_locale, os_error_text
 from tpsdesk.terminal import printable
-from tpsdesk.ui.bindings import translate_bindings
+from tpsdesk.ui.bindings import modal_app_keys, translate_bindings
 from tpsdesk.ui.screens.base import BaseModal
 from tpsdesk.ui.typeahead import Clock, TypeAhead, find
 from tpsdesk.ui.widgets.key_bar import KeyBar
@@ -391,16 +391,7 @@ class PlacePicker(BaseModal[Path | None]):
         ),
         Binding("escape", "cancel", N_("Cancel"), id="places.cancel"),
         # A modal screen hides the app's keys: the picker offers them itself.
-        Binding("f1", "app.help", N_("Help"), id="places.help", tooltip=N_("Show every key")),
-        Binding(
-            "f9",
-            "app.switch_language",
-            N_("Language"),
-            id="places.language",
-            show=False,
-            tooltip=N_("Switch between Indonesian and English"),
-        ),
-        Binding("f10", "app.quit", N_("Quit"), id="places.quit", tooltip=N_("Close tpsdesk")),
+        *modal_app_keys("places"),
         # Letters are not bound: typing finds a name. This only puts it in F1's list.
         Binding(
             "ctrl+f",
