@@ -267,14 +267,23 @@ class PlaceTree(DirectoryTree):
         assert node.data is not None
         if not node.data.loaded:
             node.data.loaded = True
-            self.run_worker(self._load_in_place(node), group="places.load", exit_on_error=False)
+            self.run_worker(
+                self._load_in_place(node, node.data), group="places.load", exit_on_error=False
+            )
         return AwaitComplete()
 
-    async def _load_in_place(self, node: TreeNode[DirEntry]) -> None:
+    async def _load_in_place(self, node: TreeNode[DirEntry], entry: DirEntry) -> None:
         async with self.lock:
+            # The tree was re-rooted or reloaded meanwhile (the node now stands for another
+            # folder, or was filled by the reload): listing it again would replace its lines
+            # under a cursor that was placed on them.
+            if node.data is not entry:
+                return
             try:
                 content = await self._load_directory(node).wait()
             except (WorkerCancelled, WorkerFailed):
+                return
+            if node.data is not entry:
                 return
             # The node under the cursor now, not when the load started: keys pressed during
             # the load moved it, and adding lines must not move it again.
@@ -298,6 +307,10 @@ class PlaceTree(DirectoryTree):
             self.set_reactive(DirectoryTree.path, folder)
             self.reset_node(self.root, place_name(folder), DirEntry(folder))
             await self.reload()
+            if self.path != folder:
+                return  # a later open took over while this one loaded; it places the cursor
+            # Lines are computed lazily: a node added since the last layout has none yet.
+            _ = self._tree_lines
             line = 0
             if highlight is not None:
                 for child in self.root.children:
