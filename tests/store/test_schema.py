@@ -403,3 +403,43 @@ def test_database_at_an_unknown_revision_is_refused_on_postgresql(postgres: Engi
     with postgres.connect() as connection, pytest.raises(IncompatibleStore) as refused:
         upgrade_schema(connection)
     assert refused.value.message == newer()
+
+
+@pytest.mark.postgres
+def test_two_connections_upgrading_an_empty_database_at_once_build_it_once(
+    postgres: Engine,
+) -> None:
+    import threading
+
+    first = postgres.connect()
+    first.begin()
+    upgrade_schema(first)  # holds the migration lock until its transaction ends
+    outcome: list[BaseException | str] = []
+
+    def second() -> None:
+        try:
+            with postgres.begin() as connection:
+                upgrade_schema(connection)
+                outcome.append(str(current_revision(connection)))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with postgres.connect() as watcher:
+        # The second one waits on the migration lock rather than building tables beside
+        # the first (it would then wait on them, and fail once the first commits).
+        waits: list[str] = []
+        while not waits and thread.is_alive():
+            waits = list(
+                watcher.execute(text("SELECT locktype FROM pg_locks WHERE NOT granted")).scalars()
+            )
+            watcher.rollback()
+    assert waits == ["advisory"]
+    assert outcome == []
+    first.commit()
+    first.close()
+    thread.join()
+    assert outcome == [HEAD]
+    with postgres.connect() as connection:
+        assert _differences(connection) == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, column, inspect, select, table
+from sqlalchemy import Connection, column, func, inspect, select, table
 
 HEAD = "0002"
 SCHEMA_VERSION = int(HEAD)
@@ -21,6 +21,8 @@ LEGACY_REVISIONS = {1: "0001", 2: "0002"}
 
 VERSION_TABLE = "alembic_version"
 META_SCHEMA_VERSION = "schema_version"
+# Key of the PostgreSQL advisory lock held while a database is migrated (any fixed number).
+_MIGRATION_LOCK = 0x7470_7364_736B_0001  # "tpsdsk" 1
 _version_table = table(VERSION_TABLE, column("version_num"))
 _store_meta = table("store_meta", column("key"), column("value"))
 
@@ -49,6 +51,13 @@ def upgrade_to(connection: Connection, revision: str) -> None:
     current = current_revision(connection)
     if current == revision:
         return
+    if connection.dialect.name == "postgresql":
+        # Several clerks' processes may open an older database at once: one migrates, the
+        # others wait here (until its transaction ends) and then find it done.
+        connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        current = current_revision(connection)
+        if current == revision:
+            return
     from .migrations import runner
 
     if current is None:
