@@ -183,6 +183,30 @@ def test_upgrade_to_an_older_revision_then_to_head() -> None:
         assert _differences(connection) == []
 
 
+def _downgrade(connection: Connection, target: str) -> None:
+    from alembic.operations import Operations
+
+    script = runner.script_directory()
+    context = MigrationContext.configure(
+        connection, opts={"fn": lambda heads, _ctx: script._downgrade_revs(target, heads)}
+    )
+    with Operations.context(context):
+        context.run_migrations()
+
+
+def test_each_revision_downgrades_to_the_one_before() -> None:
+    with _sqlite().begin() as connection:
+        upgrade_to(connection, "0001")
+        at_0001 = _sqlite_master(connection)
+        upgrade_schema(connection)
+        _downgrade(connection, "0001")
+        assert current_revision(connection) == "0001"
+        assert _sqlite_master(connection) == at_0001
+        _downgrade(connection, "base")
+        assert current_revision(connection) is None
+        assert _sqlite_master(connection) == {}
+
+
 # -- stores --------------------------------------------------------------------------------
 
 
