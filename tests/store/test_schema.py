@@ -467,3 +467,24 @@ def test_two_connections_upgrading_an_empty_database_at_once_build_it_once(
     assert outcome == [HEAD]
     with postgres.connect() as connection:
         assert _differences(connection) == []
+
+
+@pytest.mark.slow  # a subprocess: the only way to see what an open imports
+def test_opening_a_store_at_head_does_not_load_alembic(store: Store, store_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store.close()
+    code = (
+        "import sys\n"
+        "from tpsdesk.store.db import Store\n"
+        "Store.open(sys.argv[1], sys.argv[2]).close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store_path), PASSPHRASE],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
