@@ -17,7 +17,7 @@ from sqlmodel import select
 from tpsdesk.domain.posts import DEFAULT_CATALOGUE
 from tpsdesk.store import areas
 from tpsdesk.store.db import IncompatibleStore, Store, StoreError, TransactionOpen
-from tpsdesk.store.models import SCHEMA_VERSION, AuditEntry, Kecamatan
+from tpsdesk.store.models import AuditEntry, Kecamatan
 from tpsdesk.store.vault import StoreLocked, WrongPassphrase
 from tpsdesk.store.versioning import set_meta
 
@@ -364,46 +364,6 @@ def test_no_plaintext_beside_the_store(store: Store, store_path: Path) -> None:
     for entry in store_path.parent.iterdir():
         if entry.is_file():
             assert b"Lowokwarunique" not in entry.read_bytes(), entry.name
-
-
-def _index_sql(store: Store) -> dict[str, str]:
-    rows = store._conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
-    return {name: sql for name, sql in rows if sql is not None}
-
-
-def test_schema_1_store_is_migrated_on_open(
-    store: Store, store_path: Path, area: dict, make_fields
-) -> None:
-    from tpsdesk.store.officers import add_officer, get_officer
-
-    officer = add_officer(store, make_fields(), tps_id=area["a1"].id)
-    current = _index_sql(store)
-    # Turn the store back into schema version 1: its indexes, and the version it recorded.
-    with store.transaction() as session:
-        for statement in (
-            "DROP INDEX ix_officer_kelurahan_code",
-            "CREATE INDEX ix_officer_kelurahan_code ON officer (kelurahan_code)",
-            "CREATE INDEX ix_officer_name ON officer (name)",
-            "CREATE INDEX ix_change_log_row_id ON change_log (row_id)",
-            "CREATE INDEX ix_audit_entry_row_id ON audit_entry (row_id)",
-        ):
-            session.execute(text(statement))
-        set_meta(session, "schema_version", 1)
-    store.close()
-
-    with Store.open(store_path, PASSPHRASE) as reopened:
-        assert _index_sql(reopened) == current
-        assert "WHERE tps_id IS NULL" in current["ix_officer_kelurahan_code"]
-        assert reopened._conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
-        version = reopened._conn.execute(
-            "SELECT value FROM store_meta WHERE key = 'schema_version'"
-        ).fetchone()[0]
-        assert version == str(SCHEMA_VERSION)
-        found = get_officer(reopened, officer.id)
-        assert found is not None and found.nik == officer.nik
-    # the migration was saved: the next open has nothing to do
-    with Store.open(store_path, PASSPHRASE) as again:
-        assert _index_sql(again) == current
 
 
 def test_saving_once_writes_the_file_once_and_keeps_what_committed(

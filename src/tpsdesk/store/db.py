@@ -30,7 +30,8 @@ from sqlmodel import Session, col, select
 from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
-from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
+from .models import DeviceHistory, new_id, utcnow
+from .schema import HEAD, SCHEMA_VERSION, current_revision, upgrade_schema
 from .vault import KdfParams, RewrapPlan, Vault
 from .versioning import (
     META_DEVICE_COUNTER,
@@ -203,7 +204,7 @@ class Store:
             _configure(conn)
             engine = _engine_for(conn)
             with engine.begin() as connection:
-                create_schema(connection)
+                upgrade_schema(connection)
             device_id = new_device_id()
             with Session(engine) as session:
                 for key, value in (
@@ -323,9 +324,11 @@ class Store:
                 raise IncompatibleStore(
                     _("This store was written by a newer version of tpsdesk. Update tpsdesk first.")
                 )
-            if version < SCHEMA_VERSION:
-                migrate(session.connection(), version)
-                set_meta(session, META_SCHEMA_VERSION, SCHEMA_VERSION)
+            connection = session.connection()
+            if current_revision(connection) != HEAD:
+                # Alembic revisions in this transaction; store_meta.schema_version follows.
+                upgrade_schema(connection)
+                session.expire_all()  # the meta rows read above may have changed
                 changed = migrated = True
             reason = new_device_reason
             if reason is None and get_meta(session, META_LOCATION) != location_fingerprint(

@@ -1,4 +1,5 @@
-"""SQLModel tables of a store, and the schema version with its migration hook.
+"""SQLModel tables of a store. Their schema is built and migrated by `store.schema`
+(Alembic revisions): a change here comes with a new revision.
 
 Synced tables (Kecamatan, Kelurahan, Tps, Officer) carry sync metadata: a UUID, the version
 that made the row what it is (device id + that device's counter), the version it was based on,
@@ -8,7 +9,6 @@ and a tombstone flag. Nothing here creates an engine: `db.Store` does, per store
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -16,9 +16,6 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, DateTime, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
-
-# Bump together with a new entry in MIGRATIONS.
-SCHEMA_VERSION = 2
 
 
 def new_id() -> str:
@@ -236,41 +233,8 @@ class DeviceHistory(SQLModel, table=True):
     last_counter: int | None = None
 
 
-# MIGRATIONS[i] upgrades a store at schema version i + 1 to version i + 2; it runs inside the
-# open transaction of `db.Store`'s migration step and must not commit.
-Migration = Callable[[Connection], None]
-
-
-def _drop_unused_indexes(connection: Connection) -> None:
-    """1 → 2: drop indexes no query uses (a smaller image saves faster); the kelurahan index
-    of officers becomes partial. The freed pages are reclaimed by `db.Store` (VACUUM)."""
-    for name in (
-        "ix_change_log_row_id",
-        "ix_audit_entry_row_id",
-        "ix_officer_name",
-        "ix_officer_kelurahan_code",
-    ):
-        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-    for index in Officer.__table__.indexes:  # type: ignore[attr-defined]
-        if index.name == "ix_officer_kelurahan_code":
-            index.create(connection)
-
-
-MIGRATIONS: list[Migration] = [_drop_unused_indexes]
-
-assert len(MIGRATIONS) + 1 == SCHEMA_VERSION, "add a migration when bumping SCHEMA_VERSION"
-
-
 def create_schema(connection: Connection) -> None:
-    SQLModel.metadata.create_all(connection)
+    """Kept for callers written before `store.schema`: the same as `upgrade_schema`."""
+    from .schema import upgrade_schema
 
-
-def migrate(connection: Connection, from_version: int) -> int:
-    """Run the migrations from `from_version` up to SCHEMA_VERSION; returns the new version."""
-    version = from_version
-    while version < SCHEMA_VERSION:
-        MIGRATIONS[version - 1](connection)
-        version += 1
-    # New tables of later versions that a migration did not create by itself.
-    create_schema(connection)
-    return version
+    upgrade_schema(connection)

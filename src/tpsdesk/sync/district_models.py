@@ -1,9 +1,9 @@
 """Tables only a district store fills: laptops, received bundles, every row version, findings.
 
-They are registered on the same `SQLModel.metadata` as the store's own tables. A store created
-after this module was imported has them from the start; `ensure_district_tables()` creates them
-in any other store (an existing district store, or one created before the import), in a
-transaction of its own, so a merge never mixes schema changes into its data transaction.
+They are registered on the same `SQLModel.metadata` as the store's own tables, and every store
+has them from Alembic revision 0001 on (`store.schema`). `ensure_district_tables()` adds what
+only a district needs, and the columns of older district stores, in a transaction of its own,
+so a merge never mixes schema changes into its data transaction.
 """
 
 from __future__ import annotations
@@ -246,8 +246,8 @@ def _claims_of_older_stores(session: Any) -> None:
 
 
 def ensure_district_tables(store: Store) -> None:
-    """Create the district tables and indexes in `store` if it lacks any, and drop indexes
-    it no longer needs (a saved transaction of its own)."""
+    """Create the district indexes and columns `store` lacks, and drop indexes it no longer
+    needs (a saved transaction of its own). The tables come with the schema (revision 0001)."""
     with store.read() as session:
         # Every district call asks this, so one query of SQLite's own catalogue rather than
         # the SQLAlchemy inspector (a reflection per table: 3 ms a call, 1 s a 100-file merge).
@@ -257,7 +257,6 @@ def ensure_district_tables(store: Store) -> None:
             "WHERE m.type = 'table'"
         ):
             present.setdefault(table_name, set()).add(column_name)
-        existing = set(present)
         # From sqlite_master: the inspector leaves out indexes on expressions.
         listed = session.connection().exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'index'"
@@ -265,14 +264,12 @@ def ensure_district_tables(store: Store) -> None:
         indexes = {name for (name,) in listed}
         stale_keys = get_meta(session, NAME_KEY_UNICODE_META) != NAME_KEY_UNICODE
         new_columns = _missing_columns(session, present)
-    missing = [table for table in _tables() if table.name not in existing]
     missing_indexes = [sql for name, sql in DISTRICT_INDEXES.items() if name not in indexes]
     redundant = [name for name in DROPPED_INDEXES if name in indexes]
-    if not (missing or missing_indexes or redundant or stale_keys or new_columns):
+    if not (missing_indexes or redundant or stale_keys or new_columns):
         return
     with store.transaction() as session:
         connection = session.connection()
-        SQLModel.metadata.create_all(connection, tables=missing)
         for sql in new_columns:
             connection.exec_driver_sql(sql)
         if any(" claimed_area " in sql for sql in new_columns):
