@@ -14,6 +14,7 @@ from tests.postgres import (
     ConcurrentRunError,
     PostgresServer,
     find_binaries,
+    not_installed_reason,
     run_concurrently,
 )
 
@@ -100,7 +101,7 @@ def test_a_sqlmodel_table_takes_rows_through_bound_parameters(postgres_url: str)
 def test_the_binaries_are_found_where_the_machine_keeps_them() -> None:
     binaries, looked = find_binaries()
     if binaries is None:
-        pytest.skip(f"PostgreSQL is not installed (looked at: {', '.join(looked)})")
+        pytest.skip(not_installed_reason(looked))
     assert binaries.initdb.name == "initdb"
     assert binaries.pg_ctl.name == "pg_ctl"
 
