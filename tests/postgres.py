@@ -17,15 +17,18 @@ clerks merging at the same time against one database.
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import multiprocessing
 import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +57,8 @@ SETTINGS = {
 }
 UNPRIVILEGED_USERS = ("postgres", "nobody")  # initdb refuses to run as root
 SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes, with ".s.PGSQL.<port>" after the folder
+FOLDER_PREFIX = "tpsdesk-pg-"
+OWNER_FILE = "owner.pid"  # the pytest process whose server lives in the folder
 COMMAND_TIMEOUT = 120  # seconds for initdb, pg_ctl start/stop
 
 
@@ -161,28 +166,17 @@ def start_server(binaries: Binaries) -> PostgresServer:
     """initdb a data folder in a fresh temporary folder and start a server on it.
 
     Raises RuntimeError (with the end of the server's log) when it does not come up."""
-    user = _unprivileged_user() if os.geteuid() == 0 else None
+    user = unprivileged_user() if os.geteuid() == 0 else None
     base = tempfile.gettempdir()
     if len(base) > SOCKET_PATH_MAX - 30:
         base = "/tmp"
-    root = Path(tempfile.mkdtemp(prefix="tpsdesk-pg-", dir=base))
+    stop_abandoned(Path(base), binaries, user)
+    root = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=base))
+    (root / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
     data, log = root / "data", root / "server.log"
     if user is not None:
         os.chown(root, user.pw_uid, user.pw_gid)
-
-    def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
-        args = [str(part) for part in command]
-        if user is not None:
-            args = _as_user(user.pw_name, args)
-        return subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            cwd=root,  # the postgres user may not enter the caller's folder
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
-        )
+    run = functools.partial(_run, user, root)
 
     stopped = False
 
@@ -191,13 +185,7 @@ def start_server(binaries: Binaries) -> PostgresServer:
         if stopped:
             return
         stopped = True
-        try:
-            if (data / "postmaster.pid").exists():
-                done = run(binaries.pg_ctl, "-D", data, "-m", "fast", "-w", "-t", "30", "stop")
-                if done.returncode != 0:
-                    run(binaries.pg_ctl, "-D", data, "-m", "immediate", "-w", "stop")
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        _stop_folder(root, binaries, user)
 
     try:
         done = run(
@@ -232,10 +220,78 @@ def start_server(binaries: Binaries) -> PostgresServer:
         stop()
         raise
     atexit.register(stop)  # a session that dies before its teardown still stops the server
+    _stop_on_sigterm(stop)
     return server
 
 
-def _unprivileged_user() -> pwd.struct_passwd:
+def _run(
+    user: pwd.struct_passwd | None, cwd: Path, *command: str | Path
+) -> subprocess.CompletedProcess[str]:
+    args = [str(part) for part in command]
+    if user is not None:
+        args = _as_user(user.pw_name, args)
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        cwd=cwd,  # the postgres user may not enter the caller's folder
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+        env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+    )
+
+
+def _stop_folder(root: Path, binaries: Binaries, user: pwd.struct_passwd | None) -> None:
+    data = root / "data"
+    try:
+        if (data / "postmaster.pid").exists():
+            stop = (binaries.pg_ctl, "-D", data, "-w", "-t", "30", "stop")
+            if _run(user, root, *stop[:3], "-m", "fast", *stop[3:]).returncode != 0:
+                _run(user, root, *stop[:3], "-m", "immediate", *stop[3:])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def stop_abandoned(base: Path, binaries: Binaries, user: pwd.struct_passwd | None) -> None:
+    """Stop the servers of test sessions that were killed (SIGKILL, a crash) before stopping
+    them: their folders name an owner process that no longer runs."""
+    for root in base.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue  # not ours, or being set up right now
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            _stop_folder(root, binaries, user)
+        except PermissionError:
+            continue  # alive, another user's
+
+
+def _stop_on_sigterm(stop: Callable[[], None]) -> None:
+    """SIGTERM (a CI timeout, `kill`) ends Python without atexit: stop the server first, then
+    die of the signal as before. Left alone when someone else handles SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGTERM)
+    if handler is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    elif handler is not _on_sigterm:
+        return
+    _sigterm_stops.append(stop)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    for stop in _sigterm_stops:
+        stop()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+_sigterm_stops: list[Callable[[], None]] = []
+
+
+def unprivileged_user() -> pwd.struct_passwd:
     for name in UNPRIVILEGED_USERS:
         try:
             return pwd.getpwnam(name)

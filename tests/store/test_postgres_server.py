@@ -4,18 +4,26 @@ the skip when PostgreSQL is missing, the failure of such a skip under CI, run_co
 from __future__ import annotations
 
 import os
+import subprocess
 import time
+from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, select
 from tests.postgres import (
+    OWNER_FILE,
     REQUIRE_VARIABLE,
     ConcurrentRunError,
     PostgresServer,
+    drop_database,
     find_binaries,
     not_installed_reason,
     run_concurrently,
+    start_server,
+    stop_abandoned,
+    unprivileged_user,
 )
 
 # The whole module: the plugin only matters where PostgreSQL runs (CI runs it once).
@@ -259,3 +267,43 @@ def test_run_concurrently_gives_up_after_its_timeout() -> None:
 
 def test_run_concurrently_of_nothing_is_nothing() -> None:
     assert run_concurrently(_sleep, []) == []
+
+
+def test_a_database_left_connected_is_still_dropped(postgres_server: PostgresServer) -> None:
+    from psycopg import sql
+
+    name = "left_connected"
+    with postgres_server.connect() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    engine = sa.create_engine(postgres_server.url(name))
+    held = engine.connect()  # as a test that forgot to close its engine
+    try:
+        held.execute(sa.text("SELECT 1"))
+        drop_database(postgres_server, name)
+        with postgres_server.connect() as admin:
+            left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
+            assert left.fetchone() == (0,)
+    finally:
+        held.invalidate()
+        engine.dispose()
+
+
+def test_a_server_whose_session_was_killed_is_stopped_by_the_next() -> None:
+    binaries, looked = find_binaries()
+    if binaries is None:
+        pytest.skip(not_installed_reason(looked))
+    abandoned = start_server(binaries)
+    root = Path(abandoned.socket_dir)
+    ended = subprocess.Popen(["true"])  # a process that has ended owns the folder now
+    ended.wait()
+    (root / OWNER_FILE).write_text(str(ended.pid), encoding="ascii")
+    try:
+        with abandoned.connect() as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        user = unprivileged_user() if os.geteuid() == 0 else None
+        stop_abandoned(root.parent, binaries, user)
+        assert not root.exists()
+        with pytest.raises(psycopg.OperationalError):
+            abandoned.connect()
+    finally:
+        abandoned.stop()
