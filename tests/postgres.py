@@ -255,11 +255,14 @@ def _stop_folder(root: Path, binaries: Binaries, user: pwd.struct_passwd | None)
 def stop_abandoned(base: Path, binaries: Binaries, user: pwd.struct_passwd | None) -> None:
     """Stop the servers of test sessions that were killed (SIGKILL, a crash) before stopping
     them: their folders name an owner process that no longer runs."""
+    server_uid = user.pw_uid if user is not None else os.geteuid()
     for root in base.glob(f"{FOLDER_PREFIX}*"):
         try:
+            if root.stat().st_uid != server_uid:
+                continue  # another user's server: not ours to stop
             owner = int((root / OWNER_FILE).read_text(encoding="ascii"))
         except (OSError, ValueError):
-            continue  # not ours, or being set up right now
+            continue  # being set up right now, or not a server's folder
         try:
             os.kill(owner, 0)
         except ProcessLookupError:
