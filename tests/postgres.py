@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -311,8 +312,6 @@ def _as_user(name: str, args: list[str]) -> list[str]:
     runuser = shutil.which("runuser")
     if runuser is not None:
         return [runuser, "-u", name, "--", *args]
-    import shlex
-
     return ["su", name, "-s", "/bin/sh", "-c", shlex.join(args)]
 
 
