@@ -140,6 +140,17 @@ def test_needs_a_database(postgres_url):
     assert postgres_url
 """
 
+THROUGH_A_FIXTURE = """
+import pytest
+
+@pytest.fixture
+def district_store(postgres_url):
+    return postgres_url
+
+def test_needs_a_store(district_store):
+    assert district_store
+"""
+
 
 def _run_inner(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_inner=source)
@@ -203,8 +214,9 @@ def test_a_test_using_the_fixture_is_marked_postgres_and_deselectable(
 ) -> None:
     monkeypatch.setenv(REQUIRE_VARIABLE, "1")
     monkeypatch.setenv("TPSDESK_PG_BINDIR", "/nonexistent")
-    result = _run_inner(pytester, NEEDS_SERVER + INNER_TESTS, "-m", "not postgres")
-    result.assert_outcomes(passed=1, skipped=1, deselected=3)
+    source = NEEDS_SERVER + THROUGH_A_FIXTURE + INNER_TESTS
+    result = _run_inner(pytester, source, "-m", "not postgres")
+    result.assert_outcomes(passed=1, skipped=1, deselected=4)
 
 
 # --- run_concurrently --------------------------------------------------------------------------
