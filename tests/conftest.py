@@ -9,6 +9,10 @@ import pytest
 
 from tpsdesk.i18n import set_language
 
+# tests.postgres: the throwaway PostgreSQL (postgres_server, postgres_url, the `postgres` marker);
+# pytester: for the tests of that plugin.
+pytest_plugins = ["pytester", "tests.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def _english_messages() -> Iterator[None]:
