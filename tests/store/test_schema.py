@@ -4,8 +4,6 @@ before revisions, stores from a newer tpsdesk."""
 from __future__ import annotations
 
 import ast
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlmodel import SQLModel
 
 import tpsdesk.sync.district_models  # noqa: F401  (its tables join SQLModel.metadata)
@@ -350,28 +348,7 @@ def test_database_without_revisions_that_is_no_older_store_is_refused(
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------
-# TODO(lead, at merge): replace this fallback by the `postgres_url` fixture of tests/postgres.py.
-PG_URL_ENV = "TPSDESK_TEST_PG_URL"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty database on the server of TPSDESK_TEST_PG_URL (dropped afterwards)."""
-    server = os.environ.get(PG_URL_ENV)
-    if not server:
-        pytest.skip(f"no PostgreSQL for the schema tests: set {PG_URL_ENV}")
-    pytest.importorskip("psycopg")
-    url = make_url(server)
-    name = f"tpsdesk_schema_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+# `postgres_url`: a fresh database on the throwaway server of tests/postgres.py.
 
 
 @pytest.fixture
