@@ -1,0 +1,418 @@
+"""Roll-up files: what a district accepted, sent to its province (docs/sync-design.md, "The
+province roll-up").
+
+District: `export_rollup` writes every row the district shows in its kab/kota — kecamatan,
+kelurahan, TPS and officers, tombstones included — each at the version it shows, with that
+version's history, into signed roll-up files (the bundle container, kind "rollup", the
+district key as sender, HPKE to the pinned province key). A roll-up is WHOLE (every shown row,
+not only what changed since the last one): the province's merge makes the rows it already has
+"unchanged". Big districts are split into parts of at most `PART_ROWS` rows, parents first,
+read from the store as a stream (one part in memory at a time).
+
+Province: `receive_rollup` reads a file in the order of a laptop's bundle at the district
+(`bundle.receive_bundle`): strict header → the sender is not known under another key nor
+revoked → signature → addressed to this province → a district not yet approved waits in
+quarantine → decrypt → rows. The kecamatan and kelurahan rows (the district's own reference
+data, which a district never takes from a laptop) are applied here, only inside the kab/kota
+the province issued to the district; then every row goes through the district's merge
+(`merge.merge_bundle`) with the district's issued kab/kota as its area: the same checks,
+ownership rules, lineage and findings, so it is idempotent and order-independent. A version
+is device:counter, globally unique: a laptop's version arriving through its district is the
+version the district holds.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_
+from sqlmodel import Session, col, select
+
+from tpsdesk import durable
+from tpsdesk.i18n import N_, _, os_error_text
+from tpsdesk.store.db import Store
+from tpsdesk.store.models import Kecamatan, Kelurahan, SyncFields
+from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
+from tpsdesk.sync.bundle import ReceiveFailure, ReceiveOutcome, Unwritable
+from tpsdesk.sync.changes import MODELS, TABLE_ORDER, row_to_wire
+from tpsdesk.sync.container import (
+    Container,
+    Kind,
+    encode_key,
+    kind_label,
+    parse_container,
+    suggested_file_name,
+    verify_container,
+)
+from tpsdesk.sync.district import (
+    DeviceKeyMismatch,
+    key_fingerprint,
+    known_sender,
+    quarantine,
+    quarantined_data,
+    refuse_waiting,
+    require_district,
+    waiting_files,
+)
+from tpsdesk.sync.district_models import BundleStatus, DeviceStatus, RowVersion
+from tpsdesk.sync.errors import (
+    BadSignature,
+    DecryptionFailed,
+    Malformed,
+    ManifestMismatch,
+    PayloadTooLarge,
+    SyncError,
+    TooLarge,
+    WrongRecipient,
+)
+from tpsdesk.sync.identity import (
+    district_encryption_key,
+    district_settings,
+    district_signing_key,
+    ensure_district_identity,
+)
+from tpsdesk.sync.lineage import canonical
+from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
+from tpsdesk.sync.payload import check_recipient, decrypt_bundle, seal_bundle, unpack_bundle
+from tpsdesk.sync.province import ProvinceRefused, pinned_province, require_province
+from tpsdesk.sync.row_checks import check_row, within
+
+# Rows in one roll-up file: well inside the container's bounds (MAX_ROWS, BUNDLE_BOUNDS).
+PART_ROWS = 20_000
+META_ROLLUP_SEQ = "rollup.seq"  # district: the last roll-up sequence number written
+AREA_TABLES = ("kecamatan", "kelurahan")
+_READ_CHUNK = 1_000
+
+
+# -- the district writes ------------------------------------------------------------------------
+
+
+def sender_id(district_code: str) -> str:
+    """The id a district sends its roll-up files under: its kab/kota code, which is what the
+    province knows it by (stable when the store file is copied and gets a new device id)."""
+    return f"district-{district_code}"
+
+
+@dataclass(frozen=True)
+class RollupExport:
+    paths: tuple[Path, ...]
+    seq_from: int
+    seq_to: int
+    rows: int
+    counts: dict[str, int]
+
+
+def _history(value: str | None) -> dict[str, int]:
+    try:
+        loaded = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def shown_rows(session: Session, area: str) -> Iterator[dict[str, Any]]:
+    """Every row the district shows in `area` on the wire, parents first, each at its shown
+    version with that version's history (from the district's RowVersion), read in chunks."""
+    for table in TABLE_ORDER:
+        model: type[SyncFields] = MODELS[table]
+        query = (
+            select(model, RowVersion.history)
+            .outerjoin(
+                RowVersion,
+                and_(
+                    col(RowVersion.row_id) == col(model.id),
+                    col(RowVersion.device) == col(model.version_device),
+                    col(RowVersion.counter) == col(model.version_counter),
+                ),
+            )
+            .where(col(model.version_device) != "")
+            .order_by(col(model.id))
+            .execution_options(yield_per=_READ_CHUNK)
+        )
+        for row, history in session.exec(query):
+            if not within(_place(row), area):
+                continue
+            yield row_to_wire(row, 0, _history(history))
+
+
+def _place(row: SyncFields) -> str:
+    for name in ("kelurahan_code", "kecamatan_code", "code"):
+        value = getattr(row, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) -> RollupExport:
+    """Write this district's whole roll-up into `out_dir` (one file per part, parents first)."""
+    if store.role != "district":
+        raise ProvinceRefused(
+            _("Roll-up files are written by a district store; this store is not one.")
+        )
+    province = pinned_province(store)
+    settings = district_settings(store)
+    if province is None or settings is None:
+        raise ProvinceRefused(
+            _(
+                "This district has no province setup file yet. Ask the province office for "
+                "one and run: tpsdesk rollup join FILE --fingerprint FINGERPRINT."
+            )
+        )
+    if settings.code != province.area:
+        raise ProvinceRefused(
+            _(
+                "This district store is {code} now, but the province issued its setup file "
+                "for {area}. Ask the province for the file of {code}."
+            ).format(code=settings.code, area=province.area)
+        )
+    identity = ensure_district_identity(store)
+    key = district_signing_key(store)
+    with store.read() as session:
+        first = int(get_meta(session, META_ROLLUP_SEQ, 0) or 0) + 1
+    paths: list[Path] = []
+    counts: dict[str, int] = {}
+    seq = first - 1
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise Unwritable(out_dir, os_error_text(error)) from None
+    with store.read() as session:
+        stream = shown_rows(session, province.area)
+        while True:
+            part = list(islice(stream, part_rows))
+            if not part and paths:
+                break
+            seq += 1
+            part_counts: dict[str, int] = {}
+            for row in part:
+                part_counts[row["table"]] = part_counts.get(row["table"], 0) + 1
+                counts[row["table"]] = counts.get(row["table"], 0) + 1
+            header: dict[str, Any] = {
+                "kind": Kind.ROLLUP.value,
+                "format": 1,
+                "file_id": str(uuid.uuid4()),
+                "created_at": _utc_now(),
+                "sender": {
+                    "id": sender_id(settings.code),
+                    "role": "district",
+                    "signing_key": encode_key(identity.signing_public),
+                },
+                "recipient": {
+                    "id": province.device_id,
+                    "fingerprint": _encryption_fingerprint(province.encryption_public),
+                },
+                "district": {"code": settings.code, "name": settings.name},
+                "area": province.area,
+                "setup": province.setup_id,
+                # The first part covers every earlier roll-up: this one holds all of them.
+                "seq_from": 1 if seq == first else seq,
+                "seq_to": seq,
+                "counts": part_counts,
+            }
+            data = seal_bundle(header, None, part, key, province.encryption_public)
+            path = out_dir / suggested_file_name(parse_container(data).header)
+            try:
+                durable.write_atomic(path, data)
+            except OSError as error:
+                raise Unwritable(path, os_error_text(error)) from None
+            paths.append(path)
+            if len(part) < part_rows:
+                break
+    with store.transaction() as session:
+        set_meta(session, META_ROLLUP_SEQ, seq)
+        audit(session, state_of(session), "rollup_export", table_name="store_meta",
+              note=f"{first}-{seq}")  # fmt: skip
+    return RollupExport(tuple(paths), first, seq, sum(counts.values()), counts)
+
+
+def _encryption_fingerprint(raw: bytes) -> str:
+    from tpsdesk.sync.hpke import x25519_fingerprint
+
+    return x25519_fingerprint(raw)
+
+
+# -- the province reads -------------------------------------------------------------------------
+
+
+def _authenticate(store: Store, container: Container) -> Any:
+    device = known_sender(store, container.sender_id, container.sender_key)
+    verify_container(container, container.sender_key)
+    check_recipient(container, district_encryption_key(store))
+    return device
+
+
+def _parse(data: bytes) -> Container:
+    container = parse_container(data)
+    if container.kind is not Kind.ROLLUP:
+        raise Malformed(
+            N_("the file is a {kind}, not a {expected}"),
+            kind=kind_label(container.kind),
+            expected=kind_label(Kind.ROLLUP),
+        )
+    return container
+
+
+def apply_area_rows(store: Store, rows: Sequence[dict[str, Any]], *, area: str, today: date) -> int:
+    """Apply a roll-up's kecamatan and kelurahan rows that lie inside `area` (the kab/kota
+    the province issued to the district), in one transaction; returns how many changed.
+
+    A row is taken when the province has none with its id and none with its code, or when
+    the one it has lies in `area` and the incoming version knows it (same device, later
+    counter, or named in its history). Rows outside `area` are left to the merge, which
+    refuses them in its report."""
+    changed = 0
+    with store.transaction() as session:
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict) or row.get("table") not in AREA_TABLES:
+                continue
+            parsed, rejected = check_row(
+                index, row, area=area, catalogue=store.catalogue, today=today
+            )
+            if parsed is None or rejected is not None:
+                continue
+            code = str(parsed.typed["code"])
+            if not within(code, area):
+                continue
+            model = MODELS[parsed.table]
+            held = session.get(model, parsed.row_id)
+            if held is None:
+                code_column = Kecamatan.code if parsed.table == "kecamatan" else Kelurahan.code
+                same_code = session.exec(select(model).where(col(code_column) == code)).first()
+                if same_code is not None:
+                    continue  # the province holds this code under another id: keep it
+                session.add(model(**parsed.typed))
+                changed += 1
+                continue
+            if not within(str(getattr(held, "code", "")), area):
+                continue  # another district's row: never touched
+            mine = (held.version_device, held.version_counter)
+            knows = (parsed.device == mine[0] and parsed.counter > mine[1]) or (
+                parsed.history.get(mine[0], 0) >= mine[1]
+                and (parsed.device, parsed.counter) != mine
+            )
+            if not knows:
+                continue
+            for name, value in parsed.typed.items():
+                if name != "id" and getattr(held, name) != value:
+                    setattr(held, name, value)
+            session.add(held)
+            changed += 1
+        if changed:
+            audit(session, state_of(session), "rollup_areas", table_name="kelurahan",
+                  note=str(changed))  # fmt: skip
+    return changed
+
+
+def receive_rollup(
+    store: Store, data: bytes, *, file: str, today: date | None = None
+) -> ReceiveOutcome:
+    """Quarantine, refuse or merge one roll-up file at the province (see the module doc)."""
+    require_province(store)
+    require_district(store)
+    today = today or date.today()
+    try:
+        container = _parse(data)
+        device = _authenticate(store, container)
+        shown = key_fingerprint(container.sender_key)
+        header = container.header
+        if device is None or device.status == DeviceStatus.PENDING.value:
+            kept = quarantine(
+                store,
+                file_id=container.file_id,
+                device_id=container.sender_id,
+                seq_from=header["seq_from"],
+                seq_to=header["seq_to"],
+                area=header["area"],
+                data=data,
+                signing_key=container.sender_key,
+                setup_id=header.get("setup"),
+            )
+            status = "quarantined" if kept else "already_quarantined"
+            return ReceiveOutcome(file, status, container.sender_id, shown)
+        plaintext = decrypt_bundle(container, district_encryption_key(store))
+        rows = unpack_bundle(container, plaintext)[1]
+        bundle = IncomingBundle(
+            file_id=container.file_id,
+            sender_id=container.sender_id,
+            sender_key=container.sender_key,
+            area=header["area"],
+            seq_from=header["seq_from"],
+            seq_to=header["seq_to"],
+            rows=rows,
+        )
+        if within(header["area"], device.area_code) and not _handled(store, container.file_id):
+            apply_area_rows(store, rows, area=device.area_code, today=today)
+        report = merge_bundle(store, bundle, today=today)
+    except SyncError as error:
+        raise error.with_file(file) from None
+    return ReceiveOutcome(file, report.status, container.sender_id, shown, report)
+
+
+def _handled(store: Store, file_id: str) -> bool:
+    """Whether the file was merged or refused before (its replay changes nothing)."""
+    from tpsdesk.sync.district_models import ReceivedBundle
+
+    with store.read() as session:
+        prior = session.get(ReceivedBundle, file_id)
+        return prior is not None and prior.status != BundleStatus.QUARANTINED.value
+
+
+def receive_rollups(
+    store: Store,
+    files: Sequence[tuple[str, Callable[[], bytes]]],
+    *,
+    today: date | None = None,
+) -> list[ReceiveOutcome | ReceiveFailure]:
+    """`receive_rollup` for each (name, read) in order, each its own transaction; a refused
+    file becomes a ReceiveFailure saying why, and the next one is taken."""
+    results: list[ReceiveOutcome | ReceiveFailure] = []
+    for name, read in files:
+        try:
+            results.append(receive_rollup(store, read(), file=name, today=today))
+        except SyncError as error:
+            results.append(ReceiveFailure(name, error.message, error.code))
+    return results
+
+
+_FILE_REFUSALS = (
+    Malformed,
+    PayloadTooLarge,
+    ManifestMismatch,
+    DecryptionFailed,
+    BadSignature,
+    WrongRecipient,
+    TooLarge,
+    DeviceKeyMismatch,
+)
+
+
+def merge_waiting(store: Store, device_id: str) -> list[ReceiveOutcome | ReceiveFailure]:
+    """After a district is approved: merge its roll-up files that waited in quarantine, in
+    sequence order; a file that can never be merged is recorded as refused and dropped."""
+    outcomes: list[ReceiveOutcome | ReceiveFailure] = []
+    for file_id in waiting_files(store, device_id):
+        name = _("waiting roll-up file {id}").format(id=file_id[:8])
+        data = quarantined_data(store, file_id)
+        if data is None:
+            continue
+        try:
+            outcomes.append(receive_rollup(store, data, file=name))
+        except SyncError as error:
+            if isinstance(error, _FILE_REFUSALS):
+                report = MergeReport(file_id, device_id, 0, 0, BundleStatus.REFUSED.value,
+                                     error.code)  # fmt: skip
+                refuse_waiting(store, file_id, reason=error.code,
+                               report=canonical(report.to_json()))  # fmt: skip
+            outcomes.append(ReceiveFailure(name, error.message, error.code))
+    return outcomes

@@ -1,0 +1,320 @@
+"""The province roll-up: a province sets up two districts, merges their roll-up files
+(idempotent, in any order) and refuses what it must (sync/province.py, sync/rollup.py)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from tests.sync.conftest import approved_laptop, make_bundle, make_store, officer_row, valid_nik
+
+from tpsdesk.store import areas
+from tpsdesk.store.db import Store
+from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
+from tpsdesk.sync import district
+from tpsdesk.sync.district_models import ensure_district_tables
+from tpsdesk.sync.errors import BadSignature, Malformed, SyncError, WrongRecipient
+from tpsdesk.sync.identity import ensure_district_identity, set_district_settings
+from tpsdesk.sync.merge import merge_bundle
+from tpsdesk.sync.province import (
+    ProvinceRefused,
+    build_district_setup,
+    install_province_setup,
+    pinned_province,
+    set_province_settings,
+)
+from tpsdesk.sync.rollup import export_rollup, merge_waiting, receive_rollup, sender_id
+
+TODAY = date(2024, 10, 1)
+
+
+@dataclass
+class District:
+    store: Store
+    code: str
+    kec: str
+    kel: str
+    tps: list[str]
+    device: str
+    key: bytes
+    officers: list[str]
+
+
+def make_province(path: Path, code: str = "35", name: str = "Jawa Timur") -> Store:
+    store = make_store(path, "province")
+    ensure_district_tables(store)
+    ensure_district_identity(store)
+    set_province_settings(store, name=name, code=code)
+    return store
+
+
+def make_district(path: Path, code: str, name: str, officers: int = 3) -> District:
+    store = make_store(path, "district")
+    ensure_district_tables(store)
+    ensure_district_identity(store)
+    set_district_settings(store, name=name, code=code)
+    kec, kel = f"{code}.05", f"{code}.05.1001"
+    areas.add_kecamatan(store, kec, f"Kecamatan {code}")
+    areas.add_kelurahan(store, kel, f"Kelurahan {code}", kec)
+    tps = [areas.add_tps(store, kel, n, f"Jl. TPS {n}").id for n in (1, 2)]
+    device, key = approved_laptop(store, kel)
+    rows = [
+        officer_row(
+            device=device,
+            counter=i + 1,
+            tps_id=tps[i % 2],
+            kelurahan=kel,
+            kecamatan_code=kec,
+            nik=valid_nik(serial=int(code[-2:]) * 10 + i + 1),
+        )
+        for i in range(officers)
+    ]
+    report = merge_bundle(store, make_bundle(device, key, rows, area=kel), today=TODAY)
+    assert report.merged and len(report.accepted) == officers, report.summary()
+    ids = [row["values"]["id"] for row in rows]
+    return District(store, code, kec, kel, tps, device, key, ids)
+
+
+def join(province: Store, d: District, name: str = "Kabupaten") -> None:
+    issued = build_district_setup(province, d.code, f"{name} {d.code}")
+    install_province_setup(d.store, issued.data, fingerprint=issued.fingerprint)
+
+
+def files(d: District, out: Path) -> list[tuple[str, bytes]]:
+    result = export_rollup(d.store, out)
+    return [(p.name, p.read_bytes()) for p in result.paths]
+
+
+def approve(province: Store, d: District) -> None:
+    device = district.get_device(province, sender_id(d.code))
+    assert device is not None
+    district.approve(province, device.fingerprint)
+    for outcome in merge_waiting(province, device.device_id):
+        assert getattr(outcome, "status", None) == "merged", outcome
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    with store.read() as session:
+        return {
+            "officer": sorted(
+                (o.id, o.version_device, o.version_counter, o.nik, o.tps_id, o.deleted)
+                for o in session.exec(select(Officer))
+            ),
+            "tps": sorted((t.id, t.kelurahan_code, t.number) for t in session.exec(select(Tps))),
+            "kelurahan": sorted((k.id, k.code, k.name) for k in session.exec(select(Kelurahan))),
+            "kecamatan": sorted((k.id, k.code, k.name) for k in session.exec(select(Kecamatan))),
+        }
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Store, District, District]:
+    province = make_province(tmp_path / "p" / "p.store")
+    a = make_district(tmp_path / "a" / "a.store", "35.73", "Kota Malang", officers=3)
+    b = make_district(tmp_path / "b" / "b.store", "35.07", "Kabupaten Malang", officers=2)
+    join(province, a)
+    join(province, b)
+    return province, a, b
+
+
+def merge_all(province: Store, items: list[tuple[str, bytes]]) -> list[object]:
+    return [receive_rollup(province, data, file=name, today=TODAY) for name, data in items]
+
+
+def test_province_rolls_up_two_districts(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, a, b = world
+    first = merge_all(province, files(a, tmp_path / "out-a"))
+    assert [o.status for o in first] == ["quarantined"]  # type: ignore[attr-defined]
+    assert snapshot(province)["officer"] == []
+    approve(province, a)
+    merge_all(province, files(b, tmp_path / "out-b"))
+    approve(province, b)
+    shown = snapshot(province)
+    assert {o[0] for o in shown["officer"]} == set(a.officers) | set(b.officers)
+    assert {k[1] for k in shown["kelurahan"]} == {a.kel, b.kel}
+    # The versions are the laptops' versions: lineage works across the two levels.
+    assert {o[1] for o in shown["officer"]} == {a.device, b.device}
+    device = district.get_device(province, sender_id("35.07"))
+    assert device is not None and device.area_code == "35.07"
+
+
+def test_same_file_twice_merges_once(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, a, _b = world
+    items = files(a, tmp_path / "out")
+    merge_all(province, items)
+    approve(province, a)
+    before = snapshot(province)
+    again = merge_all(province, items)
+    assert again[0].report is not None and again[0].report.replay  # type: ignore[attr-defined]
+    assert snapshot(province) == before
+    # A new roll-up of the same district: everything already known.
+    later = merge_all(province, files(a, tmp_path / "out2"))
+    report = later[0].report  # type: ignore[attr-defined]
+    assert report.merged and not report.accepted and not report.rejected
+    assert snapshot(province) == before
+
+
+def test_order_does_not_matter(world: tuple[Store, District, District], tmp_path: Path) -> None:
+    _province, a, b = world
+    fa, fb = files(a, tmp_path / "a"), files(b, tmp_path / "b")
+    results = []
+    for order, name in (((fa, fb), "p1"), ((fb, fa), "p2")):
+        province = make_province(tmp_path / name / "p.store")
+        for d in (a, b):  # the same districts, set up by this province
+            issued = build_district_setup(province, d.code, f"Kab {d.code}")
+            with d.store.transaction() as session:  # re-pin to this province for the test
+                from tpsdesk.store.versioning import set_meta
+                from tpsdesk.sync.province import META_PROVINCE_PIN
+
+                set_meta(session, META_PROVINCE_PIN, None)
+            install_province_setup(d.store, issued.data, fingerprint=issued.fingerprint)
+        items = {id(fa): files(a, tmp_path / name / "a"), id(fb): files(b, tmp_path / name / "b")}
+        for chunk in order:
+            merge_all(province, items[id(chunk)])
+        approve(province, (order[0] is fa and a) or b)
+        approve(province, (order[0] is fa and b) or a)
+        results.append(snapshot(province))
+    assert results[0] == results[1]
+    assert len(results[0]["officer"]) == 5
+
+
+def test_tampered_file_is_refused(world: tuple[Store, District, District], tmp_path: Path) -> None:
+    province, a, _b = world
+    name, data = files(a, tmp_path / "out")[0]
+    merge_all(province, [(name, data)])
+    approve(province, a)
+    before = snapshot(province)
+    later = files(a, tmp_path / "out2")[0][1]
+    broken = bytearray(later)
+    broken[len(broken) // 2] ^= 0x01
+    with pytest.raises(SyncError) as caught:
+        receive_rollup(province, bytes(broken), file="x.tpsu", today=TODAY)
+    assert isinstance(caught.value, BadSignature | Malformed)
+    assert "x.tpsu" in caught.value.message
+    assert snapshot(province) == before
+
+
+def test_revoked_district_is_refused(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, a, _b = world
+    merge_all(province, files(a, tmp_path / "out"))
+    approve(province, a)
+    device = district.get_device(province, sender_id(a.code))
+    assert device is not None
+    district.revoke(province, device.fingerprint)
+    before = snapshot(province)
+    with pytest.raises(district.DeviceRevoked) as caught:
+        merge_all(province, files(a, tmp_path / "out2"))
+    assert "revoked" in caught.value.message
+    assert snapshot(province) == before
+
+
+def test_unapproved_district_waits_and_nothing_merges(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, _a, b = world
+    outcome = merge_all(province, files(b, tmp_path / "out"))[0]
+    assert outcome.status == "quarantined"  # type: ignore[attr-defined]
+    again = merge_all(province, [(p.name, p.read_bytes()) for p in (tmp_path / "out").iterdir()])
+    assert again[0].status == "already_quarantined"  # type: ignore[attr-defined]
+    assert snapshot(province)["officer"] == [] and snapshot(province)["kelurahan"] == []
+
+
+def test_rows_outside_the_kab_kota_are_refused(
+    world: tuple[Store, District, District], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile district operator alters its own store (rows in another kab/kota, a copy of
+    another district's officer moved into its own area) and writes a validly signed file."""
+    province, a, b = world
+    merge_all(province, files(a, tmp_path / "a"))
+    approve(province, a)
+    merge_all(province, files(b, tmp_path / "b0"))
+    approve(province, b)
+    before = snapshot(province)
+    with a.store.read() as session:
+        borrowed = [
+            *session.exec(select(Kecamatan)),
+            *session.exec(select(Kelurahan)),
+            *session.exec(select(Tps).where(Tps.id == a.tps[0])),
+        ]
+        copies = [type(row)(**row.model_dump()) for row in borrowed]
+    with b.store.transaction() as session:
+        # Kota Malang's area rows (same ids) and an officer placed there, written straight
+        # into B's store.
+        for copy in copies:
+            session.add(copy)
+        session.flush()
+        stray = Officer(
+            **{**session.get(Officer, b.officers[0]).model_dump(), "id": str(uuid.uuid4())}
+        )  # type: ignore[union-attr]
+        stray.kecamatan_code, stray.kelurahan_code, stray.tps_id = a.kec, a.kel, a.tps[0]
+        stray.version_counter = 99
+        session.add(stray)
+        # Kota Malang's officer, taken over with a later version and moved into B's area.
+        taken = Officer(**{**session.get(Officer, b.officers[1]).model_dump(), "id": a.officers[0]})  # type: ignore[union-attr]
+        taken.version_device, taken.version_counter = "hostile", 1
+        session.add(taken)
+        session.add(Kecamatan(code="35.73.09", name="Palsu", version_device="hostile",
+                              version_counter=2))  # fmt: skip
+    # Its tpsdesk is changed to send every row it holds, not only those of its kab/kota.
+    monkeypatch.setattr("tpsdesk.sync.rollup._place", lambda _row: b.code)
+    outcome = merge_all(province, files(b, tmp_path / "b1"))[0]
+    report = outcome.report  # type: ignore[attr-defined]
+    assert report.merged
+    refused = {r.row_id for r in report.rejected}
+    assert {stray.id, a.officers[0], a.tps[0]} <= refused
+    assert any(r.table == "kecamatan" for r in report.rejected)
+    after = snapshot(province)
+    assert after == before
+    assert "35.73.09" not in {k[1] for k in after["kecamatan"]}
+
+
+def test_file_for_another_province_is_refused(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    _province, a, _b = world
+    other = make_province(tmp_path / "other" / "p.store", code="35", name="Jawa Timur (salinan)")
+    build_district_setup(other, a.code, "Kota Malang")
+    with pytest.raises(WrongRecipient) as caught:
+        merge_all(other, files(a, tmp_path / "out"))
+    assert "another key" in caught.value.message
+    assert snapshot(other)["officer"] == []
+    assert district.list_devices(other) == []
+
+
+def test_setup_refusals(world: tuple[Store, District, District], tmp_path: Path) -> None:
+    province, a, _b = world
+    with pytest.raises(ProvinceRefused, match="does not lie in this province"):
+        build_district_setup(province, "33.01", "Kabupaten Cilacap")
+    fresh = make_district(tmp_path / "c" / "c.store", "35.09", "Kabupaten Jember", officers=1)
+    issued = build_district_setup(province, "35.09", "Kabupaten Jember")
+    with pytest.raises(ProvinceRefused, match="--fingerprint"):
+        install_province_setup(fresh.store, issued.data, fingerprint=None)
+    with pytest.raises(ProvinceRefused, match="not the one of this file"):
+        install_province_setup(fresh.store, issued.data, fingerprint="1" * 30)
+    wrong = build_district_setup(province, "35.10", "Kabupaten Banyuwangi")
+    with pytest.raises(ProvinceRefused, match=r"but this district store is 35\.09"):
+        install_province_setup(fresh.store, wrong.data, fingerprint=wrong.fingerprint)
+    assert pinned_province(fresh.store) is None
+    with pytest.raises(ProvinceRefused, match="no province setup file"):
+        export_rollup(fresh.store, tmp_path / "none")
+    # A setup file of a district (for laptops) is not a province's.
+    from tpsdesk.sync.setup import build_setup_file
+
+    laptop_file = build_setup_file(a.store, a.kel)
+    with pytest.raises(Malformed):
+        install_province_setup(fresh.store, laptop_file, fingerprint=issued.fingerprint)
+    # Installed once: an older file is refused.
+    install_province_setup(fresh.store, issued.data, fingerprint=issued.fingerprint)
+    with pytest.raises(ProvinceRefused, match="not newer"):
+        install_province_setup(fresh.store, issued.data, fingerprint=None)
+    assert json.dumps(pinned_province(fresh.store).to_meta())  # type: ignore[union-attr]
