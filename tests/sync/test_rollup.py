@@ -94,7 +94,7 @@ def approve(province: Store, d: District) -> None:
     device = district.get_device(province, sender_id(d.code))
     assert device is not None
     district.approve(province, device.fingerprint)
-    for outcome in merge_waiting(province, device.device_id):
+    for outcome in merge_waiting(province, device.device_id, today=TODAY):
         assert getattr(outcome, "status", None) == "merged", outcome
 
 

@@ -562,10 +562,13 @@ def suggested_file_name(header: dict[str, Any]) -> str:
 
     bundle   <area digits>_<sender id, 8 chars>_<seq_from>-<seq_to>.tpsb
     setup    <area digits>_setup_v<version>.tpss
-    receipt  <area digits>_<recipient id, 8 chars>_receipt_v<version>.tpsr"""
+    receipt  <area digits>_<recipient id, 8 chars>_receipt_v<version>.tpsr
+    roll-up  <kab/kota digits>_rollup_<seq_from>-<seq_to>.tpsu"""
     kind = Kind(header["kind"])
     area = _name_part(header["area"])
-    if kind in (Kind.BUNDLE, Kind.ROLLUP):
+    if kind is Kind.ROLLUP:
+        stem = f"{area}_rollup_{header['seq_from']}-{header['seq_to']}"
+    elif kind is Kind.BUNDLE:
         short = _name_part(header["sender"]["id"], 8)
         stem = f"{area}_{short}_{header['seq_from']}-{header['seq_to']}"
     elif kind is Kind.SETUP:

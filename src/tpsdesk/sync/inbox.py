@@ -136,7 +136,8 @@ def bundle_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str
                 continue
             header = peek_header(entry)
             kind = header.get("kind") if header is not None else None
-            if kind is not None and kind != Kind.BUNDLE.value:
+            # Roll-up files are bundles one level up (a province merges them the same way).
+            if kind is not None and kind not in (Kind.BUNDLE.value, Kind.ROLLUP.value):
                 skipped.append((entry.name, kind_name(str(kind))))
             elif (
                 kind is None

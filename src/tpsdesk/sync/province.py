@@ -328,7 +328,7 @@ def install_province_setup(
     if settings is None:
         raise _refuse(
             _(
-                "Set this district's name and code first: tpsdesk settings district --name "
+                "Set this district's name and code first: tpsdesk district settings --name "
                 "NAME --code CODE."
             )
         )

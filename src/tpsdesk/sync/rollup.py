@@ -397,17 +397,27 @@ _FILE_REFUSALS = (
 )
 
 
-def merge_waiting(store: Store, device_id: str) -> list[ReceiveOutcome | ReceiveFailure]:
+def merge_waiting(
+    store: Store,
+    device_id: str,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    today: date | None = None,
+) -> list[ReceiveOutcome | ReceiveFailure]:
     """After a district is approved: merge its roll-up files that waited in quarantine, in
-    sequence order; a file that can never be merged is recorded as refused and dropped."""
+    sequence order; a file that can never be merged is recorded as refused and dropped.
+    `progress(done, total, name)` is called before each file."""
     outcomes: list[ReceiveOutcome | ReceiveFailure] = []
-    for file_id in waiting_files(store, device_id):
+    file_ids = waiting_files(store, device_id)
+    for index, file_id in enumerate(file_ids):
         name = _("waiting roll-up file {id}").format(id=file_id[:8])
+        if progress is not None:
+            progress(index, len(file_ids), name)
         data = quarantined_data(store, file_id)
         if data is None:
             continue
         try:
-            outcomes.append(receive_rollup(store, data, file=name))
+            outcomes.append(receive_rollup(store, data, file=name, today=today))
         except SyncError as error:
             if isinstance(error, _FILE_REFUSALS):
                 report = MergeReport(file_id, device_id, 0, 0, BundleStatus.REFUSED.value,
