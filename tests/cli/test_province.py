@@ -82,6 +82,12 @@ def test_province_rolls_up_two_districts(runner: CliRunner, tmp_path: Path) -> N
     budget = province.json("export", "budget", "--out", str(tmp_path / "province.xlsx"))
     assert int(budget["total"]) == sum(int(b["total"]) for b in budgets.values())
     assert budget["officers_counted"] == sum(b["officers_counted"] for b in budgets.values())
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(tmp_path / "province.xlsx", read_only=True)
+    per_kabkota = [row[:2] for row in workbook["Per kab-kota"].iter_rows(values_only=True)]
+    assert per_kabkota[1:3] == [("35.07", "Kab/Kota 35.07"), ("35.73", "Kab/Kota 35.73")]
+    workbook.close()
     sheet = province.ok("export", "bpjs", "--out", str(tmp_path / "bpjs.csv"))
     assert "officers exported" in sheet.output
     # A district store cannot merge roll-ups, a province cannot write them.

@@ -145,6 +145,20 @@ def province_settings(store: Store) -> ProvinceSettings | None:
     return None if settings is None else ProvinceSettings(settings.name, settings.code)
 
 
+def kabkota_names(store: Store) -> dict[str, str]:
+    """{kab/kota code: name} of the setup files a province store issued (the latest name of
+    each); {} on any other store."""
+    if store.role != ROLE:
+        return {}
+    with store.read() as session:
+        issued = get_meta(session, META_SETUP_ISSUED, {}) or {}
+    entries = sorted(
+        (e for e in issued.values() if isinstance(e, dict)),
+        key=lambda e: int(e.get("version", 0)),
+    )
+    return {str(e.get("area", "")): str(e.get("name", "")) for e in entries if e.get("name")}
+
+
 # -- the province issues a setup file for a district ------------------------------------------
 
 
@@ -433,6 +447,7 @@ __all__ = [
     "ProvinceSettings",
     "build_district_setup",
     "install_province_setup",
+    "kabkota_names",
     "normalize_province_code",
     "pinned_province",
     "province_settings",
