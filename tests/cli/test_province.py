@@ -88,6 +88,10 @@ def test_province_rolls_up_two_districts(runner: CliRunner, tmp_path: Path) -> N
     per_kabkota = [row[:2] for row in workbook["Per kab-kota"].iter_rows(values_only=True)]
     assert per_kabkota[1:3] == [("35.07", "Kab/Kota 35.07"), ("35.73", "Kab/Kota 35.73")]
     workbook.close()
+    coverage = province.json("province", "coverage")
+    assert [c["code"] for c in coverage] == ["35.07", "35.73"]
+    assert all(c["filled"] > 0 and c["last_rollup"] for c in coverage)
+    assert "posts filled" in province.ok("province", "coverage").output
     sheet = province.ok("export", "bpjs", "--out", str(tmp_path / "bpjs.csv"))
     assert "officers exported" in sheet.output
     # A district store cannot merge roll-ups, a province cannot write them.

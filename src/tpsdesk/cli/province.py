@@ -227,6 +227,63 @@ def province_revoke(ctx: click.Context, fingerprint: str) -> None:
     )
 
 
+@province.command(
+    "coverage",
+    help=N_(
+        "Posts filled against needed, officers waiting for a fix and enrolled, per kab/kota, "
+        "with the day each last rolled up (per kecamatan: tpsdesk district coverage)."
+    ),
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_store_option
+@click.pass_context
+def province_coverage(ctx: click.Context, as_json: bool) -> None:
+    from tpsdesk.domain.dates import format_date
+    from tpsdesk.sync.rollup import coverage_by_kabkota
+
+    with _open_store(ctx) as store, _sync_refusals():
+        rows = coverage_by_kabkota(store)
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "needed": r.needed,
+                    "filled": r.filled,
+                    "waiting_fix": r.waiting,
+                    "enrolled": r.enrolled,
+                    "last_rollup": r.last_rollup.isoformat() if r.last_rollup else None,
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        click.echo(_("No district has rolled up yet."))
+    for r in rows:
+        sent = r.last_rollup.astimezone().date() if r.last_rollup else None
+        click.echo(
+            _(
+                "{code} {name}: posts filled {filled} of {needed}, waiting for a fix "
+                "{waiting}, enrolled {enrolled}"
+            ).format(
+                code=r.code,
+                name=printable(r.name),
+                filled=r.filled,
+                needed=r.needed,
+                waiting=r.waiting,
+                enrolled=r.enrolled,
+            )
+            + " · "
+            + (
+                _("last roll-up {date}").format(date=format_date(sent))
+                if sent
+                else _("never rolled up")
+            )
+        )
+
+
 # -- roll-up ------------------------------------------------------------------------------------
 
 

@@ -426,3 +426,49 @@ def merge_waiting(
                                report=canonical(report.to_json()))  # fmt: skip
             outcomes.append(ReceiveFailure(name, error.message, error.code))
     return outcomes
+
+
+# -- the province's coverage, per kab/kota -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KabkotaCoverage:
+    code: str
+    name: str
+    needed: int
+    filled: int
+    waiting: int
+    enrolled: int
+    last_rollup: datetime | None  # the last roll-up file of that kab/kota merged here
+
+
+def coverage_by_kabkota(store: Store) -> list[KabkotaCoverage]:
+    """A province's coverage summed per kab/kota (`coverage.read_coverage` per kecamatan,
+    grouped by the "PP.KK" start of their codes), with the day each kab/kota last rolled up."""
+    from sqlalchemy import func
+
+    from tpsdesk.sync.coverage import read_coverage
+    from tpsdesk.sync.district_models import ReceivedBundle
+    from tpsdesk.sync.province import kabkota_names
+
+    require_province(store)
+    coverage = read_coverage(store)
+    names = kabkota_names(store)
+    with store.read() as session:
+        query = (
+            select(ReceivedBundle.area, func.max(ReceivedBundle.received_at))
+            .where(ReceivedBundle.status == BundleStatus.MERGED.value)
+            .group_by(col(ReceivedBundle.area))
+        )
+        last = {str(area): moment for area, moment in session.exec(query)}
+    sums: dict[str, list[int]] = {}
+    for row in coverage.kecamatan:
+        totals = sums.setdefault(row.code[:5], [0, 0, 0, 0])
+        for index, value in enumerate((row.needed, row.filled, row.waiting, row.enrolled)):
+            totals[index] += value
+    return [
+        KabkotaCoverage(
+            code, names.get(code, ""), needed, filled, waiting, enrolled, last.get(code)
+        )
+        for code, (needed, filled, waiting, enrolled) in sorted(sums.items())
+    ]
