@@ -53,6 +53,10 @@ def make_province(path: Path, code: str = "35", name: str = "Jawa Timur") -> Sto
     return store
 
 
+def born(code: str, index: int) -> date:
+    return date(1970 + int(code[-2:]) % 20 + index, 1 + index, 1 + index)
+
+
 def make_district(path: Path, code: str, name: str, officers: int = 3) -> District:
     store = make_store(path, "district")
     ensure_district_tables(store)
@@ -70,7 +74,9 @@ def make_district(path: Path, code: str, name: str, officers: int = 3) -> Distri
             tps_id=tps[i % 2],
             kelurahan=kel,
             kecamatan_code=kec,
-            nik=valid_nik(serial=int(code[-2:]) * 10 + i + 1),
+            nik=valid_nik(born(code, i), serial=int(code[-2:]) * 10 + i + 1),
+            name=f"PETUGAS {'ABCDEFGH'[i]} {'KLMN'[int(code[-2:]) % 4]}",
+            birth=born(code, i),
         )
         for i in range(officers)
     ]
@@ -318,3 +324,31 @@ def test_setup_refusals(world: tuple[Store, District, District], tmp_path: Path)
     with pytest.raises(ProvinceRefused, match="not newer"):
         install_province_setup(fresh.store, issued.data, fingerprint=None)
     assert json.dumps(pinned_province(fresh.store).to_meta())  # type: ignore[union-attr]
+
+
+def test_province_exports_cover_both_districts(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    from tpsdesk.exchange.bpjs_export import export_bpjs
+    from tpsdesk.exchange.budget_export import export_budget
+    from tpsdesk.sync.rollup import coverage_by_kabkota
+
+    province, a, b = world
+    for d in (a, b):
+        merge_all(province, files(d, tmp_path / d.code))
+        approve(province, d)
+    sheets = {
+        name: export_bpjs(store, tmp_path / f"{name}.csv", today=TODAY)
+        for name, store in (("p", province), ("a", a.store), ("b", b.store))
+    }
+    assert sheets["p"].exported == sheets["a"].exported + sheets["b"].exported == 5
+    budgets = {
+        name: export_budget(store, tmp_path / f"{name}.xlsx").budget
+        for name, store in (("p", province), ("a", a.store), ("b", b.store))
+    }
+    assert budgets["p"].total.amount == budgets["a"].total.amount + budgets["b"].total.amount
+    assert budgets["p"].officers_counted == 5
+    coverage = {row.code: row for row in coverage_by_kabkota(province)}
+    assert sorted(coverage) == ["35.07", "35.73"]
+    assert coverage["35.73"].filled == 3 and coverage["35.07"].filled == 2
+    assert coverage["35.07"].name == "Kabupaten 35.07" and coverage["35.07"].last_rollup
