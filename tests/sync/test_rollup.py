@@ -352,3 +352,15 @@ def test_province_exports_cover_both_districts(
     assert sorted(coverage) == ["35.07", "35.73"]
     assert coverage["35.73"].filled == 3 and coverage["35.07"].filled == 2
     assert coverage["35.07"].name == "Kabupaten 35.07" and coverage["35.07"].last_rollup
+
+
+def test_a_place_the_province_holds_under_another_id_is_kept(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, a, _b = world
+    areas.add_kecamatan(province, a.kec, "Nama Provinsi")
+    merge_all(province, files(a, tmp_path / "out"))
+    approve(province, a)
+    shown = snapshot(province)
+    assert [k[1:] for k in shown["kecamatan"]] == [(a.kec, "Nama Provinsi")]
+    assert {o[0] for o in shown["officer"]} == set(a.officers)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from tpsdesk import durable
@@ -264,6 +265,18 @@ def _parse(data: bytes) -> Container:
 
 
 def apply_area_rows(store: Store, rows: Sequence[dict[str, Any]], *, area: str, today: date) -> int:
+    """See `_apply_area_rows`; when the rows cannot all be taken together (a kelurahan whose
+    kecamatan the province holds under another id, a code taken), none is: the merge then
+    refuses the file as referring to places the province does not have (MissingReference)."""
+    try:
+        return _apply_area_rows(store, rows, area=area, today=today)
+    except IntegrityError:
+        return 0
+
+
+def _apply_area_rows(
+    store: Store, rows: Sequence[dict[str, Any]], *, area: str, today: date
+) -> int:
     """Apply a roll-up's kecamatan and kelurahan rows that lie inside `area` (the kab/kota
     the province issued to the district), in one transaction; returns how many changed.
 
