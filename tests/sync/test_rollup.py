@@ -19,7 +19,11 @@ from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
 from tpsdesk.sync import district
 from tpsdesk.sync.district_models import ensure_district_tables
 from tpsdesk.sync.errors import BadSignature, Malformed, SyncError, WrongRecipient
-from tpsdesk.sync.identity import ensure_district_identity, set_district_settings
+from tpsdesk.sync.identity import (
+    district_identity,
+    ensure_district_identity,
+    set_district_settings,
+)
 from tpsdesk.sync.merge import merge_bundle
 from tpsdesk.sync.province import (
     ProvinceRefused,
@@ -86,6 +90,12 @@ def make_district(path: Path, code: str, name: str, officers: int = 3) -> Distri
     return District(store, code, kec, kel, tps, device, key, ids)
 
 
+def sender_of(d: District) -> str:
+    identity = district_identity(d.store)
+    assert identity is not None
+    return sender_id(d.code, identity.signing_public)
+
+
 def join(province: Store, d: District, name: str = "Kabupaten") -> None:
     issued = build_district_setup(province, d.code, f"{name} {d.code}")
     install_province_setup(d.store, issued.data, fingerprint=issued.fingerprint)
@@ -97,7 +107,7 @@ def files(d: District, out: Path) -> list[tuple[str, bytes]]:
 
 
 def approve(province: Store, d: District) -> None:
-    device = district.get_device(province, sender_id(d.code))
+    device = district.get_device(province, sender_of(d))
     assert device is not None
     district.approve(province, device.fingerprint)
     for outcome in merge_waiting(province, device.device_id, today=TODAY):
@@ -146,7 +156,7 @@ def test_province_rolls_up_two_districts(
     assert {k[1] for k in shown["kelurahan"]} == {a.kel, b.kel}
     # The versions are the laptops' versions: lineage works across the two levels.
     assert {o[1] for o in shown["officer"]} == {a.device, b.device}
-    device = district.get_device(province, sender_id("35.07"))
+    device = district.get_device(province, sender_of(b))
     assert device is not None and device.area_code == "35.07"
 
 
@@ -214,7 +224,7 @@ def test_revoked_district_is_refused(
     province, a, _b = world
     merge_all(province, files(a, tmp_path / "out"))
     approve(province, a)
-    device = district.get_device(province, sender_id(a.code))
+    device = district.get_device(province, sender_of(a))
     assert device is not None
     district.revoke(province, device.fingerprint)
     before = snapshot(province)

@@ -95,10 +95,14 @@ _READ_CHUNK = 1_000
 # -- the district writes ------------------------------------------------------------------------
 
 
-def sender_id(district_code: str) -> str:
-    """The id a district sends its roll-up files under: its kab/kota code, which is what the
-    province knows it by (stable when the store file is copied and gets a new device id)."""
-    return f"district-{district_code}"
+def sender_id(district_code: str, signing_public: bytes) -> str:
+    """The id a district sends its roll-up files under: its kab/kota code and the start of its
+    key's fingerprint. Stable when the store file is copied (a copy gets a new device id), and
+    not one another district can take first: whoever sends under a known id with another key
+    is refused (`DeviceKeyMismatch`)."""
+    from tpsdesk.sync.fingerprint import fingerprint_digits
+
+    return f"district-{district_code}-{fingerprint_digits(signing_public)[:10]}"
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,7 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
                 "file_id": str(uuid.uuid4()),
                 "created_at": _utc_now(),
                 "sender": {
-                    "id": sender_id(settings.code),
+                    "id": sender_id(settings.code, identity.signing_public),
                     "role": "district",
                     "signing_key": encode_key(identity.signing_public),
                 },
