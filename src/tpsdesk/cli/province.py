@@ -406,12 +406,13 @@ def rollup_export(ctx: click.Context, out: Path, as_json: bool) -> None:
 @_store_option
 @click.pass_context
 def rollup_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    from tpsdesk.sync.container import Kind
     from tpsdesk.sync.inbox import bundle_files
     from tpsdesk.sync.province import require_province
     from tpsdesk.sync.rollup import receive_rollups
 
     with _sync_refusals():
-        candidates, skipped = bundle_files(files)
+        candidates, skipped = bundle_files(files, kind=Kind.ROLLUP)
     if not as_json:
         for name, reason in skipped:
             click.echo(
