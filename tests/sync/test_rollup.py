@@ -374,3 +374,17 @@ def test_a_place_the_province_holds_under_another_id_is_kept(
     shown = snapshot(province)
     assert [k[1:] for k in shown["kecamatan"]] == [(a.kec, "Nama Provinsi")]
     assert {o[0] for o in shown["officer"]} == set(a.officers)
+
+
+def test_a_district_that_never_merged_rolls_up_its_area(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province = world[0]
+    store = make_store(tmp_path / "new" / "d.store", "district")
+    set_district_settings(store, name="Kabupaten Jember", code="35.09")
+    areas.add_kecamatan(store, "35.09.01", "Jombang")
+    issued = build_district_setup(province, "35.09", "Kabupaten Jember")
+    install_province_setup(store, issued.data, fingerprint=issued.fingerprint)
+    result = export_rollup(store, tmp_path / "out", part_rows=1)
+    assert result.counts == {"kecamatan": 1} and len(result.paths) == 1  # no empty last part
+    store.close()

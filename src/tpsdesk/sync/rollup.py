@@ -181,6 +181,7 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
                 "for {area}. Ask the province for the file of {code}."
             ).format(code=settings.code, area=province.area)
         )
+    require_district(store)  # makes the district tables of a store that never merged
     identity = ensure_district_identity(store)
     key = district_signing_key(store)
     with store.read() as session:
