@@ -72,7 +72,7 @@ def province_settings_command(
         "district store: tpsdesk rollup join FILE."
     ),
 )
-@click.argument("kabkota")
+@click.argument("kabkota", metavar="CODE")
 @option("--name", required=True, help=N_("The kab/kota's name, e.g. Kabupaten Malang."))
 @option(
     "--out",
