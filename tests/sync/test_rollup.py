@@ -388,3 +388,18 @@ def test_a_district_that_never_merged_rolls_up_its_area(
     result = export_rollup(store, tmp_path / "out", part_rows=1)
     assert result.counts == {"kecamatan": 1} and len(result.paths) == 1  # no empty last part
     store.close()
+
+
+def test_the_desk_lists_and_approves_districts(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    """What the desk's Laptops tab does (sync.laptops_view) works on a province's districts."""
+    from tpsdesk.sync.laptops_view import approve_and_merge, laptop_rows
+
+    province, a, _b = world
+    merge_all(province, files(a, tmp_path / "out"))
+    rows = laptop_rows(province)
+    assert [(r.device_id, r.area.code, r.waiting) for r in rows] == [(sender_of(a), a.code, 1)]
+    approval = approve_and_merge(province, rows[0].fingerprint_groups)
+    assert [o.status for o in approval.merged] == ["merged"] and not approval.failed
+    assert {o[0] for o in snapshot(province)["officer"]} == set(a.officers)
