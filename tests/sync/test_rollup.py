@@ -403,3 +403,41 @@ def test_the_desk_lists_and_approves_districts(
     approval = approve_and_merge(province, rows[0].fingerprint_groups)
     assert [o.status for o in approval.merged] == ["merged"] and not approval.failed
     assert {o[0] for o in snapshot(province)["officer"]} == set(a.officers)
+
+
+def test_a_roll_up_of_what_changed(world: tuple[Store, District, District], tmp_path: Path) -> None:
+    province, a, _b = world
+    merge_all(province, files(a, tmp_path / "whole"))
+    approve(province, a)
+
+    def one_more(counter: int, serial: int) -> str:
+        row = officer_row(device=a.device, counter=counter, tps_id=a.tps[0], kelurahan=a.kel,
+                          kecamatan_code=a.kec, name=f"PETUGAS BARU {'XYZ'[serial % 3]}",
+                          nik=valid_nik(date(1990, 5, 5), serial=serial),
+                          birth=date(1990, 5, 5))  # fmt: skip
+        report = merge_bundle(a.store, make_bundle(a.device, a.key, [row], seq_from=counter,
+                                                   area=a.kel), today=TODAY)  # fmt: skip
+        assert report.merged and report.accepted, report.summary()
+        return str(row["values"]["id"])
+
+    first = one_more(10, 7001)
+    changed = export_rollup(a.store, tmp_path / "c1", changed=True)
+    assert not changed.whole and changed.counts.get("officer") == 1
+    lost = one_more(11, 7002)
+    export_rollup(a.store, tmp_path / "c2", changed=True)  # this file never arrives
+    third = one_more(12, 7003)
+    later = export_rollup(a.store, tmp_path / "c3", changed=True)
+    assert later.counts.get("officer") == 1
+    for out in ("c1", "c3"):
+        outcome = merge_all(
+            province, [(p.name, p.read_bytes()) for p in (tmp_path / out).iterdir()]
+        )
+        report = outcome[0].report  # type: ignore[attr-defined]
+        assert report.merged
+    assert report.gaps  # the province names the roll-up that never arrived
+    officers = {o[0] for o in snapshot(province)["officer"]}
+    assert {first, third} <= officers and lost not in officers
+    # A whole roll-up sends everything again: nothing is missing any more.
+    whole = merge_all(province, files(a, tmp_path / "whole2"))[0].report  # type: ignore[attr-defined]
+    assert whole.merged and not whole.gaps
+    assert lost in {o[0] for o in snapshot(province)["officer"]}

@@ -338,8 +338,8 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
 @rollup.command(
     "export",
     help=N_(
-        "Write this district's roll-up files (every row it shows in its kab/kota: a whole "
-        "roll-up, not only what changed) into a folder, for the province."
+        "Write this district's roll-up files (every row it shows in its kab/kota, or with "
+        "--changed what changed since the last one) into a folder, for the province."
     ),
 )
 @option(
@@ -349,16 +349,24 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
     type=click.Path(file_okay=False, path_type=Path),
     help=N_("The folder to write into."),
 )
+@option(
+    "--changed",
+    is_flag=True,
+    help=N_(
+        "Only what changed since the last roll-up written (the province names a lost file as "
+        "missing); a whole roll-up now and then sends everything again."
+    ),
+)
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @_store_option
 @click.pass_context
-def rollup_export(ctx: click.Context, out: Path, as_json: bool) -> None:
+def rollup_export(ctx: click.Context, out: Path, changed: bool, as_json: bool) -> None:
     from tpsdesk.sync.district import key_fingerprint
     from tpsdesk.sync.identity import district_identity
     from tpsdesk.sync.rollup import export_rollup
 
     with _open_store(ctx) as store, _sync_refusals():
-        result = export_rollup(store, out)
+        result = export_rollup(store, out, changed=changed)
         identity = district_identity(store)
     shown = key_fingerprint(identity.signing_public) if identity is not None else ""
     if as_json:
@@ -369,6 +377,7 @@ def rollup_export(ctx: click.Context, out: Path, as_json: bool) -> None:
                 "seq_to": result.seq_to,
                 "rows": result.rows,
                 "counts": result.counts,
+                "whole": result.whole,
                 "fingerprint": shown,
             }
         )
@@ -376,9 +385,16 @@ def rollup_export(ctx: click.Context, out: Path, as_json: bool) -> None:
     for path in result.paths:
         click.echo(_("Written: {file}").format(file=str(path)))
     click.echo(
-        _(
-            "{rows} rows: {kecamatan} kecamatan, {kelurahan} kelurahan, {tps} TPS, {officers} "
-            "officers (a whole roll-up)."
+        (
+            _(
+                "{rows} rows: {kecamatan} kecamatan, {kelurahan} kelurahan, {tps} TPS, "
+                "{officers} officers (a whole roll-up)."
+            )
+            if result.whole
+            else _(
+                "{rows} rows: {kecamatan} kecamatan, {kelurahan} kelurahan, {tps} TPS, "
+                "{officers} officers (what changed since the last roll-up)."
+            )
         ).format(
             rows=result.rows,
             kecamatan=result.counts.get("kecamatan", 0),

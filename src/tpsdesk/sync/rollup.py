@@ -32,7 +32,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, func, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -88,6 +88,7 @@ from tpsdesk.sync.row_checks import check_row, within
 # Rows in one roll-up file: well inside the container's bounds (MAX_ROWS, BUNDLE_BOUNDS).
 PART_ROWS = 20_000
 META_ROLLUP_SEQ = "rollup.seq"  # district: the last roll-up sequence number written
+META_ROLLUP_MARK = "rollup.mark"  # district: the newest RowVersion id when it was written
 AREA_TABLES = ("kecamatan", "kelurahan")
 _READ_CHUNK = 1_000
 
@@ -112,6 +113,7 @@ class RollupExport:
     seq_to: int
     rows: int
     counts: dict[str, int]
+    whole: bool = True
 
 
 def _history(value: str | None) -> dict[str, int]:
@@ -122,9 +124,15 @@ def _history(value: str | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
-def shown_rows(session: Session, area: str) -> Iterator[dict[str, Any]]:
+def shown_rows(
+    session: Session, area: str, *, after: int | None = None
+) -> Iterator[dict[str, Any]]:
     """Every row the district shows in `area` on the wire, parents first, each at its shown
-    version with that version's history (from the district's RowVersion), read in chunks."""
+    version with that version's history (from the district's RowVersion), read in chunks.
+
+    `after` (a RowVersion id): only the rows whose shown version the district learnt after it,
+    and those whose shown version is not in RowVersion (the district's own rows and edits
+    that no merge has recorded yet: sent every time)."""
     for table in TABLE_ORDER:
         model: type[SyncFields] = MODELS[table]
         query = (
@@ -138,6 +146,11 @@ def shown_rows(session: Session, area: str) -> Iterator[dict[str, Any]]:
                 ),
             )
             .where(col(model.version_device) != "")
+            .where(
+                true()
+                if after is None
+                else or_(col(RowVersion.id).is_(None), col(RowVersion.id) > after)
+            )
             .order_by(col(model.id))
             .execution_options(yield_per=_READ_CHUNK)
         )
@@ -159,8 +172,17 @@ def _utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) -> RollupExport:
-    """Write this district's whole roll-up into `out_dir` (one file per part, parents first)."""
+def export_rollup(
+    store: Store, out_dir: Path, *, changed: bool = False, part_rows: int = PART_ROWS
+) -> RollupExport:
+    """Write this district's roll-up into `out_dir` (one file per part, parents first).
+
+    Whole by default: every row shown, its first part covering sequence numbers 1..n (it
+    replaces every earlier roll-up, so the province sees no gap). `changed`: only the rows
+    whose shown version the district learnt since the last roll-up written (and its own rows
+    and edits not yet recorded as versions), numbered after the last one, so the province
+    names a lost file as missing (a gap); a row shown again at a version the district had
+    before (a clerk's decision) waits for the next whole roll-up."""
     if store.role != "district":
         raise ProvinceRefused(
             _("Roll-up files are written by a district store; this store is not one.")
@@ -186,6 +208,9 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
     key = district_signing_key(store)
     with store.read() as session:
         first = int(get_meta(session, META_ROLLUP_SEQ, 0) or 0) + 1
+        mark = int(get_meta(session, META_ROLLUP_MARK, 0) or 0)
+        # Versions learnt from here on go with the next roll-up that sends changes.
+        newest = session.exec(select(func.max(RowVersion.id))).one() or 0
     paths: list[Path] = []
     counts: dict[str, int] = {}
     seq = first - 1
@@ -194,7 +219,7 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
     except OSError as error:
         raise Unwritable(out_dir, os_error_text(error)) from None
     with store.read() as session:
-        stream = shown_rows(session, province.area)
+        stream = shown_rows(session, province.area, after=mark if changed else None)
         while True:
             part = list(islice(stream, part_rows))
             if not part and paths:
@@ -221,8 +246,8 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
                 "district": {"code": settings.code, "name": settings.name},
                 "area": province.area,
                 "setup": province.setup_id,
-                # The first part covers every earlier roll-up: this one holds all of them.
-                "seq_from": 1 if seq == first else seq,
+                # A whole roll-up's first part covers every earlier one: it holds them all.
+                "seq_from": 1 if seq == first and not changed else seq,
                 "seq_to": seq,
                 "counts": part_counts,
             }
@@ -237,9 +262,10 @@ def export_rollup(store: Store, out_dir: Path, *, part_rows: int = PART_ROWS) ->
                 break
     with store.transaction() as session:
         set_meta(session, META_ROLLUP_SEQ, seq)
+        set_meta(session, META_ROLLUP_MARK, int(newest))
         audit(session, state_of(session), "rollup_export", table_name="store_meta",
-              note=f"{first}-{seq}")  # fmt: skip
-    return RollupExport(tuple(paths), first, seq, sum(counts.values()), counts)
+              note=f"{first}-{seq}{' changed' if changed else ''}")  # fmt: skip
+    return RollupExport(tuple(paths), first, seq, sum(counts.values()), counts, not changed)
 
 
 def _encryption_fingerprint(raw: bytes) -> str:
