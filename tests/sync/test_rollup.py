@@ -441,3 +441,20 @@ def test_a_roll_up_of_what_changed(world: tuple[Store, District, District], tmp_
     whole = merge_all(province, files(a, tmp_path / "whole2"))[0].report  # type: ignore[attr-defined]
     assert whole.merged and not whole.gaps
     assert lost in {o[0] for o in snapshot(province)["officer"]}
+
+
+def test_a_file_refused_whole_changes_nothing(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    province, _a, b = world
+    merge_all(province, files(b, tmp_path / "b0"))
+    approve(province, b)
+    before = snapshot(province)
+    with b.store.transaction() as session:
+        session.add(Kecamatan(code="35.07.09", name="Baru", version_device="d", version_counter=1))
+        bad = Officer(**session.get(Officer, b.officers[0]).model_dump())  # type: ignore[union-attr]
+        bad.id, bad.version_counter = str(uuid.uuid4()), 0  # not what tpsdesk writes
+        session.add(bad)
+    report = merge_all(province, files(b, tmp_path / "b1"))[0].report  # type: ignore[attr-defined]
+    assert not report.merged and report.reason == "rows_refused"
+    assert snapshot(province) == before

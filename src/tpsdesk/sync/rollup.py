@@ -83,7 +83,7 @@ from tpsdesk.sync.lineage import canonical
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
 from tpsdesk.sync.payload import check_recipient, decrypt_bundle, seal_bundle, unpack_bundle
 from tpsdesk.sync.province import ProvinceRefused, pinned_province, require_province
-from tpsdesk.sync.row_checks import check_row, within
+from tpsdesk.sync.row_checks import ParsedRow, check_bundle_rows, within
 
 # Rows in one roll-up file: well inside the container's bounds (MAX_ROWS, BUNDLE_BOUNDS).
 PART_ROWS = 20_000
@@ -295,21 +295,20 @@ def _parse(data: bytes) -> Container:
     return container
 
 
-def apply_area_rows(store: Store, rows: Sequence[dict[str, Any]], *, area: str, today: date) -> int:
+def apply_area_rows(store: Store, rows: Sequence[ParsedRow], *, area: str) -> int:
     """See `_apply_area_rows`; when the rows cannot all be taken together (a kelurahan whose
     kecamatan the province holds under another id, a code taken), none is: the merge then
     refuses the file as referring to places the province does not have (MissingReference)."""
     try:
-        return _apply_area_rows(store, rows, area=area, today=today)
+        return _apply_area_rows(store, rows, area=area)
     except IntegrityError:
         return 0
 
 
-def _apply_area_rows(
-    store: Store, rows: Sequence[dict[str, Any]], *, area: str, today: date
-) -> int:
-    """Apply a roll-up's kecamatan and kelurahan rows that lie inside `area` (the kab/kota
-    the province issued to the district), in one transaction; returns how many changed.
+def _apply_area_rows(store: Store, rows: Sequence[ParsedRow], *, area: str) -> int:
+    """Apply a roll-up's kecamatan and kelurahan rows (as `check_bundle_rows` accepted them
+    for `area`, the kab/kota the province issued to the district) in one transaction;
+    returns how many changed.
 
     A row is taken when the province has none with its id and none with its code, or when
     the one it has lies in `area` and the incoming version knows it (same device, later
@@ -317,13 +316,8 @@ def _apply_area_rows(
     refuses them in its report."""
     changed = 0
     with store.transaction() as session:
-        for index, row in enumerate(rows):
-            if not isinstance(row, dict) or row.get("table") not in AREA_TABLES:
-                continue
-            parsed, rejected = check_row(
-                index, row, area=area, catalogue=store.catalogue, today=today
-            )
-            if parsed is None or rejected is not None:
+        for parsed in rows:
+            if parsed.table not in AREA_TABLES:
                 continue
             code = str(parsed.typed["code"])
             if not within(code, area):
@@ -395,9 +389,14 @@ def receive_rollup(
             seq_to=header["seq_to"],
             rows=rows,
         )
-        if within(header["area"], device.area_code) and not _handled(store, container.file_id):
-            apply_area_rows(store, rows, area=device.area_code, today=today)
-        report = merge_bundle(store, bundle, today=today)
+        # Checked once, here and for the merge. Area rows are applied only for a file the
+        # merge will take (not refused whole, not merged before).
+        checked = check_bundle_rows(
+            header["area"], rows, area=device.area_code, catalogue=store.catalogue, today=today
+        )
+        if not checked.reason and not _handled(store, container.file_id):
+            apply_area_rows(store, checked.parsed, area=device.area_code)
+        report = merge_bundle(store, bundle, today=today, checked=checked)
     except SyncError as error:
         raise error.with_file(file) from None
     return ReceiveOutcome(file, report.status, container.sender_id, shown, report)
