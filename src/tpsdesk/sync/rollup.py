@@ -378,8 +378,11 @@ def receive_rollup(
             )
             status = "quarantined" if kept else "already_quarantined"
             return ReceiveOutcome(file, status, container.sender_id, shown)
-        plaintext = decrypt_bundle(container, district_encryption_key(store))
-        rows = unpack_bundle(container, plaintext)[1]
+        replay = _handled(store, container.file_id)  # the merge gives its stored report
+        rows: list[dict[str, Any]] = []
+        if not replay:
+            plaintext = decrypt_bundle(container, district_encryption_key(store))
+            rows = unpack_bundle(container, plaintext)[1]
         bundle = IncomingBundle(
             file_id=container.file_id,
             sender_id=container.sender_id,
@@ -389,13 +392,16 @@ def receive_rollup(
             seq_to=header["seq_to"],
             rows=rows,
         )
-        # Checked once, here and for the merge. Area rows are applied only for a file the
-        # merge will take (not refused whole, not merged before).
-        checked = check_bundle_rows(
-            header["area"], rows, area=device.area_code, catalogue=store.catalogue, today=today
-        )
-        if not checked.reason and not _handled(store, container.file_id):
-            apply_area_rows(store, checked.parsed, area=device.area_code)
+        checked = None
+        if not replay:
+            # Checked once, here and for the merge. Area rows are applied only for a file the
+            # merge will take (not refused whole).
+            checked = check_bundle_rows(
+                header["area"], rows, area=device.area_code, catalogue=store.catalogue,
+                today=today,
+            )  # fmt: skip
+            if not checked.reason:
+                apply_area_rows(store, checked.parsed, area=device.area_code)
         report = merge_bundle(store, bundle, today=today, checked=checked)
     except SyncError as error:
         raise error.with_file(file) from None
