@@ -458,3 +458,29 @@ def test_a_file_refused_whole_changes_nothing(
     report = merge_all(province, files(b, tmp_path / "b1"))[0].report  # type: ignore[attr-defined]
     assert not report.merged and report.reason == "rows_refused"
     assert snapshot(province) == before
+
+
+def test_officers_the_district_enrolled_are_not_enrolled_twice(
+    world: tuple[Store, District, District], tmp_path: Path
+) -> None:
+    from tpsdesk.exchange.bpjs_export import export_bpjs
+
+    province, a, b = world
+    with a.store.transaction() as session:
+        enrolled = session.get(Officer, a.officers[0])
+        assert enrolled is not None
+        enrolled.bpjs_number, enrolled.status = "24012345678", "enrolled"
+        session.add(enrolled)
+    with b.store.transaction() as session:  # B claims a KPJ for A's officer: never taken
+        copy = Officer(**{**session.get(Officer, b.officers[0]).model_dump(), "id": a.officers[1]})  # type: ignore[union-attr]
+        copy.bpjs_number = "99999999999"
+        session.add(copy)
+    for d in (a, b):
+        merge_all(province, files(d, tmp_path / d.code))
+        approve(province, d)
+    with province.read() as session:
+        numbers = {o.id: (o.bpjs_number, o.status) for o in session.exec(select(Officer))}
+    assert numbers[a.officers[0]] == ("24012345678", "enrolled")
+    assert numbers[a.officers[1]][0] is None
+    sheet = export_bpjs(province, tmp_path / "p.csv", today=TODAY)
+    assert sheet.excluded_by_kind()["enrolled"] == 1

@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 from tpsdesk import durable
 from tpsdesk.i18n import N_, _, os_error_text
 from tpsdesk.store.db import Store
-from tpsdesk.store.models import Kecamatan, Kelurahan, SyncFields
+from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, OfficerStatus, SyncFields
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
 from tpsdesk.sync.bundle import ReceiveFailure, ReceiveOutcome, Unwritable
 from tpsdesk.sync.changes import MODELS, TABLE_ORDER, row_to_wire
@@ -63,6 +63,7 @@ from tpsdesk.sync.district import (
     waiting_files,
 )
 from tpsdesk.sync.district_models import BundleStatus, DeviceStatus, RowVersion
+from tpsdesk.sync.district_rows import chunks
 from tpsdesk.sync.errors import (
     BadSignature,
     DecryptionFailed,
@@ -403,9 +404,46 @@ def receive_rollup(
             if not checked.reason:
                 apply_area_rows(store, checked.parsed, area=device.area_code)
         report = merge_bundle(store, bundle, today=today, checked=checked)
+        if checked is not None and report.merged and not report.replay:
+            carry_enrolment(store, checked.parsed, area=device.area_code)
     except SyncError as error:
         raise error.with_file(file) from None
     return ReceiveOutcome(file, report.status, container.sender_id, shown, report)
+
+
+def carry_enrolment(store: Store, rows: Sequence[ParsedRow], *, area: str) -> int:
+    """Officers the district already enrolled with BPJS (a KPJ number): the number, and the
+    status "enrolled", are set on the province's officer when it has none and shows the same
+    version inside `area`, so the province's BPJS sheet never enrols them twice. The merge
+    itself never takes these district-owned columns (`lineage.DISTRICT_OWNED`). Returns how
+    many officers were updated."""
+    numbers = {
+        p.row_id: (p.version, str(p.typed["bpjs_number"]))
+        for p in rows
+        if p.table == "officer" and p.typed.get("bpjs_number")
+    }
+    if not numbers:
+        return 0
+    changed = 0
+    with store.transaction() as session:
+        for chunk in chunks(numbers):
+            for officer in session.exec(select(Officer).where(col(Officer.id).in_(chunk))):
+                version, number = numbers[officer.id]
+                place = officer.kelurahan_code or officer.kecamatan_code
+                if (
+                    officer.bpjs_number
+                    or (officer.version_device, officer.version_counter) != version
+                    or not within(place, area)
+                ):
+                    continue
+                officer.bpjs_number = number
+                officer.status = OfficerStatus.ENROLLED.value
+                session.add(officer)
+                changed += 1
+        if changed:
+            audit(session, state_of(session), "rollup_enrolment", table_name="officer",
+                  note=str(changed))  # fmt: skip
+    return changed
 
 
 def _handled(store: Store, file_id: str) -> bool:
