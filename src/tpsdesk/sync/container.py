@@ -631,6 +631,9 @@ def describe_header(
     elif kind is Kind.ROLLUP:
         sender_label = _("District fingerprint (compared when the province approves it)")
         recipient_label = _("Province encryption key (a technical check)")
+    elif sender["role"] == "province":  # a province's setup file for a district
+        sender_label = _("Province signing key (a technical check)")
+        recipient_label = _("Province fingerprint (the one read over the phone)")
     else:
         sender_label = _(
             "District signing key (a technical check, not the fingerprint read over the phone)"
@@ -640,19 +643,24 @@ def describe_header(
             if recipient["id"] == RECIPIENT_ALL
             else _("Recipient laptop fingerprint")
         )
+    province = sender["role"] == "province"
+    everyone = _("all districts") if province else _("all laptops")
     rows: list[tuple[str, str]] = [
-        (_("Kind"), _kind_label(kind)),
+        (
+            _("Kind"),
+            _("setup file (province → district)") if province else _kind_label(kind),
+        ),
         (_("Format version"), str(header["format"])),
         (_("File id"), header["file_id"]),
         (_("Created (UTC)"), _when(header["created_at"])),
-        (_("District"), f"{header['district']['name']} ({header['district']['code']})"),
+        (
+            _("Province") if province else _("District"),
+            f"{header['district']['name']} ({header['district']['code']})",
+        ),
         (_("Area"), header["area"]),
         (_("Sender"), f"{sender['id']} ({_role_label(sender['role'])})"),
         (sender_label, sender_fingerprint),
-        (
-            _("Recipient"),
-            _("all laptops") if recipient["id"] == RECIPIENT_ALL else recipient["id"],
-        ),
+        (_("Recipient"), everyone if recipient["id"] == RECIPIENT_ALL else recipient["id"]),
         (recipient_label, recipient["fingerprint"]),
     ]
     if district_fingerprint is not None and recipient_label != _(DISTRICT_FINGERPRINT_LABEL):
