@@ -64,6 +64,8 @@ def test_province_rolls_up_two_districts(runner: CliRunner, tmp_path: Path) -> N
             "province", "setup-file", code, "--name", f"Kab/Kota {code}", "--out",
             str(tmp_path / "setup"),
         )  # fmt: skip
+        shown = desk.ok("bundle", "inspect", issued["file"]).output
+        assert "setup file (province → district)" in shown and fingerprint in shown
         refused = desk.run("rollup", "join", issued["file"])
         assert refused.exit_code == 1 and "--fingerprint" in refused.output
         desk.ok("rollup", "join", issued["file"], "--fingerprint", fingerprint)
