@@ -484,3 +484,19 @@ def test_officers_the_district_enrolled_are_not_enrolled_twice(
     assert numbers[a.officers[1]][0] is None
     sheet = export_bpjs(province, tmp_path / "p.csv", today=TODAY)
     assert sheet.excluded_by_kind()["enrolled"] == 1
+
+
+def test_a_long_history_is_cut_to_what_a_row_may_carry() -> None:
+    from tpsdesk.sync.rollup import _history
+    from tpsdesk.sync.row_checks import check_row
+
+    long = {f"dev{i:03d}": i + 1 for i in range(100)}
+    cut = _history(json.dumps(long), "dev099")
+    assert len(cut) == 64 and cut["dev099"] == 100
+    assert _history("not json", "x") == {} and _history('{"a": 3}', "a") == {"a": 3}
+    row = officer_row(device="dev099", counter=100, tps_id=str(uuid.uuid4()))
+    row["history"] = [[d, c] for d, c in sorted(cut.items())]
+    from tpsdesk.domain.posts import DEFAULT_CATALOGUE
+
+    parsed, rejected = check_row(0, row, area="35.73", catalogue=DEFAULT_CATALOGUE, today=TODAY)
+    assert rejected is None and parsed is not None

@@ -4,10 +4,11 @@ province roll-up").
 District: `export_rollup` writes every row the district shows in its kab/kota — kecamatan,
 kelurahan, TPS and officers, tombstones included — each at the version it shows, with that
 version's history, into signed roll-up files (the bundle container, kind "rollup", the
-district key as sender, HPKE to the pinned province key). A roll-up is WHOLE (every shown row,
-not only what changed since the last one): the province's merge makes the rows it already has
-"unchanged". Big districts are split into parts of at most `PART_ROWS` rows, parents first,
-read from the store as a stream (one part in memory at a time).
+district key as sender, HPKE to the pinned province key). A roll-up is WHOLE by default (the
+province's merge makes the rows it already has "unchanged"); `changed=True` sends only what
+the district learnt since the last roll-up written. Big districts are split into parts of at
+most `PART_ROWS` rows, parents first, read from the store as a stream (one part in memory at
+a time).
 
 Province: `receive_rollup` reads a file in the order of a laptop's bundle at the district
 (`bundle.receive_bundle`): strict header → the sender is not known under another key nor
@@ -18,7 +19,8 @@ the province issued to the district; then every row goes through the district's 
 (`merge.merge_bundle`) with the district's issued kab/kota as its area: the same checks,
 ownership rules, lineage and findings, so it is idempotent and order-independent. A version
 is device:counter, globally unique: a laptop's version arriving through its district is the
-version the district holds.
+version the district holds. Officers the district enrolled keep their KPJ number
+(`carry_enrolment`).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ from tpsdesk.sync.lineage import canonical
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
 from tpsdesk.sync.payload import check_recipient, decrypt_bundle, seal_bundle, unpack_bundle
 from tpsdesk.sync.province import ProvinceRefused, pinned_province, require_province
-from tpsdesk.sync.row_checks import ParsedRow, check_bundle_rows, within
+from tpsdesk.sync.row_checks import _MAX_HISTORY, ParsedRow, check_bundle_rows, within
 
 # Rows in one roll-up file: well inside the container's bounds (MAX_ROWS, BUNDLE_BOUNDS).
 PART_ROWS = 20_000
@@ -117,12 +119,21 @@ class RollupExport:
     whole: bool = True
 
 
-def _history(value: str | None) -> dict[str, int]:
+def _history(value: str | None, device: str) -> dict[str, int]:
+    """A shown version's history as the wire takes it: at most the `_MAX_HISTORY` devices a
+    row may name (its own device kept first; a history cut short only makes the province see
+    more versions as concurrent, never refuses the file)."""
     try:
         loaded = json.loads(value or "{}")
     except ValueError:
         return {}
-    return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+    if not isinstance(loaded, dict):
+        return {}
+    history = {str(k): int(v) for k, v in loaded.items()}
+    if len(history) <= _MAX_HISTORY:
+        return history
+    kept = sorted(history, key=lambda d: (d != device, d))[:_MAX_HISTORY]
+    return {d: history[d] for d in kept}
 
 
 def shown_rows(
@@ -158,7 +169,7 @@ def shown_rows(
         for row, history in session.exec(query):
             if not within(_place(row), area):
                 continue
-            yield row_to_wire(row, 0, _history(history))
+            yield row_to_wire(row, 0, _history(history, row.version_device))
 
 
 def _place(row: SyncFields) -> str:
