@@ -121,3 +121,13 @@ def test_setup_file_refusals(runner: CliRunner, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "not a province store" in refused.output
     nothing = district.run("rollup", "export", "--to", str(tmp_path / "out"))
     assert nothing.exit_code == 1 and "no province setup file" in nothing.output
+
+
+def test_rollup_merge_of_a_missing_file_goes_on(runner: CliRunner, tmp_path: Path) -> None:
+    province = Desk(runner, tmp_path / "p" / "province.store")
+    province.ok("init", "--province")
+    other = tmp_path / "x.tpss"
+    other.write_bytes(b"TPSDFILE")  # starts like a tpsdesk file, cut short
+    result = province.run("rollup", "merge", str(tmp_path / "missing.tpsu"), str(other))
+    assert result.exit_code == 1
+    assert "missing.tpsu" in result.output and "x.tpss" in result.output

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from tpsdesk.cli.common import (
+    CliFailure,
     _echo_json,
     _open_store,
     _read_travelling_file,
@@ -441,8 +442,7 @@ def rollup_merge(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
         require_province(store)
         with store.saving_once():
             outcomes = receive_rollups(
-                store,
-                [(f.name, _reader(f)) for f in candidates],
+                store, [(f.name, _reader(f)) for f in candidates], refusals=(CliFailure,)
             )
     if as_json:
         from tpsdesk.sync.bundle import ReceiveFailure

@@ -470,16 +470,20 @@ def receive_rollups(
     store: Store,
     files: Sequence[tuple[str, Callable[[], bytes]]],
     *,
+    refusals: tuple[type[Exception], ...] = (),
     today: date | None = None,
 ) -> list[ReceiveOutcome | ReceiveFailure]:
     """`receive_rollup` for each (name, read) in order, each its own transaction; a refused
-    file becomes a ReceiveFailure saying why, and the next one is taken."""
+    file (a SyncError, or one of `refusals` raised by `read`: it must have a `message`)
+    becomes a ReceiveFailure saying why, and the next one is taken."""
+    caught: tuple[type[Exception], ...] = (SyncError, *refusals)
     results: list[ReceiveOutcome | ReceiveFailure] = []
     for name, read in files:
         try:
             results.append(receive_rollup(store, read(), file=name, today=today))
-        except SyncError as error:
-            results.append(ReceiveFailure(name, error.message, error.code))
+        except caught as error:
+            code = error.code if isinstance(error, SyncError) else ""
+            results.append(ReceiveFailure(name, str(getattr(error, "message", error)), code))
     return results
 
 
