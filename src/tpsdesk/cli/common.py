@@ -330,6 +330,8 @@ def cli_group(*args: Any, **kwargs: Any) -> Callable[[F], _Group]:
 
 
 def _role_label(role: str) -> str:
+    if role == "province":
+        return _("province")
     return _("district") if role == "district" else _("field")
 
 

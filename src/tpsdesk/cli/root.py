@@ -18,6 +18,7 @@ from tpsdesk.cli import (
     district_files,
     export,
     officers,
+    province,
     store_commands,
     sync,
 )
@@ -82,6 +83,8 @@ for _command in (
     store_commands.restore_backup,
     sync.identity_command,
     district.district,
+    province.province,
+    province.rollup,
     sync.enroll,
     bundle.bundle,
     bundle.receipt,

@@ -37,19 +37,26 @@ if TYPE_CHECKING:
 
 @cli_command(help=N_("Create a store and print its one-time recovery key."))
 @option("--district", is_flag=True, help=N_("Create a district store instead of a field store."))
+@option(
+    "--province",
+    is_flag=True,
+    help=N_("Create a province store (it merges its districts' roll-up files)."),
+)
 @option("--operator", default="", help=N_("Who works on this store (shown in the audit trail)."))
 @_store_option
 @click.pass_context
-def init(ctx: click.Context, district: bool, operator: str) -> None:
+def init(ctx: click.Context, district: bool, province: bool, operator: str) -> None:
     from tpsdesk.store.db import Store
     from tpsdesk.store.vault import StoreExists
     from tpsdesk.sync.identity import ensure_device_identity
 
     path = _state(ctx).store_path
+    if district and province:
+        fail(_("Give --district or --province, not both."))
     if os.path.lexists(path):
         raise StoreExists(path)
     passphrase = _new_passphrase(ctx, from_file=None, env=PASSPHRASE_ENV, allow_current=True)
-    role = "district" if district else "field"
+    role = "province" if province else "district" if district else "field"
     store, recovery_key = Store.create(
         path, passphrase, role=role, operator=operator, kdf=kdf_params_from_env()
     )
@@ -71,6 +78,8 @@ def init(ctx: click.Context, district: bool, operator: str) -> None:
     click.echo(_("It resets the passphrase if it is forgotten: `tpsdesk recover`."))
     click.echo(_("Anyone holding it can open the store."))
     click.echo(rule)
+    if province:
+        click.echo(_("Next: tpsdesk province settings --name NAME --code CODE."))
 
 
 @cli_group(help=N_("The store's passphrase."))

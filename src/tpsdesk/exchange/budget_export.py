@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +50,8 @@ class _Names:
     kecamatan: dict[str, str]
     kelurahan: dict[str, str]
     catalogue: PostCatalogue
+    # A province store's kab/kota names (the setup files it issued); {} elsewhere.
+    kabkota: dict[str, str] = field(default_factory=dict)
 
     def post(self, code: str) -> str:
         post = self.catalogue.get(code)
@@ -88,7 +90,19 @@ def _names(store: Store) -> _Names:
         kecamatan_names = {str(code): str(name) for code, name in kecamatan}
         kelurahan = session.execute(sa_select(col(Kelurahan.code), col(Kelurahan.name)))
         kelurahan_names = {str(code): str(name) for code, name in kelurahan}
-    return _Names(kecamatan_names, kelurahan_names, store.catalogue)
+    from tpsdesk.sync.province import kabkota_names
+
+    return _Names(kecamatan_names, kelurahan_names, store.catalogue, kabkota_names(store))
+
+
+def by_kabkota(by_kecamatan: dict[str, Total]) -> dict[str, Total]:
+    """Totals per kab/kota (the "PP.KK" start of the kecamatan codes)."""
+    out: dict[str, Total] = {}
+    for code, total in by_kecamatan.items():
+        key = code[:5]
+        before = out.get(key, Total(0, Decimal(0)))
+        out[key] = Total(before.officer_months + total.officer_months, before.amount + total.amount)
+    return out
 
 
 def export_budget(
@@ -217,6 +231,13 @@ def _write(path: Path, budget: Budget, names: _Names, files: AtomicFiles) -> Non
             [*pad, "0", _money(budget.total.amount)],
         )  # fmt: skip
 
+    kabkota = by_kabkota(budget.by_kecamatan)
+    if names.kabkota or len(kabkota) > 1:  # a province: its districts first
+        totals_sheet(
+            _("Per kab-kota"),
+            [_("Kab/kota code"), _("Kab/kota")],
+            [([code, names.kabkota.get(code, "")], t) for code, t in sorted(kabkota.items())],
+        )
     totals_sheet(
         _("Per kecamatan"),
         [_("Kecamatan code"), _("Kecamatan")],

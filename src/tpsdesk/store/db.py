@@ -47,7 +47,9 @@ from .versioning import (
 
 log = logging.getLogger(__name__)
 
-ROLES = ("field", "district")
+ROLES = ("field", "district", "province")
+# Roles of an office store: district tables, office keys (a province is a district one level up).
+OFFICE_ROLES = ("district", "province")
 
 # StoreMeta keys (besides the device keys in versioning).
 META_SCHEMA_VERSION = "schema_version"

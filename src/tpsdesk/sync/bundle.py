@@ -261,8 +261,14 @@ def receive_bundle(
 
     `prefetched`: the file already parsed, verified and decrypted here by the prefetcher
     (`sync.prefetch`), its rows being checked in another process; those steps are not done
-    twice, and only the device list is asked again (it may have changed meanwhile)."""
+    twice, and only the device list is asked again (it may have changed meanwhile).
+
+    At a province store the files are a district's roll-up files: `rollup.receive_rollup`."""
     require_district(store)
+    if store.role == "province":
+        from tpsdesk.sync.rollup import receive_rollup
+
+        return receive_rollup(store, data, file=file)
     try:
         verified = prefetched.container if prefetched is not None else None
         container = verified or parse_bundle(data)
@@ -429,6 +435,10 @@ def merge_released(
     merged; a file that can never be merged (damaged, forged, over a bound) is recorded as
     refused and dropped from quarantine, so it does not fail every later approval again.
     `progress(done, total, name)` is called before each file (done = files finished)."""
+    if store.role == "province":  # a district's roll-up files waited
+        from tpsdesk.sync.rollup import merge_waiting
+
+        return merge_waiting(store, device_id, progress=progress)
     outcomes: list[ReceiveOutcome | ReceiveFailure] = []
     file_ids = waiting_files(store, device_id)
     for index, file_id in enumerate(file_ids):

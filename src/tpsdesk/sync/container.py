@@ -77,14 +77,21 @@ class Kind(StrEnum):
     SETUP = "setup"
     BUNDLE = "bundle"
     RECEIPT = "receipt"
+    ROLLUP = "rollup"  # district → province (sync/rollup.py)
 
 
-FILE_SUFFIX = {Kind.SETUP: ".tpss", Kind.BUNDLE: ".tpsb", Kind.RECEIPT: ".tpsr"}
+FILE_SUFFIX = {
+    Kind.SETUP: ".tpss",
+    Kind.BUNDLE: ".tpsb",
+    Kind.RECEIPT: ".tpsr",
+    Kind.ROLLUP: ".tpsu",
+}
 
 _KIND_LABELS = {
     Kind.SETUP: N_("setup file"),
     Kind.BUNDLE: N_("bundle"),
     Kind.RECEIPT: N_("receipt"),
+    Kind.ROLLUP: N_("roll-up file"),
 }
 
 
@@ -228,6 +235,7 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.BUNDLE: frozenset({"seq_from", "seq_to", "counts"}),
     Kind.SETUP: frozenset({"version", "expires_at"}),
     Kind.RECEIPT: frozenset({"version", "for_seq_to"}),
+    Kind.ROLLUP: frozenset({"seq_from", "seq_to", "counts"}),
 }
 # Fields a header of that kind may hold or leave out (older writers did not have them).
 OPTIONAL_FIELDS: dict[Kind, frozenset[str]] = {
@@ -237,12 +245,21 @@ OPTIONAL_FIELDS: dict[Kind, frozenset[str]] = {
             "setup",  # file id of the setup file the laptop installed
         }
     ),
+    Kind.ROLLUP: frozenset({"setup"}),  # file id of the province setup file installed
 }
-SENDER_ROLE = {Kind.BUNDLE: "field", Kind.SETUP: "district", Kind.RECEIPT: "district"}
+# Who may send each kind: a setup file comes from a district (to a laptop) or from a province
+# (to a district, sync/province.py); a roll-up file from a district (to its province).
+SENDER_ROLE: dict[Kind, frozenset[str]] = {
+    Kind.BUNDLE: frozenset({"field"}),
+    Kind.SETUP: frozenset({"district", "province"}),
+    Kind.RECEIPT: frozenset({"district"}),
+    Kind.ROLLUP: frozenset({"district"}),
+}
 ENCRYPTIONS = {
     Kind.BUNDLE: frozenset({ENCRYPTION_HPKE}),
     Kind.SETUP: frozenset({ENCRYPTION_NONE}),
     Kind.RECEIPT: frozenset({ENCRYPTION_NONE, ENCRYPTION_HPKE}),
+    Kind.ROLLUP: frozenset({ENCRYPTION_HPKE}),
 }
 RECIPIENT_ALL = "all"
 _FINGERPRINT = re.compile(r"[0-9]{5}( [0-9]{5}){5}")
@@ -332,7 +349,7 @@ def validate_header(header: Any) -> Kind:
 
     sender = _fields(header["sender"], "sender", {"id", "role", "signing_key"})
     _text(sender["id"], "sender.id", max_len=64)
-    if sender["role"] != SENDER_ROLE[kind]:
+    if sender["role"] not in SENDER_ROLE[kind]:
         _bad_field("sender.role")
     _raw_key(sender["signing_key"], "sender.signing_key")
 
@@ -360,7 +377,7 @@ def validate_header(header: Any) -> Kind:
     _integer(payload["size"], "payload.size", 0, MAX_DECOMPRESSED)
     _integer(payload["rows"], "payload.rows", 0, MAX_ROWS)
 
-    if kind is Kind.BUNDLE:
+    if kind in (Kind.BUNDLE, Kind.ROLLUP):
         seq_from = _integer(header["seq_from"], "seq_from", 1)
         _integer(header["seq_to"], "seq_to", seq_from)
         counts = header["counts"]
@@ -545,10 +562,13 @@ def suggested_file_name(header: dict[str, Any]) -> str:
 
     bundle   <area digits>_<sender id, 8 chars>_<seq_from>-<seq_to>.tpsb
     setup    <area digits>_setup_v<version>.tpss
-    receipt  <area digits>_<recipient id, 8 chars>_receipt_v<version>.tpsr"""
+    receipt  <area digits>_<recipient id, 8 chars>_receipt_v<version>.tpsr
+    roll-up  <kab/kota digits>_rollup_<seq_from>-<seq_to>.tpsu"""
     kind = Kind(header["kind"])
     area = _name_part(header["area"])
-    if kind is Kind.BUNDLE:
+    if kind is Kind.ROLLUP:
+        stem = f"{area}_rollup_{header['seq_from']}-{header['seq_to']}"
+    elif kind is Kind.BUNDLE:
         short = _name_part(header["sender"]["id"], 8)
         stem = f"{area}_{short}_{header['seq_from']}-{header['seq_to']}"
     elif kind is Kind.SETUP:
@@ -564,6 +584,7 @@ def _kind_label(kind: Kind) -> str:
         Kind.SETUP: _("setup file (district → laptop)"),
         Kind.BUNDLE: _("bundle (laptop → district)"),
         Kind.RECEIPT: _("receipt (district → laptop)"),
+        Kind.ROLLUP: _("roll-up file (district → province)"),
     }[kind]
 
 
@@ -576,7 +597,11 @@ def _when(text: str) -> str:
 
 
 def _role_label(role: str) -> str:
-    labels = {"field": N_("laptop"), "district": N_("district office")}
+    labels = {
+        "field": N_("laptop"),
+        "district": N_("district office"),
+        "province": N_("province office"),
+    }
     return _(labels[role]) if role in labels else role
 
 
@@ -603,6 +628,12 @@ def describe_header(
         recipient_label = _(
             "District encryption key (a technical check, not the fingerprint read over the phone)"
         )
+    elif kind is Kind.ROLLUP:
+        sender_label = _("District fingerprint (compared when the province approves it)")
+        recipient_label = _("Province encryption key (a technical check)")
+    elif sender["role"] == "province":  # a province's setup file for a district
+        sender_label = _("Province signing key (a technical check)")
+        recipient_label = _("Province fingerprint (the one read over the phone)")
     else:
         sender_label = _(
             "District signing key (a technical check, not the fingerprint read over the phone)"
@@ -612,24 +643,29 @@ def describe_header(
             if recipient["id"] == RECIPIENT_ALL
             else _("Recipient laptop fingerprint")
         )
+    province = sender["role"] == "province"
+    everyone = _("all districts") if province else _("all laptops")
     rows: list[tuple[str, str]] = [
-        (_("Kind"), _kind_label(kind)),
+        (
+            _("Kind"),
+            _("setup file (province → district)") if province else _kind_label(kind),
+        ),
         (_("Format version"), str(header["format"])),
         (_("File id"), header["file_id"]),
         (_("Created (UTC)"), _when(header["created_at"])),
-        (_("District"), f"{header['district']['name']} ({header['district']['code']})"),
+        (
+            _("Province") if province else _("District"),
+            f"{header['district']['name']} ({header['district']['code']})",
+        ),
         (_("Area"), header["area"]),
         (_("Sender"), f"{sender['id']} ({_role_label(sender['role'])})"),
         (sender_label, sender_fingerprint),
-        (
-            _("Recipient"),
-            _("all laptops") if recipient["id"] == RECIPIENT_ALL else recipient["id"],
-        ),
+        (_("Recipient"), everyone if recipient["id"] == RECIPIENT_ALL else recipient["id"]),
         (recipient_label, recipient["fingerprint"]),
     ]
     if district_fingerprint is not None and recipient_label != _(DISTRICT_FINGERPRINT_LABEL):
         rows.append((_(DISTRICT_FINGERPRINT_LABEL), district_fingerprint))
-    if kind is Kind.BUNDLE:
+    if kind in (Kind.BUNDLE, Kind.ROLLUP):
         rows.append((_("Sequence numbers"), f"{header['seq_from']}–{header['seq_to']}"))
         counts = ", ".join(
             f"{table_label(name)}: {n}" for name, n in sorted(header["counts"].items())

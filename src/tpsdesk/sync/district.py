@@ -212,7 +212,8 @@ class FindingError(SyncError):
 
 
 def require_district(store: Store) -> None:
-    if store.role != "district":
+    """A district store, or a province store (a district one level up: the same tables)."""
+    if store.role not in ("district", "province"):
         raise NotADistrictStore()
     ensure_district_tables(store)
 

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from tpsdesk.i18n import _
-from tpsdesk.store.db import StoreError
+from tpsdesk.store.db import OFFICE_ROLES, StoreError
 from tpsdesk.store.models import utcnow
 from tpsdesk.store.versioning import audit, get_meta, set_meta, state_of
 from tpsdesk.sync.fingerprint import fingerprint, fingerprint_digits, format_fingerprint
@@ -181,7 +181,7 @@ def _load_district_keys(value: Any) -> tuple[Ed25519PrivateKey, X25519PrivateKey
 
 
 def _district_keys(store: Store) -> tuple[Ed25519PrivateKey, X25519PrivateKey] | None:
-    if store.role != "district":
+    if store.role not in OFFICE_ROLES:
         return None
     with store.read() as session:
         return _load_district_keys(get_meta(session, META_DISTRICT_KEYS))
@@ -191,7 +191,7 @@ def _district_keys(store: Store) -> tuple[Ed25519PrivateKey, X25519PrivateKey] |
 
 
 def _require_district(store: Store) -> None:
-    if store.role != "district":
+    if store.role not in OFFICE_ROLES:
         raise WrongRole(
             _("This is a field store; only a district store (tpsdesk init --district) has that.")
         )
@@ -292,7 +292,7 @@ def district_settings(store: Store) -> DistrictSettings | None:
 
     On a field store, the district it trusts is in `tpsdesk.sync.setup.installed_setup`.
     """
-    if store.role != "district":
+    if store.role not in OFFICE_ROLES:
         return None
     name = store.get_setting(SETTING_DISTRICT_NAME)
     code = store.get_setting(SETTING_DISTRICT_CODE)
@@ -309,7 +309,7 @@ def signing_key(store: Store) -> Ed25519PrivateKey | None:
 
     See `ensure_device_identity`.
     """
-    if store.role == "district":
+    if store.role in OFFICE_ROLES:
         keys = _district_keys(store)
         return None if keys is None else keys[0]
     with store.read() as session:
@@ -318,7 +318,7 @@ def signing_key(store: Store) -> Ed25519PrivateKey | None:
 
 def device_identity(store: Store) -> DeviceIdentity | None:
     """The identity as it is now, without creating anything."""
-    if store.role == "district":
+    if store.role in OFFICE_ROLES:
         district = district_identity(store)
         if district is None:
             return None
@@ -378,7 +378,7 @@ def ensure_device_identity(store: Store) -> DeviceIdentity:
 
     A district store gets the district identity (both key pairs).
     """
-    if store.role == "district":
+    if store.role in OFFICE_ROLES:
         ensure_district_identity(store)
         identity = device_identity(store)
         assert identity is not None

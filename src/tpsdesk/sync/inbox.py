@@ -116,14 +116,17 @@ def peek_header(path: Path) -> dict[str, Any] | None:
     return header if isinstance(header, dict) else None
 
 
-def bundle_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+def bundle_files(
+    paths: Iterable[Path], *, kind: Kind = Kind.BUNDLE
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """The bundles to merge among `paths` (a folder stands for the files in it), and the
     (name, why) of the files skipped as not a bundle: receipts, setup files, other files.
 
     Only the header is peeked at: a file whose header cannot be read is still given to the
     merge when its name says bundle (.tpsb) or it starts like a tpsdesk file, so a damaged
     bundle is refused with its reason, never skipped in silence. A folder's bundles go in the
-    order of their laptop and first change number, whatever their names."""
+    order of their laptop and first change number, whatever their names. `kind`: ROLLUP for
+    a province's roll-up files (the same rules, one level up)."""
     bundles: list[Path] = []
     skipped: list[tuple[str, str]] = []
     for path in paths:
@@ -135,12 +138,12 @@ def bundle_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str
                 skipped.append((entry.name, _("an unfinished copy")))
                 continue
             header = peek_header(entry)
-            kind = header.get("kind") if header is not None else None
-            if kind is not None and kind != Kind.BUNDLE.value:
-                skipped.append((entry.name, kind_name(str(kind))))
+            found_kind = header.get("kind") if header is not None else None
+            if found_kind is not None and found_kind != kind.value:
+                skipped.append((entry.name, kind_name(str(found_kind))))
             elif (
-                kind is None
-                and entry.suffix.lower() != FILE_SUFFIX[Kind.BUNDLE]
+                found_kind is None
+                and entry.suffix.lower() != FILE_SUFFIX[kind]
                 and entry.exists()
                 and not starts_like_tpsdesk(entry)
             ):

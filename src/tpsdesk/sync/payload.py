@@ -61,7 +61,7 @@ def manifest_for(header: dict[str, Any]) -> dict[str, Any]:
     """The manifest a payload must start with, derived from its header: sender, recipient
     (id and key fingerprint), file id, area and — for bundles — the sequence range (null for
     the other kinds). Writers use this; readers compare against it (`check_manifest`)."""
-    bundle = header.get("kind") == Kind.BUNDLE.value
+    bundle = header.get("kind") in (Kind.BUNDLE.value, Kind.ROLLUP.value)
     return {
         "kind": header["kind"],
         "file_id": header["file_id"],
@@ -301,8 +301,8 @@ def seal_bundle(
     here; `rows_manifest` None means `manifest_for(header)`. A header that does not name the
     district key's fingerprint as recipient is a programming error (ValueError); a low-order
     district key is Malformed."""
-    if header.get("kind") != Kind.BUNDLE.value:
-        raise ValueError("seal_bundle needs a bundle header")
+    if header.get("kind") not in (Kind.BUNDLE.value, Kind.ROLLUP.value):
+        raise ValueError("seal_bundle needs a bundle or roll-up header")
     recipient = header.get("recipient")
     if not isinstance(recipient, dict) or recipient.get("fingerprint") != x25519_fingerprint(
         district_x25519_public
@@ -322,7 +322,7 @@ def seal_signed(
     signing_key: Ed25519PrivateKey,
 ) -> bytes:
     """A signed, unencrypted file (setup file, receipt); `payload` is filled in here."""
-    if header.get("kind") == Kind.BUNDLE.value:
+    if header.get("kind") in (Kind.BUNDLE.value, Kind.ROLLUP.value):
         raise ValueError("bundles are encrypted: use seal_bundle")
     header, encoded = _with_payload(header, manifest, rows, ENCRYPTION_NONE)
     return build_container(header, encoded, signing_key)
@@ -390,7 +390,7 @@ def open_receipt(
 def _unpack(container: Container, payload: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Bounded decompression, then the manifest and the counts against the header."""
     claimed = container.header["payload"]
-    bounds = BUNDLE_BOUNDS if container.kind is Kind.BUNDLE else FILE_BOUNDS
+    bounds = BUNDLE_BOUNDS if container.kind in (Kind.BUNDLE, Kind.ROLLUP) else FILE_BOUNDS
     manifest, rows, size = decode_lines(
         payload, max_size=claimed["size"], max_rows=claimed["rows"], bounds=bounds
     )

@@ -137,7 +137,9 @@ class TpsDeskApp(App[None]):
         from tpsdesk.ui.screens.dashboard import DashboardScreen
 
         store = self.require_store()
-        return DistrictDeskScreen() if store.role == "district" else DashboardScreen()
+        # A province is a district one level up: the same desk (its inbox takes roll-up files).
+        office = store.role in ("district", "province")
+        return DistrictDeskScreen() if office else DashboardScreen()
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -179,7 +181,7 @@ class TpsDeskApp(App[None]):
         set_language(following)
         prefs.save_pref("language", following)
         translate_bindings(self)
-        if self.store is not None and self.store.role == "district":
+        if self.store is not None and self.store.role in ("district", "province"):
             self.rebuild_screens()
         else:
             self.run_worker(self.relabel_screens(), group="language", exit_on_error=False)
