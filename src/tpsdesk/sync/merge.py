@@ -460,7 +460,8 @@ def merge_bundle(
         # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
         # transaction made (a `foreign_key_check` would scan the whole district every time).
         # Unique constraints fail at their statement, so a failed COMMIT is a missing row.
-        if "FOREIGN KEY" not in str(error.orig):
+        # PostgreSQL names it by its SQLSTATE (23503 foreign_key_violation).
+        if "FOREIGN KEY" not in str(error.orig) and getattr(error.orig, "sqlstate", "") != "23503":
             raise
         raise MissingReference() from None
     return report
