@@ -13,6 +13,7 @@ import click
 from tpsdesk.cli import (
     area,
     bundle,
+    database,
     demo,
     district,
     district_files,
@@ -87,6 +88,9 @@ for _command in (
     bundle.receipt,
     export.settings,
     export.export,
+    database.db_info,
+    database.db_roles,
+    database.db_connect,
 ):
     main.add_command(_command)
 

@@ -32,7 +32,15 @@ from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
 from .backend import connection_message, postgres_engine
-from .keyring import Keyring, KeyringConflict, conflict_message, keyring_values
+from .keyring import (
+    META_DATABASE_PASSWORD,
+    META_DATABASE_URL,
+    META_INSECURE,
+    Keyring,
+    KeyringConflict,
+    conflict_message,
+    keyring_values,
+)
 from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
 from .pg_url import DatabaseTarget, parse_database_url
 from .vault import KdfParams, RewrapPlan, Vault
@@ -477,6 +485,42 @@ class Store:
     def database(self) -> DatabaseTarget | None:
         """The PostgreSQL connection of a district store (password inside: never show it)."""
         return None if self._keyring is None else self._keyring.target
+
+    def set_database(self, target: DatabaseTarget) -> None:
+        """Point this keyring at another connection to the same store: another role (the
+        clerk's rather than the owner's), host name or password. Checked first: the new
+        connection must reach this very store."""
+        with self._lock:
+            self._check_open()
+            if self._keyring is None:
+                raise StoreError(_("This store keeps its data in its own file, not in PostgreSQL."))
+            if self._session is not None:
+                raise TransactionOpen(_("The store cannot be saved while a change is still open."))
+            engine = postgres_engine(target)
+            try:
+                with _connecting(target), Session(engine) as session:
+                    if get_meta(session, META_STORE_ID) != self._store_id:
+                        raise IncompatibleStore(
+                            _("{where} holds another tpsdesk store than this keyring's.").format(
+                                where=target.where
+                            )
+                        )
+                old = self._keyring.target
+                self._keyring.write(
+                    {
+                        META_DATABASE_URL: (old.url, target.url),
+                        META_DATABASE_PASSWORD: (old.password, target.password),
+                        META_INSECURE: (old.insecure, target.insecure),
+                    }
+                )
+            except KeyringConflict:
+                engine.dispose()
+                raise StoreError(conflict_message()) from None
+            except BaseException:
+                engine.dispose()
+                raise
+            previous, self._engine = self._engine, engine
+            previous.dispose()
 
     def _bind_keyring(self, session: Session) -> None:
         if self._keyring is not None:
