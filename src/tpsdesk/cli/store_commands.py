@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 @option(
     "--database",
     "database_url",
-    envvar=DATABASE_URL_ENV,
     help=N_(
         "District store only: keep the data in this PostgreSQL database "
         "(postgresql://user@host/database, or $TPSDESK_DATABASE_URL); the store file then "
@@ -73,6 +72,9 @@ def init(
     if os.path.lexists(path):
         raise StoreExists(path)
     target = None
+    if district and not database_url:
+        # The environment names the district's database; a field laptop's init ignores it.
+        database_url = os.environ.get(DATABASE_URL_ENV) or None
     if database_url:
         if not district:
             fail(
