@@ -107,7 +107,10 @@ def test_insecure_database_is_allowed_with_a_warning(runner: CliRunner, store_pa
 def test_db_roles_prints_the_sql() -> None:
     result = CliRunner().invoke(main, ["db-roles", "--database", "kota_malang"])
     assert result.exit_code == 0
-    assert "CREATE DATABASE kota_malang OWNER tpsdesk_owner" in result.output
+    assert (
+        "CREATE DATABASE kota_malang OWNER tpsdesk_owner ENCODING 'UTF8' LC_COLLATE 'C'"
+        in result.output
+    )
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tpsdesk_clerk" in result.output
     refused = CliRunner().invoke(main, ["--lang", "en", "db-roles", "--clerk", "x; DROP"])
     assert refused.exit_code == 1

@@ -37,7 +37,9 @@ CREATE ROLE {owner} LOGIN;
 CREATE ROLE {clerk} LOGIN;
 \\password {owner}
 \\password {clerk}
-CREATE DATABASE {database} OWNER {owner} ENCODING 'UTF8';
+-- Byte order for text, as SQLite sorts: lists come out the same on either backend.
+CREATE DATABASE {database} OWNER {owner} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'
+    TEMPLATE template0;
 REVOKE ALL ON DATABASE {database} FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {clerk};
 \\connect {database}
