@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -90,7 +91,10 @@ def test_no_private_key_reaches_the_server(tmp_path: Path, postgres_url: str) ->
     # The keyring holds them, and the password-less connection.
     vault, image = Vault.open(tmp_path / "district.tpsdesk", PASSPHRASE)
     vault.close()
-    values = keyring_values(image)
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(image)
+    values = keyring_values(conn)
+    conn.close()
     assert values is not None
     assert "district_keys" in values
     assert ":@" not in values["database_url"]

@@ -364,7 +364,7 @@ class Store:
                 raise IncompatibleStore(
                     _("The store's contents are not a tpsdesk database.")
                 ) from exc
-            values = keyring_values(image)
+            values = keyring_values(conn)
             if values is not None:
                 conn.close()
                 # A keyring restored or recovered keeps the device id: it lives on the server.

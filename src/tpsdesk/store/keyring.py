@@ -67,19 +67,17 @@ def _values_of(image: bytes) -> dict[str, Any]:
         conn.close()
 
 
-def keyring_values(image: bytes) -> dict[str, Any] | None:
-    """The rows of a keyring image, or None when the image is not a keyring (a whole store)."""
-    conn = sqlite3.connect(":memory:")
+def keyring_values(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The rows of an opened image if it is a keyring, else None (a whole store: its own
+    connection is asked, no second copy of a large image is made)."""
     try:
-        conn.deserialize(image)
         row = conn.execute("SELECT value FROM store_meta WHERE key = ?", (META_BACKEND,)).fetchone()
-    except sqlite3.DatabaseError:
+        if row is None or json.loads(row[0]) != POSTGRESQL:
+            return None
+        rows = conn.execute("SELECT key, value FROM store_meta").fetchall()
+    except (sqlite3.DatabaseError, ValueError):
         return None
-    finally:
-        conn.close()
-    if row is None or json.loads(row[0]) != POSTGRESQL:
-        return None
-    return _values_of(image)
+    return {str(key): json.loads(value) for key, value in rows}
 
 
 def _file_state(path: Path) -> tuple[int, int, int] | None:
