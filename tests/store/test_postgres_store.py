@@ -271,3 +271,62 @@ def test_a_unix_socket_needs_no_tls() -> None:
 def test_bad_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(DatabaseUrlError, match=message):
         parse_database_url(url)
+
+
+def test_the_password_is_never_in_a_repr() -> None:
+    target = parse_database_url("postgresql://clerk:s3cret@db.example.org/tpsdesk")
+    assert "s3cret" not in repr(target)
+    assert "s3cret" not in target.where
+
+
+@pytest.mark.parametrize(
+    ("server_says", "message"),
+    [
+        ('FATAL:  password authentication failed for user "clerk"', "refused the user or password"),
+        ('FATAL:  database "tps" does not exist', "does not exist on db.example.org"),
+        ("SSL error: certificate verify failed", "secure (TLS) connection"),
+        ("server closed the connection unexpectedly", "Cannot reach"),
+    ],
+)
+def test_connection_failures_are_told_apart(server_says: str, message: str) -> None:
+    from tpsdesk.store.backend import connection_message
+
+    target = parse_database_url("postgresql://clerk:s3cret@db.example.org/tps")
+    told = connection_message(target, RuntimeError(server_says))
+    assert message in told
+    assert "s3cret" not in told
+
+
+@pytest.mark.postgres
+def test_keys_made_by_one_clerk_are_seen_by_another(tmp_path: Path, postgres_url: str) -> None:
+    keyring = tmp_path / "district.tpsdesk"
+    _new(keyring, postgres_url).close()
+    one = Store.open(keyring, PASSPHRASE)
+    two = Store.open(keyring, PASSPHRASE)
+    try:
+        made = ensure_device_identity(one)  # writes the keyring file
+        assert ensure_device_identity(two).fingerprint == made.fingerprint
+    finally:
+        one.close()
+        two.close()
+
+
+@pytest.mark.postgres
+def test_a_secret_changed_meanwhile_is_a_conflict(tmp_path: Path, postgres_url: str) -> None:
+    from tpsdesk.store.keyring import KeyringConflict
+
+    keyring = tmp_path / "district.tpsdesk"
+    _new(keyring, postgres_url).close()
+    one = Store.open(keyring, PASSPHRASE)
+    two = Store.open(keyring, PASSPHRASE)
+    try:
+        ring_one, ring_two = one._keyring, two._keyring
+        assert ring_one is not None and ring_two is not None
+        ring_one.write({"district_keys": (None, {"signing_key": "one"})})
+        # Two saw no keys before: its write would replace one's.
+        with pytest.raises(KeyringConflict):
+            ring_two.write({"district_keys": (None, {"signing_key": "two"})})
+        assert ring_two.get("district_keys") == {"signing_key": "one"}
+    finally:
+        one.close()
+        two.close()

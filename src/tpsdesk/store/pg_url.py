@@ -9,7 +9,7 @@ apart from the URL: it is never shown and is stored only in the encrypted keyrin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -36,7 +36,7 @@ class DatabaseTarget:
     """Where a district store's data lives. `url` never holds the password."""
 
     url: str  # postgresql+psycopg://user@host:port/db?sslmode=… (no password)
-    password: str
+    password: str = field(repr=False)  # never in a repr, a log line or a traceback
     insecure: bool = False  # the person allowed a TCP host without TLS
 
     @property
