@@ -330,3 +330,15 @@ def test_a_secret_changed_meanwhile_is_a_conflict(tmp_path: Path, postgres_url: 
     finally:
         one.close()
         two.close()
+
+
+def test_a_bad_url_given_to_the_store_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="without TLS"):
+        Store.create(
+            tmp_path / "k.tpsdesk",
+            PASSPHRASE,
+            role="district",
+            kdf=FAST_KDF,
+            database_url="postgresql://clerk@db.example.org/tps?sslmode=disable",
+        )
+    assert not (tmp_path / "k.tpsdesk").exists()

@@ -4,6 +4,10 @@ The database lives only in memory (`sqlite3.connect(":memory:")`, temp_store=MEM
 vault holds its serialized image, sealed. Every committed transaction is saved before
 `transaction()` returns. All access goes through one re-entrant lock: StaticPool shares a
 single connection, and the UI calls in from worker threads.
+
+A district store may keep its data in PostgreSQL instead (`create(..., database_url=…)`): the
+vault file is then its keyring (store/keyring.py: private keys and the connection), every
+transaction commits on the server, `save()` has nothing to write (docs/postgres.md).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from .keyring import (
     keyring_values,
 )
 from .models import SCHEMA_VERSION, DeviceHistory, create_schema, migrate, new_id, utcnow
-from .pg_url import DatabaseTarget, parse_database_url
+from .pg_url import DatabaseTarget, DatabaseUrlError, parse_database_url
 from .vault import KdfParams, RewrapPlan, Vault
 from .versioning import (
     KEYRING_CHANGES,
@@ -257,11 +261,14 @@ class Store:
                         "laptop's store stays in its encrypted file."
                     )
                 )
-            target = (
-                database_url
-                if isinstance(database_url, DatabaseTarget)
-                else parse_database_url(database_url)
-            )
+            try:
+                target = (
+                    database_url
+                    if isinstance(database_url, DatabaseTarget)
+                    else parse_database_url(database_url)
+                )
+            except DatabaseUrlError as exc:
+                raise StoreError(exc.message) from None
             return cls._create_postgres(path, passphrase, target, operator, kdf)
         conn = _new_connection()
         try:
