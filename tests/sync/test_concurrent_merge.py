@@ -182,3 +182,46 @@ def test_four_clerks_merging_at_once_give_the_serial_result(
     assert got["versions"] == expected["versions"]
     assert got["bundles"] == expected["bundles"]
     assert got["findings"] == expected["findings"]
+
+
+@pytest.mark.postgres
+def test_reading_is_not_blocked_while_a_clerk_merges(tmp_path: Path, postgres_url: str) -> None:
+    """One clerk's merge holds the merge lock (its transaction open); another clerk's desk
+    still reads the district: officers, findings, coverage."""
+    import threading
+
+    from tpsdesk.sync.coverage import read_coverage
+    from tpsdesk.sync.merge import _one_merge_at_a_time
+
+    keyring = tmp_path / "district.tpsdesk"
+    store, tps = _district(keyring, postgres_url)
+    merging, desk = store, Store.open(keyring, MERGE_PASSPHRASE)
+    first = _bundles(tps)[0]
+    holding, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def merge_and_wait() -> None:
+        try:
+            with merging.transaction() as session:
+                assert _one_merge_at_a_time(session, first) is None  # the lock is held
+                holding.set()
+                release.wait(60)
+        except BaseException as exc:
+            failures.append(exc)
+            holding.set()
+
+    thread = threading.Thread(target=merge_and_wait)
+    thread.start()
+    try:
+        assert holding.wait(60)
+        read: list[object] = []
+        reader = threading.Thread(target=lambda: read.append((_result(desk), read_coverage(desk))))
+        reader.start()
+        reader.join(60)  # a blocked read would still be waiting for the merge's lock
+        assert read, "the desk's reads waited for the merge"
+    finally:
+        release.set()
+        thread.join(60)
+        desk.close()
+        merging.close()
+    assert not failures
