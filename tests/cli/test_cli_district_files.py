@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from tpsdesk.cli import main
 from tpsdesk.sync.setup import read_setup_file
 
+# Runs on SQLite and on PostgreSQL (tests/cli/conftest.py).
+BOTH_BACKENDS = True
+
 
 def _world(runner: CliRunner, store_path: Path) -> Path:
     assert runner.invoke(main, ["init", "--district"]).exit_code == 0

@@ -27,6 +27,9 @@ from click.testing import CliRunner, Result
 from tpsdesk.cli import main
 from tpsdesk.i18n import set_language
 
+# Runs on SQLite and on PostgreSQL (tests/cli/conftest.py).
+BOTH_BACKENDS = True
+
 AREA_CSV = (
     "kecamatan_code,kecamatan_name,kelurahan_code,kelurahan_name,tps_number,tps_address\n"
     "35.73.05,Lowokwaru,35.73.05.1001,Tunggulwulung,1,Jl. Mawar 1\n"
@@ -116,9 +119,13 @@ class World:
         return data
 
 
-def new_district(runner: CliRunner, folder: Path, code: str = "35.73") -> Desk:
+def new_district(
+    runner: CliRunner, folder: Path, code: str = "35.73", *, other: bool = False
+) -> Desk:
+    """A district desk; `other`: a second district, in its own file (the test's database, on
+    the postgresql backend, holds the first one)."""
     desk = Desk(runner, folder / "district.store")
-    desk.ok("init", "--district")
+    desk.ok("init", "--district", env={"TPSDESK_DATABASE_URL": None} if other else None)
     desk.ok("district", "settings", "--name", "Kota Malang", "--code", code)
     csv = folder / "area.csv"
     csv.write_text(AREA_CSV, encoding="utf-8")
@@ -396,7 +403,7 @@ def test_merge_of_a_folder_skips_what_is_not_a_bundle(world: World, sent: Path) 
 def test_bundle_for_another_district(world: World, runner: CliRunner) -> None:
     world.laptop.ok("demo", "--officers", "2")
     bundle = Path(world.export()["written"])
-    elsewhere = new_district(runner, world.tmp / "elsewhere", code="35.07")
+    elsewhere = new_district(runner, world.tmp / "elsewhere", code="35.07", other=True)
     elsewhere.ok("district", "devices")  # its district tables exist before the snapshot
     says = [bundle.name, "addressed to another key"]
     elsewhere.refused("district", "merge", bundle, says=says)
@@ -470,7 +477,8 @@ def test_setup_files_for_another_area_or_older(world: World) -> None:
     bundle = Path(world.export()["written"])
     laptop.refused("enroll", bundle, "--fingerprint", world.district_fp, says=bundle.name)
     # A setup file signed by another district key, on an enrolled laptop.
-    stranger = new_district(world.runner, world.tmp / "elsewhere")  # same code, another key
+    # Same code, another key.
+    stranger = new_district(world.runner, world.tmp / "elsewhere", other=True)
     foreign = Path(stranger.json("district", "setup-file", KEL_A, "--out", world.tmp)["path"])
     assert stranger.identity()["fingerprint"] != world.district_fp
     fp = stranger.identity()["fingerprint"]

@@ -14,6 +14,9 @@ from tpsdesk.cli import main
 from tpsdesk.i18n import set_language
 from tpsdesk.sync.fingerprint import normalize_fingerprint
 
+# Runs on SQLite and on PostgreSQL (tests/cli/conftest.py).
+BOTH_BACKENDS = True
+
 AREA_CSV = (
     "kecamatan_code,kecamatan_name,kelurahan_code,kelurahan_name,tps_number,tps_address\n"
     "35.73.05,Lowokwaru,35.73.05.1001,Tunggulwulung,1,Jl. Mawar 1\n"

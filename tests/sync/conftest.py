@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import FAST_KDF, new_store
+from tests.factories import BACKENDS, FAST_KDF, backend_url, new_store
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.problems import Sex
@@ -30,8 +30,8 @@ M_KEL_A = "35.73.05.1001"
 M_KEL_B = "35.73.05.1002"
 
 
-def make_store(path: Path, role: str) -> Store:
-    return new_store(path, passphrase=MERGE_PASSPHRASE, role=role)
+def make_store(path: Path, role: str, database_url: str | None = None) -> Store:
+    return new_store(path, passphrase=MERGE_PASSPHRASE, role=role, database_url=database_url)
 
 
 def load_area(store: Store) -> dict[str, str]:
@@ -46,9 +46,10 @@ def load_area(store: Store) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def district_store(tmp_path: Path) -> Iterator[Store]:
-    store = make_store(tmp_path / "district" / "tpsdesk.store", "district")
+@pytest.fixture(params=BACKENDS)
+def district_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A district store, on SQLite and (marked postgres) on PostgreSQL."""
+    store = make_store(tmp_path / "district" / "tpsdesk.store", "district", backend_url(request))
     ensure_district_tables(store)
     yield store
     store.close()

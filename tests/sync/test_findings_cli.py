@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.factories import BACKENDS, backend_url
 
 from tpsdesk.cli import main
 from tpsdesk.sync import district
@@ -46,12 +47,13 @@ class Office:
         return data
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> Office:
+@pytest.fixture(params=BACKENDS)
+def office(tmp_path: Path, request: pytest.FixtureRequest) -> Office:
     """A district store with one conflict (two laptops renamed one officer) and one duplicate
-    NIK (two officers), closed so that the command line can open it."""
+    NIK (two officers), closed so that the command line can open it; on SQLite and on
+    PostgreSQL."""
     path = tmp_path / "district" / "tpsdesk.store"
-    store = make_store(path, "district")
+    store = make_store(path, "district", backend_url(request))
     try:
         ensure_district_tables(store)
         tps = load_area(store)

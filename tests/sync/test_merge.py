@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import col, select
+from tests.factories import store_snapshot
 
 from tpsdesk.domain.names import name_key
 from tpsdesk.store.db import Store
@@ -43,8 +44,8 @@ def findings(store: Store, kind: FindingKind | None = None) -> list[Finding]:
         return list(session.exec(query))
 
 
-def snapshot(store: Store) -> bytes:
-    return store._conn.serialize()
+def snapshot(store: Store) -> object:
+    return store_snapshot(store)
 
 
 def test_new_officer_is_accepted_and_shown(
@@ -626,6 +627,8 @@ def test_likely_duplicates_across_bundles_with_accents_through_the_district_inde
     again = officer_row(device=a, counter=2, tps_id=district_area["a2"], name="DESY RAHMA", seq=2)
     report = merge_bundle(district_store, make_bundle(a, key_a, [again], seq_from=2))
     assert [d.kind for d in report.duplicates] == ["likely_duplicate"]
+    if district_store.backend == "postgresql":
+        return  # keys computed in Python among those born that day (sync/findings.py)
     with district_store.read() as session:
         plan = session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + _SAME_PERSON, ("desy rahma", "1985-03-14")

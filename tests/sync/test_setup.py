@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from tests.factories import FAST_KDF
+from tests.factories import BACKENDS, FAST_KDF, backend_url
 
 from tpsdesk.domain.nik import synthetic_nik
 from tpsdesk.domain.officer import OfficerFields
@@ -95,8 +95,12 @@ class District:
         return identity.fingerprint
 
 
-def make_district(path: Path, *, name: str = "Kota Malang", code: str = "35.73") -> District:
-    store, _recovery = Store.create(path, PASSPHRASE, role="district", kdf=KDF)
+def make_district(
+    path: Path, *, name: str = "Kota Malang", code: str = "35.73", database_url: str | None = None
+) -> District:
+    store, _recovery = Store.create(
+        path, PASSPHRASE, role="district", kdf=KDF, database_url=database_url
+    )
     set_district_settings(store, name=name, code=code)
     kec, kel_a, kel_b = KEC, KEL_A, KEL_B
     if code != "35.73":
@@ -119,9 +123,9 @@ def _english() -> Iterator[None]:
     set_language("en")
 
 
-@pytest.fixture
-def district(tmp_path: Path) -> Iterator[District]:
-    made = make_district(tmp_path / "district" / "d.store")
+@pytest.fixture(params=BACKENDS)
+def district(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[District]:
+    made = make_district(tmp_path / "district" / "d.store", database_url=backend_url(request))
     yield made
     made.store.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,11 +27,14 @@ from tpsdesk.terminal import json_safe, printable_lines
 
 if TYPE_CHECKING:
     from tpsdesk.store.db import Store
+    from tpsdesk.store.pg_url import DatabaseTarget
     from tpsdesk.store.vault import KdfParams
 
 PASSPHRASE_ENV = "TPSDESK_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "TPSDESK_NEW_PASSPHRASE"
 FAST_KDF_ENV = "TPSDESK_TEST_FAST_KDF"
+DATABASE_URL_ENV = "TPSDESK_DATABASE_URL"
+DATABASE_PASSWORD_ENV = "TPSDESK_DATABASE_PASSWORD"
 MAX_SECRET_FILE_BYTES = 4096
 PROMPT_ATTEMPTS = 3
 LIST_PAGE = 1000
@@ -307,9 +311,41 @@ def _open_store(ctx: click.Context) -> Iterator[Store]:
         raise StoreMissing(path)  # before asking for a passphrase that cannot help
     store = Store.open(path, _passphrase(ctx))
     try:
+        if store.database is not None:
+            warn_database(store.database)
         yield store
     finally:
         store.close()
+
+
+def database_target(url: str, *, insecure: bool) -> DatabaseTarget:
+    """A database URL checked (TLS unless `insecure`), its password from the URL, else
+    $TPSDESK_DATABASE_PASSWORD, else a hidden prompt at a terminal (empty: none)."""
+    from tpsdesk.store.pg_url import DatabaseUrlError, parse_database_url
+
+    try:
+        target = parse_database_url(url, insecure=insecure)
+        if not target.password:
+            password = os.environ.get(DATABASE_PASSWORD_ENV)
+            if password is None and sys.stdin.isatty():
+                password = click.prompt(
+                    _("Database password (empty: none)"),
+                    default="",
+                    show_default=False,
+                    hide_input=True,
+                    err=True,
+                )
+            if password:
+                target = parse_database_url(url, password=password, insecure=insecure)
+    except DatabaseUrlError as exc:
+        fail(exc.message)
+    return target
+
+
+def warn_database(target: DatabaseTarget) -> None:
+    """The warnings of a connection weaker than TLS with the server's name verified."""
+    for line in target.warnings():
+        click.echo(printable_lines(line), err=True)
 
 
 def _echo_json(value: Any) -> None:

@@ -13,6 +13,7 @@ import click
 from tpsdesk.cli import (
     area,
     bundle,
+    database,
     demo,
     district,
     district_files,
@@ -90,6 +91,9 @@ for _command in (
     bundle.receipt,
     export.settings,
     export.export,
+    database.db_info,
+    database.db_roles,
+    database.db_connect,
 ):
     main.add_command(_command)
 

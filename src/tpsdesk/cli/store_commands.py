@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from tpsdesk.cli.common import (
+    DATABASE_URL_ENV,
     NEW_PASSPHRASE_ENV,
     PASSPHRASE_ENV,
     _echo_json,
@@ -24,9 +25,11 @@ from tpsdesk.cli.common import (
     _store_option,
     cli_command,
     cli_group,
+    database_target,
     fail,
     kdf_params_from_env,
     option,
+    warn_database,
 )
 from tpsdesk.i18n import N_, _, ngettext
 from tpsdesk.terminal import printable
@@ -43,9 +46,30 @@ if TYPE_CHECKING:
     help=N_("Create a province store (it merges its districts' roll-up files)."),
 )
 @option("--operator", default="", help=N_("Who works on this store (shown in the audit trail)."))
+@option(
+    "--database",
+    "database_url",
+    help=N_(
+        "District or province store only: keep the data in this PostgreSQL database "
+        "(postgresql://user@host/database, or $TPSDESK_DATABASE_URL); the store file then "
+        "holds the keys and the connection."
+    ),
+)
+@option(
+    "--insecure-database",
+    is_flag=True,
+    help=N_("Allow a database server reached without TLS (a trusted network only)."),
+)
 @_store_option
 @click.pass_context
-def init(ctx: click.Context, district: bool, province: bool, operator: str) -> None:
+def init(
+    ctx: click.Context,
+    district: bool,
+    province: bool,
+    operator: str,
+    database_url: str | None,
+    insecure_database: bool,
+) -> None:
     from tpsdesk.store.db import Store
     from tpsdesk.store.vault import StoreExists
     from tpsdesk.sync.identity import ensure_device_identity
@@ -55,17 +79,45 @@ def init(ctx: click.Context, district: bool, province: bool, operator: str) -> N
         fail(_("Give --district or --province, not both."))
     if os.path.lexists(path):
         raise StoreExists(path)
+    target = None
+    office = district or province
+    if office and not database_url:
+        # The environment names the office's database; a field laptop's init ignores it.
+        database_url = os.environ.get(DATABASE_URL_ENV) or None
+    if database_url:
+        if not office:
+            fail(
+                _(
+                    "Only a district or province store can keep its data in PostgreSQL; "
+                    "a field laptop's store stays in its encrypted file."
+                )
+            )
+        target = database_target(database_url, insecure=insecure_database)
+        warn_database(target)
     passphrase = _new_passphrase(ctx, from_file=None, env=PASSPHRASE_ENV, allow_current=True)
     role = "province" if province else "district" if district else "field"
     store, recovery_key = Store.create(
-        path, passphrase, role=role, operator=operator, kdf=kdf_params_from_env()
+        path,
+        passphrase,
+        role=role,
+        operator=operator,
+        kdf=kdf_params_from_env(),
+        database_url=target,
     )
     try:
         identity = ensure_device_identity(store)
+        if target is not None:
+            from tpsdesk.sync.district_models import ensure_district_tables
+
+            # Every table and index now, by the role that owns the schema: clerks' roles
+            # then never need to create anything.
+            ensure_district_tables(store)
     finally:
         store.close()
     click.echo(_("Store created: {path}").format(path=str(path)))
     click.echo(_("Role: {role}").format(role=_role_label(role)))
+    if target is not None:
+        click.echo(_("Data kept in: {where}").format(where=target.where))
     click.echo(_("Device fingerprint: {fingerprint}").format(fingerprint=identity.fingerprint))
     rule = "=" * 64
     click.echo()

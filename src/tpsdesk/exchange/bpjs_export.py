@@ -527,7 +527,7 @@ def export_bpjs(
     with store.read() as session:
         total = (
             session.connection()
-            .execute(text("SELECT count(*) FROM officer WHERE deleted = 0"))
+            .execute(text("SELECT count(*) FROM officer WHERE NOT deleted"))
             .scalar_one()
         )
         steps = 2 * total

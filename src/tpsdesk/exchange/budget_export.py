@@ -126,7 +126,7 @@ def export_budget(
     with store.read() as session:
         expected = (
             session.connection()
-            .execute(text("SELECT count(*) FROM officer WHERE deleted = 0"))
+            .execute(text("SELECT count(*) FROM officer WHERE NOT deleted"))
             .scalar_one()
         )
     if expected == 0:

@@ -26,7 +26,7 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     convert = _Converter(processors)
     values = [convert([row.get(name, default) for name, default in pairs]) for row in rows]
     listed = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join("?" for _ in names)
+    marks = ", ".join(_mark(connection.dialect) for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
 
 
@@ -49,12 +49,18 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     for names, group in runs:
         convert = _Converter(_processors(connection.dialect, table_name, names))
         values = [convert([*(row[name] for name in names), row["id"]]) for row in group]
-        assignments = ", ".join(f'"{name}" = ?' for name in names)
+        mark = _mark(connection.dialect)
+        assignments = ", ".join(f'"{name}" = {mark}' for name in names)
         result = connection.exec_driver_sql(
-            f'UPDATE "{table_name}" SET {assignments} WHERE "id" = ?', values
+            f'UPDATE "{table_name}" SET {assignments} WHERE "id" = {mark}', values
         )
         if result.rowcount != len(values):
             raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
+
+
+def _mark(dialect: Dialect) -> str:
+    """The driver's positional parameter mark: sqlite3's `?`, psycopg's `%s`."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 class _Converter:

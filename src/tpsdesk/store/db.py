@@ -4,6 +4,10 @@ The database lives only in memory (`sqlite3.connect(":memory:")`, temp_store=MEM
 vault holds its serialized image, sealed. Every committed transaction is saved before
 `transaction()` returns. All access goes through one re-entrant lock: StaticPool shares a
 single connection, and the UI calls in from worker threads.
+
+A district store may keep its data in PostgreSQL instead (`create(..., database_url=…)`): the
+vault file is then its keyring (store/keyring.py: private keys and the connection), every
+transaction commits on the server, `save()` has nothing to write (docs/postgres.md).
 """
 
 from __future__ import annotations
@@ -17,23 +21,37 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, select
 
 from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
+from .backend import connection_message, postgres_engine
+from .keyring import (
+    META_DATABASE_PASSWORD,
+    META_DATABASE_URL,
+    META_INSECURE,
+    Keyring,
+    KeyringConflict,
+    conflict_message,
+    keyring_values,
+)
 from .models import DeviceHistory, new_id, utcnow
+from .pg_url import DatabaseTarget, DatabaseUrlError, parse_database_url
 from .schema import HEAD, SCHEMA_VERSION, current_revision, upgrade_schema
 from .vault import KdfParams, RewrapPlan, Vault
 from .versioning import (
+    KEYRING_CHANGES,
+    KEYRING_KEY,
     META_DEVICE_COUNTER,
     META_DEVICE_ID,
     META_DEVICE_SEQ,
@@ -50,6 +68,7 @@ log = logging.getLogger(__name__)
 ROLES = ("field", "district", "province")
 # Roles of an office store: district tables, office keys (a province is a district one level up).
 OFFICE_ROLES = ("district", "province")
+BACKENDS = ("sqlite", "postgresql")
 
 # StoreMeta keys (besides the device keys in versioning).
 META_SCHEMA_VERSION = "schema_version"
@@ -84,6 +103,28 @@ class Conflict(StoreError):
 
 class IncompatibleStore(StoreError):
     """The store was written by a newer tpsdesk, or is not a tpsdesk database."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The district's PostgreSQL database cannot be reached or refused the connection."""
+
+
+@contextmanager
+def _connecting(target: DatabaseTarget) -> Iterator[None]:
+    """A failure to connect to `target` as `DatabaseUnavailable`, naming host and database."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseUnavailable(connection_message(target, exc)) from None
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(connection_message(target, exc)) from None
+        raise
+
+
+# Taken while a PostgreSQL store is created in a database, so two keyrings made at once for
+# the same database cannot both install a store there.
+_CREATE_LOCK = 0x7470_7364_6573_6B01
 
 
 def new_device_id() -> str:
@@ -166,12 +207,21 @@ class Store:
     path: Path
 
     def __init__(
-        self, path: Path, vault: Vault, conn: sqlite3.Connection, engine: Engine | None = None
+        self,
+        path: Path,
+        vault: Vault,
+        conn: sqlite3.Connection | None,
+        engine: Engine | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.path = path
         self._vault = vault
         self._conn = conn
-        self._engine = engine if engine is not None else _engine_for(conn)
+        self._keyring = keyring
+        if engine is None:
+            assert conn is not None
+            engine = _engine_for(conn)
+        self._engine = engine
         self._lock = threading.RLock()
         self._session: Session | None = None
         self._depth = 0
@@ -196,11 +246,33 @@ class Store:
         role: str = "field",
         operator: str = "",
         kdf: KdfParams | None = None,
+        database_url: str | DatabaseTarget | None = None,
     ) -> tuple[Store, str]:
-        """Create a new store file; returns the open store and the one-time recovery key."""
+        """Create a new store file; returns the open store and the one-time recovery key.
+
+        With `database_url`, a district store on PostgreSQL: the file at `path` is its
+        keyring (private keys, connection) and the data goes to that (empty) database.
+        """
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
         path = Path(path)
+        if database_url is not None:
+            if role not in OFFICE_ROLES:
+                raise StoreError(
+                    _(
+                        "Only a district or province store can keep its data in PostgreSQL; "
+                        "a field laptop's store stays in its encrypted file."
+                    )
+                )
+            try:
+                target = (
+                    database_url
+                    if isinstance(database_url, DatabaseTarget)
+                    else parse_database_url(database_url)
+                )
+            except DatabaseUrlError as exc:
+                raise StoreError(exc.message) from None
+            return cls._create_postgres(path, passphrase, target, role, operator, kdf)
         conn = _new_connection()
         try:
             _configure(conn)
@@ -302,6 +374,11 @@ class Store:
                 raise IncompatibleStore(
                     _("The store's contents are not a tpsdesk database.")
                 ) from exc
+            values = keyring_values(conn)
+            if values is not None:
+                conn.close()
+                # A keyring restored or recovered keeps the device id: it lives on the server.
+                return cls._open_postgres(path, vault, values)
             store = cls(path, vault, conn)
             store._prepare(new_device_reason)
         except BaseException:
@@ -309,6 +386,167 @@ class Store:
             vault.close()
             raise
         return store
+
+    # -- PostgreSQL --------------------------------------------------------------------------
+
+    @classmethod
+    def _create_postgres(
+        cls,
+        path: Path,
+        passphrase: str,
+        target: DatabaseTarget,
+        role: str,
+        operator: str,
+        kdf: KdfParams | None,
+    ) -> tuple[Store, str]:
+        store_id = new_id()
+        engine = postgres_engine(target)
+        try:
+            with _connecting(target), engine.connect():
+                pass  # reachable before any file is written
+            keyring, recovery_key = Keyring.create(path, passphrase, target, store_id, kdf)
+        except BaseException:
+            engine.dispose()
+            raise
+        try:
+            with _connecting(target), Session(engine) as session:
+                connection = session.connection()
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK}
+                )
+                if inspect(connection).has_table("store_meta"):
+                    other = get_meta(session, META_STORE_ID)
+                    if other is not None:
+                        raise StoreError(
+                            _(
+                                "{where} already holds another tpsdesk store; a new district "
+                                "store needs an empty database."
+                            ).format(where=target.where)
+                        )
+                upgrade_schema(connection)
+                device_id = new_device_id()
+                for key, value in (
+                    (META_SCHEMA_VERSION, SCHEMA_VERSION),
+                    (META_STORE_ID, store_id),
+                    (META_ROLE, role),
+                    (META_DEVICE_ID, device_id),
+                    (META_DEVICE_COUNTER, 0),
+                    (META_DEVICE_SEQ, 0),
+                    (META_OPERATOR, operator),
+                    (META_CREATED_AT, utcnow().isoformat()),
+                ):
+                    set_meta(session, key, value)
+                session.add(DeviceHistory(device_id=device_id))
+                audit(session, StoreState(device_id, operator), "store_create", note=role)
+                session.commit()
+        except BaseException:
+            engine.dispose()
+            keyring.close()
+            _remove_keyring(path)
+            raise
+        store = cls(path, keyring.vault, None, engine, keyring)
+        store._load_meta()
+        return store, recovery_key
+
+    @classmethod
+    def _open_postgres(cls, path: Path, vault: Vault, values: dict[str, Any]) -> Store:
+        keyring = Keyring(vault, values)
+        target = keyring.target
+        engine = postgres_engine(target)
+        try:
+            with _connecting(target), Session(engine) as session:
+                connection = session.connection()
+                if not inspect(connection).has_table("store_meta"):
+                    raise IncompatibleStore(
+                        _("{where} holds no tpsdesk store.").format(where=target.where)
+                    )
+                if get_meta(session, META_STORE_ID) != keyring.store_id:
+                    raise IncompatibleStore(
+                        _("{where} holds another tpsdesk store than this keyring's.").format(
+                            where=target.where
+                        )
+                    )
+                version = get_meta(session, META_SCHEMA_VERSION)
+                if not isinstance(version, int) or version > SCHEMA_VERSION:
+                    raise IncompatibleStore(
+                        _(
+                            "This store was written by a newer version of tpsdesk. "
+                            "Update tpsdesk first."
+                        )
+                    )
+                if current_revision(connection) != HEAD:
+                    # Alembic revisions (the owner role's right: a clerk role cannot migrate).
+                    upgrade_schema(connection)
+                session.commit()
+            store = cls(path, vault, None, engine, keyring)
+            with _connecting(target):
+                store._load_meta()
+        except BaseException:
+            engine.dispose()
+            keyring.close()
+            raise
+        return store
+
+    @property
+    def backend(self) -> str:
+        """Where the data lives: "sqlite" (the encrypted file) or "postgresql"."""
+        return "sqlite" if self._keyring is None else "postgresql"
+
+    @property
+    def database(self) -> DatabaseTarget | None:
+        """The PostgreSQL connection of a district store (password inside: never show it)."""
+        return None if self._keyring is None else self._keyring.target
+
+    def set_database(self, target: DatabaseTarget) -> None:
+        """Point this keyring at another connection to the same store: another role (the
+        clerk's rather than the owner's), host name or password. Checked first: the new
+        connection must reach this very store."""
+        with self._lock:
+            self._check_open()
+            if self._keyring is None:
+                raise StoreError(_("This store keeps its data in its own file, not in PostgreSQL."))
+            if self._session is not None:
+                raise TransactionOpen(_("The store cannot be saved while a change is still open."))
+            engine = postgres_engine(target)
+            try:
+                with _connecting(target), Session(engine) as session:
+                    if get_meta(session, META_STORE_ID) != self._store_id:
+                        raise IncompatibleStore(
+                            _("{where} holds another tpsdesk store than this keyring's.").format(
+                                where=target.where
+                            )
+                        )
+                old = self._keyring.target
+                self._keyring.write(
+                    {
+                        META_DATABASE_URL: (old.url, target.url),
+                        META_DATABASE_PASSWORD: (old.password, target.password),
+                        META_INSECURE: (old.insecure, target.insecure),
+                    }
+                )
+            except KeyringConflict:
+                engine.dispose()
+                raise StoreError(conflict_message()) from None
+            except BaseException:
+                engine.dispose()
+                raise
+            previous, self._engine = self._engine, engine
+            previous.dispose()
+
+    def _bind_keyring(self, session: Session) -> None:
+        if self._keyring is not None:
+            session.info[KEYRING_KEY] = self._keyring
+
+    def _write_keyring(self, session: Session) -> None:
+        """Write the secrets this transaction changed to the keyring, before the database
+        commits (an unused key left in the keyring by a failed commit is harmless)."""
+        changes = session.info.pop(KEYRING_CHANGES, None)
+        if self._keyring is None or not changes:
+            return
+        try:
+            self._keyring.write(changes)
+        except KeyringConflict:
+            raise StoreError(conflict_message()) from None
 
     def _prepare(self, new_device_reason: str | None) -> None:
         """Migrate an older schema and start a new device id if needed; save if anything changed."""
@@ -341,7 +579,7 @@ class Store:
                 self._start_new_device(session, reason)
                 changed = True
             session.commit()
-        if migrated:
+        if migrated and self._conn is not None:
             # A migration that dropped indexes leaves free pages, which the image would carry
             # into every save. VACUUM runs in memory (temp_store=MEMORY) with no transaction open.
             self._conn.execute("VACUUM")
@@ -392,7 +630,8 @@ class Store:
             self._closed = True
             try:
                 self._engine.dispose()
-                self._conn.close()
+                if self._conn is not None:
+                    self._conn.close()
             finally:
                 self._vault.close()
 
@@ -434,6 +673,7 @@ class Store:
             session = Session(self._engine, expire_on_commit=False)
             who = self._operator if actor is None else actor
             session.info[STATE_KEY] = StoreState(self._device_id, who)
+            self._bind_keyring(session)
             self._session = session
             self._doomed = False
             try:
@@ -441,6 +681,7 @@ class Store:
                     yield session
                     if self._doomed:
                         raise StoreError(_("The change was cancelled because a step of it failed."))
+                    self._write_keyring(session)
                     session.commit()
                 except BaseException:
                     session.rollback()
@@ -449,6 +690,8 @@ class Store:
             finally:
                 session.close()
                 self._session = None
+            if self._keyring is not None:
+                return  # PostgreSQL committed it; the keyring was written with its secrets
             if self._batch_depth:
                 self.unsaved = True
             else:
@@ -483,6 +726,7 @@ class Store:
                 yield self._session
                 return
             session = Session(self._engine, autoflush=False)
+            self._bind_keyring(session)
             try:
                 yield session
             finally:
@@ -490,9 +734,18 @@ class Store:
                 session.close()
 
     def save(self) -> None:
-        """Seal and write the current image. Refused while a transaction is open."""
+        """Seal and write the current image. Refused while a transaction is open.
+
+        On PostgreSQL nothing to do: the server committed every transaction."""
         with self._lock:
             self._check_open()
+            if self._conn is None:
+                if self._session is not None:
+                    raise TransactionOpen(
+                        _("The store cannot be saved while a change is still open.")
+                    )
+                self.unsaved = False
+                return
             if self._session is not None or self._conn.in_transaction:
                 raise TransactionOpen(_("The store cannot be saved while a change is still open."))
             image = self._conn.serialize()
@@ -527,6 +780,15 @@ class Store:
         files left under an older passphrase."""
         with self._lock:
             self._check_open()
+            if self._keyring is not None:
+                if self._session is not None:
+                    raise TransactionOpen(
+                        _("The store cannot be saved while a change is still open.")
+                    )
+                return self._keyring.change_passphrase(
+                    new_passphrase, remove_unreadable=remove_unreadable
+                )
+            assert self._conn is not None
             if self._session is not None or self._conn.in_transaction:
                 raise TransactionOpen(_("The store cannot be saved while a change is still open."))
             return self._vault.change_passphrase(
@@ -590,3 +852,12 @@ class Store:
                     DEFAULT_CATALOGUE if data is None else PostCatalogue.from_dict(data)
                 )
             return self._catalogue
+
+
+def _remove_keyring(path: Path) -> None:
+    """Remove a keyring file made for a database that then refused the store."""
+    from .vault import backup_paths
+
+    for other in (path, *backup_paths(path)):
+        with suppress(OSError):
+            other.unlink()

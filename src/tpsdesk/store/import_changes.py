@@ -159,7 +159,7 @@ def removed_by_district(session: Session, niks: Iterable[str]) -> set[str]:
         chunk = wanted[start : start + _IN_CHUNK]
         marks = ", ".join(f":n{i}" for i in range(len(chunk)))
         query = text(
-            "SELECT o.nik FROM officer o WHERE o.deleted = 1 AND o.nik IN (" + marks + ") "
+            "SELECT o.nik FROM officer o WHERE o.deleted AND o.nik IN (" + marks + ") "
             "AND NOT EXISTS (SELECT 1 FROM change_log c WHERE c.row_id = o.id "
             "AND c.device_id = o.version_device AND c.version_counter = o.version_counter)"
         )

@@ -38,6 +38,7 @@ from ..domain.problems import Problem, Severity
 from ..i18n import _
 from .area_scope import check_placement, enrolled_area
 from .db import Store, StoreError
+from .dialect import is_postgres
 from .import_changes import FieldChange, PlaceNames, field_changes, removed_by_district
 from .models import Action, Kecamatan, Kelurahan, Officer, OfficerStatus, Tps, new_id
 from .officers import Placement, _values
@@ -213,6 +214,11 @@ def mask_nik(nik: str) -> str:
 
 
 def _marker(session: Session) -> int:
+    if is_postgres(session):
+        # No total_changes() there, and other clerks write too: every write of the store
+        # appends to the audit trail, whose ids only grow.
+        query = text("SELECT coalesce(max(id), 0) FROM audit_entry")
+        return int(session.execute(query).scalar_one())
     return int(session.execute(text("SELECT total_changes()")).scalar_one())
 
 

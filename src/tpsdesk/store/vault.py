@@ -16,7 +16,9 @@ import secrets
 import stat
 import struct
 import threading
+import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1196,6 +1198,39 @@ class Vault:
         with contextlib.suppress(OSError):
             _fsync_dir(self.path.parent)
         return left
+
+    # ---- shared use (a district keyring several clerks open at once)
+
+    def share(self) -> None:
+        """Release the file lock but keep the keys: other processes may open the same file
+        (a PostgreSQL district keyring). Writes then go through `exclusive()`."""
+        with self._mutex:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def exclusive(self, wait_seconds: float = 10.0) -> Iterator[bytes]:
+        """Hold the file lock (waiting up to `wait_seconds`) and yield the image as it is on
+        disk now: another process may have written the file since this one read it, so its
+        header is taken as the current one. `save()`/`change_passphrase()` inside write it."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._lock.acquire()
+                break
+            except StoreLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+        try:
+            with self._mutex:
+                opened = self._reopen(self.path)
+                if opened is None:
+                    raise DamagedStore(None)
+                parsed, image = opened
+                self._header = parsed.header
+            yield image
+        finally:
+            self._lock.release()
 
     # ---- closing
 

@@ -58,12 +58,38 @@ def _meta_row(session: Session, key: str) -> StoreMeta | None:
     return cache[key]
 
 
+# The private-key rows: on a PostgreSQL district store they live in the keyring file, never on
+# the server. A session of such a store carries the keyring in `info[KEYRING_KEY]` (set by
+# `Store`); `get_meta`/`set_meta` of these keys go to it, and the changes wait in
+# `info[KEYRING_CHANGES]` ({key: (value before, new value)}) until the store commits.
+SECRET_KEYS = frozenset({"district_keys", "device_signing_key", "device_receipt_keys"})
+KEYRING_KEY = "tpsdesk.keyring"
+KEYRING_CHANGES = "tpsdesk.keyring_changes"
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
 def get_meta(session: Session, key: str, default: Any = None) -> Any:
+    ring = session.info.get(KEYRING_KEY)
+    if ring is not None and key in SECRET_KEYS:
+        changes = session.info.get(KEYRING_CHANGES, {})
+        if key in changes:
+            return _copy(changes[key][1])
+        value = ring.get(key)
+        return default if value is None else _copy(value)
     row = _meta_row(session, key)
     return default if row is None else json.loads(row.value)
 
 
 def set_meta(session: Session, key: str, value: Any) -> None:
+    ring = session.info.get(KEYRING_KEY)
+    if ring is not None and key in SECRET_KEYS:
+        changes = session.info.setdefault(KEYRING_CHANGES, {})
+        before = changes[key][0] if key in changes else ring.get(key)
+        changes[key] = (before, _copy(value))
+        return
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     row = _meta_row(session, key)
     if row is None:
@@ -73,6 +99,31 @@ def set_meta(session: Session, key: str, value: Any) -> None:
     elif row.value != text:
         row.value = text
         session.add(row)
+
+
+_COUNTERS_LOCKED = "tpsdesk.counters_locked"
+
+
+def lock_counters(session: Session) -> None:
+    """On PostgreSQL, lock the device counter rows until this transaction ends (SELECT … FOR
+    UPDATE), read afresh: several clerks' processes share one device id and its counters, and
+    each must take numbers after the other's, never the same ones. SQLite has one writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_COUNTERS_LOCKED) is transaction:
+        return
+    keys = (META_DEVICE_COUNTER, META_DEVICE_SEQ)
+    query = (
+        select(StoreMeta)
+        .where(col(StoreMeta.key).in_(keys))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    cache: dict[str, StoreMeta | None] = session.info.setdefault(_META_CACHE, {})
+    for row in session.exec(query):
+        cache[row.key] = row
+    session.info[_COUNTERS_LOCKED] = session.get_transaction()
 
 
 def content_of(row: SyncFields) -> dict[str, Any]:
@@ -125,6 +176,7 @@ def stamp_rows(
     state = state or state_of(session)
     if state.device_id != get_meta(session, META_DEVICE_ID):
         raise RuntimeError("store state does not match the store's device")
+    lock_counters(session)
     counter = int(get_meta(session, META_DEVICE_COUNTER, 0))
     seq = int(get_meta(session, META_DEVICE_SEQ, 0))
     table_name = str(model.__tablename__)

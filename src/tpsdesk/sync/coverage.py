@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from tpsdesk.domain.posts import Unit
 from tpsdesk.store.completion import AreaFill, area_completion
 from tpsdesk.store.db import Store
+from tpsdesk.store.dialect import Spelled
 from tpsdesk.store.models import Officer
 from tpsdesk.sync.district import officers_under_review, require_district
 from tpsdesk.sync.district_models import BundleStatus, Device, DeviceStatus, ReceivedBundle
@@ -92,11 +93,11 @@ def late_kelurahan(coverage: Coverage, kecamatan_code: str, since: date | None) 
 # Enrolled: a participant number recorded (`bpjs_number > ''` leaves out NULL and "").
 # TPS officers (nearly all) in a plain scan grouped by TPS alone, as completion counts them;
 # the few of kelurahan and kecamatan posts through the index that leaves TPS officers out.
-_ENROLLED_TPS = text(
+_ENROLLED_TPS = Spelled(
     "SELECT tps_id, count(*) FROM officer NOT INDEXED "
     "WHERE deleted = 0 AND tps_id IS NOT NULL AND bpjs_number > '' GROUP BY tps_id"
 )
-_ENROLLED_UNITS = text(
+_ENROLLED_UNITS = Spelled(
     "SELECT kelurahan_code, kecamatan_code, count(*) FROM officer "
     "WHERE tps_id IS NULL AND deleted = 0 AND bpjs_number > '' "
     "GROUP BY kelurahan_code, kecamatan_code"
@@ -113,9 +114,9 @@ def _place(tps_id: str | None, kelurahan_code: str | None, kecamatan_code: str) 
 
 def _enrolled(session: Session) -> Counter[Place]:
     counts: Counter[Place] = Counter()
-    for tps_id, n in session.execute(_ENROLLED_TPS):
+    for tps_id, n in session.execute(_ENROLLED_TPS.for_(session)):
         counts[(Unit.TPS, tps_id)] += n
-    for kelurahan_code, kecamatan_code, n in session.execute(_ENROLLED_UNITS):
+    for kelurahan_code, kecamatan_code, n in session.execute(_ENROLLED_UNITS.for_(session)):
         counts[_place(None, kelurahan_code, kecamatan_code)] += n
     return counts
 

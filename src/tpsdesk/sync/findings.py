@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
@@ -44,6 +45,29 @@ _SAME_PERSON = (
     f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
     "AND deleted = 0"
 )
+
+
+# PostgreSQL: the live officers born on the given days (ix_officer_name_key there is on the
+# birth date); their name keys are computed here, by `domain.names.name_key` itself.
+_BORN_ON = text(
+    "SELECT id, nik, name, birth_date FROM officer WHERE birth_date IN :days AND NOT deleted"
+).bindparams(bindparam("days", expanding=True))
+
+
+def _same_people_postgres(
+    session: Session,
+    wanted: set[tuple[str, date]],
+    groups: dict[tuple[str, date], list[tuple[str, str]]],
+) -> None:
+    days = sorted({born for _key, born in wanted})
+    found: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
+    for start in range(0, len(days), 500):
+        batch = days[start : start + 500]
+        for row_id, nik, name, born in session.connection().execute(_BORN_ON, {"days": batch}):
+            found[(name_key(name), born)].append((row_id, nik))
+    for group in sorted(wanted):
+        if group in found:
+            groups[group].extend(sorted(found[group]))
 
 
 def finding_id(key: str) -> str:
@@ -107,11 +131,14 @@ def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding
     if keys.names:
         groups: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
         # One indexed lookup per (name key, birth date): ix_officer_name_key of district stores.
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        for group in sorted(keys.names):
-            key, born = group
-            cursor.execute(_SAME_PERSON, (key, born.isoformat()))
-            groups[group].extend(cursor.fetchall())
+        if session.get_bind().dialect.name == "postgresql":
+            _same_people_postgres(session, keys.names, groups)
+        else:
+            cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for group in sorted(keys.names):
+                key, born = group
+                cursor.execute(_SAME_PERSON, (key, born.isoformat()))
+                groups[group].extend(cursor.fetchall())
         for members in groups.values():
             ids = [row_id for row_id, _nik in members]
             scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)

@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from tpsdesk.store.dialect import is_postgres
 from tpsdesk.store.models import Kecamatan, Kelurahan
 from tpsdesk.store.versioning import get_meta
 from tpsdesk.sync.bundle import ReceiveFailure, ReceiveOutcome
@@ -148,19 +149,23 @@ def operators_in_rows(session: Session, device_ids: list[str]) -> dict[str, str]
     """{device id: operator} named in the latest row version each laptop wrote (`updated_by`
     of its highest change counter), in one query over the (device, counter) index."""
     out: dict[str, str] = {}
+    if is_postgres(session):
+        mark, operator = "%s", "(v.\"values\"::json ->> 'updated_by')"
+    else:
+        mark, operator = "?", "json_extract(v.\"values\", '$.updated_by')"
     for start in range(0, len(device_ids), 500):
         chunk = device_ids[start : start + 500]
-        marks = ",".join("?" for _ in chunk)
+        marks = ",".join(mark for _ in chunk)
         rows = session.connection().exec_driver_sql(
-            "SELECT v.device, json_extract(v.\"values\", '$.updated_by') "
+            f"SELECT v.device, {operator} "
             "FROM sync_row_version AS v JOIN (SELECT device, MAX(counter) AS top "
             f"FROM sync_row_version WHERE device IN ({marks}) GROUP BY device) AS m "
             "ON v.device = m.device AND v.counter = m.top",
             tuple(chunk),
         )
-        for device, operator in rows:
-            if isinstance(operator, str) and operator:
-                out[str(device)] = operator
+        for device, named in rows:
+            if isinstance(named, str) and named:
+                out[str(device)] = named
     return out
 
 

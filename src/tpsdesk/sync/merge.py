@@ -28,12 +28,14 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tpsdesk.i18n import _, ngettext
 from tpsdesk.store.bulk import insert_rows
 from tpsdesk.store.db import Store
+from tpsdesk.store.dialect import is_postgres
 from tpsdesk.store.models import Officer, OfficerStatus, utcnow
 from tpsdesk.store.versioning import audit, state_of
 from tpsdesk.sync.authority import check_authority
@@ -453,6 +455,9 @@ def merge_bundle(
     try:
         # Flushed by hand where a query needs it: autoflush at every lookup is most of the time.
         with store.transaction() as session, session.no_autoflush:
+            replay = _one_merge_at_a_time(session, bundle)
+            if replay is not None:
+                return replay
             report = _apply(session, bundle, parsed, rejected, area)
     except VersionClash:
         return _refuse(store, bundle, "rollback", [], rollback=True)
@@ -460,10 +465,32 @@ def merge_bundle(
         # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
         # transaction made (a `foreign_key_check` would scan the whole district every time).
         # Unique constraints fail at their statement, so a failed COMMIT is a missing row.
-        if "FOREIGN KEY" not in str(error.orig):
+        # PostgreSQL names it by its SQLSTATE (23503 foreign_key_violation).
+        if "FOREIGN KEY" not in str(error.orig) and getattr(error.orig, "sqlstate", "") != "23503":
             raise
         raise MissingReference() from None
     return report
+
+
+# pg_advisory_xact_lock key of merging ("tpsdesk" merge): held to the end of the transaction.
+MERGE_LOCK = 0x7470_7364_6573_6B02
+
+
+def _one_merge_at_a_time(session: Session, bundle: IncomingBundle) -> MergeReport | None:
+    """On PostgreSQL, where several clerks' processes merge into one district: wait for any
+    other merge to finish (a transaction-level advisory lock), then look again whether this
+    file was merged meanwhile (its report, as a replay). Merges so give the result one after
+    another would; the same file merged twice at once merges once; reads are not blocked.
+    SQLite has one process, which the store's lock already serializes."""
+    if not is_postgres(session):
+        return None
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MERGE_LOCK})
+    prior = session.get(ReceivedBundle, bundle.file_id, populate_existing=True)
+    if prior is None or prior.status == BundleStatus.QUARANTINED.value:
+        return None
+    if prior.device_id != bundle.sender_id:
+        raise FileIdReused()
+    return MergeReport.from_json(json.loads(prior.report), replay=True)
 
 
 def _refuse(
@@ -487,6 +514,9 @@ def _refuse(
         rejected_more=more,
     )
     with store.transaction() as session:
+        replay = _one_merge_at_a_time(session, bundle)
+        if replay is not None:
+            return replay
         _store_report(session, bundle, report, reason)
         if rollback:
             record_rollback(session, bundle.sender_id, bundle.seq_from, bundle.seq_to)

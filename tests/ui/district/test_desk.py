@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.factories import BACKENDS, backend_url
 from tests.ui.conftest import (
     FAST_KDF,
     PASSPHRASE,
@@ -24,10 +25,18 @@ from tpsdesk.ui.screens.dashboard import DashboardScreen
 from tpsdesk.ui.screens.settings import SettingsScreen
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> tuple[Path, WorldSummary]:
+@pytest.fixture(params=BACKENDS)
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, WorldSummary]:
+    """A district with the demo world, on SQLite and on PostgreSQL."""
     path = tmp_path / "kantor" / "tpsdesk.store"
-    store, _key = Store.create(path, PASSPHRASE, role="district", operator="Pak Hadi", kdf=FAST_KDF)
+    store, _key = Store.create(
+        path,
+        PASSPHRASE,
+        role="district",
+        operator="Pak Hadi",
+        kdf=FAST_KDF,
+        database_url=backend_url(request),
+    )
     try:
         summary = build_world(store, PASSPHRASE, tmp_path / "world", kdf=FAST_KDF)
     finally:

@@ -178,8 +178,7 @@ def create_store(
     """A new store with its signing identity, as `tpsdesk init [--district]` makes it."""
     from tpsdesk.sync.identity import ensure_device_identity
 
-    kwargs = {"kdf": kdf} if kdf is not None else {}
-    store, recovery_key = Store.create(path, passphrase, role=role, operator=operator, **kwargs)
+    store, recovery_key = Store.create(path, passphrase, role=role, operator=operator, kdf=kdf)
     ensure_device_identity(store)
     if role == "field":
         from tpsdesk.store.election import begin_first_start

@@ -99,6 +99,10 @@ class UnlockScreen(BaseScreen):
             self._set_busy(False)
             field = self.query_one("#passphrase", Input)
             field.focus()
+        if store.database is not None:
+            # A district database reached without TLS verifying the server: said at each open.
+            for warning in store.database.warnings():
+                self.app.notify(warning, severity="warning", timeout=15)
         self.desk.store_opened(store)
 
     def _offer_backup(self, error: DamagedStore) -> None:
