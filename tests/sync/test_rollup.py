@@ -315,8 +315,14 @@ def test_setup_refusals(world: tuple[Store, District, District], tmp_path: Path)
     issued = build_district_setup(province, "35.09", "Kabupaten Jember")
     with pytest.raises(ProvinceRefused, match="--fingerprint"):
         install_province_setup(fresh.store, issued.data, fingerprint=None)
-    with pytest.raises(ProvinceRefused, match="not the one of this file"):
-        install_province_setup(fresh.store, issued.data, fingerprint="1" * 30)
+    # Which group differs is said; the file's own fingerprint never (it would be copied).
+    digits = issued.fingerprint.replace(" ", "")
+    third_wrong = digits[:10] + ("1" if digits[10] != "1" else "2") + digits[11:]
+    with pytest.raises(ProvinceRefused, match="group 3 differs") as caught:
+        install_province_setup(fresh.store, issued.data, fingerprint=third_wrong)
+    assert digits[:5] not in caught.value.message.replace(" ", "")
+    with pytest.raises(ProvinceRefused, match="incomplete"):
+        install_province_setup(fresh.store, issued.data, fingerprint=digits[:10])
     wrong = build_district_setup(province, "35.10", "Kabupaten Banyuwangi")
     with pytest.raises(ProvinceRefused, match=r"but this district store is 35\.09"):
         install_province_setup(fresh.store, wrong.data, fingerprint=wrong.fingerprint)

@@ -33,7 +33,7 @@ from tpsdesk.sync.container import (
     parse_container,
 )
 from tpsdesk.sync.errors import Malformed, SyncError
-from tpsdesk.sync.fingerprint import fingerprints_match
+from tpsdesk.sync.fingerprint import check_typed, fingerprints_match, split_groups, typed_digits
 from tpsdesk.sync.hpke import x25519_public_key
 from tpsdesk.sync.identity import (
     MAX_DISTRICT_NAME,
@@ -384,11 +384,23 @@ def install_province_setup(
                 )
             )
         if not fingerprints_match(printed, fingerprint):
+            # Which group differs, never the file's own fingerprint: shown, it could be copied
+            # instead of compared with what the province office reads out.
+            typed = check_typed(printed, split_groups(typed_digits(fingerprint)))
+            if typed.first_wrong is None:
+                raise _refuse(
+                    _(
+                        "The fingerprint typed is incomplete. Nothing was installed; call the "
+                        "province office and give all its groups of digits."
+                    )
+                )
             raise _refuse(
                 _(
-                    "The fingerprint typed is not the one of this file ({fingerprint}). "
-                    "Nothing was installed; check the file with the province office."
-                ).format(fingerprint=printed)
+                    "The fingerprint typed does not match this file's province fingerprint: "
+                    "group {group} differs. Nothing was installed; call the province office "
+                    "again and compare digit by digit; if it still differs, do not use this "
+                    "file."
+                ).format(group=typed.first_wrong)
             )
     else:
         if pin.signing_public != signing:
