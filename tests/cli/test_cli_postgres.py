@@ -73,7 +73,10 @@ def test_db_info_of_a_file_store(runner: CliRunner, store_path: Path) -> None:
             ],
             "without TLS",
         ),
-        (["--database", "postgresql://clerk@db.example.org/tps"], "Only a district store"),
+        (
+            ["--database", "postgresql://clerk@db.example.org/tps"],
+            "Only a district or province store",
+        ),
         (["--district", "--database", "mysql://u@h/db"], "Only PostgreSQL"),
     ],
 )

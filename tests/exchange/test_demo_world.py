@@ -59,9 +59,12 @@ def test_world_has_every_finding_kind_and_waiting_bundles(tmp_path: Path) -> Non
             store.close()
 
 
-def test_world_refused_on_a_field_store(tmp_path: Path, store: Store) -> None:
-    if store.role != "field":
-        pytest.skip("the exchange fixture's PostgreSQL store is a district store")
-    with pytest.raises(WorldRefused, match="field store"):
-        build_world(store, "correct horse battery", tmp_path / "world", kdf=FAST_KDF)
+def test_world_refused_on_a_field_store(tmp_path: Path) -> None:
+    # A field store is SQLite only: no PostgreSQL variant of this one.
+    field, _key = Store.create(tmp_path / "f" / "tpsdesk.store", PASS, kdf=FAST_KDF)
+    try:
+        with pytest.raises(WorldRefused, match="field store"):
+            build_world(field, PASS, tmp_path / "world", kdf=FAST_KDF)
+    finally:
+        field.close()
     assert not (tmp_path / "world").exists()

@@ -125,7 +125,7 @@ def test_a_keyring_for_another_database_is_refused(tmp_path: Path, postgres_url:
 
 
 def test_a_field_store_stays_sqlite(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="Only a district store"):
+    with pytest.raises(StoreError, match="Only a district or province store"):
         Store.create(
             tmp_path / "f.tpsdesk",
             PASSPHRASE,

@@ -158,12 +158,17 @@ def test_four_clerks_merging_at_once_give_the_serial_result(
     for worker in workers:
         worker.start()
     answers = []
-    while len(answers) < len(workers):
+    for _wait in range(120):  # 10 minutes at most, on a loaded machine
+        if len(answers) == len(workers):
+            break
         try:
             answers.append(out.get(timeout=5))
         except queue.Empty:
-            # A process that died without answering (it could not even start) fails the test.
-            assert all(w.is_alive() for w in workers) or not out.empty(), "a clerk died"
+            # A process that died without answering (it could not even start) fails the
+            # test; one that answered and ended, while others still merge, is fine.
+            crashed = [w.exitcode for w in workers if not w.is_alive() and w.exitcode != 0]
+            assert not crashed, f"a clerk died (exit codes {crashed})"
+    assert len(answers) == len(workers), "the clerks did not all finish"
     for worker in workers:
         worker.join(60)
     errors = [detail for status, detail in answers if status != "ok"]
