@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Date, delete, insert, literal
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
@@ -37,12 +38,20 @@ from tpsdesk.sync.district_models import Device, Finding, FindingKind, FindingSt
 from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
+from tpsdesk.sync.staging import KEY_STAGE, ROW_STAGES, prepare_key_stage, stage
 
-# Live officers with a name key and a birth date; served by ix_officer_name_key (its WHERE
-# and expression are spelled as the index spells them).
+# Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
+# one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
+# expression are spelled as the index spells them). `{no}`: the engine's false (`_false`).
+_SAME_NIK = (
+    "SELECT o.id, o.nik FROM officer AS o WHERE o.nik IN "
+    "(SELECT value FROM tpsdesk_stage_keys WHERE kind = 'nik') AND o.deleted = {no}"
+)
 _SAME_PERSON = (
-    f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
-    "AND deleted = 0"
+    "SELECT k.value, k.born, o.id, o.nik FROM "
+    "(SELECT DISTINCT value, born FROM tpsdesk_stage_keys WHERE kind = 'name') AS k "
+    f"JOIN officer AS o ON {NAME_KEY_FUNCTION}(o.name) = k.value AND o.birth_date = k.born "
+    "WHERE o.deleted = {no}"
 )
 
 
@@ -71,17 +80,49 @@ class OfficerKeys:
         self.rows.add(values["id"])
 
 
-def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding]:
+def refresh_duplicates(
+    session: Session, keys: OfficerKeys, *, staged: bool = False
+) -> dict[str, Finding]:
     """Recompute the same-NIK and likely-duplicate groups the changed officers touch.
+
+    `keys`: the changed officers' NIKs, (name key, birth date) pairs and ids. `staged`: the
+    officers left in the merge's officer stage (`sync/staging.py`) changed too — their NIKs and
+    name keys are taken there, in SQL (their ids must be in `keys.rows`).
+
+    Set-based: the keys go into a staging table, and each kind of group is one join of it with
+    the officers (served by ix_officer_nik and ix_officer_name_key).
 
     Returns the current findings (open or resolved) of those groups by row id involved. Open
     findings of groups that no longer exist are removed (they were never acted on); resolved
     ones stay as the record of a decision.
     """
-    if not (keys.rows or keys.niks or keys.names):
+    if not (keys.rows or keys.niks or keys.names or staged):
         # Nothing changed (a keep-both decision): no group to recompute, none gone stale;
         # skip reading every open duplicate finding (10,000 of them: 0.4 s a decision).
         return {}
+    connection = session.connection()
+    prepare_key_stage(connection)
+    records: list[list[Any]] = [["nik", nik, None] for nik in sorted(keys.niks)]
+    records += [["name", key, born] for key, born in sorted(keys.names)]
+    stage(connection, KEY_STAGE, ("kind", "value", "born"), records)
+    if staged:
+        officers = ROW_STAGES["officer"]
+        connection.execute(
+            insert(KEY_STAGE).from_select(
+                ["kind", "value", "born"],
+                select(literal("nik"), officers.c.nik, literal(None, Date)),
+            )
+        )
+        connection.execute(
+            insert(KEY_STAGE).from_select(
+                ["kind", "value", "born"],
+                select(
+                    literal("name"),
+                    getattr(func, NAME_KEY_FUNCTION)(officers.c.name),
+                    officers.c.birth_date,
+                ),
+            )
+        )
     current: dict[str, tuple[str, list[str]]] = {}
     # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
     # and no longer found is stale.
@@ -89,37 +130,30 @@ def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding
         FindingKind.DUPLICATE_NIK.value: set(keys.rows),
         FindingKind.LIKELY_DUPLICATE.value: set(keys.rows),
     }
-    if keys.niks:
-        by_nik: dict[str, list[str]] = defaultdict(list)
-        for chunk in chunks(keys.niks):
-            query = select(Officer.id, Officer.nik).where(
-                col(Officer.nik).in_(chunk), col(Officer.deleted).is_(False)
+    by_nik: dict[str, list[str]] = defaultdict(list)
+    for row_id, nik in connection.exec_driver_sql(_SAME_NIK.format(no=_false(connection))):
+        by_nik[nik].append(row_id)
+    for ids in by_nik.values():
+        scope[FindingKind.DUPLICATE_NIK.value].update(ids)
+        if len(ids) > 1:
+            current[f"duplicate_nik:{group_hash(ids)}"] = (
+                FindingKind.DUPLICATE_NIK.value,
+                sorted(ids),
             )
-            for row_id, nik in session.exec(query):
-                by_nik[nik].append(row_id)
-        for ids in by_nik.values():
-            scope[FindingKind.DUPLICATE_NIK.value].update(ids)
-            if len(ids) > 1:
-                current[f"duplicate_nik:{group_hash(ids)}"] = (
-                    FindingKind.DUPLICATE_NIK.value,
-                    sorted(ids),
-                )
-    if keys.names:
-        groups: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
-        # One indexed lookup per (name key, birth date): ix_officer_name_key of district stores.
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        for group in sorted(keys.names):
-            key, born = group
-            cursor.execute(_SAME_PERSON, (key, born.isoformat()))
-            groups[group].extend(cursor.fetchall())
-        for members in groups.values():
-            ids = [row_id for row_id, _nik in members]
-            scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
-            if len({nik for _id, nik in members}) > 1:
-                current[f"likely_duplicate:{group_hash(ids)}"] = (
-                    FindingKind.LIKELY_DUPLICATE.value,
-                    sorted(ids),
-                )
+    groups: dict[tuple[str, Any], list[tuple[str, str]]] = defaultdict(list)
+    for key, born, row_id, nik in connection.exec_driver_sql(
+        _SAME_PERSON.format(no=_false(connection))
+    ):
+        groups[(key, born)].append((row_id, nik))
+    for members in groups.values():
+        ids = [row_id for row_id, _nik in members]
+        scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
+        if len({nik for _id, nik in members}) > 1:
+            current[f"likely_duplicate:{group_hash(ids)}"] = (
+                FindingKind.LIKELY_DUPLICATE.value,
+                sorted(ids),
+            )
+    connection.execute(delete(KEY_STAGE))
     kinds = (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value)
     stale = select(Finding).where(
         col(Finding.kind).in_(kinds), Finding.status == FindingStatus.OPEN.value
@@ -133,6 +167,12 @@ def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding
         finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
         found[key] = finding
     return found
+
+
+def _false(connection: Any) -> str:
+    """How the engine spells a false flag in a partial index's WHERE, which a query must
+    repeat word for word for the index to serve it."""
+    return "false" if connection.dialect.name == "postgresql" else "0"
 
 
 def ensure_finding(
