@@ -131,7 +131,9 @@ def refresh_duplicates(
         FindingKind.LIKELY_DUPLICATE.value: set(keys.rows),
     }
     by_nik: dict[str, list[str]] = defaultdict(list)
-    for row_id, nik in connection.exec_driver_sql(_SAME_NIK.format(no=_false(connection))):
+    for row_id, nik in connection.exec_driver_sql(
+        _SAME_NIK.format(no=_false(connection))
+    ).fetchall():
         by_nik[nik].append(row_id)
     for ids in by_nik.values():
         scope[FindingKind.DUPLICATE_NIK.value].update(ids)
@@ -143,7 +145,7 @@ def refresh_duplicates(
     groups: dict[tuple[str, Any], list[tuple[str, str]]] = defaultdict(list)
     for key, born, row_id, nik in connection.exec_driver_sql(
         _SAME_PERSON.format(no=_false(connection))
-    ):
+    ).fetchall():
         groups[(key, born)].append((row_id, nik))
     for members in groups.values():
         ids = [row_id for row_id, _nik in members]

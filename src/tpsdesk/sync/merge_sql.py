@@ -15,7 +15,9 @@ In the order the merge runs them (docs/sync-design.md, "Merge rules"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, exists, insert, literal, select, union
@@ -62,29 +64,33 @@ def stage_bundle(
         ),
     )  # fmt: skip
     for table in applied:
-        target = ROW_STAGES[table]
-        names = tuple(c.name for c in target.columns)
-        model_names = names[1:]
-        overrides: dict[str, Any] = {}
-        if table == "officer":
-            # District-owned: what a row new to the district shows (as `show` does).
-            overrides = {
-                "status": OfficerStatus.SENT.value,
-                "status_reason": "",
-                "bpjs_number": None,
-            }
         rows = [p for p in parsed if p.table == table]
-        if not rows:
-            continue
-        stage(
-            connection,
-            target,
-            names,
-            (
-                [p.index, *(overrides[n] if n in overrides else p.typed[n] for n in model_names)]
-                for p in rows
-            ),
-        )
+        if rows:
+            names, values_of = _row_plan(table)
+            stage(connection, ROW_STAGES[table], names, (values_of(p) for p in rows))
+
+
+# District-owned officer columns: what a row new to the district shows (as `district_rows.show`
+# makes it).
+_NEW_OFFICER = {"status": OfficerStatus.SENT.value, "status_reason": "", "bpjs_number": None}
+
+
+@lru_cache(maxsize=8)
+def _row_plan(table: str) -> tuple[tuple[str, ...], Callable[[ParsedRow], list[Any]]]:
+    """The columns of a table's row stage, and how a checked row gives their values."""
+    names = tuple(c.name for c in ROW_STAGES[table].columns)
+    model_names = names[1:]
+    pick = itemgetter(*model_names)
+    owned = _NEW_OFFICER if table == "officer" else {}
+    fixed = [(1 + model_names.index(name), value) for name, value in owned.items()]
+
+    def values_of(p: ParsedRow) -> list[Any]:
+        record = [p.index, *pick(p.typed)]
+        for position, value in fixed:
+            record[position] = value
+        return record
+
+    return names, values_of
 
 
 def counters_reused(session: Session, sender_id: str) -> bool:

@@ -19,9 +19,10 @@ data does not stay in them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Integer, MetaData, String, Table, delete
+from sqlalchemy import Column, Connection, Date, Dialect, Integer, MetaData, String, Table, delete
 from sqlalchemy.schema import CreateTable
 from sqlmodel import SQLModel
 
@@ -51,9 +52,21 @@ STAGES: tuple[Table, ...] = (VERSION_STAGE, *ROW_STAGES.values())
 
 def prepare_stages(connection: Connection) -> None:
     """Make the staging tables exist on this connection, empty."""
-    for table in STAGES:
-        connection.execute(CreateTable(table, if_not_exists=True))
-        connection.execute(delete(table))
+    for create, empty in _statements(connection.dialect, STAGES):
+        connection.exec_driver_sql(create)
+        connection.exec_driver_sql(empty)
+
+
+@lru_cache(maxsize=16)
+def _statements(dialect: Dialect, tables: tuple[Table, ...]) -> tuple[tuple[str, str], ...]:
+    """(CREATE … IF NOT EXISTS, DELETE) of each table, compiled once (no values in them)."""
+    return tuple(
+        (
+            str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)),
+            str(delete(table).compile(dialect=dialect)),
+        )
+        for table in tables
+    )
 
 
 def clear_stages(connection: Connection) -> None:
@@ -93,5 +106,6 @@ KEY_STAGE = Table(
 
 
 def prepare_key_stage(connection: Connection) -> None:
-    connection.execute(CreateTable(KEY_STAGE, if_not_exists=True))
-    connection.execute(delete(KEY_STAGE))
+    for create, empty in _statements(connection.dialect, (KEY_STAGE,)):
+        connection.exec_driver_sql(create)
+        connection.exec_driver_sql(empty)
