@@ -26,8 +26,13 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     convert = _Converter(processors)
     values = [convert([row.get(name, default) for name, default in pairs]) for row in rows]
     listed = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join("?" for _ in names)
+    marks = ", ".join(_mark(connection) for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table_name}" ({listed}) VALUES ({marks})', values)
+
+
+def _mark(connection: Connection) -> str:
+    """The driver's positional parameter marker: `?` for sqlite3, `%s` for psycopg."""
+    return "?" if connection.dialect.name == "sqlite" else "%s"
 
 
 def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
@@ -49,9 +54,10 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     for names, group in runs:
         convert = _Converter(_processors(connection.dialect, table_name, names))
         values = [convert([*(row[name] for name in names), row["id"]]) for row in group]
-        assignments = ", ".join(f'"{name}" = ?' for name in names)
+        mark = _mark(connection)
+        assignments = ", ".join(f'"{name}" = {mark}' for name in names)
         result = connection.exec_driver_sql(
-            f'UPDATE "{table_name}" SET {assignments} WHERE "id" = ?', values
+            f'UPDATE "{table_name}" SET {assignments} WHERE "id" = {mark}', values
         )
         if result.rowcount != len(values):
             raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
@@ -83,7 +89,7 @@ def insert_records(
     if not values:
         return
     listed = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join("?" for _ in names)
+    marks = ", ".join(_mark(connection) for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
 
 

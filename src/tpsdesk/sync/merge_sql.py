@@ -20,7 +20,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, literal, select, union
+from sqlalchemy import Select, and_, exists, insert, literal, select, union
 from sqlmodel import Session, SQLModel
 
 from tpsdesk.store.models import OfficerStatus
@@ -96,15 +96,18 @@ def _row_plan(table: str) -> tuple[tuple[str, ...], Callable[[ParsedRow], list[A
 def counters_reused(session: Session, sender_id: str) -> bool:
     """Whether the district holds a version of the sender with the counter of one of the
     bundle's versions of the sender, for another row (served by ix_row_version_device)."""
+    return session.connection().execute(counters_reused_query(sender_id)).first() is not None
+
+
+def counters_reused_query(sender_id: str) -> Select[Any]:
     s, v = VERSION_STAGE.c, _VERSIONS.c
-    query = (
+    return (
         select(literal(1))
         .select_from(VERSION_STAGE.join(_VERSIONS, and_(v.device == s.device,
                                                         v.counter == s.counter)))
         .where(s.device == sender_id, v.row_id != s.row_id)
         .limit(1)
     )  # fmt: skip
-    return session.connection().execute(query).first() is not None
 
 
 def rows_needing_lineage(session: Session) -> set[str]:

@@ -1,0 +1,258 @@
+"""The set-based merge (sync/staging.py, sync/merge_sql.py): what the staging tables hold and
+leave behind, which rows go through the Python lineage, the SQL's use of the district indexes,
+and the same merge on PostgreSQL (COPY into the staging tables, the SQL steps)."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, text
+from sqlmodel import Session, SQLModel, select
+
+from tpsdesk.domain.posts import DEFAULT_CATALOGUE
+from tpsdesk.store.db import Store
+from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
+from tpsdesk.store.versioning import STATE_KEY, StoreState
+from tpsdesk.sync import merge as merge_module
+from tpsdesk.sync import merge_sql
+from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
+from tpsdesk.sync.findings import _SAME_NIK, _SAME_PERSON
+from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
+from tpsdesk.sync.row_checks import check_bundle_rows
+from tpsdesk.sync.staging import KEY_STAGE, STAGES
+
+from .conftest import M_KEC, M_KEL_A, M_KEL_B, approved_laptop, make_bundle, officer_row, valid_nik
+
+STAGE_NAMES = [table.name for table in (*STAGES, KEY_STAGE)]
+
+
+def staged_counts(session: Session) -> dict[str, int]:
+    """Rows in each staging table this connection has made (0 for one it has not)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        made = {n for n in STAGE_NAMES if connection.execute(
+            text("SELECT to_regclass(:name)"), {"name": f"pg_temp.{n}"}).scalar()}  # fmt: skip
+    else:
+        made = {n for (n,) in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_temp_master WHERE type = 'table'")}  # fmt: skip
+    return {
+        name: connection.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one()
+        if name in made
+        else 0
+        for name in STAGE_NAMES
+    }
+
+
+# -- SQLite ----------------------------------------------------------------------------------
+
+
+def test_staging_tables_are_temporary_and_empty_after_a_merge(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    laptop, key = approved_laptop(district_store)
+    rows = [officer_row(device=laptop, counter=n, tps_id=district_area["a1"]) for n in (1, 2, 3)]
+    report = merge_bundle(district_store, make_bundle(laptop, key, rows))
+    assert len(report.accepted) == 3
+    with district_store.read() as session:
+        connection = session.connection()
+        temporary = {
+            name
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
+            )
+        }
+        main = {
+            name
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        # In the temp schema (memory, never in the sealed image), and nothing left in them.
+        assert set(STAGE_NAMES) <= temporary
+        assert not set(STAGE_NAMES) & main
+        assert staged_counts(session) == dict.fromkeys(STAGE_NAMES, 0)
+    assert b"tpsdesk_stage" not in district_store._conn.serialize()
+
+
+def test_a_refused_bundle_leaves_nothing_staged(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    laptop, key = approved_laptop(district_store)
+    first = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    merge_bundle(district_store, make_bundle(laptop, key, [first]))
+    # The same counter for another row: the laptop's store went back in time (a rollback).
+    clash = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    report = merge_bundle(district_store, make_bundle(laptop, key, [clash], seq_from=2))
+    assert report.reason == "rollback"
+    # A row pointing at a TPS the district does not have: nothing merged, nothing recorded.
+    lost = officer_row(device=laptop, counter=5, tps_id=str(uuid.uuid4()), seq=5)
+    with pytest.raises(merge_module.MissingReference):
+        merge_bundle(district_store, make_bundle(laptop, key, [lost], seq_from=5))
+    with district_store.read() as session:
+        assert staged_counts(session) == dict.fromkeys(STAGE_NAMES, 0)
+
+
+def test_only_rows_the_district_knows_go_through_the_lineage(
+    district_store: Store, district_area: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop, key = approved_laptop(district_store)
+    old = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    merge_bundle(district_store, make_bundle(laptop, key, [old]))
+    changed = officer_row(device=laptop, counter=2, tps_id=district_area["a1"],
+                          row_id=old["values"]["id"], base=(laptop, 1), nik=old["values"]["nik"],
+                          name="BUDI SANTOSA", seq=2)  # fmt: skip
+    new = [officer_row(device=laptop, counter=n, tps_id=district_area["a2"], seq=n) for n in (3, 4)]
+    loaded: list[set[str]] = []
+    real = merge_module.load_versions
+
+    def spy(session: Session, row_ids: Any) -> Any:
+        ids = set(row_ids)
+        loaded.append(ids)
+        return real(session, ids)
+
+    monkeypatch.setattr(merge_module, "load_versions", spy)
+    report = merge_bundle(district_store, make_bundle(laptop, key, [changed, *new], seq_from=2))
+    assert loaded == [{old["values"]["id"]}]
+    assert {r.row_id for r in report.accepted} == {old["values"]["id"]} | {
+        r["values"]["id"] for r in new
+    }
+    with district_store.read() as session:
+        shown = session.get(Officer, old["values"]["id"])
+        assert shown is not None and shown.name == "BUDI SANTOSA" and shown.version_counter == 2
+        assert shown.status == "sent"
+        fresh = session.get(Officer, new[0]["values"]["id"])
+        assert fresh is not None and fresh.status == "sent" and fresh.bpjs_number is None
+        assert fresh.birth_date == date(1985, 3, 14)
+        version = session.exec(
+            select(RowVersion).where(RowVersion.row_id == new[0]["values"]["id"])
+        ).one()
+        assert (version.device, version.counter, version.sender_id) == (laptop, 3, laptop)
+        assert json.loads(version.values) == new[0]["values"]
+        assert version.received_at.tzinfo is not None
+
+
+def test_the_duplicate_and_rollback_joins_use_the_district_indexes(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    laptop, key = approved_laptop(district_store)
+    merge_bundle(district_store, make_bundle(laptop, key, [
+        officer_row(device=laptop, counter=1, tps_id=district_area["a1"])]))  # fmt: skip
+
+    def plan(sql: str) -> str:
+        with district_store.read() as session:
+            steps = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+            return " ".join(str(step) for step in steps)
+
+    assert "ix_officer_nik" in plan(_SAME_NIK.format(no="0"))
+    assert "ix_officer_name_key" in plan(_SAME_PERSON.format(no="0"))
+    with district_store.read() as session:
+        reused = merge_sql.counters_reused_query("x")
+        compiled = reused.compile(session.connection(), compile_kwargs={"literal_binds": True})
+    assert "ix_row_version_device" in plan(str(compiled))
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+PG_URL = os.environ.get("TPSDESK_TEST_PG_URL", "")
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """Every table of the store and of a district, made by SQLModel in a schema of its own
+    on the PostgreSQL at TPSDESK_TEST_PG_URL (dropped afterwards)."""
+    if not PG_URL:
+        pytest.skip("no PostgreSQL for this test: set TPSDESK_TEST_PG_URL=postgresql+psycopg://…")
+    schema = f"tpsdesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        with engine.begin() as connection:
+            SQLModel.metadata.create_all(connection)
+            # A stand-in for the name key PostgreSQL stores get (helper pgstore): the SQL's
+            # shape is what is tested here, not domain.names.name_key.
+            connection.execute(text(
+                "CREATE FUNCTION tpsdesk_name_key(text) RETURNS text LANGUAGE sql IMMUTABLE "
+                "AS $$ SELECT lower($1) $$"))  # fmt: skip
+            connection.execute(text(
+                "CREATE INDEX ix_officer_name_key ON officer (tpsdesk_name_key(name), "
+                "birth_date) WHERE deleted = false"))  # fmt: skip
+        with Session(engine) as session:
+            session.add(Kecamatan(code=M_KEC, name="Lowokwaru"))
+            session.add(Kelurahan(code=M_KEL_A, name="Tunggulwulung", kecamatan_code=M_KEC))
+            session.add(Kelurahan(code=M_KEL_B, name="Tlogomas", kecamatan_code=M_KEC))
+            for number in (1, 2):
+                session.add(Tps(id=f"00000000-0000-4000-8000-00000000000{number}",
+                                kelurahan_code=M_KEL_A, number=number))  # fmt: skip
+            session.commit()
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def pg_merge(engine: Engine, bundle: IncomingBundle) -> MergeReport:
+    """The merge engine's transaction on PostgreSQL, as `merge_bundle` runs it on a store."""
+    checked = check_bundle_rows(bundle.area, bundle.rows, area=M_KEL_A,
+                                catalogue=DEFAULT_CATALOGUE, today=date.today())  # fmt: skip
+    assert not checked.reason
+    with Session(engine, expire_on_commit=False) as session, session.no_autoflush:
+        session.info[STATE_KEY] = StoreState("district-device", "tester")
+        report = merge_module._apply(session, bundle, checked.parsed, checked.rejected, M_KEL_A)
+        assert staged_counts(session) == dict.fromkeys(STAGE_NAMES, 0)
+        session.commit()
+    return report
+
+
+NAMES = {1: "SATU", 2: "DUA", 3: "TIGA"}
+
+
+@pytest.mark.postgres
+def test_the_set_based_merge_on_postgresql(pg_engine: Engine) -> None:
+    tps = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"]
+    laptop, other = uuid.uuid4().hex, uuid.uuid4().hex
+    nik = valid_nik(serial=4321)
+    rows = [
+        officer_row(device=laptop, counter=n, tps_id=tps[n % 2], seq=n,
+                    nik=nik if n == 1 else None, name=f"ANGGOTA {NAMES[n]}")
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    report = pg_merge(pg_engine, make_bundle(laptop, b"k", rows))
+    assert not report.rejected, report.summary()
+    assert [r.row_id for r in report.accepted] == [r["values"]["id"] for r in rows]
+    assert not report.duplicates
+    # Again: every version is known; nothing changes.
+    again = pg_merge(pg_engine, make_bundle(laptop, b"k", rows))
+    assert not again.accepted and len(again.unchanged) == 3
+    # Another laptop: the same NIK, the same person under another NIK, and an edit of a row
+    # the district has (through the lineage).
+    same_nik = officer_row(device=other, counter=1, tps_id=tps[0], nik=nik, name="LAIN")
+    same_person = officer_row(device=other, counter=2, tps_id=tps[0], name="Anggota Dua", seq=2)
+    third = rows[2]["values"]
+    edit = officer_row(device=other, counter=3, tps_id=tps[1], seq=3, row_id=third["id"],
+                       base=(laptop, 3), nik=third["nik"], name="ANGGOTA KETIGA")  # fmt: skip
+    report = pg_merge(pg_engine, make_bundle(other, b"o", [same_nik, same_person, edit]))
+    assert {r.row_id for r in report.accepted} == {
+        same_nik["values"]["id"],
+        same_person["values"]["id"],
+        rows[2]["values"]["id"],
+    }
+    assert sorted(d.kind for d in report.duplicates) == ["duplicate_nik", "likely_duplicate"]
+    with Session(pg_engine) as session:
+        assert session.exec(select(func.count()).select_from(Officer)).one() == 5
+        assert session.exec(select(func.count()).select_from(RowVersion)).one() == 6
+        edited = session.get(Officer, rows[2]["values"]["id"])
+        assert edited is not None and edited.name == "ANGGOTA KETIGA"
+        new = session.get(Officer, same_person["values"]["id"])
+        assert new is not None and new.status == "sent" and new.birth_date == date(1985, 3, 14)
+        kinds = sorted(f.kind for f in session.exec(select(Finding)))
+        assert kinds == [FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value]
