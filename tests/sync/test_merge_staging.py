@@ -22,7 +22,7 @@ from tpsdesk.store.versioning import STATE_KEY, StoreState
 from tpsdesk.sync import merge as merge_module
 from tpsdesk.sync import merge_sql
 from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
-from tpsdesk.sync.findings import _SAME_NIK, _SAME_PERSON
+from tpsdesk.sync.findings import _SAME_NIK, _SAME_PERSON, _STAGED_NAMES, _STAGED_NIKS, _staged
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
 from tpsdesk.sync.row_checks import check_bundle_rows
 from tpsdesk.sync.staging import KEY_STAGE, STAGES
@@ -149,8 +149,10 @@ def test_the_duplicate_and_rollback_joins_use_the_district_indexes(
             steps = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
             return " ".join(str(step) for step in steps)
 
-    assert "ix_officer_nik" in plan(_SAME_NIK.format(no="0"))
-    assert "ix_officer_name_key" in plan(_SAME_PERSON.format(no="0"))
+    for staged in (False, True):
+        assert "ix_officer_nik" in plan(_staged(_SAME_NIK, _STAGED_NIKS, staged).format(no="0"))
+        named = _staged(_SAME_PERSON, _STAGED_NAMES, staged)
+        assert "ix_officer_name_key" in plan(named.format(no="0"))
     with district_store.read() as session:
         reused = merge_sql.counters_reused_query("x")
         compiled = reused.compile(session.connection(), compile_kwargs={"literal_binds": True})

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, delete, insert, literal
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
@@ -38,7 +38,7 @@ from tpsdesk.sync.district_models import Device, Finding, FindingKind, FindingSt
 from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
-from tpsdesk.sync.staging import KEY_STAGE, ROW_STAGES, prepare_key_stage, stage
+from tpsdesk.sync.staging import KEY_STAGE, prepare_key_stage, stage
 
 # Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
 # one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
@@ -47,6 +47,9 @@ _SAME_NIK = (
     "SELECT o.id, o.nik FROM officer AS o WHERE o.nik IN "
     "(SELECT value FROM tpsdesk_stage_keys WHERE kind = 'nik') AND o.deleted = {no}"
 )
+# The keys of the officers left in the merge's officer stage (`refresh_duplicates(staged=True)`).
+_STAGED_NIKS = " UNION ALL SELECT nik FROM tpsdesk_stage_officer"
+_STAGED_NAMES = f" UNION SELECT {NAME_KEY_FUNCTION}(name), birth_date FROM tpsdesk_stage_officer"
 _SAME_PERSON = (
     "SELECT k.value, k.born, o.id, o.nik FROM "
     "(SELECT DISTINCT value, born FROM tpsdesk_stage_keys WHERE kind = 'name') AS k "
@@ -105,24 +108,6 @@ def refresh_duplicates(
     records: list[list[Any]] = [["nik", nik, None] for nik in sorted(keys.niks)]
     records += [["name", key, born] for key, born in sorted(keys.names)]
     stage(connection, KEY_STAGE, ("kind", "value", "born"), records)
-    if staged:
-        officers = ROW_STAGES["officer"]
-        connection.execute(
-            insert(KEY_STAGE).from_select(
-                ["kind", "value", "born"],
-                select(literal("nik"), officers.c.nik, literal(None, Date)),
-            )
-        )
-        connection.execute(
-            insert(KEY_STAGE).from_select(
-                ["kind", "value", "born"],
-                select(
-                    literal("name"),
-                    getattr(func, NAME_KEY_FUNCTION)(officers.c.name),
-                    officers.c.birth_date,
-                ),
-            )
-        )
     current: dict[str, tuple[str, list[str]]] = {}
     # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
     # and no longer found is stale.
@@ -132,7 +117,7 @@ def refresh_duplicates(
     }
     by_nik: dict[str, list[str]] = defaultdict(list)
     for row_id, nik in connection.exec_driver_sql(
-        _SAME_NIK.format(no=_false(connection))
+        _staged(_SAME_NIK, _STAGED_NIKS, staged).format(no=_false(connection))
     ).fetchall():
         by_nik[nik].append(row_id)
     for ids in by_nik.values():
@@ -144,7 +129,7 @@ def refresh_duplicates(
             )
     groups: dict[tuple[str, Any], list[tuple[str, str]]] = defaultdict(list)
     for key, born, row_id, nik in connection.exec_driver_sql(
-        _SAME_PERSON.format(no=_false(connection))
+        _staged(_SAME_PERSON, _STAGED_NAMES, staged).format(no=_false(connection))
     ).fetchall():
         groups[(key, born)].append((row_id, nik))
     for members in groups.values():
@@ -169,6 +154,15 @@ def refresh_duplicates(
         finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
         found[key] = finding
     return found
+
+
+def _staged(query: str, union: str, staged: bool) -> str:
+    """`query` with the staged officers' keys added to the staged keys it reads."""
+    if not staged:
+        return query
+    head, tail = query.split("tpsdesk_stage_keys WHERE kind = ", 1)
+    kind, rest = tail.split(")", 1)
+    return f"{head}tpsdesk_stage_keys WHERE kind = {kind}{union}){rest}"
 
 
 def _false(connection: Any) -> str:
