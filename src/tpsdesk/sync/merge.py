@@ -465,9 +465,12 @@ def merge_bundle(
         return _refuse(store, bundle, "rollback", [], rollback=True)
     except IntegrityError as error:
         # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
-        # transaction made (a `foreign_key_check` would scan the whole district every time).
-        # Unique constraints fail at their statement, so a failed COMMIT is a missing row.
-        if "FOREIGN KEY" not in str(error.orig):
+        # transaction made (a `foreign_key_check` would scan the whole district every time)
+        # and PostgreSQL checks them (SQLSTATE 23503). Unique constraints fail at their
+        # statement, so a failed COMMIT is a missing row.
+        if getattr(error.orig, "sqlstate", None) != "23503" and "FOREIGN KEY" not in str(
+            error.orig
+        ):
             raise
         raise MissingReference() from None
     return report
