@@ -142,13 +142,16 @@ def refresh_duplicates(
             )
     connection.execute(delete(KEY_STAGE))
     kinds = (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value)
-    stale = select(Finding).where(
+    # Columns, not ORM objects: every open duplicate finding of the district is read, and
+    # only the stale ones are loaded (to be deleted).
+    stale = select(Finding.id, Finding.key, Finding.kind, Finding.row_ids).where(
         col(Finding.kind).in_(kinds), Finding.status == FindingStatus.OPEN.value
     )
-    for finding in session.exec(stale):
-        touched = scope[finding.kind].intersection(json.loads(finding.row_ids))
-        if finding.key not in current and touched:
-            session.delete(finding)
+    for finding_key, key, kind, row_ids in session.exec(stale).all():
+        if key not in current and scope[kind].intersection(json.loads(row_ids)):
+            gone = session.get(Finding, finding_key)
+            if gone is not None:
+                session.delete(gone)
     found: dict[str, Finding] = {}
     for key, (kind, ids) in current.items():
         finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
