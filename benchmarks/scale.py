@@ -225,7 +225,7 @@ def merge_once(
     }
     if profiler is not None:
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(45)
         result["profile"] = text.getvalue()
     return result
 

@@ -43,6 +43,9 @@ from tpsdesk.sync.staging import KEY_STAGE, prepare_key_stage, stage
 # Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
 # one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
 # expression are spelled as the index spells them). `{no}`: the engine's false (`_false`).
+# Without both, SQLite scans the whole index for every bundle: CROSS JOIN makes the keys the
+# outer loop, and `|| ''` strips the TEXT affinity of k.value, which would otherwise keep the
+# expression index (of no affinity) out of the comparison. PostgreSQL plans it as any join.
 _SAME_NIK = (
     "SELECT o.id, o.nik FROM officer AS o WHERE o.nik IN "
     "(SELECT value FROM tpsdesk_stage_keys WHERE kind = 'nik') AND o.deleted = {no}"
@@ -53,8 +56,8 @@ _STAGED_NAMES = f" UNION SELECT {NAME_KEY_FUNCTION}(name), birth_date FROM tpsde
 _SAME_PERSON = (
     "SELECT k.value, k.born, o.id, o.nik FROM "
     "(SELECT DISTINCT value, born FROM tpsdesk_stage_keys WHERE kind = 'name') AS k "
-    f"JOIN officer AS o ON {NAME_KEY_FUNCTION}(o.name) = k.value AND o.birth_date = k.born "
-    "WHERE o.deleted = {no}"
+    f"CROSS JOIN officer AS o WHERE {NAME_KEY_FUNCTION}(o.name) = k.value || '' "
+    "AND o.birth_date = k.born AND o.deleted = {no}"
 )
 
 
