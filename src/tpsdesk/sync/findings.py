@@ -155,6 +155,10 @@ def refresh_duplicates(
             gone = session.get(Finding, finding_key)
             if gone is not None:
                 session.delete(gone)
+    # The groups' findings that exist, in one query a chunk (ensure_finding then finds them in
+    # the session instead of asking for each).
+    for chunk in chunks(finding_id(key) for key in current):
+        session.exec(select(Finding).where(col(Finding.id).in_(chunk))).all()
     found: dict[str, Finding] = {}
     for key, (kind, ids) in current.items():
         finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
@@ -200,9 +204,11 @@ def finding_area(session: Session, table: str, ids: list[str], details: dict[str
     one (a TPS officer's through the TPS), else the kecamatan; for a laptop's gap or rollback,
     the laptop's area. "" when nothing says."""
     if table == "officer" and ids:
-        # session.get: the row as this transaction holds it (a merge changes rows before it
-        # records their conflicts, without flushing).
-        officers = [o for o in (session.get(Officer, i) for i in ids[:10]) if o is not None]
+        # The rows as this transaction holds them (a merge changes rows before it records
+        # their conflicts, without flushing: the query gives the session's objects).
+        first = ids[:10]
+        held = {o.id: o for o in session.exec(select(Officer).where(col(Officer.id).in_(first)))}
+        officers = [held[i] for i in first if i in held]
         for officer in officers:
             tps = session.get(Tps, officer.tps_id) if officer.tps_id else None
             if tps is not None:
