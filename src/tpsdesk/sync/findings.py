@@ -155,13 +155,17 @@ def refresh_duplicates(
             gone = session.get(Finding, finding_key)
             if gone is not None:
                 session.delete(gone)
-    # The groups' findings that exist, in one query a chunk (ensure_finding then finds them in
-    # the session instead of asking for each).
+    # The groups' findings that exist, in one query a chunk, held here (the session keeps
+    # only weak references): ensure_finding then finds them in the session.
+    held: list[Finding] = []
     for chunk in chunks(finding_id(key) for key in current):
-        session.exec(select(Finding).where(col(Finding.id).in_(chunk))).all()
+        held.extend(session.exec(select(Finding).where(col(Finding.id).in_(chunk))))
+    by_id = {finding.id: finding for finding in held}
     found: dict[str, Finding] = {}
     for key, (kind, ids) in current.items():
-        finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
+        finding = by_id.get(finding_id(key))
+        if finding is None:
+            finding = new_finding(session, key, kind, "officer", ids, {"rows": ids})
         found[key] = finding
     return found
 
@@ -186,16 +190,24 @@ def ensure_finding(
 ) -> Finding:
     finding = session.get(Finding, finding_id(key))
     if finding is None:
-        finding = Finding(
-            id=finding_id(key),
-            key=key,
-            kind=kind,
-            table_name=table,
-            row_ids=canonical(ids),
-            details=canonical(details),
-            area_code=finding_area(session, table, ids, details),
-        )
-        session.add(finding)
+        finding = new_finding(session, key, kind, table, ids, details)
+    return finding
+
+
+def new_finding(
+    session: Session, key: str, kind: str, table: str, ids: list[str], details: dict[str, Any]
+) -> Finding:
+    """A finding the caller knows the store does not have yet (`ensure_finding` otherwise)."""
+    finding = Finding(
+        id=finding_id(key),
+        key=key,
+        kind=kind,
+        table_name=table,
+        row_ids=canonical(ids),
+        details=canonical(details),
+        area_code=finding_area(session, table, ids, details),
+    )
+    session.add(finding)
     return finding
 
 
