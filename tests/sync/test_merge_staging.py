@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from tpsdesk.domain.posts import DEFAULT_CATALOGUE
@@ -261,3 +262,17 @@ def test_the_set_based_merge_on_postgresql(pg_engine: Engine) -> None:
         assert new is not None and new.status == "sent" and new.birth_date == date(1985, 3, 14)
         kinds = sorted(f.kind for f in session.exec(select(Finding)))
         assert kinds == [FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value]
+
+
+@pytest.mark.postgres
+def test_a_missing_tps_on_postgresql_is_a_foreign_key_failure_at_commit(pg_engine: Engine) -> None:
+    """What `merge_bundle` turns into MissingReference: the deferred foreign key fails at
+    COMMIT with SQLSTATE 23503, and nothing of the bundle stays (staged rows included)."""
+    laptop = uuid.uuid4().hex
+    lost = officer_row(device=laptop, counter=1, tps_id=str(uuid.uuid4()), name="ANGGOTA")
+    with pytest.raises(IntegrityError) as failure:
+        pg_merge(pg_engine, make_bundle(laptop, b"k", [lost]))
+    assert getattr(failure.value.orig, "sqlstate", None) == "23503"
+    with Session(pg_engine) as session:
+        assert session.exec(select(func.count()).select_from(Officer)).one() == 0
+        assert session.exec(select(func.count()).select_from(RowVersion)).one() == 0
