@@ -80,11 +80,6 @@ class OfficerKeys:
         self.names.add((name_key(officer.name), officer.birth_date))
         self.rows.add(officer.id)
 
-    def add_values(self, values: dict[str, Any]) -> None:
-        self.niks.add(values["nik"])
-        self.names.add((name_key(values["name"]), values["birth_date"]))
-        self.rows.add(values["id"])
-
 
 def refresh_duplicates(
     session: Session, keys: OfficerKeys, *, staged: bool = False
