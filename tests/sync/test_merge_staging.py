@@ -26,7 +26,7 @@ from tpsdesk.sync.district_models import Finding, FindingKind, RowVersion
 from tpsdesk.sync.findings import _SAME_NIK, _SAME_PERSON, _STAGED_NAMES, _STAGED_NIKS, _staged
 from tpsdesk.sync.merge import IncomingBundle, MergeReport, merge_bundle
 from tpsdesk.sync.row_checks import check_bundle_rows
-from tpsdesk.sync.staging import KEY_STAGE, STAGES
+from tpsdesk.sync.staging import KEY_STAGE, STAGES, clear_stages
 
 from .conftest import M_KEC, M_KEL_A, M_KEL_B, approved_laptop, make_bundle, officer_row, valid_nik
 
@@ -104,11 +104,17 @@ def test_only_rows_the_district_knows_go_through_the_lineage(
 ) -> None:
     laptop, key = approved_laptop(district_store)
     old = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
-    merge_bundle(district_store, make_bundle(laptop, key, [old]))
-    changed = officer_row(device=laptop, counter=2, tps_id=district_area["a1"],
+    other = officer_row(device=laptop, counter=2, tps_id=district_area["a1"], seq=2)
+    merge_bundle(district_store, make_bundle(laptop, key, [old, other]))
+    # A fast-forward (based on what the district shows): SQL, no versions loaded.
+    changed = officer_row(device=laptop, counter=3, tps_id=district_area["a1"],
                           row_id=old["values"]["id"], base=(laptop, 1), nik=old["values"]["nik"],
-                          name="BUDI SANTOSA", seq=2)  # fmt: skip
-    new = [officer_row(device=laptop, counter=n, tps_id=district_area["a2"], seq=n) for n in (3, 4)]
+                          name="BUDI SANTOSA", seq=3)  # fmt: skip
+    # Based on a version the district never saw: the lineage decides (it knows counter 2).
+    unseen_base = officer_row(device=laptop, counter=4, tps_id=district_area["a2"],
+                              row_id=other["values"]["id"], base=(uuid.uuid4().hex, 9),
+                              nik=other["values"]["nik"], seq=4)  # fmt: skip
+    new = [officer_row(device=laptop, counter=n, tps_id=district_area["a2"], seq=n) for n in (5, 6)]
     loaded: list[set[str]] = []
     real = merge_module.load_versions
 
@@ -118,24 +124,75 @@ def test_only_rows_the_district_knows_go_through_the_lineage(
         return real(session, ids)
 
     monkeypatch.setattr(merge_module, "load_versions", spy)
-    report = merge_bundle(district_store, make_bundle(laptop, key, [changed, *new], seq_from=2))
-    assert loaded == [{old["values"]["id"]}]
-    assert {r.row_id for r in report.accepted} == {old["values"]["id"]} | {
+    bundle = make_bundle(laptop, key, [changed, unseen_base, *new], seq_from=3)
+    report = merge_bundle(district_store, bundle)
+    assert loaded == [{other["values"]["id"]}]
+    assert {r.row_id for r in report.accepted} == {old["values"]["id"], other["values"]["id"]} | {
         r["values"]["id"] for r in new
     }
     with district_store.read() as session:
         shown = session.get(Officer, old["values"]["id"])
-        assert shown is not None and shown.name == "BUDI SANTOSA" and shown.version_counter == 2
-        assert shown.status == "sent"
+        assert shown is not None and shown.name == "BUDI SANTOSA" and shown.version_counter == 3
+        assert shown.status == "sent" and shown.base_counter == 1
+        moved = session.get(Officer, other["values"]["id"])
+        assert moved is not None and moved.tps_id == district_area["a2"]
         fresh = session.get(Officer, new[0]["values"]["id"])
         assert fresh is not None and fresh.status == "sent" and fresh.bpjs_number is None
         assert fresh.birth_date == date(1985, 3, 14)
         version = session.exec(
             select(RowVersion).where(RowVersion.row_id == new[0]["values"]["id"])
         ).one()
-        assert (version.device, version.counter, version.sender_id) == (laptop, 3, laptop)
+        assert (version.device, version.counter, version.sender_id) == (laptop, 5, laptop)
         assert json.loads(version.values) == new[0]["values"]
         assert version.received_at.tzinfo is not None
+        forwarded = session.exec(
+            select(RowVersion.counter).where(RowVersion.row_id == old["values"]["id"])
+        ).all()
+        assert sorted(forwarded) == [1, 3]
+
+
+def test_a_fast_forward_keeps_the_district_review_and_closes_nothing_it_should_not(
+    district_store: Store, district_area: dict[str, str]
+) -> None:
+    """What the district owns (review status, BPJS number) survives a fast-forward, and a
+    version a clerk's review made (another device's head) keeps the row out of it."""
+    from tpsdesk.sync import merge_sql
+
+    laptop, key = approved_laptop(district_store)
+    row = officer_row(device=laptop, counter=1, tps_id=district_area["a1"])
+    merge_bundle(district_store, make_bundle(laptop, key, [row]))
+    with district_store.transaction() as session:
+        officer = session.get(Officer, row["values"]["id"])
+        assert officer is not None
+        officer.status, officer.bpjs_number = "accepted", "12345678901"
+        session.add(officer)
+    edit = officer_row(device=laptop, counter=2, tps_id=district_area["a1"],
+                       row_id=row["values"]["id"], base=(laptop, 1), nik=row["values"]["nik"],
+                       name="BUDI SANTOSA", seq=2)  # fmt: skip
+    report = merge_bundle(district_store, make_bundle(laptop, key, [edit], seq_from=2))
+    assert [r.row_id for r in report.accepted] == [row["values"]["id"]]
+    with district_store.read() as session:
+        shown = session.get(Officer, row["values"]["id"])
+        assert shown is not None and shown.name == "BUDI SANTOSA"
+        assert (shown.status, shown.bpjs_number) == ("accepted", "12345678901")
+    # A concurrent version from another laptop is known now: an edit based on the shown
+    # version that does not know it is no fast-forward.
+    other, other_key = approved_laptop(district_store)
+    rival = officer_row(device=other, counter=1, tps_id=district_area["a1"],
+                        row_id=row["values"]["id"], base=(laptop, 1), nik=row["values"]["nik"],
+                        name="BUDI SANTOSO", seq=1)  # fmt: skip
+    report = merge_bundle(district_store, make_bundle(other, other_key, [rival]))
+    assert [r.row_id for r in report.conflicts] == [row["values"]["id"]]
+    third = officer_row(device=laptop, counter=3, tps_id=district_area["a1"],
+                        row_id=row["values"]["id"], base=(laptop, 2), nik=row["values"]["nik"],
+                        name="BUDI SANTOSA", seq=3)  # fmt: skip
+    with district_store.transaction() as session:
+        merge_sql.stage_bundle(session, merge_module.check_bundle_rows(
+            M_KEL_A, [third], area=M_KEL_A, catalogue=district_store.catalogue,
+            today=date.today()).parsed, file_id="f", sender_id=laptop, received_at=None,
+            applied=["officer"])  # fmt: skip
+        assert merge_sql.fast_forwards(session) == set()
+        clear_stages(session.connection())
 
 
 def test_the_duplicate_and_rollback_joins_use_the_district_indexes(

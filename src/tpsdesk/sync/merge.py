@@ -74,11 +74,13 @@ from tpsdesk.sync.findings import (
 from tpsdesk.sync.lineage import canonical, disagree, heads_of, identity, vkey
 from tpsdesk.sync.merge_sql import counters_reused as staged_counters_reused
 from tpsdesk.sync.merge_sql import (
+    fast_forwards,
     insert_new_rows,
     insert_new_versions,
     rows_needing_lineage,
     stage_bundle,
     tps_places,
+    update_shown_rows,
 )
 from tpsdesk.sync.row_checks import (
     CheckedRows,
@@ -551,13 +553,18 @@ def _apply(
     # Rows the district knows (a version of them, or a shown row): the lineage decides what
     # they show. Area rows are never applied: their versions are kept, by the same path.
     known = rows_needing_lineage(session)
-    lineage_rows = {p.row_id for p in parsed if p.row_id in known or p.table not in APPLIED_TABLES}
+    # Of those, the fast-forwards (a new version of what the district shows, knowing every
+    # version it holds): applied by SQL too, without their versions.
+    forward = fast_forwards(session) if known else set()
+    lineage_rows = {p.row_id for p in parsed
+                    if (p.row_id in known and p.row_id not in forward)
+                    or p.table not in APPLIED_TABLES}  # fmt: skip
     versions = load_versions(session, lineage_rows)
     open_conflicts = _open_conflicts(session, lineage_rows)
-    # The district's shown rows of those rows: ownership is checked on them (set-based,
-    # sync.authority) before anything is written, and the lineage works on them.
-    currents = {table: load_rows(session, table, (p.row_id for p in rows
-                                                  if p.row_id in lineage_rows))
+    # The district's shown rows of the rows it knows: ownership is checked on them
+    # (set-based, sync.authority) before anything is written, and the lineage works on them.
+    loaded = known | lineage_rows  # area rows, as the lineage rows, may have no version yet
+    currents = {table: load_rows(session, table, (p.row_id for p in rows if p.row_id in loaded))
                 for table, rows in by_table.items()}  # fmt: skip
     places = tps_places(session) if "officer" in by_table else {}
     denied = check_authority(session, area, parsed, currents, refused, places=places)
@@ -570,17 +577,19 @@ def _apply(
     keys = OfficerKeys()
     new_rows: set[str] = set()
     staged_officers = False
+    forwarded: set[str] = set()  # fast-forwards not refused
     for table, rows in by_table.items():
         current = currents[table]
         for row_id, present in current.items():
-            record_current_version(session, present, versions[row_id])
+            if row_id in lineage_rows:  # a fast-forward's shown version is recorded
+                record_current_version(session, present, versions[row_id])
         touched: dict[str, ParsedRow] = {}
         for p in rows:
             ref = RowRef(table, p.row_id)
             denial = denied.get(p.index)
             if p.row_id not in lineage_rows:
-                # New to the district: inserted from the staging tables below, with its
-                # version (its only head, so the winner; no conflict to refresh).
+                # New to the district, or a fast-forward: inserted or applied from the staging
+                # tables below, with its version (its only head, so the winner).
                 if denial is not None:
                     rejected.append(denial)  # nothing of it is recorded, not even as a version
                     continue
@@ -641,8 +650,13 @@ def _apply(
                 touched_places.add(p.typed["kelurahan_code"])
             if row_id not in lineage_rows:
                 if table == "officer":
+                    existing = current.get(row_id)
+                    if isinstance(existing, Officer):
+                        keys.add(existing)  # what it showed before the fast-forward
                     keys.rows.add(row_id)  # its NIK and name key are read from the stage
                     staged_officers = True
+                if row_id in forward:
+                    forwarded.add(row_id)
                 outcome["accepted"].append(ref)
                 continue
             heads = heads_of(versions[row_id])
@@ -673,6 +687,18 @@ def _apply(
             else:
                 outcome["unchanged"].append(ref)  # an ancestor of what the district has
 
+    if forwarded:
+        # The fast-forwards show their new version (UPDATE … FROM the stage); the session's
+        # copies of those rows are read again when next used; their open conflicts are gone
+        # (one head now).
+        for table in applied:
+            update_shown_rows(session, table)
+        for table in applied:
+            for row_id in forwarded.intersection(currents[table]):
+                session.expire(currents[table][row_id])
+        for findings_of_row in _open_conflicts(session, forwarded).values():
+            for finding in findings_of_row:
+                session.delete(finding)
     # New TPS rows before the ORM flush and new officers after it: either may refer to a
     # TPS. In id order, so that the id indexes grow at one end instead of everywhere at once.
     if "tps" in applied:

@@ -20,11 +20,12 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, insert, literal, select, union
+from sqlalchemy import Select, and_, exists, insert, literal, select, union, update
 from sqlmodel import Session, SQLModel
 
 from tpsdesk.store.models import OfficerStatus
 from tpsdesk.sync.district_models import RowVersion
+from tpsdesk.sync.lineage import DISTRICT_OWNED
 from tpsdesk.sync.row_checks import ParsedRow
 from tpsdesk.sync.staging import (
     ROW_STAGES,
@@ -122,6 +123,63 @@ def rows_needing_lineage(session: Session) -> set[str]:
     return {row_id for (row_id,) in session.connection().execute(union(*queries))}
 
 
+def _counter_in(history: str, device: str, dialect: str) -> str:
+    """SQL for the counter a JSON history ({device: counter}) names for `device`, 0 if none
+    (the device is a column: looked up as a key, never spliced into a JSON path)."""
+    if dialect == "postgresql":
+        return f"coalesce(({history}::jsonb ->> {device})::bigint, 0)"
+    return f"coalesce((SELECT j.value FROM json_each({history}) AS j WHERE j.key = {device}), 0)"
+
+
+def fast_forwards(session: Session) -> set[str]:
+    """Ids of the bundle's TPS and officer rows whose new version P follows what the district
+    shows with nothing else to weigh: P is new, its base is the shown row's version S (which
+    `sync_row_version` holds), P knows every version V the district holds of the row, and
+    none of them knows P. P is then the row's one head, so the lineage (`lineage.heads_of`)
+    would make it the winner with no conflict; the merge applies it in SQL
+    (`update_shown_rows`) without loading the row's versions.
+
+    Each test is one step of `lineage.knows`, so a row passes only when the lineage would
+    say the same. P knows V: P's own device with a lower counter, P's history, S's device
+    with a counter up to S's, or S's history. V knows P (any of these keeps the row out):
+    V's own device or its base's at P's counter or above, or V's history."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    p_names_v = _counter_in("s.history", "v.device", dialect)
+    s_names_v = _counter_in("r.history", "v.device", dialect)
+    v_names_p = _counter_in("v.history", "s.device", dialect)
+    out: set[str] = set()
+    for table in ROW_STAGES:
+        query = (
+            f"SELECT s.row_id FROM tpsdesk_stage_version AS s JOIN {table} AS t ON t.id = s.row_id "
+            "JOIN sync_row_version AS r ON r.row_id = s.row_id "
+            "AND r.device = t.version_device AND r.counter = t.version_counter "
+            f"WHERE s.table_name = '{table}' "
+            "AND s.base_device = t.version_device AND s.base_counter = t.version_counter "
+            "AND NOT EXISTS (SELECT 1 FROM sync_row_version AS v WHERE v.row_id = s.row_id AND ("
+            "v.table_name <> s.table_name "
+            "OR (v.device = s.device AND v.counter >= s.counter) "
+            "OR (v.base_device = s.device AND v.base_counter >= s.counter) "
+            f"OR {v_names_p} >= s.counter "
+            "OR NOT ((v.device = s.device AND v.counter < s.counter) "
+            "OR (v.device = r.device AND v.counter <= r.counter) "
+            f"OR {p_names_v} >= v.counter OR {s_names_v} >= v.counter)))"
+        )
+        out.update(row_id for (row_id,) in connection.exec_driver_sql(query))
+    return out
+
+
+def update_shown_rows(session: Session, table: str) -> int:
+    """Make the district's rows that are in the table's stage show the staged values (the
+    fast-forwards: new rows are not in the table yet); district-owned columns stay."""
+    target = SQLModel.metadata.tables[table]
+    staged = ROW_STAGES[table]
+    kept = DISTRICT_OWNED.get(table, frozenset()) | {"id"}
+    values = {c.name: staged.c[c.name] for c in target.columns if c.name not in kept}
+    statement = update(target).values(values).where(target.c.id == staged.c.id)
+    return int(session.connection().execute(statement).rowcount or 0)
+
+
 def tps_places(session: Session) -> dict[str, str]:
     """{TPS id: kelurahan code} of the TPS the district holds that the bundle's officers
     point at."""
@@ -134,12 +192,16 @@ def tps_places(session: Session) -> dict[str, str]:
 
 
 def insert_new_rows(session: Session, table: str) -> int:
-    """The rows left in the table's stage into the table itself, in id order (its indexes
-    grow at one end). Returns how many."""
+    """The rows left in the table's stage that the table does not have into the table, in id
+    order (its indexes grow at one end). Returns how many."""
     target = SQLModel.metadata.tables[table]
     staged = ROW_STAGES[table]
     names = [c.name for c in target.columns]
-    query = select(*(staged.c[n] for n in names)).order_by(staged.c.id)
+    query = (
+        select(*(staged.c[n] for n in names))
+        .where(~exists().where(target.c.id == staged.c.id))
+        .order_by(staged.c.id)
+    )
     result = session.connection().execute(insert(target).from_select(names, query))
     return int(result.rowcount or 0)
 
