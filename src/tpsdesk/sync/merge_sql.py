@@ -1,16 +1,19 @@
 """The merge's set-based steps: SQL over the staging tables (`sync/staging.py`), portable
-across SQLite and PostgreSQL (SQLAlchemy Core, every value bound).
+across SQLite and PostgreSQL (SQLAlchemy Core, or fixed SQL text where the engines' JSON
+differs; every value bound, none written into the SQL).
 
 In the order the merge runs them (docs/sync-design.md, "Merge rules"):
 
 1. `stage_bundle`: the bundle's checked rows into the staging tables, one bulk step each.
 2. `counters_reused`: a version of the sender with a counter the district holds for another
    row (the laptop's store went back in time) — one join.
-3. `rows_needing_lineage`: the rows the district already knows (a version, or a shown row):
-   only those go through Python's version lineage. Every other row is new to the district.
+3. `rows_needing_lineage`: the rows the district knows already (a version, or a shown row);
+   every other row is new to the district. `fast_forwards`: those of them whose new version
+   simply follows what the district shows; only the rest go through Python's lineage.
 4. `tps_places`: where the TPS the bundle's officers point at lie (ownership, `authority`).
-5. `insert_new_rows`, `insert_new_versions`: the new rows and their versions, INSERT … SELECT
-   from the staging tables (rows the lineage handles, or refused, were taken out first).
+5. `update_shown_rows`, `insert_new_rows`, `insert_new_versions`: the fast-forwards applied
+   (UPDATE … FROM the stage), the new rows inserted (INSERT … SELECT with an anti-join), and
+   the versions of both (rows the lineage handles, or refused, were taken out first).
 """
 
 from __future__ import annotations
