@@ -179,8 +179,34 @@ def check_all(store: Any, bundles: list[Any], today: date) -> tuple[list[Any], f
     return checked, time.perf_counter() - begin
 
 
+def edit_bundles(bundles: list[Any]) -> list[Any]:
+    """Each laptop's second bundle: an edit of every officer of its first (another address),
+    each based on the version the first sent — 1,000 fast-forwards a bundle."""
+    from tpsdesk.sync.merge import IncomingBundle
+
+    out = []
+    for bundle in bundles:
+        rows = []
+        for row in bundle.rows:
+            values = dict(row["values"])
+            counter = values["version_counter"]
+            values.update(version_counter=counter + OFFICERS_PER_BUNDLE,
+                          base_device=values["version_device"], base_counter=counter,
+                          address=values["address"] + " A")  # fmt: skip
+            rows.append({"table": "officer", "seq": counter + OFFICERS_PER_BUNDLE,
+                         "values": values})  # fmt: skip
+        out.append(IncomingBundle(str(uuid.uuid4()), bundle.sender_id, bundle.sender_key,
+                                  bundle.area, OFFICERS_PER_BUNDLE + 1,
+                                  2 * OFFICERS_PER_BUNDLE, rows))  # fmt: skip
+    return out
+
+
 def merge_once(
-    path: Path, pristine: bytes, bundles: list[Any], profile: bool = False
+    path: Path,
+    pristine: bytes,
+    bundles: list[Any],
+    profile: bool = False,
+    edits: list[Any] | None = None,
 ) -> dict[str, Any]:
     from tpsdesk.store.db import Store
     from tpsdesk.store.officers import count_officers
@@ -209,6 +235,19 @@ def merge_once(
         if profiler is not None:
             profiler.disable()
         officers = count_officers(store)
+        edit_time = edit_cpu = 0.0
+        if edits is not None:
+            # Then every officer edited once (fast-forwards), timed on its own.
+            checked, _check = check_all(store, edits, today)
+            begin, edit_cpu = time.perf_counter(), time.process_time()
+            with store.saving_once():
+                for bundle, rows in zip(edits, checked, strict=True):
+                    with paused_gc():
+                        report = merge_bundle(store, bundle, today=today, checked=rows)
+                    if len(report.accepted) != len(bundle.rows):
+                        raise RuntimeError(report.summary())
+            edit_time = time.perf_counter() - begin
+            edit_cpu = time.process_time() - edit_cpu
     finally:
         store.close()
     for report in reports:
@@ -222,6 +261,8 @@ def merge_once(
         "accepted": sum(len(r.accepted) for r in reports),
         "duplicates": sum(len(r.duplicates) for r in reports),
         "store_mb": path.stat().st_size / 1e6,
+        "edit_time": edit_time,
+        "edit_cpu": edit_cpu,
     }
     if profiler is not None:
         text = io.StringIO()
@@ -311,6 +352,7 @@ def bench_sqlite(bundles: int, runs: int, profile: bool) -> dict[str, Any]:
         path, incoming, tuples = prepare(Path(tmp), bundles, kdf)
         print(f"district and {bundles} bundles ready in {time.perf_counter() - start:.0f} s")
         pristine = path.read_bytes()
+        edits = edit_bundles(incoming)
         merges: list[dict[str, Any]] = []
         baselines: list[tuple[float, float]] = []
         floors: list[tuple[float, float]] = []
@@ -318,9 +360,10 @@ def bench_sqlite(bundles: int, runs: int, profile: bool) -> dict[str, Any]:
             floors.append(floor_once(path, pristine, incoming))
             # Side by side: each merge run between two baseline runs, under the same load.
             baselines.append(executemany_once(tuples))
-            merges.append(merge_once(path, pristine, incoming))
+            merges.append(merge_once(path, pristine, incoming, edits=edits))
             baselines.append(executemany_once(tuples))
             print(f"  floor {floors[-1][0]:.2f} s (CPU {floors[-1][1]:.2f} s)")
+            print(f"  edits {merges[-1]['edit_time']:.2f} s (CPU {merges[-1]['edit_cpu']:.2f} s)")
             print(f"  run {run + 1}: merge {merges[-1]['time']:.2f} s "
                   f"(CPU {merges[-1]['cpu']:.2f} s), executemany "
                   f"{baselines[-2][0] * 1000:.0f}/{baselines[-1][0] * 1000:.0f} ms")  # fmt: skip
@@ -348,6 +391,8 @@ def bench_sqlite(bundles: int, runs: int, profile: bool) -> dict[str, Any]:
         "floor": statistics.median(f[0] for f in floors),
         "floor_cpu": statistics.median(f[1] for f in floors),
         "floors": floors,
+        "edit": statistics.median(m["edit_time"] for m in merges),
+        "edit_cpu": statistics.median(m["edit_cpu"] for m in merges),
         "summary": merges[0],
         "pristine_mb": len(pristine) / 1e6,
         "profile": profiled["profile"] if profiled else None,
@@ -384,6 +429,9 @@ def sqlite_section(r: dict[str, Any], load: str) -> str:
         f"officer table (six indexes) and their versions into `sync_row_version`, one "
         f"`executemany` each a bundle | {r['floor']:.2f} s (CPU {r['floor_cpu']:.2f} s): "
         f"{r['floor'] / r['baseline']:.1f}× (CPU {r['floor_cpu'] / r['baseline_cpu']:.1f}×) | |",
+        f"| then every officer edited once: {bundles} bundles × {OFFICERS_PER_BUNDLE:,} "
+        f"edits based on the versions merged (fast-forwards) | {r['edit']:.2f} s (CPU "
+        f"{r['edit_cpu']:.2f} s) | |",
         f"| checking the rows (`check_bundle_rows`, done ahead in a second process by "
         f"`district merge`) | {statistics.median(r['checks']):.2f} s | (not in the merge) |",
         "",

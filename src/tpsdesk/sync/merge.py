@@ -688,14 +688,14 @@ def _apply(
                 outcome["unchanged"].append(ref)  # an ancestor of what the district has
 
     if forwarded:
-        # The fast-forwards show their new version (UPDATE … FROM the stage); the session's
-        # copies of those rows are read again when next used; their open conflicts are gone
-        # (one head now).
+        # The fast-forwards show their new version (UPDATE … FROM the stage). What the session
+        # holds is written first, then all of it is read again when next used (the loaded
+        # copies of those rows are stale; one expiry of everything costs less than one a row).
+        # Their open conflicts are gone (one head now).
+        session.flush()
         for table in applied:
             update_shown_rows(session, table)
-        for table in applied:
-            for row_id in forwarded.intersection(currents[table]):
-                session.expire(currents[table][row_id])
+        session.expire_all()
         for findings_of_row in _open_conflicts(session, forwarded).values():
             for finding in findings_of_row:
                 session.delete(finding)
