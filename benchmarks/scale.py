@@ -444,7 +444,8 @@ def sqlite_section(r: dict[str, Any], load: str) -> str:
         f"{', '.join(f'{t * 1000:.0f} ms' for t in r['baseline_cpus'])})",
         f"- outcome: {s['officers']:,} officers at the district, {s['accepted']:,} rows "
         f"accepted, {s['duplicates']} duplicate findings named in the reports",
-        f"- district store file: {r['pristine_mb']:.1f} MB before, {s['store_mb']:.1f} MB after",
+        f"- district store file: {r['pristine_mb']:.1f} MB before, {s['store_mb']:.1f} MB after "
+        "the new officers and their edits",
         "",
         "Machine:",
         "",
