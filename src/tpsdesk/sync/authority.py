@@ -61,11 +61,17 @@ def check_authority(
     parsed: list[ParsedRow],
     current: Mapping[str, Mapping[str, SyncFields]],
     refused_before: Iterable[Rejection] = (),
+    *,
+    places: Mapping[str, str] | None = None,
 ) -> dict[int, Rejection]:
     """{row index: rejection} of the bundle's TPS and officer rows this laptop (of `area`) may
-    not write, given the district's shown rows `current` ({table: {id: row}}) and the rows
-    already refused for their content (`refused_before`: officers pointing at one of those
-    TPS are refused too)."""
+    not write, given the district's shown rows `current` ({table: {id: row}}; a row it does
+    not list is new to the district) and the rows already refused for their content
+    (`refused_before`: officers pointing at one of those TPS are refused too).
+
+    `places`: {TPS id: kelurahan code} of the TPS the district holds among those the
+    officers point at, when the caller has them already (the merge reads them with one join
+    of its staging table, `merge_sql.tps_places`); else read here."""
     out: dict[int, Rejection] = {}
 
     def refuse(p: ParsedRow, *problems: RowProblem) -> None:
@@ -95,8 +101,9 @@ def check_authority(
 
     officers = [p for p in parsed if p.table == "officer"]
     pointed = {p.typed["tps_id"] for p in officers if p.typed["tps_id"] is not None}
-    places = tps_places(session, pointed - accepted_tps.keys())
-    places.update(accepted_tps)
+    if places is None:
+        places = tps_places(session, pointed - accepted_tps.keys())
+    places = {**places, **accepted_tps}
     held_officers = current.get("officer", {})
     for p in officers:
         problems: list[RowProblem] = []

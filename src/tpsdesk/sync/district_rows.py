@@ -91,19 +91,3 @@ def show(
                 setattr(row, name, value)
     session.add(row)
     return row
-
-
-def counters_reused(session: Session, device: str, counters: dict[int, str]) -> bool:
-    """Whether the district holds a version of `device` with one of these counters for
-    another row than the one given ({counter: row id}). A device gives each change its own
-    counter, so this happens only when the laptop's store went back to an older copy and
-    counted the same numbers again for other changes (served by ix_row_version_device)."""
-    numbers = sorted(counters)
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
-        query = select(RowVersion.counter, RowVersion.row_id).where(
-            RowVersion.device == device, col(RowVersion.counter).in_(chunk)
-        )
-        if any(counters[counter] != row_id for counter, row_id in session.exec(query)):
-            return True
-    return False

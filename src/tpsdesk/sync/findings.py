@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, delete, text
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
@@ -38,26 +38,42 @@ from tpsdesk.sync.district_models import Device, Finding, FindingKind, FindingSt
 from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
+from tpsdesk.sync.staging import KEY_STAGE, prepare_key_stage, stage
 
-# Live officers with a name key and a birth date; served by ix_officer_name_key (its WHERE
-# and expression are spelled as the index spells them).
+# Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
+# one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
+# expression are spelled as the index spells them). `{no}`: the engine's false (`_false`).
+# Without both, SQLite scans the whole index for every bundle: CROSS JOIN makes the keys the
+# outer loop, and `|| ''` strips the TEXT affinity of k.value, which would otherwise keep the
+# expression index (of no affinity) out of the comparison. PostgreSQL plans it as any join.
+_SAME_NIK = (
+    "SELECT o.id, o.nik FROM officer AS o WHERE o.nik IN "
+    "(SELECT value FROM tpsdesk_stage_keys WHERE kind = 'nik') AND o.deleted = {no}"
+)
+# The keys of the officers left in the merge's officer stage (`refresh_duplicates(staged=True)`).
+_STAGED_NIKS = " UNION ALL SELECT nik FROM tpsdesk_stage_officer"
+_STAGED_NAMES = f" UNION SELECT {NAME_KEY_FUNCTION}(name), birth_date FROM tpsdesk_stage_officer"
 _SAME_PERSON = (
-    f"SELECT id, nik FROM officer WHERE {NAME_KEY_FUNCTION}(name) = ? AND birth_date = ? "
-    "AND deleted = 0"
+    "SELECT k.value, k.born, o.id, o.nik FROM "
+    "(SELECT DISTINCT value, born FROM tpsdesk_stage_keys WHERE kind = 'name') AS k "
+    f"CROSS JOIN officer AS o WHERE {NAME_KEY_FUNCTION}(o.name) = k.value || '' "
+    "AND o.birth_date = k.born AND o.deleted = {no}"
 )
 
-
-# PostgreSQL: the live officers born on the given days (ix_officer_name_key there is on the
-# birth date); their name keys are computed here, by `domain.names.name_key` itself.
+# PostgreSQL has no `tpsdesk_name_key` (a server-side copy could not give the same key for
+# every name: decomposition and case folding there follow the server's locale): the live
+# officers born on the staged days (ix_officer_name_key there is on the birth date) are read,
+# and their name keys computed here, by `domain.names.name_key` itself.
 _BORN_ON = text(
     "SELECT id, nik, name, birth_date FROM officer WHERE birth_date IN :days AND NOT deleted"
 ).bindparams(bindparam("days", expanding=True))
+_STAGED_PEOPLE = "SELECT name, birth_date FROM tpsdesk_stage_officer"
 
 
 def _same_people_postgres(
     session: Session,
     wanted: set[tuple[str, date]],
-    groups: dict[tuple[str, date], list[tuple[str, str]]],
+    groups: dict[tuple[str, Any], list[tuple[str, str]]],
 ) -> None:
     days = sorted({born for _key, born in wanted})
     found: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
@@ -89,23 +105,32 @@ class OfficerKeys:
         self.names.add((name_key(officer.name), officer.birth_date))
         self.rows.add(officer.id)
 
-    def add_values(self, values: dict[str, Any]) -> None:
-        self.niks.add(values["nik"])
-        self.names.add((name_key(values["name"]), values["birth_date"]))
-        self.rows.add(values["id"])
 
-
-def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding]:
+def refresh_duplicates(
+    session: Session, keys: OfficerKeys, *, staged: bool = False
+) -> dict[str, Finding]:
     """Recompute the same-NIK and likely-duplicate groups the changed officers touch.
+
+    `keys`: the changed officers' NIKs, (name key, birth date) pairs and ids. `staged`: the
+    officers left in the merge's officer stage (`sync/staging.py`) changed too — their NIKs and
+    name keys are taken there, in SQL (their ids must be in `keys.rows`).
+
+    Set-based: the keys go into a staging table, and each kind of group is one join of it with
+    the officers (served by ix_officer_nik and ix_officer_name_key).
 
     Returns the current findings (open or resolved) of those groups by row id involved. Open
     findings of groups that no longer exist are removed (they were never acted on); resolved
     ones stay as the record of a decision.
     """
-    if not (keys.rows or keys.niks or keys.names):
+    if not (keys.rows or keys.niks or keys.names or staged):
         # Nothing changed (a keep-both decision): no group to recompute, none gone stale;
         # skip reading every open duplicate finding (10,000 of them: 0.4 s a decision).
         return {}
+    connection = session.connection()
+    prepare_key_stage(connection)
+    records: list[list[Any]] = [["nik", nik, None] for nik in sorted(keys.niks)]
+    records += [["name", key, born] for key, born in sorted(keys.names)]
+    stage(connection, KEY_STAGE, ("kind", "value", "born"), records)
     current: dict[str, tuple[str, list[str]]] = {}
     # Rows whose groups were recomputed, per kind: an open finding of that kind touching them
     # and no longer found is stale.
@@ -113,53 +138,78 @@ def refresh_duplicates(session: Session, keys: OfficerKeys) -> dict[str, Finding
         FindingKind.DUPLICATE_NIK.value: set(keys.rows),
         FindingKind.LIKELY_DUPLICATE.value: set(keys.rows),
     }
-    if keys.niks:
-        by_nik: dict[str, list[str]] = defaultdict(list)
-        for chunk in chunks(keys.niks):
-            query = select(Officer.id, Officer.nik).where(
-                col(Officer.nik).in_(chunk), col(Officer.deleted).is_(False)
+    by_nik: dict[str, list[str]] = defaultdict(list)
+    for row_id, nik in connection.exec_driver_sql(
+        _staged(_SAME_NIK, _STAGED_NIKS, staged).format(no=_false(connection))
+    ).fetchall():
+        by_nik[nik].append(row_id)
+    for ids in by_nik.values():
+        scope[FindingKind.DUPLICATE_NIK.value].update(ids)
+        if len(ids) > 1:
+            current[f"duplicate_nik:{group_hash(ids)}"] = (
+                FindingKind.DUPLICATE_NIK.value,
+                sorted(ids),
             )
-            for row_id, nik in session.exec(query):
-                by_nik[nik].append(row_id)
-        for ids in by_nik.values():
-            scope[FindingKind.DUPLICATE_NIK.value].update(ids)
-            if len(ids) > 1:
-                current[f"duplicate_nik:{group_hash(ids)}"] = (
-                    FindingKind.DUPLICATE_NIK.value,
-                    sorted(ids),
-                )
-    if keys.names:
-        groups: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
-        # One indexed lookup per (name key, birth date): ix_officer_name_key of district stores.
-        if session.get_bind().dialect.name == "postgresql":
-            _same_people_postgres(session, keys.names, groups)
-        else:
-            cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-            for group in sorted(keys.names):
-                key, born = group
-                cursor.execute(_SAME_PERSON, (key, born.isoformat()))
-                groups[group].extend(cursor.fetchall())
-        for members in groups.values():
-            ids = [row_id for row_id, _nik in members]
-            scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
-            if len({nik for _id, nik in members}) > 1:
-                current[f"likely_duplicate:{group_hash(ids)}"] = (
-                    FindingKind.LIKELY_DUPLICATE.value,
-                    sorted(ids),
-                )
+    groups: dict[tuple[str, Any], list[tuple[str, str]]] = defaultdict(list)
+    if connection.dialect.name == "postgresql":
+        wanted = set(keys.names)
+        if staged:
+            for name, born in connection.exec_driver_sql(_STAGED_PEOPLE):
+                wanted.add((name_key(name), born))
+        _same_people_postgres(session, wanted, groups)
+    else:
+        for key, born, row_id, nik in connection.exec_driver_sql(
+            _staged(_SAME_PERSON, _STAGED_NAMES, staged).format(no=_false(connection))
+        ).fetchall():
+            groups[(key, born)].append((row_id, nik))
+    for members in groups.values():
+        ids = [row_id for row_id, _nik in members]
+        scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)
+        if len({nik for _id, nik in members}) > 1:
+            current[f"likely_duplicate:{group_hash(ids)}"] = (
+                FindingKind.LIKELY_DUPLICATE.value,
+                sorted(ids),
+            )
+    connection.execute(delete(KEY_STAGE))
     kinds = (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value)
-    stale = select(Finding).where(
+    # Columns, not ORM objects: every open duplicate finding of the district is read, and
+    # only the stale ones are loaded (to be deleted).
+    stale = select(Finding.id, Finding.key, Finding.kind, Finding.row_ids).where(
         col(Finding.kind).in_(kinds), Finding.status == FindingStatus.OPEN.value
     )
-    for finding in session.exec(stale):
-        touched = scope[finding.kind].intersection(json.loads(finding.row_ids))
-        if finding.key not in current and touched:
-            session.delete(finding)
+    for finding_key, key, kind, row_ids in session.exec(stale).all():
+        if key not in current and scope[kind].intersection(json.loads(row_ids)):
+            gone = session.get(Finding, finding_key)
+            if gone is not None:
+                session.delete(gone)
+    # The groups' findings that exist, in one query a chunk, held here (the session keeps
+    # only weak references): ensure_finding then finds them in the session.
+    held: list[Finding] = []
+    for chunk in chunks(finding_id(key) for key in current):
+        held.extend(session.exec(select(Finding).where(col(Finding.id).in_(chunk))))
+    by_id = {finding.id: finding for finding in held}
     found: dict[str, Finding] = {}
     for key, (kind, ids) in current.items():
-        finding = ensure_finding(session, key, kind, "officer", ids, {"rows": ids})
+        finding = by_id.get(finding_id(key))
+        if finding is None:
+            finding = new_finding(session, key, kind, "officer", ids, {"rows": ids})
         found[key] = finding
     return found
+
+
+def _staged(query: str, union: str, staged: bool) -> str:
+    """`query` with the staged officers' keys added to the staged keys it reads."""
+    if not staged:
+        return query
+    head, tail = query.split("tpsdesk_stage_keys WHERE kind = ", 1)
+    kind, rest = tail.split(")", 1)
+    return f"{head}tpsdesk_stage_keys WHERE kind = {kind}{union}){rest}"
+
+
+def _false(connection: Any) -> str:
+    """How the engine spells a false flag in a partial index's WHERE, which a query must
+    repeat word for word for the index to serve it."""
+    return "false" if connection.dialect.name == "postgresql" else "0"
 
 
 def ensure_finding(
@@ -167,16 +217,24 @@ def ensure_finding(
 ) -> Finding:
     finding = session.get(Finding, finding_id(key))
     if finding is None:
-        finding = Finding(
-            id=finding_id(key),
-            key=key,
-            kind=kind,
-            table_name=table,
-            row_ids=canonical(ids),
-            details=canonical(details),
-            area_code=finding_area(session, table, ids, details),
-        )
-        session.add(finding)
+        finding = new_finding(session, key, kind, table, ids, details)
+    return finding
+
+
+def new_finding(
+    session: Session, key: str, kind: str, table: str, ids: list[str], details: dict[str, Any]
+) -> Finding:
+    """A finding the caller knows the store does not have yet (`ensure_finding` otherwise)."""
+    finding = Finding(
+        id=finding_id(key),
+        key=key,
+        kind=kind,
+        table_name=table,
+        row_ids=canonical(ids),
+        details=canonical(details),
+        area_code=finding_area(session, table, ids, details),
+    )
+    session.add(finding)
     return finding
 
 
@@ -185,9 +243,11 @@ def finding_area(session: Session, table: str, ids: list[str], details: dict[str
     one (a TPS officer's through the TPS), else the kecamatan; for a laptop's gap or rollback,
     the laptop's area. "" when nothing says."""
     if table == "officer" and ids:
-        # session.get: the row as this transaction holds it (a merge changes rows before it
-        # records their conflicts, without flushing).
-        officers = [o for o in (session.get(Officer, i) for i in ids[:10]) if o is not None]
+        # The rows as this transaction holds them (a merge changes rows before it records
+        # their conflicts, without flushing: the query gives the session's objects).
+        first = ids[:10]
+        held = {o.id: o for o in session.exec(select(Officer).where(col(Officer.id).in_(first)))}
+        officers = [held[i] for i in first if i in held]
         for officer in officers:
             tps = session.get(Tps, officer.tps_id) if officer.tps_id else None
             if tps is not None:

@@ -25,18 +25,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tpsdesk.i18n import _, ngettext
-from tpsdesk.store.bulk import insert_rows
 from tpsdesk.store.db import Store
 from tpsdesk.store.dialect import is_postgres
-from tpsdesk.store.models import Officer, OfficerStatus, utcnow
+from tpsdesk.store.models import Officer, utcnow
 from tpsdesk.store.versioning import audit, state_of
 from tpsdesk.sync.authority import check_authority
 from tpsdesk.sync.changes import table_label
@@ -60,7 +58,7 @@ from tpsdesk.sync.district_models import (
     RowVersion,
 )
 from tpsdesk.sync.district_rows import (
-    counters_reused,
+    chunks,
     load_rows,
     load_versions,
     record_current_version,
@@ -76,6 +74,16 @@ from tpsdesk.sync.findings import (
     refresh_gaps,
 )
 from tpsdesk.sync.lineage import canonical, disagree, heads_of, identity, vkey
+from tpsdesk.sync.merge_sql import counters_reused as staged_counters_reused
+from tpsdesk.sync.merge_sql import (
+    fast_forwards,
+    insert_new_rows,
+    insert_new_versions,
+    rows_needing_lineage,
+    stage_bundle,
+    tps_places,
+    update_shown_rows,
+)
 from tpsdesk.sync.row_checks import (
     CheckedRows,
     ParsedRow,
@@ -84,6 +92,7 @@ from tpsdesk.sync.row_checks import (
     check_bundle_rows,
     check_row,
 )
+from tpsdesk.sync.staging import clear_stages, drop_staged
 
 # Tables whose rows a bundle may change at the district. Kecamatan and kelurahan rows are the
 # district's own reference data (it issues them in setup files): their versions from a bundle
@@ -463,10 +472,12 @@ def merge_bundle(
         return _refuse(store, bundle, "rollback", [], rollback=True)
     except IntegrityError as error:
         # Foreign keys are deferred to COMMIT, where SQLite counts the violations this
-        # transaction made (a `foreign_key_check` would scan the whole district every time).
-        # Unique constraints fail at their statement, so a failed COMMIT is a missing row.
-        # PostgreSQL names it by its SQLSTATE (23503 foreign_key_violation).
-        if "FOREIGN KEY" not in str(error.orig) and getattr(error.orig, "sqlstate", "") != "23503":
+        # transaction made (a `foreign_key_check` would scan the whole district every time)
+        # and PostgreSQL checks them (SQLSTATE 23503). Unique constraints fail at their
+        # statement, so a failed COMMIT is a missing row.
+        if getattr(error.orig, "sqlstate", None) != "23503" and "FOREIGN KEY" not in str(
+            error.orig
+        ):
             raise
         raise MissingReference() from None
     return report
@@ -531,6 +542,21 @@ def _refuse(
     return report
 
 
+def _open_conflicts(session: Session, row_ids: Iterable[str]) -> dict[str, list[Finding]]:
+    """{row id: open conflict findings} of these rows (a conflict finding names its one row)."""
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for chunk in chunks(row_ids):
+        query = select(Finding).where(
+            Finding.kind == FindingKind.CONFLICT.value,
+            Finding.status == FindingStatus.OPEN.value,
+            col(Finding.row_ids).in_([canonical([row_id]) for row_id in chunk]),
+        )
+        for finding in session.exec(query):
+            for row_id in json.loads(finding.row_ids):
+                out[row_id].append(finding)
+    return out
+
+
 def _apply(
     session: Session,
     bundle: IncomingBundle,
@@ -538,59 +564,75 @@ def _apply(
     refused: list[Rejection],
     area: str,
 ) -> MergeReport:
+    """The merge of a checked bundle (docs/sync-design.md, "The set-based merge"): the rows go
+    into the staging tables in one bulk step; rows new to the district are checked and
+    inserted by SQL over them; only the rows the district knows already (a version of them,
+    or a shown row) go through the version lineage here, loaded for them alone."""
+    connection = session.connection()
     by_table: dict[str, list[ParsedRow]] = defaultdict(list)
     for row in parsed:
         by_table[row.table].append(row)
-    versions = load_versions(session, (p.row_id for p in parsed))
+    applied = [table for table in by_table if table in APPLIED_TABLES]
+    stage_bundle(session, parsed, file_id=bundle.file_id, sender_id=bundle.sender_id,
+                 received_at=utcnow(), applied=applied)  # fmt: skip
     # The laptop's own new versions: a counter the district holds for another row means its
     # store went back to an older copy and numbered other changes the same (a rollback).
-    own_new = {
-        p.counter: p.row_id
-        for p in parsed
-        if p.device == bundle.sender_id
-        and not any(vkey(v) == p.version for v in versions[p.row_id])
-    }
-    if own_new and counters_reused(session, bundle.sender_id, own_new):
+    if staged_counters_reused(session, bundle.sender_id):
         raise VersionClash()
-    open_conflicts: dict[str, list[Finding]] = defaultdict(list)
-    query = select(Finding).where(
-        Finding.kind == FindingKind.CONFLICT.value, Finding.status == FindingStatus.OPEN.value
-    )
-    for finding in session.exec(query):
-        for row_id in json.loads(finding.row_ids):
-            open_conflicts[row_id].append(finding)
-
-    # The district's shown rows of the bundle's rows, loaded once: ownership is checked on them
-    # (set-based, sync.authority) before anything is written, and the merge works on them.
-    currents = {table: load_rows(session, table, (p.row_id for p in rows))
+    # Rows the district knows (a version of them, or a shown row): the lineage decides what
+    # they show. Area rows are never applied: their versions are kept, by the same path.
+    known = rows_needing_lineage(session)
+    # Of those, the fast-forwards (a new version of what the district shows, knowing every
+    # version it holds): applied by SQL too, without their versions.
+    forward = fast_forwards(session) if known else set()
+    lineage_rows = {p.row_id for p in parsed
+                    if (p.row_id in known and p.row_id not in forward)
+                    or p.table not in APPLIED_TABLES}  # fmt: skip
+    versions = load_versions(session, lineage_rows)
+    open_conflicts = _open_conflicts(session, lineage_rows)
+    # The district's shown rows of the rows it knows: ownership is checked on them
+    # (set-based, sync.authority) before anything is written, and the lineage works on them.
+    loaded = known | lineage_rows  # area rows, as the lineage rows, may have no version yet
+    currents = {table: load_rows(session, table, (p.row_id for p in rows if p.row_id in loaded))
                 for table, rows in by_table.items()}  # fmt: skip
-    denied = check_authority(session, area, parsed, currents, refused)
+    places = tps_places(session) if "officer" in by_table else {}
+    denied = check_authority(session, area, parsed, currents, refused, places=places)
+    # What stays in the staging tables is what SQL inserts: the new rows, not refused.
+    drop_staged(connection, [p.index for p in parsed
+                             if p.row_id in lineage_rows or p.index in denied])  # fmt: skip
     rejected = list(refused)
     touched_places: set[str] = set()  # kelurahan codes of TPS rows this bundle changed
     outcome: dict[str, list[RowRef]] = defaultdict(list)
     keys = OfficerKeys()
     new_rows: set[str] = set()
-    # Rows new to the district (no version, no shown row, no open conflict): their shown row
-    # and version are inserted with one executemany per table at the end, not as ORM objects.
-    fresh: dict[str, dict[str, Any]] = {}
-    fresh_shown: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    fresh_versions: list[dict[str, Any]] = []
+    staged_officers = False
+    forwarded: set[str] = set()  # fast-forwards not refused
     for table, rows in by_table.items():
         current = currents[table]
         for row_id, present in current.items():
-            record_current_version(session, present, versions[row_id])
+            if row_id in lineage_rows:  # a fast-forward's shown version is recorded
+                record_current_version(session, present, versions[row_id])
         touched: dict[str, ParsedRow] = {}
         for p in rows:
             ref = RowRef(table, p.row_id)
-            known = next((v for v in versions[p.row_id] if vkey(v) == p.version), None)
             denial = denied.get(p.index)
-            if known is not None:
-                if known.table_name != table or (
-                    identity(table, json.loads(known.values))
+            if p.row_id not in lineage_rows:
+                # New to the district, or a fast-forward: inserted or applied from the staging
+                # tables below, with its version (its only head, so the winner).
+                if denial is not None:
+                    rejected.append(denial)  # nothing of it is recorded, not even as a version
+                    continue
+                touched[p.row_id] = p
+                new_rows.add(p.row_id)
+                continue
+            known_version = next((v for v in versions[p.row_id] if vkey(v) == p.version), None)
+            if known_version is not None:
+                if known_version.table_name != table or (
+                    identity(table, json.loads(known_version.values))
                     != identity(table, p.wire or json.loads(p.wire_json))
                 ):
                     raise VersionClash()
-                history = json.loads(known.history or "{}")
+                history = json.loads(known_version.history or "{}")
                 wider = {d: max(c, history.get(d, 0)) for d, c in p.history.items()}
                 widens = any(history.get(d, 0) < c for d, c in wider.items())
                 if denial is not None and widens:
@@ -603,48 +645,13 @@ def _apply(
                 outcome["unchanged"].append(ref)
                 if widens:
                     history.update(wider)
-                    known.history = canonical(history)
-                    session.add(known)
+                    known_version.history = canonical(history)
+                    session.add(known_version)
                     if table in APPLIED_TABLES:
                         touched[p.row_id] = p  # more is known of its ancestry now
                 continue
             if denial is not None:
                 rejected.append(denial)  # nothing of it is recorded, not even as a version
-                continue
-            if (
-                table in APPLIED_TABLES
-                and not versions[p.row_id]
-                and p.row_id not in current
-                and not open_conflicts.get(p.row_id)
-            ):
-                # Exactly what the ORM path below stores for such a row: the version, and the
-                # row showing it (its only head, so the winner; no conflict to refresh).
-                fresh_versions.append(
-                    {
-                        "table_name": table,
-                        "row_id": p.row_id,
-                        "device": p.device,
-                        "counter": p.counter,
-                        "base_device": p.base[0] if p.base else None,
-                        "base_counter": p.base[1] if p.base else None,
-                        "deleted": p.deleted,
-                        "values": p.wire_json,
-                        "history": p.history_json,
-                        "file_id": bundle.file_id,
-                        "sender_id": bundle.sender_id,
-                        "superseded": False,
-                        "received_at": utcnow(),
-                    }
-                )
-                shown_values = dict(p.typed)
-                if table == "officer":
-                    shown_values.update(
-                        status=OfficerStatus.SENT.value, status_reason="", bpjs_number=None
-                    )
-                fresh_shown[table].append(shown_values)
-                fresh[p.row_id] = shown_values
-                touched[p.row_id] = p
-                new_rows.add(p.row_id)
                 continue
             version = RowVersion(
                 table_name=table,
@@ -670,9 +677,15 @@ def _apply(
             ref = RowRef(table, row_id)
             if table == "tps":
                 touched_places.add(p.typed["kelurahan_code"])
-            if row_id in fresh:
+            if row_id not in lineage_rows:
                 if table == "officer":
-                    keys.add_values(fresh[row_id])
+                    existing = current.get(row_id)
+                    if isinstance(existing, Officer):
+                        keys.add(existing)  # what it showed before the fast-forward
+                    keys.rows.add(row_id)  # its NIK and name key are read from the stage
+                    staged_officers = True
+                if row_id in forward:
+                    forwarded.add(row_id)
                 outcome["accepted"].append(ref)
                 continue
             heads = heads_of(versions[row_id])
@@ -703,16 +716,29 @@ def _apply(
             else:
                 outcome["unchanged"].append(ref)  # an ancestor of what the district has
 
-    # TPS rows before the ORM flush and officers after it: either may refer to a TPS. In id
-    # order, so that the id indexes grow at one end instead of everywhere at once.
-    for fresh_rows in fresh_shown.values():
-        fresh_rows.sort(key=itemgetter("id"))
-    fresh_versions.sort(key=itemgetter("row_id"))
-    insert_rows(session, "tps", fresh_shown.get("tps", []))
+    if forwarded:
+        # The fast-forwards show their new version (UPDATE … FROM the stage). What the session
+        # holds is written first, then all of it is read again when next used (the loaded
+        # copies of those rows are stale; one expiry of everything costs less than one a row).
+        # Their open conflicts are gone (one head now).
+        session.flush()
+        for table in applied:
+            update_shown_rows(session, table)
+        session.expire_all()
+        for findings_of_row in _open_conflicts(session, forwarded).values():
+            for finding in findings_of_row:
+                session.delete(finding)
+    # New TPS rows before the ORM flush and new officers after it: either may refer to a
+    # TPS. In id order, so that the id indexes grow at one end instead of everywhere at once.
+    if "tps" in applied:
+        insert_new_rows(session, "tps")
     session.flush()
-    insert_rows(session, "officer", fresh_shown.get("officer", []))
-    insert_rows(session, str(RowVersion.__tablename__), fresh_versions)
-    found = refresh_duplicates(session, keys)
+    if "officer" in applied:
+        insert_new_rows(session, "officer")
+    if applied:
+        insert_new_versions(session, applied)
+    found = refresh_duplicates(session, keys, staged=staged_officers)
+    clear_stages(connection)
     bundle_rows = {p.row_id for p in parsed if p.index not in denied}
     duplicates = sorted(
         (
