@@ -206,6 +206,8 @@ def merge_range(
 ) -> dict[str, Any]:
     """Merge the bundles `indexes` (made one at a time) into the store; times of the merge
     alone, of the checks, and the process's peak memory."""
+    from sqlmodel import select
+
     from tpsdesk.store.db import Store
     from tpsdesk.sync.district_models import Device
     from tpsdesk.sync.merge import merge_bundle
@@ -220,7 +222,8 @@ def merge_range(
     accepted = 0
     try:
         with store.read() as session:
-            areas = {device.id: device.area_code for device in session.exec(_devices(Device))}
+            query = select(Device.device_id, Device.area_code)
+            areas = dict(session.exec(query).all())
         for done, index in enumerate(indexes):
             begin = time.perf_counter()
             bundle = make_bundle(index, places, scale)
@@ -256,12 +259,6 @@ def merge_range(
         "accepted": accepted,
         "peak_mb": peak_mb(),
     }
-
-
-def _devices(device: Any) -> Any:
-    from sqlmodel import select
-
-    return select(device)
 
 
 def peak_mb() -> float:
