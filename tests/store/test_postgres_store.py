@@ -342,3 +342,30 @@ def test_a_bad_url_given_to_the_store_is_a_store_error(tmp_path: Path) -> None:
             database_url="postgresql://clerk@db.example.org/tps?sslmode=disable",
         )
     assert not (tmp_path / "k.tpsdesk").exists()
+
+
+@pytest.mark.postgres
+def test_a_clerk_opening_while_another_opens_waits_for_it(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The keyring's lock is held only while a process opens it (or writes a secret): another
+    clerk's process opening it then waits, instead of hearing the store is open elsewhere."""
+    from tpsdesk.store.lock import StoreLock
+    from tpsdesk.store.vault import StoreLocked, shared_marker
+
+    path = tmp_path / "district.tpsdesk"
+    _new(path, postgres_url).close()
+    assert shared_marker(path).exists()
+    opening = StoreLock(path)
+    opening.acquire()  # a clerk's process in the middle of opening it
+    threading.Timer(0.5, opening.release).start()
+    with Store.open(path, PASSPHRASE) as store:
+        assert store.backend == "postgresql"
+    # A store that is not shared has no marker: a second opener is refused at once.
+    field, _key = Store.create(tmp_path / "field.tpsdesk", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        assert not shared_marker(tmp_path / "field.tpsdesk").exists()
+        with pytest.raises(StoreLocked):
+            Store.open(tmp_path / "field.tpsdesk", PASSPHRASE)
+    finally:
+        field.close()

@@ -1010,7 +1010,7 @@ class Vault:
         if not store.is_file():
             raise NotAStore(store)
         lock = StoreLock(store)
-        lock.acquire()
+        _acquire_to_open(lock, store)
         try:
             unlocked = _unlock(_read(store), store, passphrase=passphrase, recovery=recovery)
             _clean_stray_temps(store)
@@ -1206,6 +1206,10 @@ class Vault:
         (a PostgreSQL district keyring). Writes then go through `exclusive()`."""
         with self._mutex:
             self._lock.release()
+        marker = shared_marker(self.path)
+        if not marker.exists():
+            with contextlib.suppress(OSError):  # only a hint for the next opener (see there)
+                marker.touch(mode=0o600)
 
     @contextlib.contextmanager
     def exclusive(self, wait_seconds: float = 10.0) -> Iterator[bytes]:
@@ -1295,3 +1299,27 @@ class Vault:
                 _fsync_dir(store.parent)
             except OSError as exc:
                 raise SaveFailed(exc) from exc
+
+
+# A shared keyring (PostgreSQL store) holds its lock only while a process opens it (reading and
+# key derivation) or writes a secret: another clerk's process opening it at that moment waits
+# instead of being told the store is open elsewhere. The marker beside the file says so; it
+# holds nothing (a store that is not shared has none, and its lock refuses at once).
+SHARED_SUFFIX = ".shared"
+SHARED_OPEN_WAIT = 30.0
+
+
+def shared_marker(store: Path) -> Path:
+    return store.with_name(store.name + SHARED_SUFFIX)
+
+
+def _acquire_to_open(lock: StoreLock, store: Path) -> None:
+    deadline = time.monotonic() + SHARED_OPEN_WAIT
+    while True:
+        try:
+            lock.acquire()
+            return
+        except StoreLocked:
+            if not shared_marker(store).exists() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
