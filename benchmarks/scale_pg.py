@@ -3,6 +3,7 @@
     uv run python benchmarks/scale_pg.py                 1,000 bundles × 1,000 officers
     uv run python benchmarks/scale_pg.py --bundles 50    a quick look
     uv run python benchmarks/scale_pg.py --concurrent-only
+    uv run python benchmarks/scale_pg.py --profile 50   cProfile of merging 50 bundles, printed
 
 Starts a throwaway PostgreSQL server (the machine's initdb/pg_ctl, as tests/postgres.py does:
 unix socket only, fsync off — the server's durability settings are not what is measured) and
@@ -317,6 +318,26 @@ def exports(path: Path, folder: Path) -> dict[str, float]:
     return {"coverage": coverage_time, "bpjs": bpjs_time, "peak_mb": peak_mb()}
 
 
+def profile_merge(server: Any, folder: Path, count: int, kdf: Any) -> None:
+    """Where a merge's time goes: cProfile of merging `count` bundles (top 40 by own time and
+    by cumulative time)."""
+    import cProfile
+    import io
+    import pstats
+
+    path, places = make_district(folder, _create_database(server, "profiled"), kdf)
+    approve_laptops(path, count)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    outcome = merge_range(path, places, list(range(count)), report_every=10**9)
+    profiler.disable()
+    print(f"merge of {count} bundles: {outcome['merge']:.1f} s (profiled)")
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(40)
+        print(text.getvalue())
+
+
 # -- four at once ------------------------------------------------------------------------------
 
 
@@ -425,6 +446,7 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=100, help="bundles of the 1-vs-4 run")
     parser.add_argument("--concurrent-only", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, do not record")
+    parser.add_argument("--profile", type=int, default=0, help="profile merging N bundles")
     options = parser.parse_args()
     if options.bundles > KECAMATAN * KELURAHAN_PER_KECAMATAN:
         raise SystemExit(f"at most {KECAMATAN * KELURAHAN_PER_KECAMATAN} bundles (one a laptop)")
@@ -437,6 +459,9 @@ def main() -> None:
             result["server_version"] = admin.execute("SHOW server_version").fetchone()[0]
         with tempfile.TemporaryDirectory(prefix="tpsdesk-bench-pg-") as tmp:
             folder = Path(tmp)
+            if options.profile:
+                profile_merge(server, folder, options.profile, kdf)
+                return
             if not options.concurrent_only:
                 begin = time.perf_counter()
                 path, places = make_district(folder, _create_database(server, "district"), kdf)
