@@ -61,3 +61,9 @@ async def test_tests_and_scripts_start_without_the_warm_up(store_path: Path) -> 
         await pilot.pause(WARM_UP_DELAY_S + 0.5)
         await settle(pilot)
         assert gc.get_freeze_count() == 0
+
+
+def test_a_warm_up_called_off_by_a_closing_app_freezes_nothing() -> None:
+    # The app closed (released) while its warm-up still imported: nothing stays frozen.
+    warm_up(lambda: True)
+    assert gc.get_freeze_count() == 0

@@ -59,6 +59,7 @@ class TpsDeskApp(App[None]):
         self.fixed_today = today
         # Off in tests: each app would pay a full collection, and freeze what it holds.
         self.warm_up_enabled = warm_up
+        self.warm_up_called_off = False
         self.store: Store | None = None
         self.sub_title = str(store_path)
 
@@ -107,6 +108,7 @@ class TpsDeskApp(App[None]):
         self.refresh_bindings()
         if self.warm_up_enabled:
             # Not at once: a tab the clerk opens straight away reads without competing.
+            self.warm_up_called_off = False
             self.set_timer(WARM_UP_DELAY_S, self.warm_up)
         if store.role == "district":
             from tpsdesk.sync.identity import district_settings
@@ -129,7 +131,12 @@ class TpsDeskApp(App[None]):
         """Import and settle now what the first keystrokes would pay (ui/warm_up.py)."""
         from tpsdesk.ui.warm_up import warm_up
 
-        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
+        self.run_worker(
+            lambda: warm_up(lambda: self.warm_up_called_off),
+            thread=True,
+            group="warm-up",
+            exit_on_error=False,
+        )
 
     def home_screen(self) -> Screen[None]:
         """The screen a store opens on: the district desk or the field dashboard."""
@@ -230,6 +237,7 @@ class TpsDeskApp(App[None]):
         if self.warm_up_enabled:
             from tpsdesk.ui.warm_up import release
 
+            self.warm_up_called_off = True  # a warm-up still importing freezes nothing now
             release()
 
     async def action_quit(self) -> None:

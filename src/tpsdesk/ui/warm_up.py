@@ -16,6 +16,12 @@ from __future__ import annotations
 import gc
 import importlib
 import pkgutil
+import threading
+from collections.abc import Callable
+
+# Freezing and unfreezing never interleave: an app closing while its warm-up still imports
+# releases first, and the warm-up, seeing it was called off, freezes nothing afterwards.
+_freezing = threading.Lock()
 
 # Textual modules imported on first use by a widget (the first scrollbar drawn).
 _TEXTUAL_ON_FIRST_USE = ("textual.scrollbar",)
@@ -32,20 +38,26 @@ def ui_modules() -> list[str]:
     )
 
 
-def warm_up() -> None:
+def warm_up(called_off: Callable[[], bool] = lambda: False) -> None:
     """Import the screens, widgets and lazily used libraries, load the number formats of both
-    languages, then collect and freeze. Runs in a worker thread: it only imports and reads
-    (the collection holds the interpreter for its ~0.1 s once, just after the store opened)."""
+    languages, then collect and freeze — unless `called_off()` says the app is closing. Runs in
+    a worker thread: it only imports and reads (the collection holds the interpreter for its
+    ~0.1 s once, just after the store opened)."""
     from babel.numbers import format_decimal
 
     for name in (*_TEXTUAL_ON_FIRST_USE, *ui_modules()):
         importlib.import_module(name)
     for locale in ("id_ID", "en_US"):
         format_decimal(0, locale=locale)
-    gc.collect()
-    gc.freeze()
+    with _freezing:
+        if called_off():
+            return
+        gc.collect()
+        gc.freeze()
 
 
 def release() -> None:
-    """Give the frozen objects back to the collector (the app is closing)."""
-    gc.unfreeze()
+    """Give the frozen objects back to the collector (the app is closing: its caller has
+    already made `called_off()` true for a warm-up still running)."""
+    with _freezing:
+        gc.unfreeze()
