@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,8 +50,26 @@ class District:
     officers: list[str]
 
 
+# Every store a test opens, closed after it (Python 3.13 warns of a sqlite3 connection left
+# to the collector).
+_opened: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
+def _store(path: Path, role: str) -> Store:
+    store = make_store(path, role)
+    _opened.append(store)
+    return store
+
+
 def make_province(path: Path, code: str = "35", name: str = "Jawa Timur") -> Store:
-    store = make_store(path, "province")
+    store = _store(path, "province")
     ensure_district_tables(store)
     ensure_district_identity(store)
     set_province_settings(store, name=name, code=code)
@@ -62,7 +81,7 @@ def born(code: str, index: int) -> date:
 
 
 def make_district(path: Path, code: str, name: str, officers: int = 3) -> District:
-    store = make_store(path, "district")
+    store = _store(path, "district")
     ensure_district_tables(store)
     ensure_district_identity(store)
     set_district_settings(store, name=name, code=code)
@@ -386,7 +405,7 @@ def test_a_district_that_never_merged_rolls_up_its_area(
     world: tuple[Store, District, District], tmp_path: Path
 ) -> None:
     province = world[0]
-    store = make_store(tmp_path / "new" / "d.store", "district")
+    store = _store(tmp_path / "new" / "d.store", "district")
     set_district_settings(store, name="Kabupaten Jember", code="35.09")
     areas.add_kecamatan(store, "35.09.01", "Jombang")
     issued = build_district_setup(province, "35.09", "Kabupaten Jember")
