@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +50,7 @@ from tpsdesk.sync.setup import (
     DEFAULT_VALID_DAYS,
     MAX_VALID_DAYS,
     META_SETUP_ISSUED,
-    META_SETUP_VERSION,
+    record_issued_setup,
 )
 
 ROLE = "province"
@@ -212,22 +211,10 @@ def build_district_setup(
     key = district_signing_key(store)
     created = (now or utcnow()).replace(microsecond=0)
     expires = created + timedelta(days=valid_days)
-    file_id = str(uuid.uuid4())
-    with store.transaction() as session:
-        version = int(get_meta(session, META_SETUP_VERSION, 0)) + 1
-        set_meta(session, META_SETUP_VERSION, version)
-        issued = dict(get_meta(session, META_SETUP_ISSUED, {}) or {})
-        issued[file_id] = {
-            "version": version,
-            "area": area,
-            "target": RECIPIENT_ALL,
-            "name": name,
-            "created_at": created.isoformat(),
-            "expires_at": expires.isoformat(),
-        }
-        set_meta(session, META_SETUP_ISSUED, issued)
-        audit(session, state_of(session), "province_setup_file", table_name="store_meta",
-              row_id=file_id, note=f"{area} v{version}")  # fmt: skip
+    file_id, version = record_issued_setup(
+        store, "province_setup_file", area, RECIPIENT_ALL, created, expires,
+        audit_target=False, name=name,
+    )  # fmt: skip
     header: dict[str, Any] = {
         "kind": Kind.SETUP.value,
         "format": FORMAT_VERSION,

@@ -502,6 +502,40 @@ def _table_of(row: SyncFields) -> str:
 # -- district: writing ---------------------------------------------------------------------------
 
 
+def record_issued_setup(
+    store: Store,
+    action: str,
+    area: str,
+    target: str,
+    created: datetime,
+    expires: datetime,
+    *,
+    audit_target: bool = True,
+    **extra: Any,
+) -> tuple[str, int]:
+    """Number a setup file this office issues and record it in `setup.issued` (what it
+    trusts later: the area it gave, never what a file claims), audited as `action`;
+    returns (file id, version). Shared by the laptop and the district setup files."""
+    file_id = str(uuid.uuid4())
+    with store.transaction() as session:
+        version = int(get_meta(session, META_SETUP_VERSION, 0)) + 1
+        set_meta(session, META_SETUP_VERSION, version)
+        issued = dict(get_meta(session, META_SETUP_ISSUED, {}) or {})
+        issued[file_id] = {
+            "version": version,
+            "area": area,
+            "target": target,
+            "created_at": created.isoformat(),
+            "expires_at": expires.isoformat(),
+            **extra,
+        }
+        set_meta(session, META_SETUP_ISSUED, issued)
+        note = f"{area} v{version} {target}" if audit_target else f"{area} v{version}"
+        audit(session, state_of(session), action, table_name="store_meta", row_id=file_id,
+              note=note)  # fmt: skip
+    return file_id, version
+
+
 def build_setup_file(
     store: Store,
     area_code: str,
@@ -557,29 +591,10 @@ def build_setup_file(
         pay = load_pay_settings(store).to_dict()
         pay_rows.append({"table": TABLE_PAY, "seq": 3 + len(area_rows), "values": pay})
 
-    file_id = str(uuid.uuid4())
-    with store.transaction() as session:
-        version = int(get_meta(session, META_SETUP_VERSION, 0)) + 1
-        set_meta(session, META_SETUP_VERSION, version)
-        issued = dict(get_meta(session, META_SETUP_ISSUED, {}) or {})
-        issued[file_id] = {
-            "version": version,
-            "area": area,
-            "target": target_fp,
-            "created_at": created.isoformat(),
-            "expires_at": expires.isoformat(),
-        }
-        if left_out:
-            issued[file_id]["left_out"] = left_out
-        set_meta(session, META_SETUP_ISSUED, issued)
-        audit(
-            session,
-            state_of(session),
-            "setup_file",
-            table_name="store_meta",
-            row_id=file_id,
-            note=f"{area} v{version} {target_fp}",
-        )
+    extra: dict[str, Any] = {"left_out": left_out} if left_out else {}
+    file_id, version = record_issued_setup(
+        store, "setup_file", area, target_fp, created, expires, **extra
+    )
     header: dict[str, Any] = {
         "kind": Kind.SETUP.value,
         "format": FORMAT_VERSION,
