@@ -16,6 +16,7 @@ from tpsdesk.ui.warm_up import release, ui_modules, warm_up
 
 @pytest.fixture(autouse=True)
 def unfrozen() -> Iterator[None]:
+    gc.unfreeze()  # each test starts from nothing frozen, whatever ran before on this worker
     yield
     gc.unfreeze()  # whatever a failed test left frozen goes back to the collector
 
@@ -53,13 +54,18 @@ async def test_the_program_warms_up_after_unlocking_and_releases_when_closed(
     assert gc.get_freeze_count() == 0
 
 
-async def test_tests_and_scripts_start_without_the_warm_up(store_path: Path) -> None:
+async def test_tests_and_scripts_start_without_the_warm_up(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm_ups: list[str] = []
+    monkeypatch.setattr("tpsdesk.ui.warm_up.warm_up", lambda *_args: warm_ups.append("warmed up"))
     create_store(store_path)
     app = build_app(store_path, language="en", kdf=FAST_KDF)
     async with running(app) as pilot:
         await unlock(pilot)
         await pilot.pause(WARM_UP_DELAY_S + 0.5)
         await settle(pilot)
+        assert warm_ups == []
         assert gc.get_freeze_count() == 0
 
 
