@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
@@ -38,7 +38,7 @@ from tpsdesk.sync.district_models import Device, Finding, FindingKind, FindingSt
 from tpsdesk.sync.district_rows import chunks, load_rows, load_versions, record_current_version
 from tpsdesk.sync.lineage import DISTRICT_OWNED, canonical, disagree, heads_of, vkey
 from tpsdesk.sync.row_checks import TYPES, typed_values
-from tpsdesk.sync.staging import KEY_STAGE, prepare_key_stage, stage
+from tpsdesk.sync.staging import KEY_STAGE, empty_stage, prepare_key_stage, stage
 
 # Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
 # one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
@@ -170,7 +170,7 @@ def refresh_duplicates(
                 FindingKind.LIKELY_DUPLICATE.value,
                 sorted(ids),
             )
-    connection.execute(delete(KEY_STAGE))
+    empty_stage(connection, KEY_STAGE)
     kinds = (FindingKind.DUPLICATE_NIK.value, FindingKind.LIKELY_DUPLICATE.value)
     # Columns, not ORM objects: every open duplicate finding of the district is read, and
     # only the stale ones are loaded (to be deleted).

@@ -8,6 +8,12 @@ processes never see each other's rows). They are emptied before and after each b
 the bundle's transaction: a merge that fails leaves them as they were, and a bundle's personal
 data does not stay in them.
 
+On PostgreSQL they are emptied with TRUNCATE and ANALYZEd once filled. Autovacuum never visits
+temporary tables: emptied with DELETE, each bundle's rows stayed behind as dead tuples, every
+scan of a stage walked all the bundles merged before, and the planner, reading the table's size
+as hundreds of thousands of rows, hashed the whole officer and version tables to join a
+thousand staged rows — the merge slowed with every bundle (benchmarks/RESULTS-scale.md).
+
 - `tpsdesk_stage_version`: every accepted-by-check row of the bundle as the version it is
   (the columns of `sync_row_version`, without its key), with `stage_idx` its position in the
   bundle.
@@ -59,27 +65,41 @@ def prepare_stages(connection: Connection) -> None:
 
 @lru_cache(maxsize=16)
 def _statements(dialect: Dialect, tables: tuple[Table, ...]) -> tuple[tuple[str, str], ...]:
-    """(CREATE … IF NOT EXISTS, DELETE) of each table, compiled once (no values in them)."""
+    """(CREATE … IF NOT EXISTS, empty it) of each table, compiled once (no values in them)."""
     return tuple(
         (
             str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)),
-            str(delete(table).compile(dialect=dialect)),
+            _empty(dialect, table),
         )
         for table in tables
     )
 
 
+def _empty(dialect: Dialect, table: Table) -> str:
+    if dialect.name == "postgresql":
+        return f"TRUNCATE {dialect.identifier_preparer.format_table(table)}"
+    return str(delete(table).compile(dialect=dialect))
+
+
+def empty_stage(connection: Connection, table: Table) -> None:
+    connection.exec_driver_sql(_empty(connection.dialect, table))
+
+
 def clear_stages(connection: Connection) -> None:
     for table in STAGES:
-        connection.execute(delete(table))
+        empty_stage(connection, table)
 
 
 def stage(
     connection: Connection, table: Table, names: Sequence[str], records: Iterable[list[Any]]
 ) -> None:
     """Rows into a staging table in one bulk step: each record holds the values of `names`
-    (Python values, converted by the columns' own bind processors)."""
+    (Python values, converted by the columns' own bind processors). On PostgreSQL the table is
+    then analysed, so the merge's joins are planned for the rows it holds (a few ms)."""
     insert_records(connection, table, tuple(names), records)
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {dialect.identifier_preparer.format_table(table)}")
 
 
 def drop_staged(connection: Connection, indexes: Iterable[int]) -> None:
