@@ -342,3 +342,38 @@ def test_a_missing_tps_on_postgresql_is_a_foreign_key_failure_at_commit(pg_engin
     with Session(pg_engine) as session:
         assert session.exec(select(func.count()).select_from(Officer)).one() == 0
         assert session.exec(select(func.count()).select_from(RowVersion)).one() == 0
+
+
+@pytest.mark.postgres
+def test_postgresql_stages_keep_no_dead_rows_and_are_analysed_when_filled(
+    pg_engine: Engine,
+) -> None:
+    """Temporary tables are never autovacuumed: emptied with DELETE, every bundle's rows would
+    stay as dead tuples for the session, each scan of a stage would walk them all, and the
+    planner would size the joins by them (the merge slowed with every bundle)."""
+    tps = "00000000-0000-4000-8000-000000000001"
+    laptop = uuid.uuid4().hex
+    with Session(pg_engine) as session:
+        connection = session.connection()
+        for round_ in range(3):
+            rows = [
+                officer_row(device=laptop, counter=round_ * 50 + n, tps_id=tps, seq=n)
+                for n in range(1, 51)
+            ]
+            checked = check_bundle_rows(M_KEL_A, rows, area=M_KEL_A, catalogue=DEFAULT_CATALOGUE,
+                                        today=date.today())  # fmt: skip
+            merge_sql.stage_bundle(session, checked.parsed, file_id=str(uuid.uuid4()),
+                                   sender_id=laptop, received_at=None,
+                                   applied=("officer",))  # fmt: skip
+            # Filled and analysed: the planner knows the stage holds 50 rows.
+            sizes = dict(connection.execute(text(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                "('tpsdesk_stage_version', 'tpsdesk_stage_officer') "
+                "AND relpersistence = 't'")).all())  # fmt: skip
+            assert sizes == {"tpsdesk_stage_version": 50, "tpsdesk_stage_officer": 50}
+            clear_stages(connection)
+            # Emptied to nothing: no page of the earlier bundles is left to scan.
+            for name in ("tpsdesk_stage_version", "tpsdesk_stage_officer"):
+                size = connection.execute(text("SELECT pg_relation_size(:t)"), {"t": name})
+                assert size.scalar_one() == 0
+        session.rollback()
