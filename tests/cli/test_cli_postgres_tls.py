@@ -17,7 +17,8 @@ from tpsdesk.store.db import DatabaseUnavailable, Store
 
 from .conftest import PASSPHRASE
 
-pytestmark = pytest.mark.postgres
+# One worker runs them all (`--dist loadgroup` in .ci/run): one start of the TLS server.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_tls")]
 
 
 def _invoke(runner: CliRunner, *args: str, password: str | None = None) -> Result:
