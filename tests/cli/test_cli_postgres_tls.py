@@ -269,3 +269,48 @@ def test_clear_tcp_is_refused_unless_insecure_database_then_warned_at_every_open
     assert logins
     assert not any("SSL enabled" in line for line in logins)
     _assert_secret_nowhere(db, [db.password], [refused, created, *opens], store_path.parent)
+
+
+def test_a_password_with_url_characters_works_from_the_environment_and_the_url(
+    runner: CliRunner, store_path: Path, tmp_path: Path, postgres_tls: TlsDatabase
+) -> None:
+    db = postgres_tls
+    password = "p@ss:w/rd%&?#' \"é" + new_password()
+    db.set_password(password)
+    url = db.url("localhost", sslrootcert=str(db.tls.ca_file))
+    created = _init(runner, url, password=password)
+    assert created.exit_code == 0, created.output
+    # The same password written into the URL (percent-encoded), for a second keyring.
+    other = tmp_path / "other" / "keyring.store"
+    in_url = db.url("localhost", password=password, sslrootcert=str(db.tls.ca_file))
+    connected = _invoke(runner, "--store", str(other), "init", "--district", "--database", in_url)
+    # The database already holds the first keyring's store: refused, but past the login.
+    _refused(connected, "already holds another tpsdesk store")
+    assert not other.exists()
+    info = _invoke(runner, "db-info")
+    assert "TLS in use: yes (TLSv1." in info.output
+    _assert_secret_nowhere(db, [password], [created, connected, info], store_path.parent)
+    assert _files(other.parent) == {}  # the keyring made before the refusal, removed
+
+
+def test_a_role_that_may_not_create_tables_is_refused_and_leaves_nothing(
+    runner: CliRunner, store_path: Path, postgres_tls: TlsDatabase
+) -> None:
+    db = postgres_tls
+    # The role logs in to a database it does not own: no CREATE on its schema public.
+    url = db.url("localhost", sslrootcert=str(db.tls.ca_file)).replace(
+        f"/{db.database}?", "/postgres?"
+    )
+    result = _init(runner, url, password=db.password)
+    _refused(
+        result,
+        f"The database user {db.user} may not do this in database postgres on localhost "
+        "(permission denied)",
+    )
+    assert not store_path.exists()
+    assert _files(store_path.parent) == {}
+    with db.tls.server.connect() as connection:
+        tables = connection.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone()
+    assert tables == (0,)

@@ -85,6 +85,21 @@ def connection_message(target: DatabaseTarget, exc: BaseException, *, stored: bo
     return _("Cannot reach {where}: is the database server running?").format(where=where)
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE of "permission denied"
+
+
+def denied_message(target: DatabaseTarget, exc: BaseException) -> str | None:
+    """The message for a statement the server refused to `target`'s role (permission denied),
+    or None for another error."""
+    if getattr(getattr(exc, "orig", exc), "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+        return None
+    return _(
+        "The database user {user} may not do this in {where} (permission denied): the store "
+        "is created and upgraded by the database's owner role; clerks need the rights that "
+        "tpsdesk db-roles grants."
+    ).format(user=target.user or "-", where=target.where)
+
+
 def tls_version(connection: Connection) -> str | None:
     """The TLS protocol (e.g. "TLSv1.3") this connection to PostgreSQL runs over, as the server
     sees it, or None when it is not encrypted (a unix socket, sslmode=disable)."""

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
-from .backend import connection_message, postgres_engine
+from .backend import connection_message, denied_message, postgres_engine
 from .keyring import (
     META_DATABASE_PASSWORD,
     META_DATABASE_URL,
@@ -120,6 +120,8 @@ def _connecting(target: DatabaseTarget, *, stored: bool = False) -> Iterator[Non
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise DatabaseUnavailable(connection_message(target, exc, stored=stored)) from None
+        if (denied := denied_message(target, exc)) is not None:
+            raise DatabaseUnavailable(denied) from None
         raise
 
 
@@ -896,9 +898,11 @@ def _point_keyring(keyring: Keyring, engine: Engine, target: DatabaseTarget, sto
 
 
 def _remove_keyring(path: Path) -> None:
-    """Remove a keyring file made for a database that then refused the store."""
-    from .vault import backup_paths
+    """Remove a keyring file made for a database that then refused the store, with its backups,
+    its shared marker and its lock file (closed: no process holds it)."""
+    from .lock import lock_path_for
+    from .vault import backup_paths, shared_marker
 
-    for other in (path, *backup_paths(path)):
+    for other in (path, *backup_paths(path), shared_marker(path), lock_path_for(path)):
         with suppress(OSError):
             other.unlink()
