@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography import x509
-from tests.postgres import unprivileged_user
+from tests.postgres import REQUIRE_VARIABLE, unprivileged_user
 from tests.postgres_tls import SERVER_CERT, SERVER_KEY, TlsDatabase, TlsServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_tls")]
@@ -67,3 +67,46 @@ def test_passwords_are_scram_and_tcp_needs_one(postgres_tls: TlsDatabase) -> Non
         db.url("127.0.0.1", password=db.password, sslmode="disable"), connect_timeout=10
     ) as connection:
         assert not connection.pgconn.ssl_in_use
+
+
+NEEDS_TLS_SERVER = """
+def test_needs_the_tls_server(postgres_tls):
+    assert postgres_tls
+"""
+
+
+def _run_inner(pytester: pytest.Pytester) -> pytest.RunResult:
+    pytester.makepyfile(test_inner=NEEDS_TLS_SERVER)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester.runpytest_inprocess(
+        "-p",
+        "tests.postgres",
+        "-p",
+        "tests.postgres_tls",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:textual-snapshot",
+        "-rs",
+    )
+
+
+def test_without_postgresql_the_tls_server_skips_saying_where_it_looked(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(REQUIRE_VARIABLE, raising=False)
+    monkeypatch.setenv("TPSDESK_PG_BINDIR", "/nonexistent")
+    result = _run_inner(pytester)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*PostgreSQL is not installed: initdb/pg_ctl not found*TPSDESK_PG_BINDIR=/nonexistent*"]
+    )
+
+
+def test_without_postgresql_under_require_postgres_the_tls_tests_fail(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(REQUIRE_VARIABLE, "1")
+    monkeypatch.setenv("TPSDESK_PG_BINDIR", "/nonexistent")
+    result = _run_inner(pytester)
+    result.assert_outcomes(errors=1)  # the skip happens in the fixture, i.e. at setup
