@@ -25,6 +25,8 @@ from tpsdesk.terminal import printable
 @_store_option
 @click.pass_context
 def db_info(ctx: click.Context) -> None:
+    from tpsdesk.store.backend import tls_version
+
     with _open_store(ctx) as store:
         target = store.database
         click.echo(_("Backend: {backend}").format(backend=store.backend))
@@ -37,8 +39,6 @@ def db_info(ctx: click.Context) -> None:
         click.echo(_("Database: {database}").format(database=printable(target.database)))
         click.echo(_("User: {user}").format(user=printable(target.user or "-")))
         click.echo(_("TLS (sslmode): {mode}").format(mode=target.sslmode))
-        from tpsdesk.store.backend import tls_version
-
         with store.read() as session:
             version = tls_version(session.connection())
         if version is None:
