@@ -10,8 +10,9 @@ import pytest
 from tpsdesk.i18n import set_language
 
 # tests.postgres: the throwaway PostgreSQL (postgres_server, postgres_url, the `postgres` marker);
-# pytester: for the tests of that plugin.
-pytest_plugins = ["pytester", "tests.postgres"]
+# tests.postgres_tls: a second one over TCP with SCRAM passwords and TLS (postgres_tls_server,
+# postgres_tls); pytester: for the tests of that plugin.
+pytest_plugins = ["pytester", "tests.postgres", "tests.postgres_tls"]
 
 
 @pytest.fixture(autouse=True)

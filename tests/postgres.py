@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ BINDIR_VARIABLE = "TPSDESK_PG_BINDIR"
 REQUIRE_VARIABLE = "TPSDESK_REQUIRE_POSTGRES"
 MARKER = "postgres"
 MARKER_HELP = f"{MARKER}: needs a PostgreSQL server (the postgres_server/postgres_url fixtures)"
-FIXTURES = frozenset({"postgres_server", "postgres_url"})
+FIXTURES = frozenset({"postgres_server", "postgres_url", "postgres_tls_server", "postgres_tls"})
 SUPERUSER = "postgres"
 # The socket is the only way in, in a folder of its own, so any port number is free to use.
 PORT = 5432
@@ -159,13 +159,26 @@ class PostgresServer:
             autocommit=True,
         )
 
+    @property
+    def log_file(self) -> Path:
+        """The server's log (pg_ctl -l), for tests that check what it wrote."""
+        return Path(self.socket_dir) / "server.log"
+
     def stop(self) -> None:
         self._stop()
 
 
-def start_server(binaries: Binaries) -> PostgresServer:
+def start_server(
+    binaries: Binaries,
+    *,
+    settings: Mapping[str, str] | None = None,
+    hba: str | None = None,
+    prepare: Callable[[Path, pwd.struct_passwd | None], None] | None = None,
+) -> PostgresServer:
     """initdb a data folder in a fresh temporary folder and start a server on it.
 
+    `settings` are added to (or override) SETTINGS, `hba` replaces pg_hba.conf, `prepare(root,
+    user)` writes files the server needs (certificates) into the folder before it starts.
     Raises RuntimeError (with the end of the server's log) when it does not come up."""
     user = unprivileged_user() if os.geteuid() == 0 else None
     base = tempfile.gettempdir()
@@ -204,17 +217,26 @@ def start_server(binaries: Binaries) -> PostgresServer:
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.strip()}")
-        settings = {**SETTINGS, "unix_socket_directories": f"'{root}'", "port": str(PORT)}
+        conf_settings = {
+            **SETTINGS,
+            "unix_socket_directories": f"'{root}'",
+            "port": str(PORT),
+            **(settings or {}),
+        }
         with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-            conf.write("\n# tpsdesk tests: throwaway server, unix socket only\n")
-            conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
+            conf.write("\n# tpsdesk tests: throwaway server\n")
+            conf.writelines(f"{name} = {value}\n" for name, value in conf_settings.items())
+        if hba is not None:
+            (data / "pg_hba.conf").write_text(hba, encoding="utf-8")
+        if prepare is not None:
+            prepare(root, user)
         done = run(binaries.pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "start")
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(
                 f"pg_ctl start failed ({done.returncode}): {done.stderr.strip()}\n{tail}"
             )
-        server = PostgresServer(str(root), PORT, SUPERUSER, 0, stop)
+        server = PostgresServer(str(root), int(conf_settings["port"]), SUPERUSER, 0, stop)
         with server.connect() as connection:
             server.version = connection.info.server_version
     except BaseException:

@@ -98,6 +98,21 @@ def test_unreachable_server_names_host_and_database(runner: CliRunner, store_pat
     assert not store_path.exists()
 
 
+def test_db_connect_refuses_a_file_store_and_changes_nothing(
+    runner: CliRunner, store_path: Path
+) -> None:
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    folder = store_path.parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    url = "postgresql://clerk:s3cret@db.example.org/tps?sslmode=require"
+    result = runner.invoke(main, ["--lang", "en", "db-connect", "--database", url])
+    assert result.exit_code == 1
+    assert "does not verify the server's name" in result.output  # the new connection's warning
+    assert "This store keeps its data in its own file, not in PostgreSQL." in result.output
+    assert "s3cret" not in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
 def test_insecure_database_is_allowed_with_a_warning(runner: CliRunner, store_path: Path) -> None:
     url = "postgresql://clerk:s3cret@127.0.0.1:9/tpsdesk_nowhere?sslmode=disable"
     args = ["--lang", "en", "init", "--district", "--insecure-database", "--database", url]

@@ -284,7 +284,17 @@ def test_the_password_is_never_in_a_repr() -> None:
     [
         ('FATAL:  password authentication failed for user "clerk"', "refused the user or password"),
         ('FATAL:  database "tps" does not exist', "does not exist on db.example.org"),
-        ("SSL error: certificate verify failed", "secure (TLS) connection"),
+        ("SSL error: certificate verify failed", "not signed by the certificate authority"),
+        (
+            'server certificate for "localhost" does not match host name "db.example.org"',
+            "server at db.example.org is not made out for that name",
+        ),
+        (
+            'root certificate file "/home/x/.postgresql/root.crt" does not exist',
+            "No certificate authority to check database tps on db.example.org",
+        ),
+        ("server does not support SSL, but SSL was required", "offers no TLS"),
+        ("SSL SYSCALL error: EOF detected", "secure (TLS) connection"),
         ("server closed the connection unexpectedly", "Cannot reach"),
     ],
 )
@@ -295,6 +305,19 @@ def test_connection_failures_are_told_apart(server_says: str, message: str) -> N
     told = connection_message(target, RuntimeError(server_says))
     assert message in told
     assert "s3cret" not in told
+    assert "db-connect" not in told
+
+
+def test_a_stored_password_refused_says_how_to_store_the_new_one() -> None:
+    from tpsdesk.store.backend import connection_message
+
+    target = parse_database_url("postgresql://clerk:s3cret@db.example.org/tps")
+    refused = RuntimeError('FATAL:  password authentication failed for user "clerk"')
+    told = connection_message(target, refused, stored=True)
+    assert "refused the user or password for database tps on db.example.org" in told
+    assert "tpsdesk db-connect --database URL" in told
+    unreachable = connection_message(target, RuntimeError("timeout expired"), stored=True)
+    assert "db-connect" not in unreachable
 
 
 @pytest.mark.postgres

@@ -8,11 +8,14 @@ import click
 from tpsdesk.cli.common import (
     DATABASE_URL_ENV,
     _open_store,
+    _passphrase,
+    _state,
     _store_option,
     cli_command,
     database_target,
     fail,
     option,
+    warn_database,
 )
 from tpsdesk.i18n import N_, _
 from tpsdesk.terminal import printable
@@ -22,6 +25,8 @@ from tpsdesk.terminal import printable
 @_store_option
 @click.pass_context
 def db_info(ctx: click.Context) -> None:
+    from tpsdesk.store.backend import tls_version
+
     with _open_store(ctx) as store:
         target = store.database
         click.echo(_("Backend: {backend}").format(backend=store.backend))
@@ -34,6 +39,12 @@ def db_info(ctx: click.Context) -> None:
         click.echo(_("Database: {database}").format(database=printable(target.database)))
         click.echo(_("User: {user}").format(user=printable(target.user or "-")))
         click.echo(_("TLS (sslmode): {mode}").format(mode=target.sslmode))
+        with store.read() as session:
+            version = tls_version(session.connection())
+        if version is None:
+            click.echo(_("TLS in use: no (not encrypted)"))
+        else:
+            click.echo(_("TLS in use: yes ({version})").format(version=version))
         click.echo(_("Keyring: {path}").format(path=printable(str(store.path))))
 
 
@@ -78,13 +89,19 @@ def db_roles(database: str, owner: str, clerk: str) -> None:
 @_store_option
 @click.pass_context
 def db_connect(ctx: click.Context, database_url: str, insecure_database: bool) -> None:
-    with _open_store(ctx) as store:
-        if store.database is None:
-            fail(_("This store keeps its data in its own file, not in PostgreSQL."))
-        target = database_target(database_url, insecure=insecure_database)
-        store.set_database(target)
-        click.echo(
-            _("This keyring now connects to {where} as {user}.").format(
-                where=target.where, user=target.user or "-"
-            )
+    from tpsdesk.store.db import Store
+    from tpsdesk.store.vault import StoreMissing
+
+    path = _state(ctx).store_path
+    if not path.exists():
+        raise StoreMissing(path)
+    target = database_target(database_url, insecure=insecure_database)
+    warn_database(target)
+    # The keyring's own connection is not tried: it may be what no longer works (the role's
+    # password changed on the server). The new one must reach the same store.
+    Store.reconnect(path, _passphrase(ctx), target)
+    click.echo(
+        _("This keyring now connects to {where} as {user}.").format(
+            where=target.where, user=target.user or "-"
         )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from ..i18n import _
 from .pg_url import DatabaseTarget
@@ -30,18 +30,45 @@ def postgres_engine(target: DatabaseTarget) -> Engine:
     )
 
 
-def connection_message(target: DatabaseTarget, exc: BaseException) -> str:
+def connection_message(target: DatabaseTarget, exc: BaseException, *, stored: bool = False) -> str:
     """What went wrong connecting to `target`, naming host and database, never the password.
 
     The server's own text is not shown (it may quote the connection string); it is only
-    matched to tell the usual causes apart.
+    matched to tell the usual causes apart. `stored`: the connection is the one a keyring
+    holds (opening a store), so a refused password says how to store the new one.
     """
     detail = str(getattr(exc, "orig", exc) or exc).lower()
     where = target.where
+    # libpq's own words for the TLS failures (checked first: the others may quote a user name).
+    if "does not match host name" in detail:
+        return _(
+            "Refused: the certificate of the database server at {host} is not made out for "
+            "that name (sslmode=verify-full). Connect by a host name the certificate holds."
+        ).format(host=target.host)
+    if "root certificate file" in detail:
+        return _(
+            "No certificate authority to check {where} with: give its certificate as "
+            "sslrootcert=PATH in the database URL (or put it in ~/.postgresql/root.crt)."
+        ).format(where=where)
+    if "certificate verify failed" in detail:
+        return _(
+            "Refused: the certificate of {where} was not signed by the certificate authority "
+            "given (sslrootcert); it may not be your district's server."
+        ).format(where=where)
+    if "server does not support ssl" in detail:
+        return _(
+            "Refused: {where} offers no TLS, and this connection requires it (sslmode={mode})."
+        ).format(where=where, mode=target.sslmode)
     if "password" in detail or "authentication" in detail:
-        return _("The database server refused the user or password for {where}.").format(
+        refused = _("The database server refused the user or password for {where}.").format(
             where=where
         )
+        if stored:
+            refused += " " + _(
+                "If the password was changed on the server, store the new one in this keyring: "
+                "tpsdesk db-connect --database URL."
+            )
+        return refused
     if "does not exist" in detail and "database" in detail:
         return _("The database {database} does not exist on {host}.").format(
             database=target.database, host=target.host or _("the local socket")
@@ -56,3 +83,29 @@ def connection_message(target: DatabaseTarget, exc: BaseException) -> str:
             where=where
         )
     return _("Cannot reach {where}: is the database server running?").format(where=where)
+
+
+INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE of "permission denied"
+
+
+def denied_message(target: DatabaseTarget, exc: BaseException) -> str | None:
+    """The message for a statement the server refused to `target`'s role (permission denied),
+    or None for another error."""
+    if getattr(getattr(exc, "orig", exc), "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+        return None
+    return _(
+        "The database user {user} may not do this in {where} (permission denied): the store "
+        "is created and upgraded by the database's owner role; clerks need the rights that "
+        "tpsdesk db-roles grants."
+    ).format(user=target.user or "-", where=target.where)
+
+
+def tls_version(connection: Connection) -> str | None:
+    """The TLS protocol (e.g. "TLSv1.3") this connection to PostgreSQL runs over, as the server
+    sees it, or None when it is not encrypted (a unix socket, sslmode=disable)."""
+    row = connection.execute(
+        text("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    ).first()
+    if row is None or not row[0]:
+        return None
+    return str(row[1] or "TLS")

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 from ..domain.names import name_key
 from ..domain.posts import DEFAULT_CATALOGUE, PostCatalogue
 from ..i18n import _
-from .backend import connection_message, postgres_engine
+from .backend import connection_message, denied_message, postgres_engine
 from .keyring import (
     META_DATABASE_PASSWORD,
     META_DATABASE_URL,
@@ -110,15 +110,18 @@ class DatabaseUnavailable(StoreError):
 
 
 @contextmanager
-def _connecting(target: DatabaseTarget) -> Iterator[None]:
-    """A failure to connect to `target` as `DatabaseUnavailable`, naming host and database."""
+def _connecting(target: DatabaseTarget, *, stored: bool = False) -> Iterator[None]:
+    """A failure to connect to `target` as `DatabaseUnavailable`, naming host and database
+    (`stored`: the keyring's own connection, see `connection_message`)."""
     try:
         yield
     except OperationalError as exc:
-        raise DatabaseUnavailable(connection_message(target, exc)) from None
+        raise DatabaseUnavailable(connection_message(target, exc, stored=stored)) from None
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise DatabaseUnavailable(connection_message(target, exc)) from None
+            raise DatabaseUnavailable(connection_message(target, exc, stored=stored)) from None
+        if (denied := denied_message(target, exc)) is not None:
+            raise DatabaseUnavailable(denied) from None
         raise
 
 
@@ -454,7 +457,7 @@ class Store:
         target = keyring.target
         engine = postgres_engine(target)
         try:
-            with _connecting(target), Session(engine) as session:
+            with _connecting(target, stored=True), Session(engine) as session:
                 connection = session.connection()
                 if not inspect(connection).has_table("store_meta"):
                     raise IncompatibleStore(
@@ -509,29 +512,45 @@ class Store:
                 raise TransactionOpen(_("The store cannot be saved while a change is still open."))
             engine = postgres_engine(target)
             try:
-                with _connecting(target), Session(engine) as session:
-                    if get_meta(session, META_STORE_ID) != self._store_id:
-                        raise IncompatibleStore(
-                            _("{where} holds another tpsdesk store than this keyring's.").format(
-                                where=target.where
-                            )
-                        )
-                old = self._keyring.target
-                self._keyring.write(
-                    {
-                        META_DATABASE_URL: (old.url, target.url),
-                        META_DATABASE_PASSWORD: (old.password, target.password),
-                        META_INSECURE: (old.insecure, target.insecure),
-                    }
-                )
-            except KeyringConflict:
-                engine.dispose()
-                raise StoreError(conflict_message()) from None
+                _point_keyring(self._keyring, engine, target, self._store_id)
             except BaseException:
                 engine.dispose()
                 raise
             previous, self._engine = self._engine, engine
             previous.dispose()
+
+    @classmethod
+    def reconnect(
+        cls, path: str | os.PathLike[str], passphrase: str, target: DatabaseTarget
+    ) -> None:
+        """`set_database` without opening the store: the connection the keyring holds is not
+        tried (it may be what no longer works: the role's password changed on the server).
+        Checked first: `target` must reach this keyring's store; else nothing is written."""
+        vault, image = Vault.open(Path(path), passphrase)
+        conn = _new_connection()
+        try:
+            try:
+                conn.deserialize(image)
+            except sqlite3.DatabaseError as exc:
+                raise IncompatibleStore(
+                    _("The store's contents are not a tpsdesk database.")
+                ) from exc
+            values = keyring_values(conn)
+        except BaseException:
+            vault.close()
+            raise
+        finally:
+            conn.close()
+        if values is None:
+            vault.close()
+            raise StoreError(_("This store keeps its data in its own file, not in PostgreSQL."))
+        keyring = Keyring(vault, values)
+        engine = postgres_engine(target)
+        try:
+            _point_keyring(keyring, engine, target, keyring.store_id)
+        finally:
+            engine.dispose()
+            keyring.close()
 
     def _bind_keyring(self, session: Session) -> None:
         if self._keyring is not None:
@@ -854,10 +873,36 @@ class Store:
             return self._catalogue
 
 
-def _remove_keyring(path: Path) -> None:
-    """Remove a keyring file made for a database that then refused the store."""
-    from .vault import backup_paths
+def _point_keyring(keyring: Keyring, engine: Engine, target: DatabaseTarget, store_id: str) -> None:
+    """Write `target` into `keyring` once `engine` (connecting to it) reached store `store_id`."""
+    with _connecting(target), Session(engine) as session:
+        if not inspect(session.connection()).has_table("store_meta"):
+            raise IncompatibleStore(_("{where} holds no tpsdesk store.").format(where=target.where))
+        if get_meta(session, META_STORE_ID) != store_id:
+            raise IncompatibleStore(
+                _("{where} holds another tpsdesk store than this keyring's.").format(
+                    where=target.where
+                )
+            )
+    old = keyring.target
+    try:
+        keyring.write(
+            {
+                META_DATABASE_URL: (old.url, target.url),
+                META_DATABASE_PASSWORD: (old.password, target.password),
+                META_INSECURE: (old.insecure, target.insecure),
+            }
+        )
+    except KeyringConflict:
+        raise StoreError(conflict_message()) from None
 
-    for other in (path, *backup_paths(path)):
+
+def _remove_keyring(path: Path) -> None:
+    """Remove a keyring file made for a database that then refused the store, with its backups,
+    its shared marker and its lock file (closed: no process holds it)."""
+    from .lock import lock_path_for
+    from .vault import backup_paths, shared_marker
+
+    for other in (path, *backup_paths(path), shared_marker(path), lock_path_for(path)):
         with suppress(OSError):
             other.unlink()
