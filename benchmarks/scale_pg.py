@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import multiprocessing
+import os
 import random
 import resource
 import sys
@@ -382,7 +383,10 @@ def write_results(result: dict[str, Any]) -> None:
         f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `uv run python "
         f"benchmarks/scale_pg.py --bundles {result['bundles']}`; PostgreSQL "
         f"{result['server_version']} started by the script (unix socket, fsync off). What is "
-        "measured is in the script's docstring."
+        "measured is in the script's docstring. Machine load at the start: load average "
+        + " / ".join(f"{v:.1f}" for v in result["load"])
+        + f" on {os.cpu_count()} cores."
+        + (" **Partial: the run has not reached its end yet.**" if result.get("partial") else "")
     )
     lines += ["", "| measurement | result | goal |", "|---|---|---|"]
     bundles = result["bundles"]
@@ -453,7 +457,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     kdf = _load("run")._fast_kdf()
     server = _server()
-    result: dict[str, Any] = {"bundles": options.bundles}
+    result: dict[str, Any] = {"bundles": options.bundles, "load": os.getloadavg()}
     try:
         with server.connect() as admin:
             result["server_version"] = admin.execute("SHOW server_version").fetchone()[0]
@@ -471,13 +475,20 @@ def main() -> None:
                 print(f"COPY baseline: {result['copy']:.1f} s", flush=True)
                 result["merge"] = merge_range(path, places, list(range(options.bundles)))
                 print(f"merge: {result['merge']['merge']:.1f} s", flush=True)
+                record(result, options, done=False)  # a long run keeps what it measured
                 result["exports"] = exports(path, folder)
                 print(f"exports: {result['exports']}", flush=True)
+                record(result, options, done=False)
             result["concurrent_bundles"] = options.concurrent
             result["concurrent"] = concurrent(server, folder, options.concurrent, kdf)
     finally:
         server.stop()
+    record(result, options, done=True)
+
+
+def record(result: dict[str, Any], options: argparse.Namespace, *, done: bool) -> None:
     if not options.no_write:
+        result["partial"] = not done
         write_results(result)
 
 
