@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table
 from sqlmodel import Session, SQLModel
 
+from .models import DERIVED_COLUMNS
+
 _Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
@@ -20,6 +22,7 @@ def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     row leaves out get the column's Python-side default, as with `insert()`."""
     if not rows:
         return
+    rows = with_derived(table_name, rows)
     connection = session.connection()
     names, defaults, processors = _insert_plan(connection.dialect, table_name, frozenset(rows[0]))
     pairs = list(zip(names, defaults, strict=True))
@@ -38,7 +41,7 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
     caller's transaction then rolls back whatever it wrote: a change is never recorded for a
     row that is not there)."""
     runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
-    for row in rows:
+    for row in with_derived(table_name, rows):
         names = tuple(name for name in row if name != "id")
         if not runs or runs[-1][0] != names:
             runs.append((names, []))
@@ -56,6 +59,21 @@ def update_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -
         )
         if result.rowcount != len(values):
             raise LookupError(f"{len(values) - result.rowcount} row(s) not in {table_name}")
+
+
+def with_derived(table_name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with the derived columns (`models.DERIVED_COLUMNS`, e.g. an officer's name key)
+    of those whose source column they give; the callers' dicts are left as they were."""
+    derived = DERIVED_COLUMNS.get(table_name)
+    if not derived:
+        return rows
+    out = []
+    for row in rows:
+        made = {
+            name: make(row[source]) for name, (source, make) in derived.items() if source in row
+        }
+        out.append({**row, **made} if made else row)
+    return out
 
 
 def _mark(dialect: Dialect) -> str:

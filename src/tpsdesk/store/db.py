@@ -187,7 +187,9 @@ def _new_connection() -> sqlite3.Connection:
     return sqlite3.connect(":memory:", check_same_thread=False)
 
 
-# SQL name of `domain.names.name_key`: a district indexes officers by it (likely duplicates).
+# SQL name of `domain.names.name_key`. A district store from before schema revision 0003 has
+# an index on it (ix_officer_name_key), which SQLite must be able to compute until that
+# revision, run when the store opens, drops the index; nothing else calls it.
 NAME_KEY_FUNCTION = "tpsdesk_name_key"
 
 

@@ -9,13 +9,27 @@ and a tombstone flag. Nothing here creates an engine: `db.Store` does, per store
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, DateTime, ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from tpsdesk.domain.names import name_key
 
 
 def new_id() -> str:
@@ -158,6 +172,46 @@ class Officer(SyncFields, table=True):
     status: str = OfficerStatus.READY.value
     status_reason: str = ""
     bpjs_number: str | None = None
+
+
+# -- the officer's name key --------------------------------------------------------------------
+# `domain.names.name_key` of the officer's name, kept in its own indexed column so that likely
+# duplicates (same key, same birth date) are one index lookup on SQLite and PostgreSQL alike.
+# It is derived, never synced: a column of the table but not a field of the model, so it is
+# never on the wire, never compared between versions, and never taken from a file. Every write
+# of `name` writes it: a Core or ORM INSERT through the column's default, `store.bulk` through
+# DERIVED_COLUMNS, an ORM UPDATE through `_name_key_follows_name`, the merge from its stage.
+
+
+def _name_key_default(context: Any) -> str:
+    return name_key(context.get_current_parameters()["name"])
+
+
+NAME_KEY_COLUMN = Column(
+    "name_key", String, nullable=False, default=_name_key_default, server_default=""
+)
+Officer.__table__.append_column(NAME_KEY_COLUMN)  # type: ignore[attr-defined]
+Index(
+    "ix_officer_name_key_born",
+    NAME_KEY_COLUMN,
+    Officer.__table__.c.birth_date,  # type: ignore[attr-defined]
+    sqlite_where=text("deleted = 0"),
+    postgresql_where=text("NOT deleted"),
+)
+# {table: {derived column: (the column it is made from, how)}} for writers that bypass the
+# column defaults (`store.bulk`, the merge's stage).
+DERIVED_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "officer": {"name_key": ("name", name_key)},
+}
+
+
+@event.listens_for(Officer, "after_update")
+def _name_key_follows_name(_mapper: Any, connection: Connection, target: Officer) -> None:
+    if inspect(target).attrs.name.history.has_changes():
+        table = Officer.__table__  # type: ignore[attr-defined]
+        connection.execute(
+            table.update().where(table.c.id == target.id).values(name_key=name_key(target.name))
+        )
 
 
 # The content columns of an officer that an OfficerFields value sets.

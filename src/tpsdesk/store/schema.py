@@ -14,7 +14,7 @@ import json
 
 from sqlalchemy import Connection, column, func, inspect, select, table
 
-HEAD = "0002"
+HEAD = "0003"
 SCHEMA_VERSION = int(HEAD)
 # The revision equal to each schema_version written before revisions.
 LEGACY_REVISIONS = {1: "0001", 2: "0002"}

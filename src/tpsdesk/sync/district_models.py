@@ -16,8 +16,8 @@ from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tpsdesk.domain.names import NAME_KEY_UNICODE
-from tpsdesk.store.db import NAME_KEY_FUNCTION
 from tpsdesk.store.models import UtcDateTime, utcnow
+from tpsdesk.store.name_keys import recompute_name_keys
 from tpsdesk.store.versioning import get_meta, set_meta
 
 if TYPE_CHECKING:
@@ -168,12 +168,10 @@ def _tables() -> list[Any]:
     return [model.__table__ for model in DISTRICT_TABLES]  # type: ignore[attr-defined]
 
 
-# Indexes on the store's own tables that only a district needs (a field store stays smaller):
-# every merge looks up likely duplicates by normalised name and birth date. The name key is
-# `domain.names.name_key`, registered on every store connection as NAME_KEY_FUNCTION.
+# Indexes on the store's own tables that only a district needs (a field store stays smaller).
+# Likely duplicates are looked up by `ix_officer_name_key_born`, declared with the officer
+# table (store/models.py: the stored name key), on every store.
 DISTRICT_INDEXES = {
-    "ix_officer_name_key": "CREATE INDEX IF NOT EXISTS ix_officer_name_key ON officer "
-    f"({NAME_KEY_FUNCTION}(name), birth_date) WHERE deleted = 0",
     # A laptop's counters seen again for other rows: its store went back in time (merge).
     "ix_row_version_device": "CREATE INDEX IF NOT EXISTS ix_row_version_device ON "
     "sync_row_version (device, counter)",
@@ -184,20 +182,11 @@ DISTRICT_INDEXES = {
     "ix_finding_area": "CREATE INDEX IF NOT EXISTS ix_finding_area ON sync_finding "
     "(status, kind, area_code, created_at)",
 }
-# The Unicode version the name-key index was built under (StoreMeta): a Python with other
-# Unicode data gives other keys for some names, so the index is rebuilt.
+# The same on PostgreSQL (kept apart: an index only one engine needs goes here).
+POSTGRES_INDEXES = dict(DISTRICT_INDEXES)
+# The Unicode version the stored name keys were computed under (StoreMeta): a Python with
+# other Unicode data gives other keys for some names, so they are computed again.
 NAME_KEY_UNICODE_META = "district.name_key_unicode"
-
-
-# On PostgreSQL the name key is not an SQL function (no SQL function gives exactly
-# `domain.names.name_key` for every name: NFKD, case folding and Unicode word characters differ
-# by server locale): likely duplicates are found among the live officers born the same day,
-# their keys computed in Python (sync/findings.py). Every other index is the same.
-POSTGRES_INDEXES = {
-    **DISTRICT_INDEXES,
-    "ix_officer_name_key": "CREATE INDEX IF NOT EXISTS ix_officer_name_key ON officer "
-    "(birth_date) WHERE NOT deleted",
-}
 
 
 def _catalogue(session: Any) -> tuple[dict[str, set[str]], set[str]]:
@@ -225,7 +214,8 @@ def _catalogue(session: Any) -> tuple[dict[str, set[str]], set[str]]:
     return present, {name for (name,) in listed}
 
 
-# Indexes earlier district stores had and no query needs (every index is written at each save).
+# Indexes earlier district stores had and no query needs (every index is written at each save);
+# ix_officer_name_key (by a name key computed in SQL) is dropped by schema revision 0003.
 DROPPED_INDEXES = ("ix_row_version_row", "ix_officer_birth_date")
 
 
@@ -310,6 +300,5 @@ def ensure_district_tables(store: Store) -> None:
         for name in redundant:
             connection.exec_driver_sql(f"DROP INDEX {name}")
         if stale_keys:
-            if not postgres:  # keys computed in SQL, by the Python of the time
-                connection.exec_driver_sql("REINDEX ix_officer_name_key")
+            recompute_name_keys(connection)
             set_meta(session, NAME_KEY_UNICODE_META, NAME_KEY_UNICODE)

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
 from tpsdesk.domain.names import name_key
 from tpsdesk.domain.officer import OfficerDraft, validate_officer
 from tpsdesk.domain.posts import PostCatalogue
 from tpsdesk.i18n import _, ngettext
-from tpsdesk.store.db import NAME_KEY_FUNCTION, Store
+from tpsdesk.store.db import Store
 from tpsdesk.store.models import (
     OFFICER_FIELD_COLUMNS,
     Action,
@@ -41,49 +40,22 @@ from tpsdesk.sync.row_checks import TYPES, typed_values
 from tpsdesk.sync.staging import KEY_STAGE, empty_stage, prepare_key_stage, stage
 
 # Live officers with one of the staged NIKs (served by ix_officer_nik), and live officers with
-# one of the staged (name key, birth date) pairs (served by ix_officer_name_key: its WHERE and
-# expression are spelled as the index spells them). `{no}`: the engine's false (`_false`).
-# Without both, SQLite scans the whole index for every bundle: CROSS JOIN makes the keys the
-# outer loop, and `|| ''` strips the TEXT affinity of k.value, which would otherwise keep the
-# expression index (of no affinity) out of the comparison. PostgreSQL plans it as any join.
+# one of the staged (name key, birth date) pairs (served by ix_officer_name_key_born: its WHERE
+# is spelled as the index spells it, `{no}` the engine's false, `_false`). CROSS JOIN makes
+# the keys SQLite's outer loop (one index SEARCH per key); PostgreSQL plans it as any join.
 _SAME_NIK = (
     "SELECT o.id, o.nik FROM officer AS o WHERE o.nik IN "
     "(SELECT value FROM tpsdesk_stage_keys WHERE kind = 'nik') AND o.deleted = {no}"
 )
 # The keys of the officers left in the merge's officer stage (`refresh_duplicates(staged=True)`).
 _STAGED_NIKS = " UNION ALL SELECT nik FROM tpsdesk_stage_officer"
-_STAGED_NAMES = f" UNION SELECT {NAME_KEY_FUNCTION}(name), birth_date FROM tpsdesk_stage_officer"
+_STAGED_NAMES = " UNION SELECT name_key, birth_date FROM tpsdesk_stage_officer"
 _SAME_PERSON = (
     "SELECT k.value, k.born, o.id, o.nik FROM "
     "(SELECT DISTINCT value, born FROM tpsdesk_stage_keys WHERE kind = 'name') AS k "
-    f"CROSS JOIN officer AS o WHERE {NAME_KEY_FUNCTION}(o.name) = k.value || '' "
+    "CROSS JOIN officer AS o WHERE o.name_key = k.value "
     "AND o.birth_date = k.born AND o.deleted = {no}"
 )
-
-# PostgreSQL has no `tpsdesk_name_key` (a server-side copy could not give the same key for
-# every name: decomposition and case folding there follow the server's locale): the live
-# officers born on the staged days (ix_officer_name_key there is on the birth date) are read,
-# and their name keys computed here, by `domain.names.name_key` itself.
-_BORN_ON = text(
-    "SELECT id, nik, name, birth_date FROM officer WHERE birth_date IN :days AND NOT deleted"
-).bindparams(bindparam("days", expanding=True))
-_STAGED_PEOPLE = "SELECT name, birth_date FROM tpsdesk_stage_officer"
-
-
-def _same_people_postgres(
-    session: Session,
-    wanted: set[tuple[str, date]],
-    groups: dict[tuple[str, Any], list[tuple[str, str]]],
-) -> None:
-    days = sorted({born for _key, born in wanted})
-    found: dict[tuple[str, date], list[tuple[str, str]]] = defaultdict(list)
-    for start in range(0, len(days), 500):
-        batch = days[start : start + 500]
-        for row_id, nik, name, born in session.connection().execute(_BORN_ON, {"days": batch}):
-            found[(name_key(name), born)].append((row_id, nik))
-    for group in sorted(wanted):
-        if group in found:
-            groups[group].extend(sorted(found[group]))
 
 
 def finding_id(key: str) -> str:
@@ -116,7 +88,7 @@ def refresh_duplicates(
     name keys are taken there, in SQL (their ids must be in `keys.rows`).
 
     Set-based: the keys go into a staging table, and each kind of group is one join of it with
-    the officers (served by ix_officer_nik and ix_officer_name_key).
+    the officers (served by ix_officer_nik and ix_officer_name_key_born).
 
     Returns the current findings (open or resolved) of those groups by row id involved. Open
     findings of groups that no longer exist are removed (they were never acted on); resolved
@@ -151,17 +123,10 @@ def refresh_duplicates(
                 sorted(ids),
             )
     groups: dict[tuple[str, Any], list[tuple[str, str]]] = defaultdict(list)
-    if connection.dialect.name == "postgresql":
-        wanted = set(keys.names)
-        if staged:
-            for name, born in connection.exec_driver_sql(_STAGED_PEOPLE):
-                wanted.add((name_key(name), born))
-        _same_people_postgres(session, wanted, groups)
-    else:
-        for key, born, row_id, nik in connection.exec_driver_sql(
-            _staged(_SAME_PERSON, _STAGED_NAMES, staged).format(no=_false(connection))
-        ).fetchall():
-            groups[(key, born)].append((row_id, nik))
+    for key, born, row_id, nik in connection.exec_driver_sql(
+        _staged(_SAME_PERSON, _STAGED_NAMES, staged).format(no=_false(connection))
+    ).fetchall():
+        groups[(key, born)].append((row_id, nik))
     for members in groups.values():
         ids = [row_id for row_id, _nik in members]
         scope[FindingKind.LIKELY_DUPLICATE.value].update(ids)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, insert, literal, select, union, update
 from sqlmodel import Session, SQLModel
 
-from tpsdesk.store.models import OfficerStatus
+from tpsdesk.store.models import DERIVED_COLUMNS, OfficerStatus
 from tpsdesk.sync.district_models import RowVersion
 from tpsdesk.sync.lineage import DISTRICT_OWNED
 from tpsdesk.sync.row_checks import ParsedRow
@@ -82,14 +82,18 @@ _NEW_OFFICER = {"status": OfficerStatus.SENT.value, "status_reason": "", "bpjs_n
 @lru_cache(maxsize=8)
 def _row_plan(table: str) -> tuple[tuple[str, ...], Callable[[ParsedRow], list[Any]]]:
     """The columns of a table's row stage, and how a checked row gives their values."""
-    names = tuple(c.name for c in ROW_STAGES[table].columns)
-    model_names = names[1:]
+    derived = DERIVED_COLUMNS.get(table, {})  # never on the wire: made here, from the row
+    columns = [c.name for c in ROW_STAGES[table].columns][1:]
+    model_names = tuple(name for name in columns if name not in derived)
+    names = (STAGE_INDEX, *model_names, *derived)
     pick = itemgetter(*model_names)
+    makers = [(model_names.index(source), make) for source, make in derived.values()]
     owned = _NEW_OFFICER if table == "officer" else {}
     fixed = [(1 + model_names.index(name), value) for name, value in owned.items()]
 
     def values_of(p: ParsedRow) -> list[Any]:
-        record = [p.index, *pick(p.typed)]
+        picked = pick(p.typed)
+        record = [p.index, *picked, *(make(picked[at]) for at, make in makers)]
         for position, value in fixed:
             record[position] = value
         return record
