@@ -88,7 +88,7 @@ def province_settings_command(
 def province_setup_file(
     ctx: click.Context, kabkota: str, name: str, out: Path, as_json: bool
 ) -> None:
-    from tpsdesk.sync.province import build_district_setup
+    from tpsdesk.sync.province import build_district_setup, district_setup_file_name
 
     with _open_store(ctx) as store, _sync_refusals():
         issued = build_district_setup(store, kabkota, name)
@@ -100,8 +100,7 @@ def province_setup_file(
                 folder=str(out), reason=os_error_text(exc)
             )
         )
-    digits = issued.area.replace(".", "")
-    path = out / f"{digits}_province_setup_v{issued.version}.tpss"
+    path = out / district_setup_file_name(issued)
     _write_new_file(path, issued.data)
     if as_json:
         _echo_json(

@@ -485,6 +485,12 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
                 names[code] = name
         # The laptops tab names them the same way (one query over the version index).
         operators = operators_in_rows(session, [d for d, dev in devices.items() if not dev.label])
+    if province:
+        from tpsdesk.sync.province import kabkota_names
+
+        # A district is named by the kab/kota the province issued it, never by its header.
+        named = kabkota_names(store)
+        operators = {d: named.get(dev.area_code, "") for d, dev in devices.items()}
 
     rows: list[InboxRow] = []
     fingerprints: dict[str, str] = {}
@@ -506,7 +512,8 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
         parent = area.rsplit(".", 1)[0] if area.count(".") == 3 else area
         laptop = ""
         if known is not None:
-            laptop = known.label or operators.get(known.device_id, "")
+            laptop = operators.get(known.device_id, "") if province else ""
+            laptop = laptop or known.label or operators.get(known.device_id, "")
         stored = received.get(entry.file_id)
         status, reason = InboxStatus.NEW, ""
         if entry.rollup != province:
