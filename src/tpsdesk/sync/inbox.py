@@ -519,7 +519,7 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
         if entry.rollup != province:
             status = InboxStatus.WRONG_KIND
             reason = (
-                _("a laptop's bundle: it goes to its district office, not here; it will be refused")
+                _("a laptop's bundle, for its district office: it will be refused")
                 if province
                 else _("a roll-up file: it goes to the province office; it will be refused")
             )

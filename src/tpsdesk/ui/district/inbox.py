@@ -169,7 +169,7 @@ class InboxPane(DeskPane):
         table = self.query_one("#inbox-table", DataTable)
         columns = (
             ("status", N_("Status")),
-            ("laptop", N_("District") if self.PROVINCE else N_("Laptop")),
+            ("laptop", N_("Fingerprint") if self.PROVINCE else N_("Laptop")),
             ("kelurahan", N_("Kab/kota") if self.PROVINCE else N_("Kelurahan")),
             ("area", N_("Area")),
             ("seq", N_("Seq.")),  # the range of change numbers
@@ -312,7 +312,7 @@ class InboxPane(DeskPane):
                 # The fingerprint to read over the phone for a laptop not approved yet.
                 when += " · " + _("fingerprint {fingerprint}").format(fingerprint=row.fingerprint)
             lines.append(when)
-            if self.PROVINCE:
+            if self.PROVINCE and entry.rollup:
                 # Who the header says sent it (the Districts tab says who the province knows).
                 lines.append(
                     _("from {district} ({code})").format(
@@ -320,7 +320,7 @@ class InboxPane(DeskPane):
                         code=printable(entry.district_code),
                     )
                 )
-            elif (entry.district_name, entry.district_code) != self.district:
+            elif not self.PROVINCE and (entry.district_name, entry.district_code) != self.district:
                 # What the header says it is for, when that is not this office's own name.
                 lines.append(
                     _("sent to {district} ({code})").format(

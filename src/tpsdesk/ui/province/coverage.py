@@ -18,7 +18,7 @@ from tpsdesk.sync.rollup import KabkotaCoverage, coverage_by_kabkota
 from tpsdesk.terminal import printable
 from tpsdesk.ui.district.pane import DeskPane
 
-NAME_WIDTH = 20
+NAME_WIDTH = 14
 
 
 def percent(filled: int, needed: int) -> str:
@@ -41,13 +41,12 @@ class KabkotaCoveragePane(DeskPane):
         self.query_one("#kabkota-empty", Static).display = False
         table: DataTable[Any] = self.query_one("#kabkota-table", DataTable)
         table.add_column(_("Kab/kota"), key="code")
-        table.add_column(_("Name"), key="name")
+        table.add_column(_("Name"), key="name", width=NAME_WIDTH)
         table.add_column(_("Filled"), key="filled")
-        table.add_column(_("Needed"), key="needed")
-        table.add_column("%", key="percent")
+        table.add_column(_("Posts"), key="needed")
         table.add_column(_("To fix"), key="waiting")
         table.add_column(_("Enrolled"), key="enrolled")
-        table.add_column(_("Last roll-up"), key="last")
+        table.add_column(_("Rolled up"), key="last")
 
     def load(self) -> None:
         self._load()
@@ -72,7 +71,6 @@ class KabkotaCoveragePane(DeskPane):
                 Text(printable(row.name) or "-", overflow="ellipsis"),
                 format_number(row.filled),
                 format_number(row.needed),
-                percent(row.filled, row.needed),
                 format_number(row.waiting),
                 format_number(row.enrolled),
                 format_date(sent) if sent else _("never"),

@@ -100,6 +100,9 @@ class DistrictSetupPane(DeskPane):
     DistrictSetupPane #province-files-result-box {
         height: 1fr;
     }
+    DistrictSetupPane #province-files-head, DistrictSetupPane #province-files-result {
+        padding: 0 1;
+    }
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
