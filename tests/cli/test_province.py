@@ -140,14 +140,20 @@ def test_the_fingerprint_of_identity_is_the_one_the_province_approves(
     what `rollup join` and `rollup export` say to read out, what `province districts` lists and
     what `province approve` accepts; a wrong or partial one changes nothing."""
     province = Desk(runner, tmp_path / "p" / "province.store")
-    province.ok("init", "--province")
+    created = province.ok("init", "--province").output
     province.ok("province", "settings", "--name", "Jawa Timur", "--code", "35")
+    own = province.json("identity")["fingerprint"]
+    assert f"Province fingerprint (the one read over the phone): {own}" in created
+    shown = province.ok("identity").output
+    assert f"Province fingerprint (the one read over the phone): {own}" in shown
+    assert "Province: Jawa Timur (35)" in shown and "District fingerprint" not in shown
     issued = province.json("province", "setup-file", "35.07", "--name", "Kabupaten Malang",
                            "--out", str(tmp_path / "setup"))  # fmt: skip
     desk = Desk(runner, tmp_path / "d" / "district.store")
-    desk.ok("init", "--district")
+    created = desk.ok("init", "--district").output
     desk.ok("district", "settings", "--name", "Kabupaten Malang", "--code", "35.07")
     said = desk.json("identity")["fingerprint"]
+    assert f"District fingerprint (the one read over the phone): {said}" in created
     assert said in desk.ok("identity").output
     joined = desk.ok("rollup", "join", issued["file"], "--fingerprint", issued["fingerprint"])
     assert said in joined.output and "tpsdesk identity" in joined.output

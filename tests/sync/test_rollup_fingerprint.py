@@ -249,3 +249,19 @@ def test_a_laptops_bundle_at_the_province_is_refused_clearly(world: World, tmp_p
     assert rows["laptop.tpsb"].status is InboxStatus.WRONG_KIND
     assert rows["3573_rollup_1-1.tpsu"].status is InboxStatus.NEW
     assert rows["3573_rollup_1-1.tpsu"].fingerprint == fingerprint_of(a)
+
+
+def test_the_quarantine_caps_speak_of_districts(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    province, a, _b = world
+    monkeypatch.setattr(district, "QUARANTINE_FILES_PER_KEY", 1)
+    merge_all(province, files(a, tmp_path / "first"))
+    name, data = files(a, tmp_path / "second")[0]
+    with pytest.raises(district.QuarantineFull) as caught:
+        receive_rollup(province, data, file=name, today=TODAY)
+    message = caught.value.message
+    assert fingerprint_of(a) in message and "district" in message
+    assert "laptop" not in message
+    device = district.get_device(province, sender_of(a))
+    assert device is not None and len(district.quarantined(province, device.device_id)) == 1

@@ -159,14 +159,36 @@ class QuarantineFull(SyncError):
 
     code = "quarantine_full"
 
-    def __init__(self, files: int, size: int, *, fingerprint: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        files: int,
+        size: int,
+        *,
+        fingerprint: str = "",
+        province: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.files = files
         self.size = size
         self.fingerprint = fingerprint  # set when the cap of one laptop was hit
+        self.province = province  # at a province: the senders are districts
         super().__init__(**kwargs)
 
     def problem(self) -> str:
         mib = self.size // (1024 * 1024)
+        if self.province and self.fingerprint:
+            return _(
+                "The roll-up file was not kept: the district with fingerprint {fingerprint} "
+                "already has as many roll-up files waiting for approval as the province keeps "
+                "for one district ({files} files or {mib} MiB). Compare its fingerprint and "
+                "approve it, or dismiss it (Districts, F4)."
+            ).format(fingerprint=self.fingerprint, files=self.files, mib=mib)
+        if self.province:
+            return _(
+                "The roll-up file was not kept: roll-up files of districts not yet approved "
+                "already fill what the province keeps for them ({files} files or {mib} MiB in "
+                "all). Approve or dismiss waiting districts first (Districts, F4)."
+            ).format(files=self.files, mib=mib)
         if self.fingerprint:
             return _(
                 "The bundle was not kept: the laptop with key fingerprint {fingerprint} "
@@ -184,11 +206,18 @@ class QuarantineFull(SyncError):
 class TooManyPending(SyncError):
     code = "too_many_pending"
 
-    def __init__(self, limit: int, **kwargs: Any) -> None:
+    def __init__(self, limit: int, *, province: bool = False, **kwargs: Any) -> None:
         self.limit = limit
+        self.province = province  # at a province: the senders are districts
         super().__init__(**kwargs)
 
     def problem(self) -> str:
+        if self.province:
+            return _(
+                "The roll-up file was not kept: {limit} districts already wait for approval, "
+                "the most the province keeps. Approve or dismiss waiting districts first "
+                "(Districts, F4)."
+            ).format(limit=self.limit)
         return _(
             "The bundle was not kept: {limit} laptops already wait for approval, the most the "
             "district keeps. Approve or dismiss waiting laptops first: tpsdesk district devices."
@@ -344,7 +373,7 @@ def _add_pending(
         select(func.count()).select_from(Device).where(Device.status == DeviceStatus.PENDING.value)
     ).one()
     if pending >= MAX_PENDING:
-        raise TooManyPending(MAX_PENDING)
+        raise TooManyPending(MAX_PENDING, province=encryption_key is not None)
     if encryption_key is None:
         fingerprint = fingerprint_digits(signing_key)
     else:
@@ -580,10 +609,11 @@ def quarantine(
                     QUARANTINE_FILES_PER_KEY,
                     QUARANTINE_BYTES_PER_KEY,
                     fingerprint=shown_fingerprint(device),
+                    province=_at_province(store),
                 )
         files, size = _held(session)
         if files + 1 > QUARANTINE_FILES or size + len(data) > QUARANTINE_BYTES:
-            raise QuarantineFull(QUARANTINE_FILES, QUARANTINE_BYTES)
+            raise QuarantineFull(QUARANTINE_FILES, QUARANTINE_BYTES, province=_at_province(store))
         session.add(
             ReceivedBundle(
                 file_id=file_id,
