@@ -265,3 +265,37 @@ def test_the_quarantine_caps_speak_of_districts(
     assert "laptop" not in message
     device = district.get_device(province, sender_of(a))
     assert device is not None and len(district.quarantined(province, device.device_id)) == 1
+
+
+def test_one_district_fingerprint_on_a_postgresql_province(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The same on a province whose data is in PostgreSQL: the district is kept, shown and
+    approved by its district fingerprint; another encryption key is refused."""
+    from tests.sync.conftest import make_store
+
+    from tpsdesk.sync.district_models import ensure_district_tables
+    from tpsdesk.sync.identity import ensure_district_identity
+    from tpsdesk.sync.province import set_province_settings
+
+    province = make_store(tmp_path / "p" / "p.keyring", "province", database_url=postgres_url)
+    a = make_district(tmp_path / "a" / "a.store", "35.73", "Kota Malang", officers=1)
+    try:
+        ensure_district_tables(province)
+        ensure_district_identity(province)
+        set_province_settings(province, name="Jawa Timur", code="35")
+        join(province, a)
+        name, data = files(a, tmp_path / "first")[0]
+        outcome = receive_rollup(province, data, file=name, today=TODAY)
+        assert outcome.status == "quarantined" and outcome.fingerprint == fingerprint_of(a)
+        with pytest.raises(district.UnknownDistrict):
+            district.approve(province, fingerprint_of(a)[:23])
+        approved = district.approve(province, fingerprint_of(a))
+        assert approved.area_code == "35.73"
+        new_encryption_key(a)
+        name, data = files(a, tmp_path / "second")[0]
+        with pytest.raises(district.DistrictKeyMismatch):
+            receive_rollup(province, data, file=name, today=TODAY)
+    finally:
+        a.store.close()
+        province.close()
