@@ -131,3 +131,52 @@ def test_rollup_merge_of_a_missing_file_goes_on(runner: CliRunner, tmp_path: Pat
     result = province.run("rollup", "merge", str(tmp_path / "missing.tpsu"), str(other))
     assert result.exit_code == 1
     assert "missing.tpsu" in result.output and "x.tpss" in result.output
+
+
+def test_the_fingerprint_of_identity_is_the_one_the_province_approves(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """One district fingerprint, end to end: what `tpsdesk identity` prints at the district is
+    what `rollup join` and `rollup export` say to read out, what `province districts` lists and
+    what `province approve` accepts; a wrong or partial one changes nothing."""
+    province = Desk(runner, tmp_path / "p" / "province.store")
+    created = province.ok("init", "--province").output
+    province.ok("province", "settings", "--name", "Jawa Timur", "--code", "35")
+    own = province.json("identity")["fingerprint"]
+    assert f"Province fingerprint (the one read over the phone): {own}" in created
+    shown = province.ok("identity").output
+    assert f"Province fingerprint (the one read over the phone): {own}" in shown
+    assert "Province: Jawa Timur (35)" in shown and "District fingerprint" not in shown
+    issued = province.json("province", "setup-file", "35.07", "--name", "Kabupaten Malang",
+                           "--out", str(tmp_path / "setup"))  # fmt: skip
+    desk = Desk(runner, tmp_path / "d" / "district.store")
+    created = desk.ok("init", "--district").output
+    desk.ok("district", "settings", "--name", "Kabupaten Malang", "--code", "35.07")
+    said = desk.json("identity")["fingerprint"]
+    assert f"District fingerprint (the one read over the phone): {said}" in created
+    assert said in desk.ok("identity").output
+    joined = desk.ok("rollup", "join", issued["file"], "--fingerprint", issued["fingerprint"])
+    assert said in joined.output and "tpsdesk identity" in joined.output
+    export = desk.ok("rollup", "export", "--to", str(tmp_path / "out"))
+    assert said in export.output and "tpsdesk identity" in export.output
+    written = desk.json("rollup", "export", "--to", str(tmp_path / "out2"))
+    assert written["fingerprint"] == said
+    waiting = province.ok("rollup", "merge", str(tmp_path / "out"))
+    assert said in waiting.output and "not approved yet" in waiting.output
+    listed = province.json("province", "districts")
+    assert [(d["fingerprint"], d["status"]) for d in listed] == [(said, "pending")]
+    assert said in province.ok("province", "districts").output
+    digits = said.replace(" ", "")
+    for wrong in (digits[:25], digits[:-1] + str((int(digits[-1]) + 1) % 10), "12345"):
+        refused = province.run("province", "approve", wrong)
+        assert refused.exit_code == 1, refused.output
+        assert "No district with fingerprint" in refused.output
+        assert [d["status"] for d in province.json("province", "districts")] == ["pending"]
+    approved = province.json("province", "approve", said)
+    assert approved["kabkota"] == "35.07" and len(approved["merged"]) == 1
+    assert [d["status"] for d in province.json("province", "districts")] == ["approved"]
+    later = province.json("rollup", "merge", str(tmp_path / "out2"))
+    assert [entry["status"] for entry in later] == ["merged"]
+    revoked = province.ok("province", "revoke", digits)
+    assert "Revoked" in revoked.output
+    assert [d["status"] for d in province.json("province", "districts")] == ["revoked"]

@@ -88,7 +88,7 @@ def province_settings_command(
 def province_setup_file(
     ctx: click.Context, kabkota: str, name: str, out: Path, as_json: bool
 ) -> None:
-    from tpsdesk.sync.province import build_district_setup
+    from tpsdesk.sync.province import build_district_setup, district_setup_file_name
 
     with _open_store(ctx) as store, _sync_refusals():
         issued = build_district_setup(store, kabkota, name)
@@ -100,8 +100,7 @@ def province_setup_file(
                 folder=str(out), reason=os_error_text(exc)
             )
         )
-    digits = issued.area.replace(".", "")
-    path = out / f"{digits}_province_setup_v{issued.version}.tpss"
+    path = out / district_setup_file_name(issued)
     _write_new_file(path, issued.data)
     if as_json:
         _echo_json(
@@ -307,6 +306,7 @@ def rollup() -> None:
 @click.pass_context
 def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json: bool) -> None:
     from tpsdesk.sync.errors import SyncError
+    from tpsdesk.sync.identity import ensure_district_identity
     from tpsdesk.sync.province import install_province_setup
 
     data = _read_travelling_file(file)
@@ -315,6 +315,7 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
             pinned = install_province_setup(store, data, fingerprint=fingerprint)
         except SyncError as exc:
             raise exc.with_file(exc.file or file.name) from None
+        own = ensure_district_identity(store).fingerprint
     if as_json:
         _echo_json(
             {
@@ -323,6 +324,7 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
                 "kabkota": pinned.area,
                 "version": pinned.version,
                 "fingerprint": pinned.fingerprint,
+                "district_fingerprint": own,
             }
         )
         return
@@ -334,6 +336,7 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
             version=pinned.version,
         )
     )
+    click.echo(_read_to_province(own))
 
 
 @rollup.command(
@@ -362,14 +365,15 @@ def rollup_join(ctx: click.Context, file: Path, fingerprint: str | None, as_json
 @_store_option
 @click.pass_context
 def rollup_export(ctx: click.Context, out: Path, changed: bool, as_json: bool) -> None:
-    from tpsdesk.sync.district import key_fingerprint
     from tpsdesk.sync.identity import district_identity
     from tpsdesk.sync.rollup import export_rollup
 
     with _open_store(ctx) as store, _sync_refusals():
         result = export_rollup(store, out, changed=changed)
         identity = district_identity(store)
-    shown = key_fingerprint(identity.signing_public) if identity is not None else ""
+    # The district fingerprint of `tpsdesk identity` (both keys): the province lists and
+    # approves the district by it.
+    shown = identity.fingerprint if identity is not None else ""
     if as_json:
         _echo_json(
             {
@@ -404,11 +408,15 @@ def rollup_export(ctx: click.Context, out: Path, changed: bool, as_json: bool) -
             officers=result.counts.get("officer", 0),
         )
     )
-    click.echo(
-        _("The province approves this district by its fingerprint: {fingerprint}.").format(
-            fingerprint=shown
-        )
-    )
+    click.echo(_read_to_province(shown))
+
+
+def _read_to_province(fingerprint: str) -> str:
+    return _(
+        "Read this district's fingerprint to the province office over the phone (the district "
+        "fingerprint of tpsdesk identity); the province approves the district by it: "
+        "{fingerprint}."
+    ).format(fingerprint=fingerprint)
 
 
 @rollup.command(

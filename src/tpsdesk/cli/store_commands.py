@@ -118,7 +118,13 @@ def init(
     click.echo(_("Role: {role}").format(role=_role_label(role)))
     if target is not None:
         click.echo(_("Data kept in: {where}").format(where=target.where))
-    click.echo(_("Device fingerprint: {fingerprint}").format(fingerprint=identity.fingerprint))
+    if role == "province":  # the number its districts compare when they join it
+        line = _("Province fingerprint (the one read over the phone): {fingerprint}")
+    elif role == "district":  # the one district fingerprint (tpsdesk identity prints it too)
+        line = _("District fingerprint (the one read over the phone): {fingerprint}")
+    else:
+        line = _("Device fingerprint: {fingerprint}")
+    click.echo(line.format(fingerprint=identity.fingerprint))
     rule = "=" * 64
     click.echo()
     click.echo(rule)

@@ -71,7 +71,13 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(_("Device id: {device_id}").format(device_id=me.device_id))
     # One number is "the district fingerprint" everywhere (identity, setup-file, inspect,
     # enrol): the one read over the phone. Any other key fingerprint says it is not that one.
-    if me.encryption_fingerprint is not None:
+    if me.role == "province":  # what its districts compare when they join it
+        click.echo(
+            _("Province fingerprint (the one read over the phone): {fingerprint}").format(
+                fingerprint=me.fingerprint
+            )
+        )
+    elif me.encryption_fingerprint is not None:
         click.echo(_district_fingerprint_line(me.fingerprint))
         click.echo(
             _(
@@ -87,7 +93,12 @@ def identity_command(ctx: click.Context, as_json: bool) -> None:
             ).format(fingerprint=me.fingerprint)
         )
     if own is not None:
-        click.echo(printable(_("District: {name} ({code})").format(name=own.name, code=own.code)))
+        text = (
+            _("Province: {name} ({code})")
+            if me.role == "province"
+            else _("District: {name} ({code})")
+        )
+        click.echo(printable(text.format(name=own.name, code=own.code)))
     if pinned is not None:
         click.echo(
             _("Trusted district: {name} ({code})").format(

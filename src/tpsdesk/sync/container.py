@@ -38,6 +38,7 @@ from tpsdesk.sync.errors import (
     BadSignature,
     Malformed,
     NotATpsdeskFile,
+    OlderRollup,
     TooLarge,
     UnsupportedFormat,
 )
@@ -255,6 +256,13 @@ SENDER_ROLE: dict[Kind, frozenset[str]] = {
     Kind.RECEIPT: frozenset({"district"}),
     Kind.ROLLUP: frozenset({"district"}),
 }
+# The sender's fields: its id, role and signing key; a roll-up's sender (a district) also
+# names its X25519 encryption key, so the province sees the district fingerprint of both keys
+# (`identity.district_fingerprint`), the one the district reads from `tpsdesk identity`.
+_SENDER_FIELDS = frozenset({"id", "role", "signing_key"})
+SENDER_FIELDS: dict[Kind, frozenset[str]] = {
+    Kind.ROLLUP: _SENDER_FIELDS | {"encryption_key"},
+}
 ENCRYPTIONS = {
     Kind.BUNDLE: frozenset({ENCRYPTION_HPKE}),
     Kind.SETUP: frozenset({ENCRYPTION_NONE}),
@@ -347,11 +355,24 @@ def validate_header(header: Any) -> Kind:
         _bad_field("file_id")
     _utc_time(header["created_at"], "created_at")
 
-    sender = _fields(header["sender"], "sender", {"id", "role", "signing_key"})
+    sender_fields = SENDER_FIELDS.get(kind, _SENDER_FIELDS)
+    if (
+        kind is Kind.ROLLUP
+        and isinstance(header["sender"], dict)
+        and set(header["sender"]) == _SENDER_FIELDS
+    ):
+        # A roll-up's sender names both district keys (the province approves the district
+        # by the fingerprint of both); an older tpsdesk named only the signing key.
+        raise OlderRollup()
+    sender = _fields(header["sender"], "sender", sender_fields)
     _text(sender["id"], "sender.id", max_len=64)
     if sender["role"] not in SENDER_ROLE[kind]:
         _bad_field("sender.role")
     _raw_key(sender["signing_key"], "sender.signing_key")
+    if "encryption_key" in sender_fields and is_low_order(
+        _raw_key(sender["encryption_key"], "sender.encryption_key")
+    ):
+        _bad_field("sender.encryption_key")
 
     recipient = _fields(header["recipient"], "recipient", {"id", "fingerprint"})
     _text(recipient["id"], "recipient.id", max_len=64)
@@ -420,6 +441,13 @@ class Container:
     def sender_key(self) -> bytes:
         """The raw Ed25519 key the header says signed the file (not yet verified)."""
         return base64.b64decode(self.header["sender"]["signing_key"])
+
+    @property
+    def sender_encryption_key(self) -> bytes | None:
+        """The raw X25519 key a roll-up's header names for its sending district (signed with
+        the header); None for the other kinds."""
+        encoded = self.header["sender"].get("encryption_key")
+        return None if encoded is None else base64.b64decode(encoded)
 
     @property
     def file_id(self) -> str:
@@ -629,6 +657,14 @@ def describe_header(
             "District encryption key (a technical check, not the fingerprint read over the phone)"
         )
     elif kind is Kind.ROLLUP:
+        from tpsdesk.sync.identity import district_fingerprint as both_keys
+
+        # The district fingerprint of both keys: the one `tpsdesk identity` prints at the
+        # district and the province approves it by.
+        sender_fingerprint = both_keys(
+            _raw_key(sender["signing_key"], "sender"),
+            _raw_key(sender["encryption_key"], "sender"),
+        )
         sender_label = _("District fingerprint (compared when the province approves it)")
         recipient_label = _("Province encryption key (a technical check)")
     elif sender["role"] == "province":  # a province's setup file for a district

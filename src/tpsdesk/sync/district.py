@@ -33,7 +33,8 @@ from tpsdesk.sync.district_models import (
 )
 from tpsdesk.sync.errors import SyncError
 from tpsdesk.sync.fingerprint import fingerprint as format_key_fingerprint
-from tpsdesk.sync.fingerprint import fingerprint_digits
+from tpsdesk.sync.fingerprint import fingerprint_digits, format_fingerprint
+from tpsdesk.sync.identity import district_fingerprint
 
 if TYPE_CHECKING:
     from tpsdesk.store.db import Store
@@ -100,6 +101,37 @@ class UnknownDevice(_AboutLaptop):
         )
 
 
+# -- the same refusals at a province, where the senders are districts ---------------------------
+
+
+class DistrictKeyMismatch(DeviceKeyMismatch):
+    """A district the province knows sends under another signing or encryption key."""
+
+    def problem(self) -> str:
+        return _(
+            "The roll-up file names a district the province knows, but its keys are not the "
+            "ones the district was first seen with (its signing or encryption key differs). "
+            "Nothing of it was kept; do not use it, and call the district office."
+        )
+
+
+class DistrictRevoked(DeviceRevoked):
+    def problem(self) -> str:
+        return _(
+            "The district with fingerprint {fingerprint} was revoked; its roll-up files are "
+            "refused."
+        ).format(fingerprint=self.fingerprint)
+
+
+class UnknownDistrict(UnknownDevice):
+    def problem(self) -> str:
+        return _(
+            "No district with fingerprint {fingerprint} is known here. Nothing was changed; "
+            "compare it again with the district fingerprint the district office reads from "
+            "tpsdesk identity (all six groups)."
+        ).format(fingerprint=self.fingerprint)
+
+
 class NotDismissable(_AboutLaptop):
     """Only a laptop still waiting for approval can be dismissed."""
 
@@ -127,14 +159,36 @@ class QuarantineFull(SyncError):
 
     code = "quarantine_full"
 
-    def __init__(self, files: int, size: int, *, fingerprint: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        files: int,
+        size: int,
+        *,
+        fingerprint: str = "",
+        province: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.files = files
         self.size = size
         self.fingerprint = fingerprint  # set when the cap of one laptop was hit
+        self.province = province  # at a province: the senders are districts
         super().__init__(**kwargs)
 
     def problem(self) -> str:
         mib = self.size // (1024 * 1024)
+        if self.province and self.fingerprint:
+            return _(
+                "The roll-up file was not kept: the district with fingerprint {fingerprint} "
+                "already has as many roll-up files waiting for approval as the province keeps "
+                "for one district ({files} files or {mib} MiB). Compare its fingerprint and "
+                "approve it, or dismiss it (Districts, F4)."
+            ).format(fingerprint=self.fingerprint, files=self.files, mib=mib)
+        if self.province:
+            return _(
+                "The roll-up file was not kept: roll-up files of districts not yet approved "
+                "already fill what the province keeps for them ({files} files or {mib} MiB in "
+                "all). Approve or dismiss waiting districts first (Districts, F4)."
+            ).format(files=self.files, mib=mib)
         if self.fingerprint:
             return _(
                 "The bundle was not kept: the laptop with key fingerprint {fingerprint} "
@@ -152,11 +206,18 @@ class QuarantineFull(SyncError):
 class TooManyPending(SyncError):
     code = "too_many_pending"
 
-    def __init__(self, limit: int, **kwargs: Any) -> None:
+    def __init__(self, limit: int, *, province: bool = False, **kwargs: Any) -> None:
         self.limit = limit
+        self.province = province  # at a province: the senders are districts
         super().__init__(**kwargs)
 
     def problem(self) -> str:
+        if self.province:
+            return _(
+                "The roll-up file was not kept: {limit} districts already wait for approval, "
+                "the most the province keeps. Approve or dismiss waiting districts first "
+                "(Districts, F4)."
+            ).format(limit=self.limit)
         return _(
             "The bundle was not kept: {limit} laptops already wait for approval, the most the "
             "district keeps. Approve or dismiss waiting laptops first: tpsdesk district devices."
@@ -227,6 +288,43 @@ def key_fingerprint(signing_key: bytes) -> str:
     return format_key_fingerprint(signing_key)
 
 
+def shown_fingerprint(device: Device) -> str:
+    """The fingerprint a sender is known by, grouped: a laptop's key fingerprint, or at a
+    province a district's fingerprint of both its keys (what `tpsdesk identity` prints)."""
+    return format_fingerprint(device.fingerprint)
+
+
+def _at_province(store: Store) -> bool:
+    return store.role == "province"
+
+
+def _unknown(store: Store, fingerprint: str) -> UnknownDevice:
+    return UnknownDistrict(fingerprint) if _at_province(store) else UnknownDevice(fingerprint)
+
+
+def _revoked(store: Store, device: Device) -> DeviceRevoked:
+    shown = shown_fingerprint(device)
+    return DistrictRevoked(shown) if _at_province(store) else DeviceRevoked(shown)
+
+
+def _key_mismatch(store: Store) -> DeviceKeyMismatch:
+    return DistrictKeyMismatch() if _at_province(store) else DeviceKeyMismatch()
+
+
+def _encoded(key: bytes) -> str:
+    return base64.b64encode(key).decode("ascii")
+
+
+def _same_keys(device: Device, signing_key: bytes, encryption_key: bytes | None) -> bool:
+    """Whether a sender's keys are the ones the office holds for `device` (the encryption key
+    only for a district at its province: `encryption_key` given)."""
+    same = hmac.compare_digest(device.signing_key, _encoded(signing_key))
+    if encryption_key is None:
+        return same
+    held = device.encryption_key or ""
+    return hmac.compare_digest(held, _encoded(encryption_key)) and same
+
+
 # -- devices ---------------------------------------------------------------------------------
 
 
@@ -263,18 +361,23 @@ def _add_pending(
     area: str,
     setup_id: str | None = None,
     label: str = "",
+    encryption_key: bytes | None = None,
 ) -> Device:
-    """Register a new laptop as pending. `area` is what its header claims; the area it gets
-    is the one of the setup file the district issued (`setup_id`, the header's "setup"),
-    never the claim (SECURITY 25); a bundle without that field (an older laptop) keeps its
-    claim only if the district issued a setup file for exactly that area, else the area stays
-    empty until a clerk chooses an issued one at approval."""
+    """Register a new laptop as pending (with `encryption_key`: a district at its province,
+    known by the district fingerprint of both keys). `area` is what its header claims; the
+    area it gets is the one of the setup file the district issued (`setup_id`, the
+    header's "setup"), never the claim (SECURITY 25); a bundle without that field (an older
+    laptop) keeps its claim only if the district issued a setup file for exactly that area,
+    else the area stays empty until a clerk chooses an issued one at approval."""
     pending = session.exec(
         select(func.count()).select_from(Device).where(Device.status == DeviceStatus.PENDING.value)
     ).one()
     if pending >= MAX_PENDING:
-        raise TooManyPending(MAX_PENDING)
-    fingerprint = fingerprint_digits(signing_key)
+        raise TooManyPending(MAX_PENDING, province=encryption_key is not None)
+    if encryption_key is None:
+        fingerprint = fingerprint_digits(signing_key)
+    else:
+        fingerprint = _digits(district_fingerprint(signing_key, encryption_key))
     # A setup file made for another laptop (by its fingerprint) gives this one no area.
     issued = issued_areas_in(session, fingerprint)
     approved = issued.get(setup_id, "") if setup_id else ""
@@ -288,6 +391,7 @@ def _add_pending(
         claimed_area=area,
         setup_id=setup_id or "",
         label=label,
+        encryption_key=None if encryption_key is None else _encoded(encryption_key),
     )
     session.add(device)
     audit(session, state_of(session), "device_pending", table_name="sync_device",
@@ -350,18 +454,23 @@ def register_pending(
         )
 
 
-def known_sender(store: Store, device_id: str, signing_key: bytes) -> Device | None:
+def known_sender(
+    store: Store, device_id: str, signing_key: bytes, *, encryption_key: bytes | None = None
+) -> Device | None:
     """The laptop a bundle names, if the district knows it (None: a new laptop). A device id
     known under another key is refused (`DeviceKeyMismatch`) and a revoked laptop too
     (`DeviceRevoked`): before anything of the file is verified, decrypted or kept, so a
-    forged file can never wait under a real laptop's device id."""
+    forged file can never wait under a real laptop's device id. At a province
+    (`encryption_key`: the district's, from a roll-up's header) the encryption key must also
+    be the one the province holds: a file under the same signing key but another encryption
+    key never rides on the district's approval."""
     device = get_device(store, device_id)
     if device is None:
         return None
-    if not hmac.compare_digest(device.signing_key, base64.b64encode(signing_key).decode("ascii")):
-        raise DeviceKeyMismatch()
+    if not _same_keys(device, signing_key, encryption_key):
+        raise _key_mismatch(store)
     if device.status == DeviceStatus.REVOKED.value:
-        raise DeviceRevoked(format_key_fingerprint(signing_key))
+        raise _revoked(store, device)
     return device
 
 
@@ -381,10 +490,10 @@ def approve(
     with store.transaction() as session:
         found = _by_fingerprint(session, fingerprint)
         if not found:
-            raise UnknownDevice(fingerprint)
+            raise _unknown(store, fingerprint)
         device = found[0]
         if device.status == DeviceStatus.REVOKED.value:
-            raise DeviceRevoked(format_key_fingerprint(base64.b64decode(device.signing_key)))
+            raise _revoked(store, device)
         issued = sorted(set(issued_areas_in(session).values()))
         if area is not None and area not in issued:
             raise AreaNotIssued(area, issued)
@@ -410,7 +519,7 @@ def revoke(store: Store, fingerprint: str) -> Device:
     with store.transaction() as session:
         found = _by_fingerprint(session, fingerprint)
         if not found:
-            raise UnknownDevice(fingerprint)
+            raise _unknown(store, fingerprint)
         device = found[0]
         if device.status != DeviceStatus.REVOKED.value:
             device.status = DeviceStatus.REVOKED.value
@@ -466,13 +575,15 @@ def quarantine(
     data: bytes,
     signing_key: bytes | None = None,
     setup_id: str | None = None,
+    encryption_key: bytes | None = None,
 ) -> bool:
     """Keep the raw bundle of a laptop not yet approved until it is; False if the file id is
     already known (quarantined, merged or refused: nothing to keep).
 
     With `signing_key`, an unknown laptop is registered as pending in the same transaction
     (`TooManyPending` past `MAX_PENDING`) and a known one must have that key
-    (`DeviceKeyMismatch`). Past the caps per laptop key or in all: `QuarantineFull`, and
+    (`DeviceKeyMismatch`); `encryption_key` (a district's, at its province) is kept with it
+    and must match too. Past the caps per laptop key or in all: `QuarantineFull`, and
     nothing is kept or registered."""
     require_district(store)
     with store.transaction() as session:
@@ -487,22 +598,22 @@ def quarantine(
                     signing_key=signing_key,
                     area=area,
                     setup_id=setup_id,
+                    encryption_key=encryption_key,
                 )
-            elif not hmac.compare_digest(
-                device.signing_key, base64.b64encode(signing_key).decode("ascii")
-            ):
-                raise DeviceKeyMismatch()
+            elif not _same_keys(device, signing_key, encryption_key):
+                raise _key_mismatch(store)
         if device is not None:
             files, size = _held(session, device.signing_key)
             if files + 1 > QUARANTINE_FILES_PER_KEY or size + len(data) > QUARANTINE_BYTES_PER_KEY:
                 raise QuarantineFull(
                     QUARANTINE_FILES_PER_KEY,
                     QUARANTINE_BYTES_PER_KEY,
-                    fingerprint=format_key_fingerprint(base64.b64decode(device.signing_key)),
+                    fingerprint=shown_fingerprint(device),
+                    province=_at_province(store),
                 )
         files, size = _held(session)
         if files + 1 > QUARANTINE_FILES or size + len(data) > QUARANTINE_BYTES:
-            raise QuarantineFull(QUARANTINE_FILES, QUARANTINE_BYTES)
+            raise QuarantineFull(QUARANTINE_FILES, QUARANTINE_BYTES, province=_at_province(store))
         session.add(
             ReceivedBundle(
                 file_id=file_id,
@@ -547,10 +658,10 @@ def dismiss(store: Store, fingerprint: str) -> int:
     with store.transaction() as session:
         found = _by_fingerprint(session, fingerprint)
         if not found:
-            raise UnknownDevice(fingerprint)
+            raise _unknown(store, fingerprint)
         waiting = [d for d in found if d.status == DeviceStatus.PENDING.value]
         if not waiting:
-            shown = format_key_fingerprint(base64.b64decode(found[0].signing_key))
+            shown = shown_fingerprint(found[0])
             raise NotDismissable(shown, found[0].status)
         removed = 0
         for device in waiting:

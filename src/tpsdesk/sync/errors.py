@@ -95,6 +95,20 @@ class Malformed(SyncError):
         ).format(reason=self.reason_text())
 
 
+class OlderRollup(SyncError):
+    """A roll-up file whose header does not name the district's encryption key: written by a
+    tpsdesk before the province approved districts by the fingerprint of both keys."""
+
+    code = "older_rollup"
+
+    def problem(self) -> str:
+        return _(
+            "This roll-up file was made by an older tpsdesk (it does not name the district's "
+            "encryption key). Nothing was merged; ask the district office to update tpsdesk "
+            "and export its roll-up again."
+        )
+
+
 class TooLarge(SyncError):
     code = "too_large"
 

@@ -434,6 +434,9 @@ def _area_names(session: Session, codes: set[str]) -> dict[str, str]:
 
 
 def _laptop_name(device: Device | None, device_id: str) -> str:
+    if device is not None and device.device_id.startswith("district-"):
+        # At a province the senders are districts (`rollup.sender_id`).
+        return _("kab/kota {code}").format(code=device.area_code or device.claimed_area)
     if device is None:
         return _("laptop {id}").format(id=device_id[:8]) if device_id else ""
     if device.label:

@@ -181,6 +181,9 @@ class InboxEntry:
     problem: str = ""  # DAMAGED: why, translated
     sender_id: str = ""
     sender_key: str = ""  # base64 Ed25519 key the header names
+    # A roll-up file (district → province): its header also names the district's X25519 key.
+    rollup: bool = False
+    sender_encryption_key: str = ""
     recipient_fingerprint: str = ""
     district_code: str = ""
     district_name: str = ""
@@ -259,6 +262,8 @@ def read_entry(path: Path, size: int, mtime: float) -> InboxEntry:
         kind=EntryKind.BUNDLE,
         sender_id=header["sender"]["id"],
         sender_key=header["sender"]["signing_key"],
+        rollup=kind is Kind.ROLLUP,
+        sender_encryption_key=header["sender"].get("encryption_key", ""),
         recipient_fingerprint=header["recipient"]["fingerprint"],
         district_code=header["district"]["code"],
         district_name=header["district"]["name"],
@@ -303,6 +308,8 @@ class InboxStatus(StrEnum):
     REVOKED = "revoked"  # from a revoked laptop: will be refused
     OTHER_KEY = "other_key"  # a known laptop id under another key: will be refused
     OTHER_DISTRICT = "other_district"  # for another office: will be refused
+    # A laptop's bundle at a province, or a roll-up file at a district: will be refused.
+    WRONG_KIND = "wrong_kind"
     RECEIPT = "receipt"
     SETUP = "setup"
     OTHER = "other"
@@ -318,6 +325,7 @@ STATUS_LABELS: dict[InboxStatus, str] = {
     InboxStatus.REVOKED: N_("revoked laptop"),
     InboxStatus.OTHER_KEY: N_("forged laptop id"),
     InboxStatus.OTHER_DISTRICT: N_("other district"),
+    InboxStatus.WRONG_KIND: N_("wrong kind of file"),
     InboxStatus.RECEIPT: N_("receipt"),
     InboxStatus.SETUP: N_("setup file"),
     InboxStatus.OTHER: N_("other file"),
@@ -326,7 +334,17 @@ STATUS_LABELS: dict[InboxStatus, str] = {
 }
 
 
-def status_label(status: InboxStatus) -> str:
+# At a province the senders are districts and the files roll-up files.
+PROVINCE_LABELS: dict[InboxStatus, str] = {
+    InboxStatus.REVOKED: N_("revoked district"),
+    InboxStatus.OTHER_KEY: N_("forged district id"),
+    InboxStatus.OTHER_DISTRICT: N_("other province"),
+}
+
+
+def status_label(status: InboxStatus, *, province: bool = False) -> str:
+    if province and status in PROVINCE_LABELS:
+        return _(PROVINCE_LABELS[status])
     return _(STATUS_LABELS[status])
 
 
@@ -387,13 +405,26 @@ def _refusal_text(reason: str, report: str) -> str:
     return _("damaged or forged ({code})").format(code=reason)
 
 
-def _fingerprint_of(encoded: str) -> str:
+def _fingerprint_of(entry: InboxEntry) -> str:
+    """The fingerprint the sender is approved by: a laptop's key fingerprint, or a roll-up's
+    district fingerprint of both keys (what `tpsdesk identity` prints at the district)."""
     from tpsdesk.sync.district import key_fingerprint
+    from tpsdesk.sync.identity import district_fingerprint
 
     try:
-        return key_fingerprint(base64.b64decode(encoded, validate=True))
+        signing = base64.b64decode(entry.sender_key, validate=True)
+        if entry.rollup:
+            encryption = base64.b64decode(entry.sender_encryption_key, validate=True)
+            return district_fingerprint(signing, encryption)
+        return key_fingerprint(signing)
     except (binascii.Error, ValueError):
         return ""
+
+
+def _same_keys(known: Any, entry: InboxEntry) -> bool:
+    if known.signing_key != entry.sender_key:
+        return False
+    return not entry.rollup or (known.encryption_key or "") == entry.sender_encryption_key
 
 
 def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
@@ -413,6 +444,7 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
     from tpsdesk.sync.identity import district_identity
 
     require_district(store)
+    province = store.role == "province"  # takes roll-up files, a district laptops' bundles
     bundles = [e for e in entries if e.kind is EntryKind.BUNDLE]
     file_ids = sorted({e.file_id for e in bundles})
     device_ids = sorted({e.sender_id for e in bundles})
@@ -453,6 +485,12 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
                 names[code] = name
         # The laptops tab names them the same way (one query over the version index).
         operators = operators_in_rows(session, [d for d, dev in devices.items() if not dev.label])
+    if province:
+        from tpsdesk.sync.province import kabkota_names
+
+        # A district is named by the kab/kota the province issued it, never by its header.
+        named = kabkota_names(store)
+        operators = {d: named.get(dev.area_code, "") for d, dev in devices.items()}
 
     rows: list[InboxRow] = []
     fingerprints: dict[str, str] = {}
@@ -466,26 +504,47 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
             rows.append(InboxRow(entry, _KIND_STATUS[entry.kind], reason=problem))
             continue
         known = devices.get(entry.sender_id)
-        if entry.sender_key not in fingerprints:
-            fingerprints[entry.sender_key] = _fingerprint_of(entry.sender_key)
+        keys = entry.sender_key + entry.sender_encryption_key
+        if keys not in fingerprints:
+            fingerprints[keys] = _fingerprint_of(entry)
         # Trust what the district holds: a known laptop's area is the one it was issued.
         area = known.area_code if known is not None and known.area_code else entry.area
         parent = area.rsplit(".", 1)[0] if area.count(".") == 3 else area
         laptop = ""
         if known is not None:
-            laptop = known.label or operators.get(known.device_id, "")
+            laptop = operators.get(known.device_id, "") if province else ""
+            laptop = laptop or known.label or operators.get(known.device_id, "")
         stored = received.get(entry.file_id)
         status, reason = InboxStatus.NEW, ""
-        if known is not None and known.signing_key != entry.sender_key:
+        if entry.rollup != province:
+            status = InboxStatus.WRONG_KIND
+            reason = (
+                _("a laptop's bundle, for its district office: it will be refused")
+                if province
+                else _("a roll-up file: it goes to the province office; it will be refused")
+            )
+        elif known is not None and not _same_keys(known, entry):
             status = InboxStatus.OTHER_KEY
-            reason = _("this laptop id is known under another key: it will be refused")
+            reason = (
+                _("this district is known under other keys: it will be refused")
+                if province
+                else _("this laptop id is known under another key: it will be refused")
+            )
         elif known is not None and known.status == DeviceStatus.REVOKED.value:
             status = InboxStatus.REVOKED
-            reason = _("the laptop was revoked: it will be refused")
+            reason = (
+                _("the district was revoked: it will be refused")
+                if province
+                else _("the laptop was revoked: it will be refused")
+            )
         elif not ours or not fingerprints_match(entry.recipient_fingerprint, ours):
             status = InboxStatus.OTHER_DISTRICT
-            reason = _("made for another district office ({district}): it will be refused").format(
-                district=entry.district_code
+            reason = (
+                _("made for another province office: it will be refused")
+                if province
+                else _("made for another district office ({district}): it will be refused").format(
+                    district=entry.district_code
+                )
             )
         elif stored is not None and stored.status == BundleStatus.MERGED.value:
             status = InboxStatus.MERGED
@@ -498,13 +557,17 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
             or (known is not None and known.status == DeviceStatus.PENDING.value)
         ):
             status = InboxStatus.WAITING
-            reason = _("its laptop waits for approval (Laptops, F4)")
+            reason = (
+                _("its district waits for approval (Districts, F4)")
+                if province
+                else _("its laptop waits for approval (Laptops, F4)")
+            )
         rows.append(
             InboxRow(
                 entry,
                 status,
                 reason=reason,
-                fingerprint=fingerprints[entry.sender_key],
+                fingerprint=fingerprints[keys],
                 laptop=laptop,
                 area=area,
                 kelurahan=names.get(area, "") if area != parent else "",
@@ -514,7 +577,7 @@ def statuses(store: Store, entries: Sequence[InboxEntry]) -> list[InboxRow]:
     return rows
 
 
-def summary_line(rows: Sequence[InboxRow]) -> str:
+def summary_line(rows: Sequence[InboxRow], *, province: bool = False) -> str:
     """ "12 files: 8 new, 2 merged before, 1 waiting approval, 1 not a bundle"."""
     counts: dict[InboxStatus, int] = {}
     others = 0
@@ -526,11 +589,15 @@ def summary_line(rows: Sequence[InboxRow]) -> str:
     head = ngettext("{n} file", "{n} files", len(rows)).format(n=len(rows))
     order = list(InboxStatus)
     parts = [
-        f"{counts[status]} {status_label(status)}"
+        f"{counts[status]} {status_label(status, province=province)}"
         for status in sorted(counts, key=order.index)
         if counts[status]
     ]
-    if others:
+    if others and province:
+        parts.append(
+            ngettext("{n} not a roll-up file", "{n} not roll-up files", others).format(n=others)
+        )
+    elif others:
         parts.append(ngettext("{n} not a bundle", "{n} not bundles", others).format(n=others))
     return head + (": " + ", ".join(parts) if parts else "")
 
@@ -593,8 +660,9 @@ class OutcomeLines:
 SHOWN_REJECTIONS = 5
 
 
-def outcome_lines(outcome: Any) -> OutcomeLines:
-    """What to show for one ReceiveOutcome or ReceiveFailure of `merge_paths`."""
+def outcome_lines(outcome: Any, *, province: bool = False) -> OutcomeLines:
+    """What to show for one ReceiveOutcome or ReceiveFailure of `merge_paths` (`province`:
+    at a province store, whose senders are districts)."""
     from tpsdesk.sync.bundle import ReceiveFailure
 
     if isinstance(outcome, ReceiveFailure):
@@ -603,6 +671,20 @@ def outcome_lines(outcome: Any) -> OutcomeLines:
             OutcomeKind.REFUSED,
             _("refused as a whole; nothing was merged"),
             (outcome.message,),
+        )
+    if outcome.status in ("quarantined", "already_quarantined") and province:
+        return OutcomeLines(
+            outcome.file,
+            OutcomeKind.WAITING,
+            _("waits for approval of its district"),
+            (
+                _("District fingerprint: {fingerprint}").format(fingerprint=outcome.fingerprint),
+                _(
+                    "Call the district office and compare the fingerprint (its tpsdesk "
+                    "identity), then open Districts (F4) to approve it: what waited is merged "
+                    "then."
+                ),
+            ),
         )
     if outcome.status in ("quarantined", "already_quarantined"):
         return OutcomeLines(
@@ -632,7 +714,15 @@ def outcome_lines(outcome: Any) -> OutcomeLines:
             )
         )
     if report.rejected:
-        if report.merged:
+        if report.merged and province:
+            details.append(
+                ngettext(
+                    "{n} row was refused and not merged. First reasons:",
+                    "{n} rows were refused and not merged. First reasons:",
+                    report.refused_rows,
+                ).format(n=report.refused_rows)
+            )
+        elif report.merged:
             details.append(
                 ngettext(
                     "{n} row was refused and not merged; the laptop is told with its next "
@@ -647,8 +737,12 @@ def outcome_lines(outcome: Any) -> OutcomeLines:
         details.append(report.summary().splitlines()[0])
     for low, high in report.gaps:
         details.append(
-            _(
-                "Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
+            (
+                _("Missing from this district: roll-up files {low}–{high} (never arrived).")
+                if province
+                else _(
+                    "Missing from this laptop: changes {low}–{high} (a bundle that never arrived)."
+                )
             ).format(low=low, high=high)
         )
     if report.replay:

@@ -45,6 +45,7 @@ from tpsdesk.sync.district import (
     FileIdReused,
     key_fingerprint,
     require_district,
+    shown_fingerprint,
 )
 from tpsdesk.sync.district_models import (
     BundleStatus,
@@ -391,7 +392,7 @@ def _check_device(session: Session, bundle: IncomingBundle) -> Device:
     if device.signing_key != _b64(bundle.sender_key):
         raise DeviceKeyMismatch()
     if device.status == DeviceStatus.REVOKED.value:
-        raise DeviceRevoked(printed)
+        raise DeviceRevoked(shown_fingerprint(device))  # at a province: the district's
     return device
 
 

@@ -17,6 +17,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tpsdesk.i18n import N_, _
@@ -158,6 +159,37 @@ def kabkota_names(store: Store) -> dict[str, str]:
     return {str(e.get("area", "")): str(e.get("name", "")) for e in entries if e.get("name")}
 
 
+@dataclass(frozen=True)
+class IssuedKabkota:
+    """The latest setup file a province issued for one kab/kota."""
+
+    code: str
+    name: str
+    version: int
+    created_at: str  # ISO UTC
+
+
+def issued_kabkota(store: Store) -> list[IssuedKabkota]:
+    """The kab/kota this province issued setup files for, by code, each with its latest issue
+    (the province's kab/kota list: what the desk re-issues from)."""
+    require_province(store)
+    with store.read() as session:
+        issued = get_meta(session, META_SETUP_ISSUED, {}) or {}
+    latest: dict[str, IssuedKabkota] = {}
+    for entry in issued.values():
+        if not isinstance(entry, dict) or not entry.get("name"):
+            continue
+        try:
+            version = int(entry.get("version", 0))
+        except (TypeError, ValueError):
+            continue
+        code = str(entry.get("area", ""))
+        if code and (code not in latest or latest[code].version < version):
+            created = str(entry.get("created_at", ""))
+            latest[code] = IssuedKabkota(code, str(entry["name"]), version, created)
+    return [latest[code] for code in sorted(latest)]
+
+
 # -- the province issues a setup file for a district ------------------------------------------
 
 
@@ -181,6 +213,24 @@ def build_district_setup(
 ) -> IssuedDistrictSetup:
     """A signed setup file for one kab/kota of this province; the issue is recorded (the
     area a district is approved for comes from it). Refuses a code outside the province."""
+    settings, area, name = check_district_setup(store, area_code, district_name)
+    if not 1 <= valid_days <= MAX_VALID_DAYS:
+        raise _refuse(_("A setup file is valid for 1 to {max} days.").format(max=MAX_VALID_DAYS))
+    identity = ensure_district_identity(store)
+    created = (now or utcnow()).replace(microsecond=0)
+    expires = created + timedelta(days=valid_days)
+    file_id, version = record_issued_setup(
+        store, "province_setup_file", area, RECIPIENT_ALL, created, expires,
+        audit_target=False, name=name,
+    )  # fmt: skip
+    return _sealed(store, settings, identity, area, name, file_id, version, created, expires)
+
+
+def check_district_setup(
+    store: Store, area_code: str, district_name: str
+) -> tuple[ProvinceSettings, str, str]:
+    """The province's settings, the kab/kota code (normalised) and name (spaces collapsed) a
+    setup file would be issued for; `ProvinceRefused` saying what is wrong."""
     require_province(store)
     settings = province_settings(store)
     if settings is None:
@@ -205,16 +255,21 @@ def build_district_setup(
         raise _refuse(
             _("The kab/kota name must be 1 to {n} characters.").format(n=MAX_DISTRICT_NAME)
         )
-    if not 1 <= valid_days <= MAX_VALID_DAYS:
-        raise _refuse(_("A setup file is valid for 1 to {max} days.").format(max=MAX_VALID_DAYS))
-    identity = ensure_district_identity(store)
+    return settings, area, name
+
+
+def _sealed(
+    store: Store,
+    settings: ProvinceSettings,
+    identity: Any,
+    area: str,
+    name: str,
+    file_id: str,
+    version: int,
+    created: datetime,
+    expires: datetime,
+) -> IssuedDistrictSetup:
     key = district_signing_key(store)
-    created = (now or utcnow()).replace(microsecond=0)
-    expires = created + timedelta(days=valid_days)
-    file_id, version = record_issued_setup(
-        store, "province_setup_file", area, RECIPIENT_ALL, created, expires,
-        audit_target=False, name=name,
-    )  # fmt: skip
     header: dict[str, Any] = {
         "kind": Kind.SETUP.value,
         "format": FORMAT_VERSION,
@@ -245,6 +300,30 @@ def build_district_setup(
     }
     data = seal_signed(header, None, [row], key)
     return IssuedDistrictSetup(file_id, area, name, version, data, identity.fingerprint)
+
+
+def district_setup_file_name(issued: IssuedDistrictSetup) -> str:
+    """ "3507_province_setup_v3.tpss": the kab/kota's digits and the version."""
+    return f"{issued.area.replace('.', '')}_province_setup_v{issued.version}.tpss"
+
+
+def write_district_setup(
+    store: Store, area_code: str, district_name: str, folder: Path
+) -> tuple[IssuedDistrictSetup, Path]:
+    """`build_district_setup` written into `folder` (made if missing); `Unwritable` when it
+    cannot be (the issue stays recorded: the next file gets the next version)."""
+    from tpsdesk import durable
+    from tpsdesk.i18n import os_error_text
+    from tpsdesk.sync.bundle import Unwritable
+
+    issued = build_district_setup(store, area_code, district_name)
+    path = folder / district_setup_file_name(issued)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        durable.write_atomic(path, issued.data)
+    except OSError as error:
+        raise Unwritable(path, os_error_text(error)) from None
+    return issued, path
 
 
 # -- the district installs it -------------------------------------------------------------------
@@ -441,15 +520,20 @@ __all__ = [
     "META_PROVINCE_PIN",
     "ROLE",
     "IssuedDistrictSetup",
+    "IssuedKabkota",
     "PinnedProvince",
     "ProvinceRefused",
     "ProvinceSettings",
     "build_district_setup",
+    "check_district_setup",
+    "district_setup_file_name",
     "install_province_setup",
+    "issued_kabkota",
     "kabkota_names",
     "normalize_province_code",
     "pinned_province",
     "province_settings",
     "require_province",
     "set_province_settings",
+    "write_district_setup",
 ]

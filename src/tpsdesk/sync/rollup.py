@@ -56,7 +56,6 @@ from tpsdesk.sync.container import (
 )
 from tpsdesk.sync.district import (
     DeviceKeyMismatch,
-    key_fingerprint,
     known_sender,
     quarantine,
     quarantined_data,
@@ -78,6 +77,7 @@ from tpsdesk.sync.errors import (
 )
 from tpsdesk.sync.identity import (
     district_encryption_key,
+    district_fingerprint,
     district_settings,
     district_signing_key,
     ensure_district_identity,
@@ -250,6 +250,9 @@ def export_rollup(
                     "id": sender_id(settings.code, identity.signing_public),
                     "role": "district",
                     "signing_key": encode_key(identity.signing_public),
+                    # Signed with the header: the province approves the district by the
+                    # fingerprint of both keys (the one `tpsdesk identity` prints).
+                    "encryption_key": encode_key(identity.encryption_public),
                 },
                 "recipient": {
                     "id": province.device_id,
@@ -289,8 +292,23 @@ def _encryption_fingerprint(raw: bytes) -> str:
 # -- the province reads -------------------------------------------------------------------------
 
 
+def sender_fingerprint(container: Container) -> str:
+    """The district fingerprint of a roll-up's sender (both keys its header names): what the
+    district reads from `tpsdesk identity` and the province approves it by."""
+    encryption = container.sender_encryption_key
+    assert encryption is not None  # validate_header: a roll-up's sender names it
+    return district_fingerprint(container.sender_key, encryption)
+
+
 def _authenticate(store: Store, container: Container) -> Any:
-    device = known_sender(store, container.sender_id, container.sender_key)
+    # The district as the province holds it: its signing AND encryption key must be the
+    # ones it was first seen (and approved) with, never what a later file claims.
+    device = known_sender(
+        store,
+        container.sender_id,
+        container.sender_key,
+        encryption_key=container.sender_encryption_key,
+    )
     verify_container(container, container.sender_key)
     check_recipient(container, district_encryption_key(store))
     return device
@@ -298,6 +316,14 @@ def _authenticate(store: Store, container: Container) -> Any:
 
 def _parse(data: bytes) -> Container:
     container = parse_container(data)
+    if container.kind is Kind.BUNDLE:
+        raise ProvinceRefused(
+            _(
+                "This is a laptop's bundle: it goes to its district office, which merges it "
+                "and sends the province its roll-up. A province merges only roll-up files; "
+                "nothing was merged."
+            )
+        )
     if container.kind is not Kind.ROLLUP:
         raise Malformed(
             N_("the file is a {kind}, not a {expected}"),
@@ -374,7 +400,7 @@ def receive_rollup(
     try:
         container = _parse(data)
         device = _authenticate(store, container)
-        shown = key_fingerprint(container.sender_key)
+        shown = sender_fingerprint(container)
         header = container.header
         if device is None or device.status == DeviceStatus.PENDING.value:
             kept = quarantine(
@@ -386,6 +412,7 @@ def receive_rollup(
                 area=header["area"],
                 data=data,
                 signing_key=container.sender_key,
+                encryption_key=container.sender_encryption_key,
                 setup_id=header.get("setup"),
             )
             status = "quarantined" if kept else "already_quarantined"

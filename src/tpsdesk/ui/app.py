@@ -144,9 +144,12 @@ class TpsDeskApp(App[None]):
         from tpsdesk.ui.screens.dashboard import DashboardScreen
 
         store = self.require_store()
-        # A province is a district one level up: the same desk (its inbox takes roll-up files).
-        office = store.role in ("district", "province")
-        return DistrictDeskScreen() if office else DashboardScreen()
+        if store.role == "province":
+            # The district desk one level up: its senders are districts (ui/province/).
+            from tpsdesk.ui.province.desk import ProvinceDeskScreen
+
+            return ProvinceDeskScreen()
+        return DistrictDeskScreen() if store.role == "district" else DashboardScreen()
 
     def require_store(self) -> Store:
         if self.store is None:

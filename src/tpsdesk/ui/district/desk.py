@@ -83,15 +83,19 @@ class DistrictDeskScreen(BaseScreen):
         # itself (benchmarks/RESULTS-desk.md).
         yield Static(self.tab_bar(self.initial), id="desk-tabbar")
         with ContentSwitcher(id="desk-tabs", initial=f"tab-{self.initial}"):
-            for tab_id, pane_class, _key in TABS:
+            for tab_id, pane_class, _key in self.TABS:
                 yield pane_class(id=f"tab-{tab_id}")
         yield KeyBar()
 
-    @staticmethod
-    def tab_bar(active: str) -> Text:
+    #: The desk's tabs (a province desk has its own, ui/province/desk.py).
+    TABS = TABS
+    TITLE_TEXT = N_("District desk")
+
+    @classmethod
+    def tab_bar(cls, active: str) -> Text:
         """The tab names with their keys, the open one stressed; a click opens a tab."""
         bar = Text()
-        for tab_id, pane_class, key in TABS:
+        for tab_id, pane_class, key in cls.TABS:
             label = f" {_(pane_class.TITLE)} {key} "
             style = Style(reverse=True, bold=True) if tab_id == active else Style()
             bar.append(label, style + Style.from_meta({"@click": f"screen.tab('{tab_id}')"}))
@@ -99,7 +103,7 @@ class DistrictDeskScreen(BaseScreen):
         return bar
 
     def on_mount(self) -> None:
-        self.title = _("District desk")
+        self.title = _(self.TITLE_TEXT)
         self.load_summary()
         self.active_pane().show()
         self.call_after_refresh(self.active_pane().focus_main)
@@ -113,7 +117,7 @@ class DistrictDeskScreen(BaseScreen):
         await self._pane_idle(self.active_pane())
         # A moment first: a tab opened straight away then reads without competing.
         await asyncio.sleep(READ_AHEAD_DELAY_S)
-        for tab_id, _pane_class, _key in TABS:
+        for tab_id, _pane_class, _key in self.TABS:
             pane = self.pane(tab_id)
             if pane.stale:  # opened (or being read) meanwhile: nothing to do
                 pane.show()
@@ -149,7 +153,7 @@ class DistrictDeskScreen(BaseScreen):
     @on(DeskChanged)
     def _desk_changed(self, event: DeskChanged) -> None:
         event.stop()
-        for tab_id, _pane_class, _key in TABS:
+        for tab_id, _pane_class, _key in self.TABS:
             self.pane(tab_id).stale = True
         self.load_summary()
         self.active_pane().show()
@@ -160,19 +164,19 @@ class DistrictDeskScreen(BaseScreen):
         summary = await self.in_thread(read_summary, self.desk.require_store())
         parts = [summary.district]
         if summary.waiting_laptops:
-            parts.append(
-                ngettext(
-                    "{n} laptop waiting for approval",
-                    "{n} laptops waiting for approval",
-                    summary.waiting_laptops,
-                ).format(n=summary.waiting_laptops)
-            )
+            parts.append(self.waiting_text(summary.waiting_laptops))
         parts.append(
             ngettext("{n} open finding", "{n} open findings", summary.open_findings).format(
                 n=summary.open_findings
             )
         )
         self.query_one("#desk-summary", Static).update(" · ".join(parts))
+
+    @staticmethod
+    def waiting_text(n: int) -> str:
+        return ngettext(
+            "{n} laptop waiting for approval", "{n} laptops waiting for approval", n
+        ).format(n=n)
 
     def action_settings(self) -> None:
         from tpsdesk.ui.screens.settings import SettingsScreen
@@ -190,11 +194,14 @@ def read_summary(store: Store) -> DeskSummary:
     require_district(store)
 
     settings = district_settings(store)
-    district = (
-        f"{settings.name} ({settings.code})"
-        if settings is not None
-        else _("District name and code not set yet (F8)")
-    )
+    if settings is not None:
+        district = f"{settings.name} ({settings.code})"
+    elif store.role == "province":
+        district = _(
+            "Province name and code not set yet: tpsdesk province settings --name NAME --code CODE"
+        )
+    else:
+        district = _("District name and code not set yet (F8)")
     with store.read() as session:
         waiting = session.exec(
             select(func.count()).where(Device.status == DeviceStatus.PENDING.value)

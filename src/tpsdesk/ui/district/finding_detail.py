@@ -468,7 +468,10 @@ class FindingDetailScreen(StoreCalls, Screen[bool]):
         except SyncError as exc:
             self._error(exc.message)
             return
-        self.notify(_("Decided. The decision goes to the laptop with its next receipt."))
+        if self.desk.require_store().role == "province":  # it sends no receipts
+            self.notify(_("Decided."))
+        else:
+            self.notify(_("Decided. The decision goes to the laptop with its next receipt."))
         self.dismiss(True)
 
     def action_back(self) -> None:

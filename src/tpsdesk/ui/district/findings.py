@@ -381,13 +381,20 @@ class FindingsPane(DeskPane):
             )
             return
         chosen = sorted(self.marked)
-        question = ngettext(
-            "Keep both records of {n} likely duplicate? They all stay as they are, and the "
-            "decision goes to the laptops with their next receipts.",
-            "Keep both records of {n} likely duplicates? They all stay as they are, and the "
-            "decision goes to the laptops with their next receipts.",
-            len(chosen),
-        ).format(n=len(chosen))
+        if self.desk.require_store().role == "province":  # it sends no receipts
+            question = ngettext(
+                "Keep both records of {n} likely duplicate? They all stay as they are.",
+                "Keep both records of {n} likely duplicates? They all stay as they are.",
+                len(chosen),
+            ).format(n=len(chosen))
+        else:
+            question = ngettext(
+                "Keep both records of {n} likely duplicate? They all stay as they are, and "
+                "the decision goes to the laptops with their next receipts.",
+                "Keep both records of {n} likely duplicates? They all stay as they are, and "
+                "the decision goes to the laptops with their next receipts.",
+                len(chosen),
+            ).format(n=len(chosen))
 
         def answered(yes: bool | None) -> None:
             if yes:

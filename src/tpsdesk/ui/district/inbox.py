@@ -76,6 +76,8 @@ def clip(text: str, width: int) -> str:
 
 class InboxPane(DeskPane):
     TITLE = N_("Inbox")
+    #: At a province (ui/province/inbox.py): the files are roll-up files, the senders districts.
+    PROVINCE = False
 
     DEFAULT_CSS = """
     InboxPane #inbox-table {
@@ -167,8 +169,8 @@ class InboxPane(DeskPane):
         table = self.query_one("#inbox-table", DataTable)
         columns = (
             ("status", N_("Status")),
-            ("laptop", N_("Laptop")),
-            ("kelurahan", N_("Kelurahan")),
+            ("laptop", N_("Fingerprint") if self.PROVINCE else N_("Laptop")),
+            ("kelurahan", N_("Kab/kota") if self.PROVINCE else N_("Kelurahan")),
             ("area", N_("Area")),
             ("seq", N_("Seq.")),  # the range of change numbers
             ("size", N_("Size")),
@@ -189,7 +191,11 @@ class InboxPane(DeskPane):
     def load(self) -> None:
         folder = self.folder or last_place(PURPOSE)
         if folder is None:
-            self._summary(_("Press o to choose the folder or drive that holds the bundles."))
+            self._summary(
+                _("Press o to choose the folder or drive that holds the roll-up files.")
+                if self.PROVINCE
+                else _("Press o to choose the folder or drive that holds the bundles.")
+            )
             return
         self.folder = folder
         self._summary(_("Reading {folder}…").format(folder=escape(printable(str(folder)))))
@@ -226,7 +232,8 @@ class InboxPane(DeskPane):
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
         where = escape(printable(str(view.folder)))
-        self._summary(f"{where}\n{escape(summary_line(self.rows))}")
+        line = summary_line(self.rows, province=self.PROVINCE)
+        self._summary(f"{where}\n{escape(line)}")
         self._detail()
         self.focus_if_shown(table)
 
@@ -242,7 +249,8 @@ class InboxPane(DeskPane):
     def _cells(self, row: InboxRow) -> list[str | Text]:
         entry = row.entry
         mark = MARK if entry.path in self.marked else " "
-        status = Text(clip(f"{mark} {status_label(row.status)}", WIDTHS["status"]))
+        label = status_label(row.status, province=self.PROVINCE)
+        status = Text(clip(f"{mark} {label}", WIDTHS["status"]))
         if row.status is InboxStatus.NEW:
             status.stylize("bold")
         elif row.status not in (InboxStatus.MERGED, InboxStatus.WAITING):
@@ -256,6 +264,16 @@ class InboxPane(DeskPane):
             area = area[len(prefix) :]
         # A laptop the district does not know yet: the start of its fingerprint.
         laptop = row.laptop or (row.fingerprint[:5] + "…" if row.fingerprint else "")
+        if self.PROVINCE:  # a district: the start of its fingerprint, the kab/kota's name
+            return [
+                status,
+                Text(row.fingerprint[:5] + "…" if row.fingerprint else ""),
+                Text(clip(printable(row.laptop), WIDTHS["kelurahan"])),
+                Text(clip(printable(row.area), WIDTHS["area"])),
+                Text(clip(f"{entry.seq_from}–{entry.seq_to}", WIDTHS["seq"])),
+                Text(size_text(entry.size)),
+                Text(file_date(entry).strftime("%d-%m")),
+            ]
         return [
             status,
             Text(clip(printable(laptop), WIDTHS["laptop"])),
@@ -294,7 +312,15 @@ class InboxPane(DeskPane):
                 # The fingerprint to read over the phone for a laptop not approved yet.
                 when += " · " + _("fingerprint {fingerprint}").format(fingerprint=row.fingerprint)
             lines.append(when)
-            if (entry.district_name, entry.district_code) != self.district:
+            if self.PROVINCE and entry.rollup:
+                # Who the header says sent it (the Districts tab says who the province knows).
+                lines.append(
+                    _("from {district} ({code})").format(
+                        district=printable(entry.district_name),
+                        code=printable(entry.district_code),
+                    )
+                )
+            elif not self.PROVINCE and (entry.district_name, entry.district_code) != self.district:
                 # What the header says it is for, when that is not this office's own name.
                 lines.append(
                     _("sent to {district} ({code})").format(
@@ -302,7 +328,11 @@ class InboxPane(DeskPane):
                         code=printable(entry.district_code),
                     )
                 )
-        why = printable(row.reason) if row.reason else status_label(row.status)
+        why = (
+            printable(row.reason)
+            if row.reason
+            else status_label(row.status, province=self.PROVINCE)
+        )
         lines.append(why)
         widget.update("\n".join(escape(line) for line in lines))
 
@@ -315,7 +345,13 @@ class InboxPane(DeskPane):
 
         self.app.push_screen(
             PlacePicker(
-                PURPOSE, title=_("Choose the folder or drive that holds the bundles"), kind="folder"
+                PURPOSE,
+                title=(
+                    _("Choose the folder or drive that holds the roll-up files")
+                    if self.PROVINCE
+                    else _("Choose the folder or drive that holds the bundles")
+                ),
+                kind="folder",
             ),
             chosen,
         )
@@ -358,7 +394,12 @@ class InboxPane(DeskPane):
     def action_merge_all(self) -> None:
         chosen = [row for row in self.rows if row.status is InboxStatus.NEW]
         if not chosen:
-            self.notify(_("No new bundle in this folder."), severity="warning")
+            self.notify(
+                _("No new roll-up file in this folder.")
+                if self.PROVINCE
+                else _("No new bundle in this folder."),
+                severity="warning",
+            )
             return
         self._merge(chosen)
 
@@ -370,9 +411,15 @@ class InboxPane(DeskPane):
         paths = [row.entry.path for row in chosen if row.entry.mergeable]
         if not paths:
             row = skipped[0]
+            text = (
+                _("{file} is not a roll-up file ({kind}): nothing to merge.")
+                if self.PROVINCE
+                else _("{file} is not a bundle ({kind}): nothing to merge.")
+            )
             self.notify(
-                _("{file} is not a bundle ({kind}): nothing to merge.").format(
-                    file=escape(printable(row.entry.name)), kind=status_label(row.status)
+                text.format(
+                    file=escape(printable(row.entry.name)),
+                    kind=status_label(row.status, province=self.PROVINCE),
                 ),
                 severity="warning",
             )
@@ -410,7 +457,7 @@ class InboxPane(DeskPane):
             if self.is_attached:
                 self.query_one("#inbox-progress-box").display = False
         self.marked.clear()
-        lines = [outcome_lines(outcome) for outcome in outcomes]
+        lines = [outcome_lines(outcome, province=self.PROVINCE) for outcome in outcomes]
         by_name = {path.name: path for path in paths}
         for line in lines:
             path = by_name.get(line.file)

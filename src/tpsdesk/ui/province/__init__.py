@@ -1,0 +1,1 @@
+"""The province desk: the district desk one level up (its senders are districts)."""
