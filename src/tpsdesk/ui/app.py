@@ -101,8 +101,8 @@ class TpsDeskApp(App[None]):
 
     def store_opened(self, store: Store) -> None:
         """Called by the create/unlock screens: replace them with the dashboard (a field
-        store) or the district desk (a district store; a new one asks the district's name and
-        code first)."""
+        store) or the office desk (a district or province store; a new one asks the office's
+        name and code first)."""
         self.store = store
         self.switch_screen(self.home_screen())
         self.refresh_bindings()
@@ -116,6 +116,12 @@ class TpsDeskApp(App[None]):
 
             if district_settings(store) is None:
                 self.push_screen(DistrictSettingsScreen(store, first_run=True))
+        elif store.role == "province":
+            from tpsdesk.sync.province import province_settings
+            from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
+
+            if province_settings(store) is None:
+                self.push_screen(ProvinceSettingsScreen(store, first_run=True))
         else:
             self.first_start_if_pending(store)
 

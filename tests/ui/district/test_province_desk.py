@@ -347,3 +347,53 @@ async def test_every_tab_speaks_of_districts(world: ProvinceWorld) -> None:
         await settle(pilot)
         no_laptops(screen_text(app))
         assert screen.tab_bar("inbox").plain.count("Districts") == 1
+
+
+async def test_a_new_province_asks_its_name_and_code_and_settings_change_them(
+    tmp_path: Path,
+) -> None:
+    from tests.sync.conftest import make_store
+
+    from tpsdesk.sync.province import ProvinceSettings, province_settings
+    from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
+    from tpsdesk.ui.screens.settings import SettingsScreen
+
+    path = tmp_path / "p" / "p.store"
+    make_store(path, "province").close()
+    app: TpsDeskApp = make_app(path)
+    async with running(app) as pilot:
+        await fill(pilot, "#passphrase", MERGE_PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        # Over the province desk: its name and code first.
+        assert isinstance(app.screen, ProvinceSettingsScreen)
+        no_laptops(screen_text(app))
+        await fill(pilot, "#name", "Jawa Timur")
+        await fill(pilot, "#code", "3")  # not a province code: refused, nothing saved
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ProvinceSettingsScreen)
+        assert "two digits" in screen_text(app)
+        await fill(pilot, "#code", "35")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ProvinceDeskScreen)
+        assert "Jawa Timur (35)" in screen_text(app)
+        # F8 Settings: the province office, not a district's.
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        assert "Province name and code" in screen_text(app)
+        assert "District name and code" not in screen_text(app)
+        app.screen.query_one("#province-settings", Button).press()
+        await settle(pilot)
+        assert isinstance(app.screen, ProvinceSettingsScreen)
+        await fill(pilot, "#name", "Provinsi Jawa Timur")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+    store = Store.open(path, MERGE_PASSPHRASE)
+    try:
+        assert province_settings(store) == ProvinceSettings("Provinsi Jawa Timur", "35")
+    finally:
+        store.close()

@@ -42,6 +42,13 @@ class SettingsScreen(BaseScreen):
                     classes="hint",
                 )
                 yield Button(_("District name and code…"), id="district-settings")
+            elif store.role == "province":
+                yield Static(_("The province office"), classes="title section")
+                yield Static(
+                    _("The province name and code that setup files carry to the kabupaten/kota."),
+                    classes="hint",
+                )
+                yield Button(_("Province name and code…"), id="province-settings")
             yield Static(_("Language"), classes="title section")
             yield Static(
                 _("Now: {language}. F9 switches between Indonesian and English.").format(
@@ -163,6 +170,10 @@ class SettingsScreen(BaseScreen):
             from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
 
             self.app.push_screen(DistrictSettingsScreen(self.desk.require_store()))
+        elif event.button.id == "province-settings":
+            from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
+
+            self.app.push_screen(ProvinceSettingsScreen(self.desk.require_store()))
         elif event.button.id == "pay-settings":
             from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
 
