@@ -299,3 +299,28 @@ def test_one_district_fingerprint_on_a_postgresql_province(
     finally:
         a.store.close()
         province.close()
+
+
+def test_a_district_whose_setup_file_the_province_lost_is_not_approved(
+    world: World, tmp_path: Path
+) -> None:
+    """The province's record of the setup file it issued is gone (a store put back from an
+    older copy): the kab/kota is never taken from the roll-up file, and the refusal speaks of
+    districts and of what to do."""
+    from tpsdesk.sync.setup import META_SETUP_ISSUED
+
+    province, a, _b = world
+    with province.transaction() as session:
+        issued = dict(get_meta(session, META_SETUP_ISSUED, {}) or {})
+        kept = {k: v for k, v in issued.items() if v.get("area") != a.code}
+        assert len(kept) < len(issued)
+        set_meta(session, META_SETUP_ISSUED, kept)
+    name, data = files(a, tmp_path / "out")[0]
+    assert receive_rollup(province, data, file=name, today=TODAY).status == "quarantined"
+    before = snapshot(province)
+    with pytest.raises(district.AreaNotIssued) as refused:
+        district.approve(province, fingerprint_of(a))
+    text = refused.value.message
+    assert "issued no setup file for the kab/kota this district claims (35.73)" in text
+    assert "laptop" not in text.lower()
+    assert snapshot(province) == before

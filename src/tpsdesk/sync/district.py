@@ -239,14 +239,23 @@ class AreaNotIssued(SyncError):
 
     code = "area_not_issued"
 
-    def __init__(self, area: str, issued: list[str], *, claimed: bool = False) -> None:
+    def __init__(
+        self, area: str, issued: list[str], *, claimed: bool = False, province: bool = False
+    ) -> None:
         self.area = area[:40]
         self.issued = issued
         self.claimed = claimed
+        self.province = province  # at a province: the sender is a district, the area a kab/kota
         super().__init__()
 
     def problem(self) -> str:
         choices = ", ".join(self.issued[:20]) or _("none yet")
+        if self.province:
+            return _(
+                "The province issued no setup file for the kab/kota this district claims "
+                "({area}). Write its setup file first (Files out, or tpsdesk province "
+                "setup-file), then approve it. Issued so far: {choices}."
+            ).format(area=self.area or "-", choices=choices)
         if self.claimed:
             return _(
                 "The district issued no setup file for the area this laptop claims ({area}). "
@@ -495,10 +504,11 @@ def approve(
         if device.status == DeviceStatus.REVOKED.value:
             raise _revoked(store, device)
         issued = sorted(set(issued_areas_in(session).values()))
+        province = store.role == "province"
         if area is not None and area not in issued:
-            raise AreaNotIssued(area, issued)
+            raise AreaNotIssued(area, issued, province=province)
         if area is None and not device.area_code:
-            raise AreaNotIssued(device.claimed_area, issued, claimed=True)
+            raise AreaNotIssued(device.claimed_area, issued, claimed=True, province=province)
         if area is not None:
             device.area_code = area
         if label is not None:

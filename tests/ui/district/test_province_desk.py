@@ -154,6 +154,11 @@ async def test_the_province_desk_merges_roll_up_files(tmp_path: Path) -> None:
             assert [r.entry.name for r in pane.rows] == ["3573_rollup_1-2.tpsu"]
             await pilot.press("a")
             await settle(pilot)
+            # The report speaks of roll-up files (a chosen file that is none is skipped).
+            assert isinstance(app.screen, MergeReportScreen) and app.screen.province
+            app.push_screen(MergeReportScreen([], ["catatan.txt"], province=True))
+            await settle(pilot)
+            assert "catatan.txt: not a roll-up file; skipped." in screen_text(app)
         assert officer_ids(province_path) == {*a.officers, row["values"]["id"]}
     finally:
         a.store.close()

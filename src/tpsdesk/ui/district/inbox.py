@@ -468,7 +468,7 @@ class InboxPane(DeskPane):
                     self.refused[path] = (entry.size, entry.mtime, why)
         from tpsdesk.ui.district.merge_report import MergeReportScreen
 
-        self.app.push_screen(MergeReportScreen(lines, skipped))
+        self.app.push_screen(MergeReportScreen(lines, skipped, province=self.PROVINCE))
         self.changed()
 
     def _progress(self, done: int, total: int, name: str) -> None:

@@ -49,10 +49,13 @@ class MergeReportScreen(BaseModal[None]):
         Binding("enter", "close", N_("Close"), id="merge_report.close_enter", show=False),
     ]
 
-    def __init__(self, lines: Sequence[OutcomeLines], skipped: Sequence[str] = ()) -> None:
+    def __init__(
+        self, lines: Sequence[OutcomeLines], skipped: Sequence[str] = (), *, province: bool = False
+    ) -> None:
         super().__init__()
         self.lines = list(lines)
         self.skipped = list(skipped)
+        self.province = province  # the files are roll-up files
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -68,7 +71,13 @@ class MergeReportScreen(BaseModal[None]):
                         yield Static(escape(printable(detail)), classes="report-detail")
                 for name in self.skipped:
                     yield Static(
-                        escape(_("{file}: not a bundle; skipped.").format(file=printable(name))),
+                        escape(
+                            (
+                                _("{file}: not a roll-up file; skipped.")
+                                if self.province
+                                else _("{file}: not a bundle; skipped.")
+                            ).format(file=printable(name))
+                        ),
                         classes="report-file hint",
                     )
             yield Static(_("Press Esc to close."), classes="hint")
