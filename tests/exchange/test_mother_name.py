@@ -149,3 +149,34 @@ def test_the_officer_import_reads_it_with_the_text_rules(store: Store, tmp_path:
 
     assert mother(niks[0]) == "SRI WAHYUNI"
     assert mother(niks[1]) is None
+
+
+def test_each_file_lists_its_own_officers_without_it_and_the_first_those_left_out(
+    store: Store, tmp_path: Path
+) -> None:
+    """A province's million officers make a hundred files: each file's lists follow its own
+    rows (they once repeated every list in every file, a million rows each)."""
+    tps = make_area(store)
+    missing = [add(store, "kpps_anggota", tps_id=tps[1 + i % 3], seed=i) for i in range(5)]
+    add(store, "linmas", tps_id=tps[2], seed=20, mother_name="SRI WAHYUNI")
+    left_out = add(store, "ptps", tps_id=tps[1], seed=21)  # no honorarium: left out
+    result = export_bpjs(store, tmp_path / "bpjs.xlsx", today=TODAY, max_rows=2)
+    assert [p.name for p in result.data_files] == ["bpjs-1.xlsx", "bpjs-2.xlsx", "bpjs-3.xlsx"]
+    listed: list[str] = []
+    for index, path in enumerate(result.data_files):
+        workbook = openpyxl.load_workbook(path)
+        data = [[c.value for c in row] for row in workbook["data_tk_baru"].iter_rows(min_row=2)]
+        nik_column = [c.value for c in workbook["data_tk_baru"][1]].index("NOMOR_IDENTITAS")
+        in_file = {str(row[nik_column]) for row in data}
+        own = [str(r[0].value) for r in workbook["No mother's name"].iter_rows(min_row=2)]
+        assert set(own) <= in_file and len(own) == len(set(own))
+        listed += own
+        settings = dict((r[0].value, r[1].value) for r in workbook["Settings"].iter_rows(min_row=2))
+        if index == 0:
+            rows = list(workbook["Not exported"].iter_rows(min_row=2))
+            assert [str(r[0].value) for r in rows] == [left_out.nik]
+        else:
+            assert "Not exported" not in workbook.sheetnames
+            assert settings["Officers left out are listed in"] == "bpjs-1.xlsx"
+        assert settings["Officers left out"] == "1"
+    assert sorted(listed) == sorted(o.nik for o in missing)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
@@ -57,6 +57,9 @@ from tpsdesk.store.db import Store
 from tpsdesk.store.models import Kecamatan, Kelurahan, Officer, Tps
 from tpsdesk.store.pay_settings import load_pay_settings
 from tpsdesk.sync.district import officers_under_review
+
+# An officer's id and the values of its row in BPJS's sheet.
+_Row = tuple[str, list[str]]
 
 TEMPLATE_VERSION = 1
 BPJS_TEMPLATE_SETTING = "bpjs_template"
@@ -588,7 +591,7 @@ def export_bpjs(
             missing_mother,
         )
 
-        def rows_to_write() -> Iterator[list[str]]:
+        def rows_to_write() -> Iterator[tuple[str, list[str]]]:
             nonlocal done
             for row in _rows(session):
                 done += 1
@@ -596,7 +599,7 @@ def export_bpjs(
                     progress(done, steps)
                 if row.id in excluded_ids:
                     continue
-                yield builder.values(row)
+                yield row.id, builder.values(row)
 
         rows = rows_to_write()
         with AtomicFiles(force=force) as files:
@@ -606,7 +609,7 @@ def export_bpjs(
                 if kind == XLSX:
                     _write_xlsx_part(temp, chunk, info, part, files)
                 else:
-                    _write_csv_part(temp, chunk, template)
+                    _write_csv_part(temp, (values for _id, values in chunk), template)
             if kind == CSV:
                 _write_csv_excluded(files.new(side_paths[0]), excluded)
                 _write_csv_settings(files.new(side_paths[1]), info)
@@ -640,7 +643,7 @@ def missing_mother_sheet() -> str:
     return _("No mother's name")
 
 
-def _take(rows: Iterator[list[str]], limit: int) -> Iterator[list[str]]:
+def _take(rows: Iterator[_Row], limit: int) -> Iterator[_Row]:
     for _index in range(limit):
         row = next(rows, None)
         if row is None:
@@ -669,6 +672,14 @@ class _ExportInfo:
     mother_heading: str | None = None
     missing_mother: list[Missing] | None = None
 
+    def missing_by_id(self) -> dict[str, Missing]:
+        if self._missing_by_id is None:
+            found = {officer.officer_id: officer for officer in self.missing_mother or ()}
+            object.__setattr__(self, "_missing_by_id", found)
+        return self._missing_by_id or {}
+
+    _missing_by_id: dict[str, Missing] | None = field(default=None, compare=False, repr=False)
+
     def lines(self, part: int | None) -> list[tuple[str, str]]:
         now = datetime.now(UTC).astimezone()
         lines = [
@@ -691,6 +702,13 @@ class _ExportInfo:
                     _("{part} of {count}").format(part=part, count=len(self.data_paths)),
                 )
             )
+            if part > 1:
+                lines.append(
+                    (
+                        _("Officers left out are listed in"),
+                        self.data_paths[0].name,
+                    )
+                )
         lines.append((_("Files"), ", ".join(path.name for path in self.data_paths)))
         return lines + settings_lines(self.settings, self.catalogue)
 
@@ -719,25 +737,35 @@ def _missing_values(missing: Missing) -> list[str]:
 
 
 def _write_xlsx_part(
-    path: Path, rows: Iterator[list[str]], info: _ExportInfo, part: int, files: AtomicFiles
+    path: Path, rows: Iterator[_Row], info: _ExportInfo, part: int, files: AtomicFiles
 ) -> None:
+    """One file of at most the template's rows. The officers left out are in no file: they
+    are listed once, in the first. Those exported without a mother's name are listed in the
+    file that holds them. So a file's size follows its own rows, never the export's (a
+    province's million officers make a hundred files)."""
     workbook = new_workbook()
     data = files.sheet(workbook, info.template.sheet, path)
     # BPJS's own sheet: its headings as they are, no styling, every cell Text.
     data.text_row(column.heading for column in info.template.columns)
-    for values in rows:
+    written: list[str] = []
+    for row_id, values in rows:
         data.text_row(values)
-    left_out = files.sheet(workbook, _("Not exported"), path)
-    left_out.widths([20, 30, 20, 30, 12, 80])
-    left_out.heading(_excluded_heading())
-    for exclusion in info.excluded:
-        left_out.text_row(_excluded_values(exclusion))
+        written.append(row_id)
+    if part == 1:
+        left_out = files.sheet(workbook, _("Not exported"), path)
+        left_out.widths([20, 30, 20, 30, 12, 80])
+        left_out.heading(_excluded_heading())
+        for exclusion in info.excluded:
+            left_out.text_row(_excluded_values(exclusion))
     if info.mother_heading is not None:
         missing = files.sheet(workbook, missing_mother_sheet(), path)
         missing.widths([20, 30, 20, 30, 12])
         missing.heading(_missing_heading())
-        for officer in info.missing_mother or ():
-            missing.text_row(_missing_values(officer))
+        by_id = info.missing_by_id()
+        for row_id in written:
+            officer = by_id.get(row_id)
+            if officer is not None:
+                missing.text_row(_missing_values(officer))
     used = files.sheet(workbook, _("Settings"), path)
     used.widths([34, 60])
     used.heading([_("Setting"), _("Value")])
