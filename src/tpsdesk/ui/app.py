@@ -112,16 +112,24 @@ class TpsDeskApp(App[None]):
             self.set_timer(WARM_UP_DELAY_S, self.warm_up)
         if store.role == "district":
             from tpsdesk.sync.identity import district_settings
+            from tpsdesk.ui.district.pane import office_settings_saved
             from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
 
             if district_settings(store) is None:
-                self.push_screen(DistrictSettingsScreen(store, first_run=True))
+                self.push_screen(
+                    DistrictSettingsScreen(store, first_run=True),
+                    callback=lambda saved: office_settings_saved(self, saved),
+                )
         elif store.role == "province":
             from tpsdesk.sync.province import province_settings
+            from tpsdesk.ui.district.pane import office_settings_saved
             from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
 
             if province_settings(store) is None:
-                self.push_screen(ProvinceSettingsScreen(store, first_run=True))
+                self.push_screen(
+                    ProvinceSettingsScreen(store, first_run=True),
+                    callback=lambda saved: office_settings_saved(self, saved),
+                )
         else:
             self.first_start_if_pending(store)
 

@@ -384,6 +384,11 @@ async def test_a_new_province_asks_its_name_and_code_and_settings_change_them(
         await settle(pilot)
         assert isinstance(app.screen, ProvinceDeskScreen)
         assert "Jawa Timur (35)" in screen_text(app)
+        # Files out, read before the form was filled, reads the store again.
+        await pilot.press("f7")
+        await settle(pilot)
+        assert "Set the province's name and code first" not in screen_text(app)
+        assert "Province fingerprint" in screen_text(app)
         # F8 Settings: the province office, not a district's.
         await pilot.press("f8")
         await settle(pilot)

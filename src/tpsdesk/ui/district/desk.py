@@ -197,9 +197,7 @@ def read_summary(store: Store) -> DeskSummary:
     if settings is not None:
         district = f"{settings.name} ({settings.code})"
     elif store.role == "province":
-        district = _(
-            "Province name and code not set yet: tpsdesk province settings --name NAME --code CODE"
-        )
+        district = _("Province name and code not set yet (F8)")
     else:
         district = _("District name and code not set yet (F8)")
     with store.read() as session:

@@ -17,6 +17,18 @@ class DeskChanged(Message):
     decision): every pane reads the store again when it is next shown."""
 
 
+def office_settings_saved(app: Any, result: object) -> None:
+    """Callback of the office's name-and-code form: once saved, the desk under it reads every
+    pane again (Files out and the exports show the name and code)."""
+    if not result:
+        return
+    from tpsdesk.ui.district.desk import DistrictDeskScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, DistrictDeskScreen):
+            screen.post_message(DeskChanged())
+
+
 class DeskPane(StoreCalls, Vertical):
     """Base of the desk's tabs. Subclasses read the store in `load()` (in a worker, never on
     the UI thread) and post `DeskChanged` after changing it. Their BINDINGS carry ids (F1

@@ -155,10 +155,7 @@ class DistrictSetupPane(DeskPane):
             )
         table.display = bool(kabkota)
         if not code:
-            head = _(
-                "Set the province's name and code first: tpsdesk province settings --name "
-                "NAME --code CODE."
-            )
+            head = _("Set the province's name and code first (F8 Settings).")
         elif kabkota:
             head = _(
                 "Setup files of the kab/kota: s or Enter writes a new one for the kab/kota "

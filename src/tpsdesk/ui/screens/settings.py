@@ -169,15 +169,24 @@ class SettingsScreen(BaseScreen):
         elif event.button.id == "district-settings":
             from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
 
-            self.app.push_screen(DistrictSettingsScreen(self.desk.require_store()))
+            self.app.push_screen(
+                DistrictSettingsScreen(self.desk.require_store()), callback=self._office_saved
+            )
         elif event.button.id == "province-settings":
             from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
 
-            self.app.push_screen(ProvinceSettingsScreen(self.desk.require_store()))
+            self.app.push_screen(
+                ProvinceSettingsScreen(self.desk.require_store()), callback=self._office_saved
+            )
         elif event.button.id == "pay-settings":
             from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
 
             self.app.push_screen(PaySettingsScreen())
+
+    def _office_saved(self, saved: object) -> None:
+        from tpsdesk.ui.district.pane import office_settings_saved
+
+        office_settings_saved(self.app, saved)
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def _save_operator(self) -> None:
