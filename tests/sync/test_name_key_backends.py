@@ -1,5 +1,5 @@
-"""Likely duplicates are the same on SQLite (the name key an SQL function) and PostgreSQL (the
-name key computed in Python among officers born the same day): exactly the groups
+"""Likely duplicates are the same on SQLite and PostgreSQL (the stored name key, computed in
+Python when a name is written, joined with the birth date): exactly the groups
 `domain.names.name_key` makes, for honorifics, punctuation, accents, case and other scripts."""
 
 from __future__ import annotations
