@@ -588,7 +588,7 @@ def export_bpjs(
             excluded,
             data_paths,
             mother_heading,
-            missing_mother,
+            {officer.officer_id: officer for officer in missing_mother},
         )
 
         def rows_to_write() -> Iterator[tuple[str, list[str]]]:
@@ -670,15 +670,8 @@ class _ExportInfo:
     excluded: list[Exclusion]
     data_paths: list[Path]
     mother_heading: str | None = None
-    missing_mother: list[Missing] | None = None
-
-    def missing_by_id(self) -> dict[str, Missing]:
-        if self._missing_by_id is None:
-            found = {officer.officer_id: officer for officer in self.missing_mother or ()}
-            object.__setattr__(self, "_missing_by_id", found)
-        return self._missing_by_id or {}
-
-    _missing_by_id: dict[str, Missing] | None = field(default=None, compare=False, repr=False)
+    # Officers exported without the mother's maiden name, by officer id (each file lists its own).
+    missing_mother: Mapping[str, Missing] = field(default_factory=dict)
 
     def lines(self, part: int | None) -> list[tuple[str, str]]:
         now = datetime.now(UTC).astimezone()
@@ -692,7 +685,7 @@ class _ExportInfo:
             lines.append(
                 (
                     _("Exported without the mother's maiden name"),
-                    str(len(self.missing_mother or ())),
+                    str(len(self.missing_mother)),
                 )
             )
         if part is not None:
@@ -761,9 +754,8 @@ def _write_xlsx_part(
         missing = files.sheet(workbook, missing_mother_sheet(), path)
         missing.widths([20, 30, 20, 30, 12])
         missing.heading(_missing_heading())
-        by_id = info.missing_by_id()
         for row_id in written:
-            officer = by_id.get(row_id)
+            officer = info.missing_mother.get(row_id)
             if officer is not None:
                 missing.text_row(_missing_values(officer))
     used = files.sheet(workbook, _("Settings"), path)

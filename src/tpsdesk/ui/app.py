@@ -110,24 +110,15 @@ class TpsDeskApp(App[None]):
             # Not at once: a tab the clerk opens straight away reads without competing.
             self.warm_up_called_off = False
             self.set_timer(WARM_UP_DELAY_S, self.warm_up)
-        if store.role == "district":
+        if store.role in ("district", "province"):
             from tpsdesk.sync.identity import district_settings
             from tpsdesk.ui.district.pane import office_settings_saved
-            from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+            from tpsdesk.ui.screens.district_settings import OfficeSettingsScreen
 
+            # A province keeps its name and code where a district keeps its own.
             if district_settings(store) is None:
                 self.push_screen(
-                    DistrictSettingsScreen(store, first_run=True),
-                    callback=lambda saved: office_settings_saved(self, saved),
-                )
-        elif store.role == "province":
-            from tpsdesk.sync.province import province_settings
-            from tpsdesk.ui.district.pane import office_settings_saved
-            from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
-
-            if province_settings(store) is None:
-                self.push_screen(
-                    ProvinceSettingsScreen(store, first_run=True),
+                    OfficeSettingsScreen.for_store(store, first_run=True),
                     callback=lambda saved: office_settings_saved(self, saved),
                 )
         else:

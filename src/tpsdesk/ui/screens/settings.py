@@ -166,18 +166,11 @@ class SettingsScreen(BaseScreen):
             self._save_operator()
         elif event.button.id == "change":
             self._change_passphrase()
-        elif event.button.id == "district-settings":
-            from tpsdesk.ui.screens.district_settings import DistrictSettingsScreen
+        elif event.button.id in ("district-settings", "province-settings"):
+            from tpsdesk.ui.screens.district_settings import OfficeSettingsScreen
 
-            self.app.push_screen(
-                DistrictSettingsScreen(self.desk.require_store()), callback=self._office_saved
-            )
-        elif event.button.id == "province-settings":
-            from tpsdesk.ui.screens.district_settings import ProvinceSettingsScreen
-
-            self.app.push_screen(
-                ProvinceSettingsScreen(self.desk.require_store()), callback=self._office_saved
-            )
+            store = self.desk.require_store()
+            self.app.push_screen(OfficeSettingsScreen.for_store(store), callback=self._office_saved)
         elif event.button.id == "pay-settings":
             from tpsdesk.ui.screens.pay_settings import PaySettingsScreen
 
